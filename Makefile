@@ -1,0 +1,47 @@
+# nvme-rs: build, run and test.
+#
+#   make run     build the test kernel and module, boot QEMU with an emulated
+#                NVMe controller, load nvme_rs and show what it found
+#   make test    host unit tests, then the in-guest tests
+#   make module  build nvme_rs.ko against the test kernel
+#
+# When invoked by the kernel build (M=...), Kbuild is used instead.
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+KDIR ?= $(REPO)/build/kernel-test
+
+.PHONY: all deps kernel module run test host-test guest-test clean
+
+all: module
+
+deps:
+	scripts/install-deps.sh
+
+kernel: deps
+	scripts/build-kernel.sh test
+
+module: kernel
+	$(MAKE) -C $(KDIR)/ M=$(REPO) LLVM=1 modules
+	@echo "nvme_rs.ko: $(REPO)/nvme_rs.ko"
+
+run: module
+	scripts/guest.sh --mode run --kernel-dir $(KDIR)/ --module $(REPO)/nvme_rs.ko
+
+host-test: deps
+	cargo test --manifest-path $(REPO)/Cargo.toml
+
+guest-test: module
+	scripts/guest.sh --mode test --kernel-dir $(KDIR)/ --module $(REPO)/nvme_rs.ko
+
+test:
+	scripts/test.sh
+
+clean:
+	-$(MAKE) -C $(KDIR)/ M=$(REPO) LLVM=1 clean
+	rm -rf $(REPO)/build/guest $(REPO)/build/rust $(REPO)/target
+
+endif

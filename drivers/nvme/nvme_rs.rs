@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! nvme-rs: an NVMe PCIe host driver in Rust.
+//!
+//! `spec` holds the NVMe wire formats as pure logic; `nvme_core` the
+//! transport-independent controller logic; `pci` the PCIe transport;
+//! `kernel_ext` (from the top-level `rust/` directory) the safe abstractions
+//! over kernel C APIs, and the only place with `unsafe` code.
+
+// The modules are public: they are the crate's interface, layered as the
+// module doc says, and `spec` is also built on the host as a crate of its own.
+#[path = "../../rust/mod.rs"]
+pub mod kernel_ext;
+
+#[forbid(unsafe_code)]
+pub mod nvme_core;
+#[forbid(unsafe_code)]
+pub mod pci;
+#[forbid(unsafe_code)]
+pub mod spec;
+
+use kernel::prelude::*;
+
+module! {
+    type: NvmeModule,
+    name: "nvme_rs",
+    author: "The nvme-rs developers",
+    description: "NVMe PCIe host driver written in Rust",
+    license: "GPL",
+    alias: ["pci:v*d*sv*sd*bc01sc08i02*"],
+}
+
+struct NvmeModule {
+    _driver: Pin<KBox<kernel_ext::pci::Registration<pci::driver::NvmeDriver>>>,
+}
+
+impl kernel::Module for NvmeModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let driver = KBox::pin_init(
+            kernel_ext::pci::Registration::new(kernel::c_str!("nvme_rs"), &pci::driver::ID_TABLE, module),
+            GFP_KERNEL,
+        )?;
+        Ok(NvmeModule { _driver: driver })
+    }
+}

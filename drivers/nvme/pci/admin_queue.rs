@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The admin queue pair: submission and completion rings in coherent DMA
+//! memory, doorbells in BAR0, and completions taken by the admin MSI-X
+//! vector's interrupt handler.
+//!
+//! Admin commands here are synchronous and one at a time: a caller holds
+//! the submission lock until its command completes or times out. That is
+//! all bring-up needs; the handler still matches completions to commands by
+//! command identifier, so a late completion of a timed-out command cannot be
+//! taken for the next command's.
+
+use crate::nvme_core::admin::{AdminError, AdminQueue};
+use crate::nvme_core::instance::Instance;
+use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::{completion::Completion as Event, irq, pci};
+use crate::spec::command::{Command, IDENTIFY_DATA_SIZE, SQE_SIZE};
+use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
+use crate::spec::queue::{CqCursor, SqCursor};
+use crate::spec::regs::{cq_head_doorbell, sq_tail_doorbell, Aqa};
+use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::{Arc, Mutex};
+use kernel::new_mutex;
+
+/// Entries in each admin ring, as the C driver's `NVME_AQ_DEPTH`.
+pub const DEPTH: u16 = 32;
+
+/// How long an admin command may take, as the C driver's `admin_timeout`.
+pub const TIMEOUT_MS: u32 = 60_000;
+
+/// No command is waiting for its completion.
+const NO_WAITER: u32 = u32::MAX;
+
+/// The completion side, shared with the interrupt handler.
+#[pin_data]
+struct Completions {
+    bar: Arc<pci::Bar>,
+    ring: CoherentAllocation,
+    doorbell: usize,
+    /// The ring cursor, packed; only the handler changes it, and the kernel
+    /// never runs one IRQ's handler on two CPUs at once.
+    cursor: AtomicU32,
+    /// The controller's submission queue head from the latest completion.
+    sq_head: AtomicU16,
+    /// The CID the submitter waits for, or `NO_WAITER`. Whoever swaps it
+    /// from the CID to `NO_WAITER` owns the command's outcome: the handler
+    /// when the completion arrives, the submitter when it times out.
+    waiter: AtomicU32,
+    /// The waited-for completion's bytes, valid once `done` fires.
+    entry: [AtomicU32; CQE_SIZE / 4],
+    #[pin]
+    done: Event,
+}
+
+impl Completions {
+    /// Takes the new entry at the cursor, if there is one.
+    fn next(&self, cursor: &CqCursor) -> Option<[u8; CQE_SIZE]> {
+        let at = cursor.head() as usize * CQE_SIZE;
+        let status = self.ring.read_u16(at + STATUS_OFFSET).ok()?;
+        if !cursor.is_new(status) {
+            return None;
+        }
+        // Read the rest of the entry only after seeing the new phase tag.
+        dma::read_barrier();
+        let mut raw = [0u8; CQE_SIZE];
+        self.ring.read_bytes(at, &mut raw).ok()?;
+        Some(raw)
+    }
+
+    fn deliver(&self, raw: &[u8; CQE_SIZE]) {
+        let cqe = Completion::from_bytes(raw);
+        self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
+        let claimed = self
+            .waiter
+            .compare_exchange(u32::from(cqe.cid), NO_WAITER, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if !claimed {
+            // The completion of a command whose caller gave up waiting.
+            return;
+        }
+        for (word, bytes) in self.entry.iter().zip(raw.chunks_exact(4)) {
+            word.store(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]), Ordering::Relaxed);
+        }
+        // `complete` orders the stores above before the waiter wakes.
+        self.done.complete();
+    }
+
+    fn entry(&self) -> Completion {
+        let mut raw = [0u8; CQE_SIZE];
+        for (bytes, word) in raw.chunks_exact_mut(4).zip(self.entry.iter()) {
+            bytes.copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+        }
+        Completion::from_bytes(&raw)
+    }
+}
+
+impl irq::Handler for Completions {
+    fn handle_irq(&self) -> irq::Return {
+        let Some(mut cursor) = CqCursor::unpack(DEPTH, self.cursor.load(Ordering::Relaxed)) else {
+            return irq::Return::None;
+        };
+        let mut consumed = 0;
+        while let Some(raw) = self.next(&cursor) {
+            self.deliver(&raw);
+            cursor.advance();
+            consumed += 1;
+        }
+        if consumed == 0 {
+            return irq::Return::None;
+        }
+        self.cursor.store(cursor.pack(), Ordering::Relaxed);
+        // One doorbell write for the whole batch. If it fails (it cannot for
+        // an in-bounds offset) the controller sees a full queue and stalls;
+        // the admin timeout reports that.
+        let _ = self.bar.write32(u32::from(cursor.head()), self.doorbell);
+        irq::Return::Handled
+    }
+}
+
+/// The submission side, used by one command at a time.
+struct Submissions {
+    ring: CoherentAllocation,
+    cursor: SqCursor,
+    next_cid: u16,
+    /// Where data-in commands (Identify, Get Log Page) land: one page.
+    data: CoherentAllocation,
+}
+
+/// The admin queue pair.
+#[pin_data]
+pub struct Queue {
+    #[pin]
+    submissions: Mutex<Submissions>,
+    completions: Arc<Completions>,
+    bar: Arc<pci::Bar>,
+    doorbell: usize,
+    _irq: irq::Registration<Completions>,
+}
+
+impl Queue {
+    /// Allocates the rings and a data page and registers the handler on
+    /// `irq`. The controller learns of the rings through [`Self::aqa`],
+    /// [`Self::sq_addr`] and [`Self::cq_addr`].
+    pub fn new(
+        pdev: &pci::Device,
+        bar: Arc<pci::Bar>,
+        doorbell_stride: usize,
+        irq: u32,
+        name: &Instance,
+    ) -> Result<Pin<KBox<Self>>> {
+        let cq_bar = bar.clone();
+        let completions = Arc::pin_init(
+            try_pin_init!(Completions {
+                bar: cq_bar,
+                ring: CoherentAllocation::alloc(pdev, DEPTH as usize * CQE_SIZE)?,
+                doorbell: cq_head_doorbell(0, doorbell_stride),
+                cursor: AtomicU32::new(CqCursor::new(DEPTH).ok_or(EINVAL)?.pack()),
+                sq_head: AtomicU16::new(0),
+                waiter: AtomicU32::new(NO_WAITER),
+                entry: Default::default(),
+                done <- Event::new(),
+            }? Error),
+            GFP_KERNEL,
+        )?;
+        let irq_name = CString::try_from_fmt(kernel::fmt!("{}q0", name))?;
+        let registration = irq::Registration::request(irq, irq_name, completions.clone())?;
+        KBox::pin_init(
+            try_pin_init!(Queue {
+                submissions <- new_mutex!(Submissions {
+                    ring: CoherentAllocation::alloc(pdev, DEPTH as usize * SQE_SIZE)?,
+                    cursor: SqCursor::new(DEPTH).ok_or(EINVAL)?,
+                    next_cid: 0,
+                    data: CoherentAllocation::alloc(pdev, IDENTIFY_DATA_SIZE)?,
+                }),
+                completions,
+                bar,
+                doorbell: sq_tail_doorbell(0, doorbell_stride),
+                _irq: registration,
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The admin queue sizes for `AQA`.
+    pub fn aqa(&self) -> Aqa {
+        Aqa::new(DEPTH, DEPTH)
+    }
+
+    /// The submission ring's bus address for `ASQ`.
+    pub fn sq_addr(&self) -> u64 {
+        self.submissions.lock().ring.dma_handle()
+    }
+
+    /// The completion ring's bus address for `ACQ`.
+    pub fn cq_addr(&self) -> u64 {
+        self.completions.ring.dma_handle()
+    }
+}
+
+impl AdminQueue for Queue {
+    const MAX_DATA: usize = IDENTIFY_DATA_SIZE;
+
+    fn execute_read(&self, mut cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
+        if out.len() > Self::MAX_DATA {
+            return Err(EINVAL.into());
+        }
+        let mut sq = self.submissions.lock();
+        if sq.cursor.is_full(self.completions.sq_head.load(Ordering::Relaxed)) {
+            // Only possible after timeouts left commands in the ring.
+            return Err(EBUSY.into());
+        }
+        let cid = sq.next_cid;
+        sq.next_cid = cid.wrapping_add(1);
+        cmd.set_cid(cid);
+        if !out.is_empty() {
+            cmd = cmd.with_prp1(sq.data.dma_handle());
+        }
+
+        self.completions.done.reinit();
+        self.completions.waiter.store(u32::from(cid), Ordering::Release);
+        sq.ring.write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
+        let tail = sq.cursor.advance();
+        // The MMIO write is ordered after the entry's memory writes.
+        self.bar.write32(u32::from(tail), self.doorbell)?;
+
+        if !self.completions.done.wait_timeout_ms(TIMEOUT_MS) {
+            let gave_up = self
+                .completions
+                .waiter
+                .compare_exchange(u32::from(cid), NO_WAITER, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if gave_up {
+                return Err(AdminError::Timeout);
+            }
+            // The handler claimed the completion just now and is about to
+            // signal it: take it, so no stale signal is left behind.
+            while !self.completions.done.wait_timeout_ms(TIMEOUT_MS) {}
+        }
+
+        let cqe = self.completions.entry();
+        if !cqe.status().is_success() {
+            return Err(AdminError::Status(cqe.status()));
+        }
+        sq.data.read_bytes(0, out)?;
+        Ok(cqe)
+    }
+}

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The PCIe transport, as the C driver's `pci.c`: BAR0 registers, queue
+//! pairs in host memory, doorbells and MSI-X interrupts.
+
+pub mod admin_queue;
+pub mod controller;
+pub mod driver;
+pub mod registers;

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The controller register handshakes: disable, enable, and shutdown
+//! notification, each waiting on `CSTS` with the timeout the specification
+//! sets (C `nvme_disable_ctrl`, `nvme_enable_ctrl`, `nvme_wait_ready`).
+
+use crate::nvme_core::instance::Instance;
+use crate::kernel_ext::{delay, pci};
+use crate::spec::regs::{offset, Aqa, Cap, Cc, Csts, ShutdownNotification, ShutdownStatus};
+use crate::{dev_err, dev_info, dev_warn};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::time::Ktime;
+use kernel::types::ARef;
+
+/// Host memory page size the driver programs into `CC.MPS`.
+pub const PAGE_SHIFT: u32 = 12;
+
+/// Shortest wait for a normal shutdown, as the C driver's `shutdown_timeout`.
+const SHUTDOWN_TIMEOUT_MIN_MS: u32 = 5_000;
+/// Longest wait for a normal shutdown, whatever RTD3E says.
+const SHUTDOWN_TIMEOUT_MAX_MS: u32 = 60_000;
+
+/// The controller's registers in BAR0 and its capabilities.
+pub struct Registers {
+    bar: Arc<pci::Bar>,
+    cap: Cap,
+    pdev: ARef<pci::Device>,
+}
+
+/// What the controller reported while the driver waited on `CSTS`.
+enum WaitError {
+    /// Reads return all ones: the device is gone.
+    Gone,
+    /// `CSTS.CFS`: the controller hit a fatal error.
+    Fatal(Csts),
+    /// The condition did not hold within the timeout.
+    Timeout(Csts),
+}
+
+impl From<WaitError> for Error {
+    fn from(err: WaitError) -> Self {
+        match err {
+            WaitError::Gone => ENODEV,
+            WaitError::Fatal(_) => EIO,
+            WaitError::Timeout(_) => ENODEV,
+        }
+    }
+}
+
+impl Registers {
+    /// Reads `CAP` and checks the controller is one this driver can run:
+    /// present, with the NVM command set and 4 KiB pages.
+    pub fn new(pdev: &pci::Device, bar: Arc<pci::Bar>) -> Result<Self> {
+        let cap = Cap(bar.read64_lo_hi(offset::CAP)?);
+        if cap.0 == u64::MAX {
+            dev_err!(pdev.as_dev(), "controller registers read all ones\n");
+            return Err(ENODEV);
+        }
+        if !cap.supports_nvm_command_set() {
+            dev_err!(pdev.as_dev(), "controller lacks the NVM command set\n");
+            return Err(ENODEV);
+        }
+        if !(cap.min_page_shift()..=cap.max_page_shift()).contains(&PAGE_SHIFT) {
+            dev_err!(
+                pdev.as_dev(),
+                "controller page sizes 2^{}..2^{} exclude 4 KiB\n",
+                cap.min_page_shift(),
+                cap.max_page_shift()
+            );
+            return Err(ENODEV);
+        }
+        Ok(Registers {
+            bar,
+            cap,
+            pdev: pdev.into(),
+        })
+    }
+
+    /// The controller's capabilities.
+    pub fn cap(&self) -> Cap {
+        self.cap
+    }
+
+    fn csts(&self) -> Result<Csts> {
+        Ok(Csts(self.bar.read32(offset::CSTS)?))
+    }
+
+    fn cc(&self) -> Result<Cc> {
+        Ok(Cc(self.bar.read32(offset::CC)?))
+    }
+
+    /// Polls `CSTS` until `done` holds for it, for up to `timeout_ms`.
+    fn wait(&self, timeout_ms: u32, done: impl Fn(Csts) -> bool) -> Result<(), WaitError> {
+        let start = Ktime::ktime_get();
+        loop {
+            let csts = self.csts().map_err(|_| WaitError::Gone)?;
+            if csts.device_gone() {
+                return Err(WaitError::Gone);
+            }
+            if done(csts) {
+                return Ok(());
+            }
+            if csts.fatal() {
+                return Err(WaitError::Fatal(csts));
+            }
+            if kernel::time::ktime_ms_delta(Ktime::ktime_get(), start) > i64::from(timeout_ms) {
+                return Err(WaitError::Timeout(csts));
+            }
+            delay::usleep_range(1_000, 2_000);
+        }
+    }
+
+    fn report(&self, what: &str, err: WaitError) -> Error {
+        let dev = self.pdev.as_dev();
+        match err {
+            WaitError::Gone => dev_warn!(dev, "{}: device gone\n", what),
+            WaitError::Fatal(csts) => {
+                dev_err!(dev, "{}: controller fatal status (CSTS {:#x})\n", what, csts.0)
+            }
+            WaitError::Timeout(csts) => {
+                dev_err!(dev, "{}: timed out (CSTS {:#x})\n", what, csts.0)
+            }
+        }
+        err.into()
+    }
+
+    /// Clears `CC.EN` and waits for `CSTS.RDY` to clear. Also waits when EN
+    /// is already clear but RDY is not: the controller is still resetting
+    /// from an earlier disable.
+    pub fn disable(&self) -> Result {
+        let cc = self.cc()?;
+        if cc.enabled() {
+            self.bar.write32(cc.disabled().0, offset::CC)?;
+        }
+        self.wait(self.cap.ready_timeout_ms(), |csts| !csts.ready())
+            .map_err(|err| self.report("disable", err))
+    }
+
+    /// Programs the admin queue pair (`aqa`, submission queue at `asq`,
+    /// completion queue at `acq`), sets `CC.EN` and waits for `CSTS.RDY`.
+    /// The controller must be disabled. On success the returned value shuts
+    /// the controller down when dropped.
+    pub fn enable(self, aqa: Aqa, asq: u64, acq: u64, name: &Instance) -> Result<Enabled> {
+        self.bar.write32(aqa.0, offset::AQA)?;
+        self.bar.write64_lo_hi(asq, offset::ASQ)?;
+        self.bar.write64_lo_hi(acq, offset::ACQ)?;
+        self.bar.write32(Cc::for_enable(PAGE_SHIFT).0, offset::CC)?;
+        // From here on the controller may use the queues: whatever happens,
+        // `Enabled::drop` must stop it before their memory goes.
+        let enabled = Enabled {
+            regs: self,
+            name: name.number(),
+            shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MIN_MS,
+            shut_down: AtomicBool::new(false),
+        };
+        enabled
+            .regs
+            .wait(enabled.regs.cap.ready_timeout_ms(), |csts| csts.ready())
+            .map_err(|err| enabled.regs.report("enable", err))?;
+        Ok(enabled)
+    }
+}
+
+/// How long to wait for a normal shutdown: the RTD3 entry latency the
+/// controller reports, within the C driver's bounds.
+fn shutdown_timeout_ms(rtd3e_us: u32) -> u32 {
+    (rtd3e_us / 1000).clamp(SHUTDOWN_TIMEOUT_MIN_MS, SHUTDOWN_TIMEOUT_MAX_MS)
+}
+
+/// An enabled controller. Dropping it shuts the controller down (normal
+/// shutdown notification), so the controller stops using host memory
+/// before the driver frees its queues.
+pub struct Enabled {
+    regs: Registers,
+    name: u32,
+    shutdown_timeout_ms: u32,
+    shut_down: AtomicBool,
+}
+
+impl Enabled {
+    /// Updates the shutdown timeout from Identify Controller's RTD3E.
+    pub fn set_rtd3_entry_latency(&mut self, rtd3e_us: u32) {
+        self.shutdown_timeout_ms = shutdown_timeout_ms(rtd3e_us);
+    }
+
+    /// Sends a normal shutdown notification and waits until the controller
+    /// reports shutdown complete. Only the first call acts.
+    pub fn shutdown(&self) {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let dev = self.regs.pdev.as_dev();
+        let result = self.regs.cc().and_then(|cc| {
+            self.regs
+                .bar
+                .write32(cc.with_shutdown(ShutdownNotification::Normal).0, offset::CC)
+        });
+        if result.is_err() {
+            dev_err!(dev, "nvme{}: cannot write CC for shutdown\n", self.name);
+            return;
+        }
+        match self.regs.wait(self.shutdown_timeout_ms, |csts| {
+            csts.shutdown_status() == ShutdownStatus::Complete
+        }) {
+            Ok(()) => dev_info!(dev, "nvme{}: shutdown complete\n", self.name),
+            Err(WaitError::Gone) => dev_warn!(dev, "nvme{}: device gone\n", self.name),
+            Err(err) => {
+                let _ = self.regs.report("shutdown", err);
+                // The controller may still be using host memory; a disable
+                // resets it, so the queues can be freed safely.
+                let _ = self.regs.disable();
+            }
+        }
+    }
+}
+
+impl Drop for Enabled {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Identify data structures (NVMe Base Specification 2.0, section 5.17.2,
+//! and the NVM Command Set Specification for the namespace fields), parsed
+//! from the 4 KiB buffers the controller fills.
+//! C header: `srctree/include/linux/nvme.h` (`struct nvme_id_ctrl`,
+//! `struct nvme_id_ns`).
+
+use super::command::IDENTIFY_DATA_SIZE;
+
+/// Why an identify buffer could not be parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// The buffer is not exactly [`IDENTIFY_DATA_SIZE`] bytes.
+    WrongSize,
+    /// The namespace's formatted LBA size is not one the block layer can use
+    /// (below 512 bytes or beyond 64 KiB).
+    UnsupportedLbaSize(u8),
+    /// The namespace reports metadata interleaved with data, which this
+    /// driver does not support.
+    ExtendedLba,
+}
+
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn le64(b: &[u8], at: usize) -> u64 {
+    let mut v = [0u8; 8];
+    v.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(v)
+}
+
+fn checked(b: &[u8]) -> Result<&[u8; IDENTIFY_DATA_SIZE], ParseError> {
+    b.try_into().map_err(|_| ParseError::WrongSize)
+}
+
+/// A fixed-width ASCII field from identify data, space padded on the right
+/// as the specification requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AsciiField<const N: usize>([u8; N]);
+
+impl<const N: usize> AsciiField<N> {
+    fn from(b: &[u8], at: usize) -> Self {
+        let mut field = [0u8; N];
+        field.copy_from_slice(&b[at..at + N]);
+        AsciiField(field)
+    }
+
+    /// The text without its padding. Bytes that are not printable ASCII are
+    /// shown as `?`, so a misbehaving device cannot put control characters
+    /// in the kernel log.
+    pub fn trimmed(&self) -> TrimmedAscii<'_> {
+        let end = self
+            .0
+            .iter()
+            .rposition(|&c| c != b' ' && c != 0)
+            .map_or(0, |i| i + 1);
+        TrimmedAscii(&self.0[..end])
+    }
+}
+
+/// A padded ASCII field with its padding removed; see [`AsciiField::trimmed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrimmedAscii<'a>(&'a [u8]);
+
+impl TrimmedAscii<'_> {
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0
+    }
+}
+
+impl core::fmt::Display for TrimmedAscii<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        for &c in self.0 {
+            f.write_char(if (0x20..0x7f).contains(&c) { c as char } else { '?' })?;
+        }
+        Ok(())
+    }
+}
+
+/// The Identify Controller fields the driver uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdentifyController {
+    /// PCI vendor ID (VID).
+    pub vendor_id: u16,
+    /// Serial number (SN).
+    pub serial: AsciiField<20>,
+    /// Model number (MN).
+    pub model: AsciiField<40>,
+    /// Firmware revision (FR).
+    pub firmware: AsciiField<8>,
+    /// Maximum data transfer size as a power of two in units of the minimum
+    /// page size; 0 means no limit (MDTS).
+    pub mdts: u8,
+    /// Controller ID (CNTLID).
+    pub controller_id: u16,
+    /// Version the controller implements (VER), 0 before NVMe 1.2.
+    pub version: u32,
+    /// RTD3 Entry Latency in microseconds: how long a normal shutdown may
+    /// take (RTD3E), 0 if not reported.
+    pub rtd3_entry_us: u32,
+    /// Optional Admin Command Support (OACS).
+    pub oacs: u16,
+    /// Abort Command Limit, zero-based (ACL).
+    pub abort_limit: u8,
+    /// Asynchronous Event Request Limit, zero-based (AERL).
+    pub aer_limit: u8,
+    /// Number of Namespaces: the largest valid NSID (NN).
+    pub namespace_count: u32,
+    /// Optional NVM Command Support (ONCS).
+    pub oncs: u16,
+    /// Volatile Write Cache present (VWC bit 0).
+    pub volatile_write_cache: bool,
+    /// SGL Support (SGLS).
+    pub sgls: u32,
+}
+
+impl IdentifyController {
+    /// Parses the Identify Controller data structure.
+    pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
+        let b = checked(b)?;
+        Ok(IdentifyController {
+            vendor_id: le16(b, 0),
+            serial: AsciiField::from(b, 4),
+            model: AsciiField::from(b, 24),
+            firmware: AsciiField::from(b, 64),
+            mdts: b[77],
+            controller_id: le16(b, 78),
+            version: le32(b, 80),
+            rtd3_entry_us: le32(b, 88),
+            oacs: le16(b, 256),
+            abort_limit: b[258],
+            aer_limit: b[259],
+            namespace_count: le32(b, 516),
+            oncs: le16(b, 520),
+            volatile_write_cache: b[525] & 1 != 0,
+            sgls: le32(b, 536),
+        })
+    }
+
+    /// The largest transfer in bytes, given the controller's minimum page
+    /// size, or `None` if the controller sets no limit.
+    pub fn max_transfer_bytes(&self, min_page_shift: u32) -> Option<u64> {
+        if self.mdts == 0 {
+            return None;
+        }
+        1u64.checked_shl(min_page_shift + self.mdts as u32)
+    }
+}
+
+/// One LBA Format descriptor (LBAF).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LbaFormat {
+    /// Metadata bytes per block (MS).
+    pub metadata_size: u16,
+    /// Log2 of the data size of a block (LBADS).
+    pub data_shift: u8,
+    /// Relative performance, 0 best (RP).
+    pub relative_performance: u8,
+}
+
+/// The Identify Namespace fields the driver uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdentifyNamespace {
+    /// Namespace size in logical blocks (NSZE).
+    pub size_blocks: u64,
+    /// Namespace capacity in logical blocks (NCAP).
+    pub capacity_blocks: u64,
+    /// Blocks in use (NUSE).
+    pub used_blocks: u64,
+    /// Namespace features (NSFEAT).
+    pub features: u8,
+    /// Index of the LBA format the namespace is formatted with, from FLBAS.
+    pub format_index: u8,
+    /// The formatted LBA format.
+    pub format: LbaFormat,
+}
+
+impl IdentifyNamespace {
+    /// Parses the Identify Namespace data structure.
+    ///
+    /// Returns `Ok(None)` for an all-zero structure, which is what the
+    /// controller returns for an inactive NSID.
+    pub fn parse(b: &[u8]) -> Result<Option<Self>, ParseError> {
+        let b = checked(b)?;
+        let size_blocks = le64(b, 0);
+        if size_blocks == 0 {
+            return Ok(None);
+        }
+        let flbas = b[26];
+        // FLBAS bits 3:0 hold the low index bits, bits 6:5 the high ones
+        // (used when there are more than 16 formats).
+        let format_index = (flbas & 0xf) | ((flbas >> 5) & 3) << 4;
+        let at = 128 + 4 * format_index as usize;
+        let format = LbaFormat {
+            metadata_size: le16(b, at),
+            data_shift: b[at + 2],
+            relative_performance: b[at + 3] & 3,
+        };
+        if !(9..=16).contains(&format.data_shift) {
+            return Err(ParseError::UnsupportedLbaSize(format.data_shift));
+        }
+        // FLBAS bit 4: metadata at the end of each data block.
+        if format.metadata_size != 0 && flbas & 0x10 != 0 {
+            return Err(ParseError::ExtendedLba);
+        }
+        Ok(Some(IdentifyNamespace {
+            size_blocks,
+            capacity_blocks: le64(b, 8),
+            used_blocks: le64(b, 16),
+            features: b[24],
+            format_index,
+            format,
+        }))
+    }
+
+    /// Logical block size in bytes.
+    pub fn block_size(&self) -> u32 {
+        1 << self.format.data_shift
+    }
+
+    /// Namespace size in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        self.size_blocks << self.format.data_shift
+    }
+}
+
+/// Number of entries in an Active Namespace ID list.
+pub const NS_LIST_ENTRIES: usize = IDENTIFY_DATA_SIZE / 4;
+
+/// The active NSIDs from an Active Namespace ID list, in the ascending order
+/// the controller returns them; the list ends at the first zero entry.
+pub fn active_namespaces(b: &[u8]) -> Result<impl Iterator<Item = u32> + '_, ParseError> {
+    let b = checked(b)?;
+    Ok(b.chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .take_while(|&nsid| nsid != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(b: &mut [u8], at: usize, bytes: &[u8]) {
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+
+    fn padded<const N: usize>(s: &str) -> [u8; N] {
+        let mut f = [b' '; N];
+        f[..s.len()].copy_from_slice(s.as_bytes());
+        f
+    }
+
+    fn qemu_id_ctrl() -> [u8; IDENTIFY_DATA_SIZE] {
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        put(&mut b, 0, &0x1b36u16.to_le_bytes());
+        put(&mut b, 4, &padded::<20>("nvmers-ci-0001"));
+        put(&mut b, 24, &padded::<40>("QEMU NVMe Ctrl"));
+        put(&mut b, 64, &padded::<8>("7.2.22"));
+        b[77] = 7;
+        put(&mut b, 78, &0x0001u16.to_le_bytes());
+        put(&mut b, 80, &0x0001_0400u32.to_le_bytes());
+        put(&mut b, 88, &1_000_000u32.to_le_bytes());
+        put(&mut b, 256, &0x000au16.to_le_bytes());
+        b[258] = 3;
+        b[259] = 3;
+        put(&mut b, 516, &256u32.to_le_bytes());
+        put(&mut b, 520, &0x015du16.to_le_bytes());
+        b[525] = 7;
+        put(&mut b, 536, &0x0010_0001u32.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn controller_fields() {
+        let id = IdentifyController::parse(&qemu_id_ctrl()).unwrap();
+        assert_eq!(id.vendor_id, 0x1b36);
+        assert_eq!(id.serial.trimmed().as_bytes(), b"nvmers-ci-0001");
+        assert_eq!(id.model.trimmed().as_bytes(), b"QEMU NVMe Ctrl");
+        assert_eq!(id.firmware.trimmed().as_bytes(), b"7.2.22");
+        assert_eq!(id.mdts, 7);
+        assert_eq!(id.controller_id, 1);
+        assert_eq!(id.version, 0x0001_0400);
+        assert_eq!(id.rtd3_entry_us, 1_000_000);
+        assert_eq!(id.oacs, 0x0a);
+        assert_eq!((id.abort_limit, id.aer_limit), (3, 3));
+        assert_eq!(id.namespace_count, 256);
+        assert_eq!(id.oncs, 0x015d);
+        assert!(id.volatile_write_cache);
+        assert_eq!(id.sgls, 0x0010_0001);
+        assert_eq!(id.max_transfer_bytes(12), Some(512 * 1024));
+    }
+
+    #[test]
+    fn mdts_zero_means_unlimited() {
+        let mut b = qemu_id_ctrl();
+        b[77] = 0;
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!(id.max_transfer_bytes(12), None);
+        b[77] = 255;
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!(id.max_transfer_bytes(12), None, "overflowing shift");
+    }
+
+    #[test]
+    fn wrong_size_is_rejected() {
+        assert_eq!(IdentifyController::parse(&[0; 4095]), Err(ParseError::WrongSize));
+        assert_eq!(IdentifyNamespace::parse(&[0; 4097]), Err(ParseError::WrongSize));
+        assert!(active_namespaces(&[0; 12]).is_err());
+    }
+
+    #[test]
+    fn ascii_display_trims_and_sanitises() {
+        let mut b = qemu_id_ctrl();
+        put(&mut b, 4, &padded::<20>("ab\ncd\x7f"));
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!(format!("{}", id.serial.trimmed()), "ab?cd?");
+        put(&mut b, 4, &[0u8; 20]);
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!(format!("{}", id.serial.trimmed()), "");
+        put(&mut b, 4, &[b'x'; 20]);
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!(id.serial.trimmed().as_bytes().len(), 20);
+    }
+
+    fn id_ns(nsze: u64, flbas: u8, formats: &[(u16, u8)]) -> [u8; IDENTIFY_DATA_SIZE] {
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        put(&mut b, 0, &nsze.to_le_bytes());
+        put(&mut b, 8, &nsze.to_le_bytes());
+        put(&mut b, 16, &(nsze / 2).to_le_bytes());
+        b[25] = formats.len() as u8 - 1;
+        b[26] = flbas;
+        for (i, &(ms, lbads)) in formats.iter().enumerate() {
+            put(&mut b, 128 + 4 * i, &ms.to_le_bytes());
+            b[128 + 4 * i + 2] = lbads;
+        }
+        b
+    }
+
+    #[test]
+    fn namespace_512() {
+        let b = id_ns(131072, 0, &[(0, 9), (0, 12)]);
+        let ns = IdentifyNamespace::parse(&b).unwrap().unwrap();
+        assert_eq!(ns.size_blocks, 131072);
+        assert_eq!(ns.capacity_blocks, 131072);
+        assert_eq!(ns.used_blocks, 65536);
+        assert_eq!(ns.format_index, 0);
+        assert_eq!(ns.block_size(), 512);
+        assert_eq!(ns.size_bytes(), 64 << 20);
+    }
+
+    #[test]
+    fn namespace_4k_selected_by_flbas() {
+        let b = id_ns(32768, 1, &[(0, 9), (0, 12)]);
+        let ns = IdentifyNamespace::parse(&b).unwrap().unwrap();
+        assert_eq!(ns.format_index, 1);
+        assert_eq!(ns.block_size(), 4096);
+        assert_eq!(ns.size_bytes(), 128 << 20);
+    }
+
+    #[test]
+    fn flbas_high_bits_select_formats_beyond_16() {
+        let mut formats = [(0u16, 9u8); 20];
+        formats[18] = (0, 13);
+        // Index 18 = 0b1_0010: low nibble 2, bits 6:5 = 01.
+        let b = id_ns(100, 0x22, &formats);
+        let ns = IdentifyNamespace::parse(&b).unwrap().unwrap();
+        assert_eq!(ns.format_index, 18);
+        assert_eq!(ns.block_size(), 8192);
+    }
+
+    #[test]
+    fn inactive_namespace_is_none() {
+        assert_eq!(IdentifyNamespace::parse(&[0; IDENTIFY_DATA_SIZE]), Ok(None));
+    }
+
+    #[test]
+    fn bad_formats_are_rejected() {
+        let b = id_ns(8, 0, &[(0, 8)]);
+        assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::UnsupportedLbaSize(8)));
+        let b = id_ns(8, 0, &[(0, 17)]);
+        assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::UnsupportedLbaSize(17)));
+        let b = id_ns(8, 0x10, &[(8, 9)]);
+        assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::ExtendedLba));
+        // Separate metadata (FLBAS bit 4 clear) is accepted.
+        let b = id_ns(8, 0, &[(8, 9)]);
+        assert_eq!(IdentifyNamespace::parse(&b).unwrap().unwrap().format.metadata_size, 8);
+    }
+
+    #[test]
+    fn namespace_list_stops_at_zero() {
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        for (i, nsid) in [1u32, 2, 5].iter().enumerate() {
+            put(&mut b, 4 * i, &nsid.to_le_bytes());
+        }
+        put(&mut b, 20, &9u32.to_le_bytes());
+        let ids: Vec<u32> = active_namespaces(&b).unwrap().collect();
+        assert_eq!(ids, [1, 2, 5]);
+        assert_eq!(active_namespaces(&[0; IDENTIFY_DATA_SIZE]).unwrap().count(), 0);
+        let full = [0x11u8; IDENTIFY_DATA_SIZE];
+        assert_eq!(active_namespaces(&full).unwrap().count(), NS_LIST_ENTRIES);
+    }
+}

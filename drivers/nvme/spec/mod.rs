@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The NVMe wire formats and pure logic the driver is built on: register
+//! fields, command and completion layouts, identify parsing and queue
+//! arithmetic.
+//!
+//! Nothing here touches the kernel: it uses `core` only, so the same files
+//! compile into the module and, through the top-level `Cargo.toml`, into a
+//! host crate whose `cargo test` checks them.
+
+pub mod command;
+pub mod completion;
+pub mod identify;
+pub mod queue;
+pub mod regs;

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic devices, for logging and DMA.
+//!
+//! C header: [`include/linux/device.h`](srctree/include/linux/device.h)
+
+use super::bindings;
+use core::fmt;
+use kernel::types::Opaque;
+
+/// A `struct device` borrowed from a bus device that owns it.
+///
+/// # Invariants
+///
+/// The wrapped `struct device` is initialised and registered for as long as
+/// a reference to this value exists: references are only handed out by bus
+/// device types that hold the device (see [`super::pci::Device::as_dev`]).
+#[repr(transparent)]
+pub struct Device(Opaque<bindings::device>);
+
+impl Device {
+    /// Borrows the device at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to an initialised `struct device` that stays valid for
+    /// `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::device) -> &'a Self {
+        // SAFETY: `Device` is a transparent wrapper of `bindings::device`, and
+        // the caller guarantees `ptr` is valid for `'a`.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::device {
+        self.0.get()
+    }
+
+    /// Prints `args` at `level` with the device's driver and name as prefix,
+    /// like C's `dev_printk`. Use the `dev_*!` macros instead.
+    pub fn printk(&self, level: Level, args: fmt::Arguments<'_>) {
+        // SAFETY: `self.as_raw()` is a valid device by the type invariant, the
+        // level and format are NUL-terminated strings, and `%pA` makes printk
+        // call back into Rust's formatting with the `fmt::Arguments` pointer,
+        // which lives until `_dev_printk` returns.
+        unsafe {
+            bindings::_dev_printk(
+                level.prefix().as_ptr().cast(),
+                self.as_raw(),
+                c"%pA".as_ptr().cast(),
+                (&args as *const fmt::Arguments<'_>).cast::<kernel::ffi::c_void>(),
+            )
+        };
+    }
+}
+
+/// Kernel log levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// `KERN_ERR`.
+    Err,
+    /// `KERN_WARNING`.
+    Warning,
+    /// `KERN_NOTICE`.
+    Notice,
+    /// `KERN_INFO`.
+    Info,
+    /// `KERN_DEBUG`.
+    Debug,
+}
+
+impl Level {
+    fn prefix(self) -> &'static core::ffi::CStr {
+        match self {
+            Level::Err => c"\x013",
+            Level::Warning => c"\x014",
+            Level::Notice => c"\x015",
+            Level::Info => c"\x016",
+            Level::Debug => c"\x017",
+        }
+    }
+}
+
+/// Logs an error for a device: `dev_err!(dev, "fmt", args...)`.
+#[macro_export]
+macro_rules! dev_err {
+    ($dev:expr, $($arg:tt)*) => {
+        $dev.printk($crate::kernel_ext::device::Level::Err, format_args!($($arg)*))
+    };
+}
+
+/// Logs a warning for a device.
+#[macro_export]
+macro_rules! dev_warn {
+    ($dev:expr, $($arg:tt)*) => {
+        $dev.printk($crate::kernel_ext::device::Level::Warning, format_args!($($arg)*))
+    };
+}
+
+/// Logs information for a device.
+#[macro_export]
+macro_rules! dev_info {
+    ($dev:expr, $($arg:tt)*) => {
+        $dev.printk($crate::kernel_ext::device::Level::Info, format_args!($($arg)*))
+    };
+}
+
+/// Logs debugging information for a device.
+#[macro_export]
+macro_rules! dev_dbg {
+    ($dev:expr, $($arg:tt)*) => {
+        $dev.printk($crate::kernel_ext::device::Level::Debug, format_args!($($arg)*))
+    };
+}

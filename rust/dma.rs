@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Coherent DMA memory: memory both the CPU and a device access, without
+//! explicit cache maintenance.
+//!
+//! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
+
+use super::{bindings, pci};
+use kernel::prelude::*;
+use kernel::types::ARef;
+
+/// A device bus address.
+pub type DmaAddr = u64;
+
+/// A coherent allocation of `len` bytes for a device.
+///
+/// The device may read and write the memory at any time, so the CPU side
+/// never hands out references into it: every access is a volatile copy in or
+/// out, bounds-checked against the length.
+///
+/// # Invariants
+///
+/// `cpu` and `dma` describe a live `dma_alloc_coherent` allocation of `len`
+/// bytes for `dev`, freed only in `Drop`. `cpu` is page aligned.
+pub struct CoherentAllocation {
+    dev: ARef<pci::Device>,
+    cpu: *mut u8,
+    dma: DmaAddr,
+    len: usize,
+}
+
+impl CoherentAllocation {
+    /// Allocates `len` zeroed bytes of coherent memory for `dev`.
+    pub fn alloc(dev: &pci::Device, len: usize) -> Result<Self> {
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let mut dma: bindings::dma_addr_t = 0;
+        // SAFETY: the device is valid while `dev` is borrowed, `dma` is a
+        // valid out-pointer, and GFP_KERNEL is right for process context,
+        // which allocation callers are in.
+        let cpu = unsafe {
+            bindings::nvme_rs_dma_alloc_coherent(
+                dev.as_dev().as_raw(),
+                len,
+                &mut dma,
+                bindings::NVME_RS_GFP_KERNEL,
+            )
+        };
+        if cpu.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: the allocation just succeeded; `dma_alloc_coherent`
+        // returns page-aligned memory, zeroed.
+        Ok(CoherentAllocation {
+            dev: dev.into(),
+            cpu: cpu.cast(),
+            dma,
+            len,
+        })
+    }
+
+    /// The address the device uses for the start of the allocation.
+    pub fn dma_handle(&self) -> DmaAddr {
+        self.dma
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> usize {
+        self.len
+    }
+
+    fn checked(&self, offset: usize, size: usize, align: usize) -> Result<*mut u8> {
+        let end = offset.checked_add(size).ok_or(EINVAL)?;
+        if end > self.len || offset % align != 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `offset + size <= len`, so the result is inside the allocation.
+        Ok(unsafe { self.cpu.add(offset) })
+    }
+
+    /// Reads the little-endian `u16` at `offset`.
+    pub fn read_u16(&self, offset: usize) -> Result<u16> {
+        let p = self.checked(offset, 2, 2)?;
+        // SAFETY: `p` is aligned and in bounds of the live allocation; the
+        // read is volatile because the device may write concurrently.
+        Ok(u16::from_le(unsafe { p.cast::<u16>().read_volatile() }))
+    }
+
+    /// Copies `out.len()` bytes starting at `offset` out of the allocation.
+    pub fn read_bytes(&self, offset: usize, out: &mut [u8]) -> Result {
+        let p = self.checked(offset, out.len(), 1)?;
+        for (i, byte) in out.iter_mut().enumerate() {
+            // SAFETY: `p + i` is in bounds (checked above for the whole range);
+            // volatile because the device may write concurrently.
+            *byte = unsafe { p.add(i).read_volatile() };
+        }
+        Ok(())
+    }
+
+    /// Copies `data` into the allocation at `offset`. Eight-byte aligned
+    /// copies of whole words (submission queue entries) are done a word at
+    /// a time.
+    pub fn write_bytes(&self, offset: usize, data: &[u8]) -> Result {
+        let p = self.checked(offset, data.len(), 1)?;
+        if offset % 8 == 0 && data.len() % 8 == 0 {
+            for (i, word) in data.chunks_exact(8).enumerate() {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(word);
+                // SAFETY: `p` is 8-byte aligned (`cpu` is page aligned and
+                // `offset % 8 == 0`) and `p + 8 * i + 8` is in bounds.
+                unsafe { p.add(8 * i).cast::<u64>().write_volatile(u64::from_ne_bytes(w)) };
+            }
+        } else {
+            for (i, &byte) in data.iter().enumerate() {
+                // SAFETY: `p + i` is in bounds.
+                unsafe { p.add(i).write_volatile(byte) };
+            }
+        }
+        Ok(())
+    }
+
+    /// Zeroes the whole allocation, for example to reset a completion
+    /// queue's phase tags before the controller reuses it.
+    pub fn clear(&self) {
+        for i in 0..self.len {
+            // SAFETY: `i < len`, in bounds of the live allocation.
+            unsafe { self.cpu.add(i).write_volatile(0) };
+        }
+    }
+}
+
+impl Drop for CoherentAllocation {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, this is a live allocation of `len`
+        // bytes for `dev`; it is freed exactly once, here.
+        unsafe {
+            bindings::nvme_rs_dma_free_coherent(
+                self.dev.as_dev().as_raw(),
+                self.len,
+                self.cpu.cast(),
+                self.dma,
+            )
+        };
+    }
+}
+
+// SAFETY: the allocation is plain memory owned by this value; all accesses
+// go through `&self` methods doing single volatile accesses.
+unsafe impl Send for CoherentAllocation {}
+// SAFETY: as above.
+unsafe impl Sync for CoherentAllocation {}
+
+/// Orders the CPU's reads of DMA memory: reads after the barrier see data at
+/// least as new as reads before it (C `dma_rmb()`). Used after seeing a new
+/// completion's phase tag and before reading the rest of the entry.
+pub fn read_barrier() {
+    // SAFETY: a barrier has no preconditions.
+    unsafe { bindings::nvme_rs_dma_rmb() };
+}

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! nvme-rs's safe abstractions over kernel C APIs that Linux 6.12's `kernel`
+//! crate does not provide: PCI drivers and devices, MMIO, coherent DMA, IRQ
+//! vectors and handlers, completions and sleeping.
+//!
+//! Every `unsafe` block of the project lives under this directory, each with
+//! a `// SAFETY:` comment; the driver in `drivers/nvme/` uses only the safe
+//! interfaces here and in `kernel`. The shapes follow mainline's
+//! `kernel::pci`, `kernel::dma`, `kernel::irq` and `kernel::io`.
+
+pub(crate) mod bindings;
+pub mod completion;
+pub mod delay;
+pub mod device;
+pub mod dma;
+pub mod error;
+pub mod io_mem;
+pub mod irq;
+pub mod pci;

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! PCI drivers and devices: registration, device enabling, BAR mapping and
+//! interrupt vectors.
+//!
+//! C header: [`include/linux/pci.h`](srctree/include/linux/pci.h)
+//!
+//! Resources (an enabled device, a mapped BAR, allocated vectors) are values
+//! that give the resource back when dropped. A driver keeps them in its
+//! per-device data, which the PCI core drops on remove, so everything
+//! acquired in `probe` is released by the time `remove` returns.
+
+use super::{bindings, device, io_mem::IoMem};
+use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
+use kernel::{
+    error::to_result,
+    init::pin_init_from_closure,
+    prelude::*,
+    str::CStr,
+    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
+    ThisModule,
+};
+
+/// A PCI device (`struct pci_dev`).
+///
+/// # Invariants
+///
+/// References to a `Device` are only created for devices the PCI core keeps
+/// alive for the reference's lifetime: during a driver callback, or through a
+/// counted reference ([`ARef<Device>`]).
+#[repr(transparent)]
+pub struct Device(Opaque<bindings::pci_dev>);
+
+// SAFETY: the C `pci_dev` may be used from any thread; its reference count
+// is atomic.
+unsafe impl Send for Device {}
+// SAFETY: every method takes `&self` and the C functions they call do their
+// own locking where needed.
+unsafe impl Sync for Device {}
+
+// SAFETY: `pci_dev_get` and `pci_dev_put` manage the embedded device's
+// reference count; the device is freed only when it drops to zero.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: the device is valid because `self` references it.
+        unsafe { bindings::pci_dev_get(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference taken by `inc_ref`.
+        unsafe { bindings::pci_dev_put(obj.cast::<bindings::pci_dev>().as_ptr()) };
+    }
+}
+
+impl Device {
+    fn as_raw(&self) -> *mut bindings::pci_dev {
+        self.0.get()
+    }
+
+    /// The generic device embedded in this PCI device.
+    pub fn as_dev(&self) -> &device::Device {
+        // SAFETY: `pdev->dev` lives as long as the PCI device, which outlives
+        // `&self` by the type invariant.
+        unsafe { device::Device::from_raw(bindings::nvme_rs_pci_dev(self.as_raw())) }
+    }
+
+    /// Whether the device still answers on the bus. False once it has been
+    /// surprise-removed; reads from it then return all ones.
+    pub fn is_present(&self) -> bool {
+        // SAFETY: the device is valid by the type invariant.
+        unsafe { bindings::pci_device_is_present(self.as_raw()) }
+    }
+
+    /// Enables the device's memory space; disabled again when the returned
+    /// value is dropped.
+    pub fn enable_mem(&self) -> Result<Enabled> {
+        // SAFETY: the device is valid by the type invariant.
+        to_result(unsafe { bindings::pci_enable_device_mem(self.as_raw()) })?;
+        // INVARIANT: enabled just now.
+        Ok(Enabled { dev: self.into() })
+    }
+
+    /// Sets the DMA mask for streaming and coherent mappings to `bits` bits.
+    pub fn set_dma_mask(&self, bits: u32) -> Result {
+        let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        // SAFETY: the device is valid by the type invariant.
+        to_result(unsafe {
+            bindings::nvme_rs_dma_set_mask_and_coherent(self.as_dev().as_raw(), mask)
+        })
+    }
+}
+
+/// A device whose memory space is enabled.
+///
+/// # Invariants
+///
+/// `pci_enable_device_mem` succeeded on `dev`; `Drop` balances it.
+pub struct Enabled {
+    dev: ARef<Device>,
+}
+
+impl Enabled {
+    /// Lets the device master the bus, so it can do DMA. Undone when the
+    /// device is disabled.
+    pub fn set_master(&self) {
+        // SAFETY: the device is valid and enabled by the type invariant.
+        unsafe { bindings::pci_set_master(self.dev.as_raw()) };
+    }
+}
+
+impl Drop for Enabled {
+    fn drop(&mut self) {
+        // SAFETY: balances the successful `pci_enable_device_mem` (invariant).
+        unsafe { bindings::pci_disable_device(self.dev.as_raw()) };
+    }
+}
+
+/// A memory BAR, reserved for the driver and mapped.
+///
+/// Dereferences to [`IoMem`] for register access.
+///
+/// # Invariants
+///
+/// The device's memory regions are requested by this value and `io` maps
+/// BAR `index`; `Drop` unmaps and releases them.
+pub struct Bar {
+    dev: ARef<Device>,
+    io: IoMem,
+}
+
+impl Bar {
+    /// Reserves the device's memory BARs under `name` and maps BAR `index`.
+    /// Fails with `ENODEV` if the BAR is not memory or is shorter than
+    /// `min_len` bytes.
+    pub fn map(dev: &Device, index: u8, min_len: usize, name: &'static CStr) -> Result<Bar> {
+        let bar = kernel::ffi::c_int::from(index);
+        // SAFETY: the device is valid by the type invariant of `Device`.
+        let flags = unsafe { bindings::nvme_rs_pci_resource_flags(dev.as_raw(), bar) };
+        // SAFETY: as above.
+        let len = unsafe { bindings::nvme_rs_pci_resource_len(dev.as_raw(), bar) } as usize;
+        if flags & bindings::NVME_RS_IORESOURCE_MEM as kernel::ffi::c_ulong == 0 || len < min_len {
+            return Err(ENODEV);
+        }
+        // SAFETY: the device is valid and `name` is a static C string, as the
+        // resource tree keeps the pointer.
+        to_result(unsafe {
+            bindings::nvme_rs_pci_request_mem_regions(dev.as_raw(), name.as_char_ptr())
+        })?;
+        // SAFETY: the BAR is a memory BAR of `len` bytes, reserved above; a
+        // length of 0 maps the whole BAR.
+        let addr = unsafe { bindings::pci_iomap(dev.as_raw(), bar, 0) };
+        if addr.is_null() {
+            // SAFETY: balances the request just made.
+            unsafe { bindings::nvme_rs_pci_release_mem_regions(dev.as_raw()) };
+            return Err(ENOMEM);
+        }
+        // INVARIANT: regions requested, BAR mapped.
+        Ok(Bar {
+            dev: dev.into(),
+            // SAFETY: `addr` maps `len` bytes until `Drop` unmaps it, and
+            // `io` is dropped with `self`.
+            io: unsafe { IoMem::new(addr, len) },
+        })
+    }
+}
+
+impl Deref for Bar {
+    type Target = IoMem;
+
+    fn deref(&self) -> &IoMem {
+        &self.io
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, the mapping and regions were made by
+        // `map` and are released once, here.
+        unsafe {
+            bindings::pci_iounmap(self.dev.as_raw(), self.io.base());
+            bindings::nvme_rs_pci_release_mem_regions(self.dev.as_raw());
+        }
+    }
+}
+
+/// Kinds of interrupt a device may use, most preferred first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IrqTypes(u32);
+
+impl IrqTypes {
+    /// MSI-X only.
+    pub const MSIX: IrqTypes = IrqTypes(bindings::NVME_RS_PCI_IRQ_MSIX);
+    /// MSI-X, else MSI, else the legacy INTx line.
+    pub const ALL: IrqTypes = IrqTypes(
+        bindings::NVME_RS_PCI_IRQ_MSIX
+            | bindings::NVME_RS_PCI_IRQ_MSI
+            | bindings::NVME_RS_PCI_IRQ_INTX,
+    );
+}
+
+/// Interrupt vectors allocated to a device.
+///
+/// # Invariants
+///
+/// `count` vectors were allocated by `pci_alloc_irq_vectors_affinity` for
+/// `dev`; `Drop` frees them. Every handler registered on one of them must be
+/// freed before this value is dropped.
+pub struct IrqVectors {
+    dev: ARef<Device>,
+    count: u32,
+}
+
+impl IrqVectors {
+    /// Allocates between `min` and `max` vectors of the given types.
+    ///
+    /// With `pre_vectors > 0`, the vectors after the first `pre_vectors` are
+    /// spread over the CPUs (managed affinity), as queue interrupts want;
+    /// the first ones (an admin queue's, say) are left unmanaged.
+    pub fn alloc(
+        dev: &Device,
+        min: u32,
+        max: u32,
+        types: IrqTypes,
+        pre_vectors: u32,
+    ) -> Result<IrqVectors> {
+        let mut affinity = bindings::irq_affinity {
+            pre_vectors,
+            ..Default::default()
+        };
+        let (flags, affd) = if pre_vectors > 0 && max > pre_vectors {
+            (
+                types.0 | bindings::NVME_RS_PCI_IRQ_AFFINITY,
+                &mut affinity as *mut bindings::irq_affinity,
+            )
+        } else {
+            (types.0, core::ptr::null_mut())
+        };
+        // SAFETY: the device is valid; `affd` is null or points to an
+        // `irq_affinity` that lives across the call (it is not kept).
+        let ret =
+            unsafe { bindings::pci_alloc_irq_vectors_affinity(dev.as_raw(), min, max, flags, affd) };
+        let count = u32::try_from(to_result(ret).map(|()| ret)?).map_err(|_| EINVAL)?;
+        // INVARIANT: `count` vectors were allocated.
+        Ok(IrqVectors {
+            dev: dev.into(),
+            count,
+        })
+    }
+
+    /// How many vectors were allocated.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The Linux IRQ number of vector `index`.
+    pub fn irq(&self, index: u32) -> Result<u32> {
+        if index >= self.count {
+            return Err(EINVAL);
+        }
+        // SAFETY: the device is valid and `index` is an allocated vector.
+        let irq = unsafe { bindings::pci_irq_vector(self.dev.as_raw(), index) };
+        u32::try_from(irq).map_err(|_| Error::from_errno(irq))
+    }
+}
+
+impl Drop for IrqVectors {
+    fn drop(&mut self) {
+        // SAFETY: balances the allocation (type invariant).
+        unsafe { bindings::pci_free_irq_vectors(self.dev.as_raw()) };
+    }
+}
+
+/// A PCI device ID table entry.
+#[repr(transparent)]
+#[derive(Clone, Copy)]
+pub struct DeviceId(bindings::pci_device_id);
+
+impl DeviceId {
+    const ANY: u32 = bindings::NVME_RS_PCI_ANY_ID;
+
+    /// Matches any device whose class code, masked with `mask`, is `class`.
+    pub const fn with_class(class: u32, mask: u32) -> Self {
+        DeviceId(bindings::pci_device_id {
+            vendor: Self::ANY,
+            device: Self::ANY,
+            subvendor: Self::ANY,
+            subdevice: Self::ANY,
+            class,
+            class_mask: mask,
+            driver_data: 0,
+            override_only: 0,
+        })
+    }
+
+    const fn end() -> Self {
+        DeviceId(bindings::pci_device_id {
+            vendor: 0,
+            device: 0,
+            subvendor: 0,
+            subdevice: 0,
+            class: 0,
+            class_mask: 0,
+            driver_data: 0,
+            override_only: 0,
+        })
+    }
+}
+
+/// A zero-terminated table of device IDs, as the PCI core reads it.
+#[repr(C)]
+pub struct IdTable<const N: usize> {
+    ids: [DeviceId; N],
+    end: DeviceId,
+}
+
+impl<const N: usize> IdTable<N> {
+    /// A table matching any of `ids`.
+    pub const fn new(ids: [DeviceId; N]) -> Self {
+        IdTable {
+            ids,
+            end: DeviceId::end(),
+        }
+    }
+
+    fn as_ptr(&self) -> *const bindings::pci_device_id {
+        // `repr(C)` places `end` right after the array, which terminates it.
+        self.ids.as_ptr().cast()
+    }
+}
+
+/// A PCI driver.
+pub trait Driver {
+    /// What the driver keeps per bound device; dropped on remove.
+    type Data: ForeignOwnable + Send + Sync;
+
+    /// Binds to `dev`.
+    fn probe(dev: &Device) -> Result<Self::Data>;
+
+    /// Called when the device is being unbound, before `data` is dropped.
+    fn remove(_data: &Self::Data) {}
+
+    /// Called at system shutdown or reboot, when the device stays bound.
+    fn shutdown(_data: <Self::Data as ForeignOwnable>::Borrowed<'_>) {}
+}
+
+/// A registered PCI driver; unregistered when dropped.
+///
+/// # Invariants
+///
+/// `drv` is registered with the PCI core from initialisation until drop.
+#[pin_data(PinnedDrop)]
+pub struct Registration<T: Driver> {
+    #[pin]
+    drv: Opaque<bindings::pci_driver>,
+    _driver: PhantomData<T>,
+}
+
+// SAFETY: the registration is only used to unregister, which may happen from
+// any thread.
+unsafe impl<T: Driver> Send for Registration<T> {}
+// SAFETY: no methods take `&self`.
+unsafe impl<T: Driver> Sync for Registration<T> {}
+
+impl<T: Driver + 'static> Registration<T> {
+    /// Registers driver `T` as `name`, binding devices that match `ids`.
+    pub fn new<const N: usize>(
+        name: &'static CStr,
+        ids: &'static IdTable<N>,
+        module: &'static ThisModule,
+    ) -> impl PinInit<Self, Error> {
+        let register = move |slot: *mut Opaque<bindings::pci_driver>| {
+            let drv = Opaque::raw_get(slot);
+            // SAFETY: `drv` is valid for writes; zero is a valid `pci_driver`,
+            // and the fields set below are all the core needs.
+            unsafe {
+                drv.write(Default::default());
+                (*drv).name = name.as_char_ptr();
+                (*drv).id_table = ids.as_ptr();
+                (*drv).probe = Some(Self::probe_callback);
+                (*drv).remove = Some(Self::remove_callback);
+                (*drv).shutdown = Some(Self::shutdown_callback);
+            }
+            // SAFETY: `drv` is initialised and pinned (it lives in the pinned
+            // `Registration`), and `module` is this module.
+            to_result(unsafe {
+                bindings::__pci_register_driver(drv, module.as_ptr().cast(), name.as_char_ptr())
+            })
+        };
+        // SAFETY: `register` fully initialises `drv` before registering it,
+        // and on error returns with nothing registered and nothing to drop.
+        let drv = unsafe { pin_init_from_closure(register) };
+        // INVARIANT: registered by the initialiser above.
+        try_pin_init!(Self {
+            drv <- drv,
+            _driver: PhantomData,
+        })
+    }
+
+    extern "C" fn probe_callback(
+        pdev: *mut bindings::pci_dev,
+        _id: *const bindings::pci_device_id,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: the PCI core passes a valid device that stays valid during
+        // the callback; `Device` is a transparent wrapper of `pci_dev`.
+        let dev = unsafe { &*pdev.cast::<Device>() };
+        match T::probe(dev) {
+            Ok(data) => {
+                // SAFETY: `pdev` is valid; the pointer is taken back in
+                // `remove_callback`.
+                unsafe { bindings::nvme_rs_pci_set_drvdata(pdev, data.into_foreign() as _) };
+                0
+            }
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    extern "C" fn remove_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: `pdev` is valid during the callback.
+        let ptr = unsafe { bindings::nvme_rs_pci_get_drvdata(pdev) };
+        // SAFETY: remove is only called for devices whose probe succeeded,
+        // which stored `into_foreign`'s result; remove runs once, so this is
+        // the only `from_foreign` for it.
+        let data = unsafe { T::Data::from_foreign(ptr) };
+        T::remove(&data);
+        drop(data);
+    }
+
+    extern "C" fn shutdown_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: `pdev` is valid during the callback.
+        let ptr = unsafe { bindings::nvme_rs_pci_get_drvdata(pdev) };
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: `ptr` came from `into_foreign` in probe and is only taken
+        // back by remove, which the driver core does not run concurrently
+        // with shutdown.
+        let data = unsafe { T::Data::borrow(ptr) };
+        T::shutdown(data);
+    }
+}
+
+#[pinned_drop]
+impl<T: Driver> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: registered by the type invariant; unregistering unbinds
+        // every device, running `remove` for each.
+        unsafe { bindings::pci_unregister_driver(self.drv.get()) };
+    }
+}

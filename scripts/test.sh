@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `make test`: every test nvme-rs has, in order, with one closing count.
+#
+#   1. static checks (unsafe code rules)
+#   2. host unit tests of the pure logic (cargo test)
+#   3. build the test kernel and the module
+#   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
+#
+# Each stage's own `N passed, M failed` counts are added up; a stage that
+# fails without reaching its count (a build error, a guest that never came
+# back) counts as one failure. Exits non-zero on any failure.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+mkdir -p build
+total_pass=0
+total_fail=0
+
+summary() {
+	echo
+	echo "make test: $total_pass passed, $total_fail failed"
+	[ "$total_fail" -eq 0 ]
+}
+
+# add_counts LOG RC MODE: MODE "all" sums every count line (cargo prints one
+# per test binary), "last" takes only the final one (the guest summary).
+add_counts() {
+	local log=$1 rc=$2 mode=$3 lines p=0 f=0
+	lines=$(grep -E '[0-9]+ passed[,;] [0-9]+ failed' "$log" |
+		sed -E 's/.*[^0-9]([0-9]+) passed[,;] ([0-9]+) failed.*/\1 \2/;s/^([0-9]+) passed[,;] ([0-9]+) failed.*/\1 \2/')
+	[ "$mode" = last ] && lines=$(tail -n 1 <<<"$lines")
+	if [ -n "$lines" ]; then
+		read -r p f < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' <<<"$lines")
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "*** $log: exited with $rc without a failed count; counted as one failure"
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+run_stage() {
+	local name=$1 mode=$2; shift 2
+	local log="build/test-$name.log"
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	add_counts "$log" "${PIPESTATUS[0]}" "$mode"
+}
+
+scripts/install-deps.sh || { total_fail=$((total_fail + 1)); summary; exit 1; }
+
+run_stage unsafe-rules last python3 scripts/check-unsafe.py
+run_stage host all cargo test --manifest-path "$repo/Cargo.toml"
+
+echo "=== build"
+if make -s module > build/test-build.log 2>&1; then
+	echo "built kernel and module"
+	run_stage guest last scripts/guest.sh --mode test --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+else
+	tail -n 60 build/test-build.log
+	echo "*** build failed; guest tests not run (counted as one failure)"
+	total_fail=$((total_fail + 1))
+fi
+
+summary
