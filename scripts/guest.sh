@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Boot the nvme-rs test guest under QEMU and judge its serial log.
+#
+#   scripts/guest.sh --mode run|test --kernel-dir DIR --module PATH [--smp N] [--name NAME]
+#
+#   --mode run     load nvme_rs, show what it logged, unload it
+#   --mode test    run every tools/guest/tests/*.sh as a test group
+#   --kernel-dir   kernel build tree (arch/x86/boot/bzImage, C NVMe driver
+#                  modules in drivers/nvme/host/), e.g. build/kernel-test
+#   --module       nvme_rs.ko to test
+#   --smp          guest CPUs (default $SMP or 2)
+#   --name         output directory name under build/guest/ (default: mode)
+#
+# Environment:
+#   GUEST_TIMEOUT  seconds before QEMU is killed, counted as a failure (900)
+#   GUEST_DRIVER   rs (default) or c: in run mode, c loads the C driver
+#                  (nvme-core.ko, nvme.ko) instead and shows nvme list and a
+#                  short fio run; --module may then be missing.
+#
+# Outputs go to build/guest/<name>/: console.log (serial log), initramfs,
+# namespace images. Exit status is non-zero if the guest did not finish, if
+# the kernel reported a problem, or (test mode) if any check failed.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+prog=guest.sh
+
+die() { echo "$prog: $*" >&2; exit 2; }
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-2}"; }
+
+mode='' kdir='' module='' name=''
+smp=${SMP:-2}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--mode) mode=${2-}; shift 2 || usage ;;
+	--kernel-dir) kdir=${2-}; shift 2 || usage ;;
+	--module) module=${2-}; shift 2 || usage ;;
+	--smp) smp=${2-}; shift 2 || usage ;;
+	--name) name=${2-}; shift 2 || usage ;;
+	-h | --help) usage 0 ;;
+	*) echo "$prog: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+
+driver=${GUEST_DRIVER:-rs}
+timeout_s=${GUEST_TIMEOUT:-900}
+name=${name:-$mode}
+
+case $mode in run | test) ;; *) echo "$prog: --mode must be run or test" >&2; usage ;; esac
+case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" ;; esac
+[ "$mode:$driver" != test:c ] || die "test mode tests nvme_rs; GUEST_DRIVER=c is for run mode"
+[[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive number"
+[[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_TIMEOUT must be a positive number of seconds"
+[[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "--name may only use letters, digits, '.', '_' and '-'"
+[ -n "$kdir" ] || die "--kernel-dir is required"
+bzimage=$kdir/arch/x86/boot/bzImage
+[ -f "$bzimage" ] || die "no kernel image at $bzimage (build it with scripts/build-kernel.sh test)"
+c_modules=("$kdir/drivers/nvme/host/nvme-core.ko" "$kdir/drivers/nvme/host/nvme.ko")
+if [ "$driver" = c ]; then
+	for m in "${c_modules[@]}"; do [ -f "$m" ] || die "no C driver module $m"; done
+else
+	[ -n "$module" ] || die "--module is required"
+	[ -f "$module" ] || die "no module at $module (build it with make -C $kdir M=$repo LLVM=1)"
+fi
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
+
+out=$repo/build/guest/$name
+root=$out/root
+mkdir -p "$out"
+
+# Namespace geometry: the single source for both QEMU and the guest's
+# expectations (/etc/nvme-rs-expect).
+serial=nvmers-ci-0001
+ns_size=(0 $((64 << 20)) $((128 << 20)))
+ns_lba=(0 512 4096)
+
+# --- initramfs ---------------------------------------------------------------
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,dev,proc,sys,tmp,root,usr/share/nvme-rs/tests,lib/nvme-rs,lib/nvme-c}
+
+# Copies the shared libraries BIN needs (and the dynamic loader) to the same
+# paths under the initramfs root. ldd fails on a static binary: nothing to do.
+add_libs() {
+	local bin=$1 libs lib
+	libs=$(ldd "$bin" 2>/dev/null) || return 0
+	if grep -q 'not found' <<<"$libs"; then
+		die "$bin: missing libraries: $(grep 'not found' <<<"$libs" | tr -s '\t\n' '  ')"
+	fi
+	# shellcheck disable=SC2013 # library paths have no spaces
+	for lib in $(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$libs"); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root${lib%/*}"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# add_bin HOST-PATH: installs a program at the same path, with its libraries.
+add_bin() {
+	local bin
+	bin=$(command -v "$1") || die "$1 not found on the host"
+	mkdir -p "$root${bin%/*}"
+	cp -L "$bin" "$root$bin"
+	add_libs "$bin"
+}
+
+add_bin busybox
+# Applet links at build time, so PATH works from the first line of /init.
+for applet in $("$root$(command -v busybox)" --list-full); do
+	[ -e "$root/$applet" ] || ln -s "$(command -v busybox)" "$root/$applet"
+done
+add_bin fio
+add_bin nvme
+
+if [ -f "$module" ]; then
+	cp "$module" "$root/lib/nvme-rs/nvme_rs.ko"
+else
+	echo "$prog: note: no nvme_rs module, the guest gets none" >&2
+fi
+for m in "${c_modules[@]}"; do
+	if [ -f "$m" ]; then cp "$m" "$root/lib/nvme-c/"; else echo "$prog: note: no $m" >&2; fi
+done
+
+install -m 755 "$repo/tools/guest/init" "$root/init"
+install -m 644 "$repo/tools/guest/lib.sh" "$root/usr/share/nvme-rs/lib.sh"
+for t in "$repo"/tools/guest/tests/*.sh; do
+	[ -e "$t" ] && install -m 755 "$t" "$root/usr/share/nvme-rs/tests/"
+done
+
+{
+	echo "SERIAL=$serial"
+	echo "NS_COUNT=$((${#ns_size[@]} - 1))"
+	for i in 1 2; do
+		echo "NS${i}_BLOCKS=$((ns_size[i] / ns_lba[i]))"
+		echo "NS${i}_LBA=${ns_lba[i]}"
+	done
+} >"$root/etc/nvme-rs-expect"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+echo 'root:x:0:' >"$root/etc/group"
+
+# One newc cpio record for a device node, so the archive carries
+# /dev/console without needing root to mknod it. The kernel needs that node
+# to give /init its stdin/stdout before /init can mount devtmpfs.
+newc_record() { # NAME MODE RDEVMAJOR RDEVMINOR
+	local namesize=$((${#1} + 1))
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%s\0' \
+		0 "$2" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0 "$1"
+	head -c $(((4 - (110 + namesize) % 4) % 4)) /dev/zero
+}
+
+# Uncompressed: unpacking a gzip archive of fio's libraries costs the
+# emulated guest about 5 s per boot, far more than the host saves.
+initramfs=$out/initramfs.cpio
+rm -f "$out/initramfs.cpio.gz"
+{
+	(cd "$root" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0)
+	newc_record dev/console $((0020600)) 5 1
+	newc_record 'TRAILER!!!' 0 0 0
+} >"$initramfs"
+
+# --- namespaces --------------------------------------------------------------
+
+for i in 1 2; do
+	rm -f "$out/ns$i.img"
+	truncate -s "${ns_size[i]}" "$out/ns$i.img"
+done
+
+# --- QEMU --------------------------------------------------------------------
+
+# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+qemu=(
+	qemu-system-x86_64
+	-machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m 2G
+	-nodefaults -no-user-config -nographic -no-reboot
+	-serial mon:stdio
+	-pidfile "$out/qemu.pid"
+	-kernel "$bzimage" -initrd "$initramfs"
+	# panic=-1 plus -no-reboot ends QEMU on a panic; oopses do not panic, so
+	# the guest keeps going and the whole report reaches the log.
+	# printk.devkmsg=on: lib.sh writes marks to /dev/kmsg, which is otherwise
+	# rate-limited. log_buf_len: the marks must not scroll out.
+	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver"
+	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
+	-device "nvme,id=nvme0,serial=$serial,bus=rp0"
+)
+for i in 1 2; do
+	qemu+=(
+		-drive "file=$out/ns$i.img,if=none,id=ns$i,format=raw"
+		-device "nvme-ns,drive=ns$i,bus=nvme0,nsid=$i,logical_block_size=${ns_lba[i]},physical_block_size=${ns_lba[i]}"
+	)
+done
+
+log=$out/console.log
+pidfile=$out/qemu.pid
+rm -f "$pidfile"
+tty_state=
+if [ -t 0 ]; then
+	tty_state=$(stty -g)
+else
+	# QEMU reads its stdio chardev: keep it off whatever stdin the caller had.
+	exec </dev/null
+fi
+
+# Only ever kill our own QEMU (its command line names our pid file), e.g.
+# when this script is interrupted; QEMU leaves the terminal raw if killed.
+cleanup() {
+	local pid
+	pid=$(cat "$pidfile" 2>/dev/null) || pid=
+	if [ -n "$pid" ] && grep -qF "$pidfile" "/proc/$pid/cmdline" 2>/dev/null; then
+		kill "$pid" 2>/dev/null || true
+	fi
+	if [ -n "$tty_state" ]; then stty "$tty_state" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+echo "$prog: booting $mode guest (driver $driver, $smp CPUs, timeout ${timeout_s}s); log in ${log#"$repo"/}" >&2
+start=$SECONDS
+set +e
+# --foreground: QEMU must stay in the terminal's process group to read it.
+timeout --foreground -k 10 "$timeout_s" "${qemu[@]}" | tee "$log"
+status=("${PIPESTATUS[@]}")
+set -e
+elapsed=$((SECONDS - start))
+if [ -n "$tty_state" ]; then stty "$tty_state" 2>/dev/null || true; fi
+
+# The serial console ends lines with CR LF.
+tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+
+# --- verdict -----------------------------------------------------------------
+
+echo
+echo "$prog: --- verdict ($mode mode, QEMU ran ${elapsed}s, exit status ${status[0]})"
+init_at=$(sed -n 's/^nvme-rs-guest: init at uptime \([0-9.]*\) s.*/\1/p' "$log" | head -n 1)
+done_at=$(sed -n 's/^nvme-rs-guest: finished at uptime \([0-9.]*\) s.*/\1/p' "$log" | tail -n 1)
+echo "$prog: guest reached /init at ${init_at:-?}s uptime, finished at ${done_at:-?}s"
+
+pass=0 fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+failed() { echo "FAIL - $1"; fail=$((fail + 1)); }
+
+# Reports the kernel prints for bugs, lockdep, RCU, hung tasks, KASAN,
+# kmemleak, UBSAN, list debugging and refcounts.
+problem_re='(^|[^A-Za-z])BUG:|(^|[^A-Za-z])WARNING:|KASAN:|Oops|kernel BUG|general protection fault'
+problem_re+='|possible circular locking|possible recursive locking|inconsistent lock state'
+problem_re+='|INFO: rcu|rcu: INFO|self-detected stall|blocked for more than|Call Trace:'
+problem_re+='|kmemleak: .* new suspected memory leaks|UBSAN:|list_add corruption|refcount_t:|Kernel panic'
+
+if [ "${status[0]}" -eq 124 ] || [ "${status[0]}" -eq 137 ]; then
+	failed "guest came back: timed out after ${timeout_s}s (GUEST_TIMEOUT), killed"
+elif ! grep -qx 'nvme-rs-guest: done' "$log"; then
+	failed "guest came back: no 'nvme-rs-guest: done' line (QEMU exit status ${status[0]})"
+elif [ "${status[0]}" -ne 0 ]; then
+	failed "guest came back: QEMU exit status ${status[0]}"
+else
+	ok "guest came back"
+fi
+
+problems=$(grep -nE "$problem_re" "$log" || true)
+if [ -z "$problems" ]; then
+	ok "guest log clean"
+else
+	failed "guest log clean: $(wc -l <<<"$problems") kernel problem line(s):"
+	# shellcheck disable=SC2001
+	sed 's/^/    console.log:/' <<<"$problems" | head -n 50
+fi
+
+if [ "$mode" = test ]; then
+	# Each started group must have printed "<group>: N passed, M failed"; a
+	# group that did not (crashed, hung, or its line was garbled) counts as one
+	# failure so it can never pass silently.
+	groups=0
+	while read -r group gp gf; do
+		groups=$((groups + 1))
+		if [ "$gp" = - ]; then
+			echo "  $group: started but printed no summary (counted as 1 failed)"
+			fail=$((fail + 1))
+		else
+			echo "  $group: $gp passed, $gf failed"
+			pass=$((pass + gp))
+			fail=$((fail + gf))
+		fi
+	done < <(awk '
+		/^nvme-rs-guest: group [^ ]+ start$/ { started[++n] = $3 }
+		match($0, /[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$/) {
+			split(substr($0, RSTART, RLENGTH), f, /[: ,]+/)
+			p[f[1]] = f[2]; q[f[1]] = f[4]
+		}
+		END { for (i = 1; i <= n; i++) { g = started[i]; print g, (g in p) ? p[g] " " q[g] : "- -" } }
+	' "$log")
+	[ "$groups" -gt 0 ] || failed "test groups ran: none started"
+	bad=$(grep -E '[0-9]+ passed, [0-9]*[1-9][0-9]* failed$' "$log" || true)
+	if [ -n "$bad" ]; then
+		echo "$prog: failing groups:"
+		# shellcheck disable=SC2001
+		sed 's/^/    /' <<<"$bad"
+	fi
+	echo "$pass passed, $fail failed"
+fi
+
+[ "$fail" -eq 0 ] || { echo "$prog: FAILED, see ${log#"$repo"/}" >&2; exit 1; }
+echo "$prog: OK" >&2

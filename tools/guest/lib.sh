@@ -1,0 +1,210 @@
+# shellcheck shell=sh disable=SC3043 # busybox sh has local
+# Test library for the in-guest group scripts (busybox sh).
+#
+# A group script sources this file, runs `check` as often as it likes and
+# ends with `group_end`. The host (scripts/guest.sh) reads the summary line
+# that group_end prints from the serial log, so its wording is a contract:
+#     <group>: N passed, M failed
+
+# The init exports GROUP; derive it from the file name (10-load.sh -> load)
+# so a script can also be run by hand.
+if [ -z "${GROUP:-}" ]; then
+	GROUP=$(basename "$0" .sh)
+	GROUP=${GROUP#[0-9][0-9]-}
+fi
+
+# Expected device geometry, written by scripts/guest.sh from the same values
+# it hands to QEMU.
+# shellcheck source=/dev/null
+. "${NVME_RS_EXPECT:-/etc/nvme-rs-expect}"
+
+_pass=0
+_fail=0
+_mark=
+_mark_n=0
+
+# check DESCRIPTION COMMAND [ARG...]
+# Runs the command; prints "ok - ..." or "FAIL - ..." with the command's
+# output (which is where a helper explains a mismatch). Returns its status.
+check() {
+	local desc out rc
+	desc=$1
+	shift
+	if out=$("$@" 2>&1); then
+		_pass=$((_pass + 1))
+		echo "ok - $desc"
+		return 0
+	else
+		rc=$?
+	fi
+	_fail=$((_fail + 1))
+	# Arguments can be whole logs: show the start of the command only.
+	echo "FAIL - $desc (exit $rc: $(printf '%s\n' "$*" | head -n 1 | cut -c 1-100))"
+	[ -n "$out" ] && printf '%s\n' "$out" | tail -n 40 | sed 's/^/    /'
+	return "$rc"
+}
+
+# require: like check, but a failure ends the group, for checks that every
+# later one depends on (no point waiting 30 s per cycle for a driver that
+# never loaded).
+require() {
+	check "$@" || group_end
+}
+
+# Prints the summary and leaves the script; the status is non-zero when
+# something failed so the init can log it.
+group_end() {
+	echo "$GROUP: $_pass passed, $_fail failed"
+	[ "$_fail" -eq 0 ]
+	exit
+}
+
+# equals GOT WANT: string comparison that says what it got.
+equals() {
+	[ "$1" = "$2" ] && return 0
+	echo "got '$1', want '$2'"
+	return 1
+}
+
+# sysfs_write VALUE FILE: for use under check, which runs a plain command.
+sysfs_write() {
+	echo "$1" >"$2"
+}
+
+# Prints uptime in centiseconds; /proc/uptime always has two decimals.
+_now_cs() {
+	local up rest
+	read -r up rest </proc/uptime
+	echo $((${up%.*} * 100 + 1${up#*.} - 100))
+}
+
+# wait_for 'SHELL COMMAND' TIMEOUT_S
+# Polls every 0.1 s until the command succeeds; fails after TIMEOUT_S seconds.
+# The deadline is taken from the clock, not from counting polls, because a
+# poll can itself take a while under TCG.
+wait_for() {
+	local cmd deadline
+	cmd=$1
+	deadline=$(($(_now_cs) + $2 * 100))
+	while :; do
+		eval "$cmd" >/dev/null 2>&1 && return 0
+		[ "$(_now_cs)" -ge "$deadline" ] && break
+		sleep 0.1
+	done
+	# One last try so a command that succeeded right at the deadline counts.
+	eval "$cmd" >/dev/null 2>&1
+}
+
+# dmesg_mark: puts a unique mark into the kernel log; dmesg_since_mark prints
+# the kernel log lines after the latest mark. The mark is logged at debug
+# level so it does not clutter the console (needs printk.devkmsg=on, which
+# guest.sh sets, or the kernel rate-limits writes to /dev/kmsg).
+dmesg_mark() {
+	_mark_n=$((_mark_n + 1))
+	_mark="nvme-rs-mark:$GROUP:$$:$_mark_n:$(_now_cs):"
+	echo "<7>$_mark" >/dev/kmsg
+}
+
+dmesg_since_mark() {
+	dmesg | awk -v m="$_mark" 'found { print } index($0, m) { found = 1 }'
+}
+
+# ---------------------------------------------------------------------------
+# nvme_rs log contract (see the driver's dev_info calls):
+#   nvme_rs <BDF>: nvme0: model "<model>", serial "<serial>", firmware "<fw>", NVMe <ver>
+#   nvme_rs <BDF>: nvme0: 2 active namespaces
+#   nvme_rs <BDF>: nvme0n1: 131072 blocks of 512 bytes (67108864 bytes), LBA format 0
+#   nvme_rs <BDF>: nvme0: shutdown complete
+# Regexes are ERE; BDF, model and firmware are matched loosely.
+
+RE_BDF='[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]'
+RE_CTRL="nvme_rs $RE_BDF: nvme[0-9]+: model \"[^\"]*\", serial \"[^\"]*\", firmware \"[^\"]*\", NVMe [0-9.]+"
+RE_NSCOUNT="nvme_rs $RE_BDF: nvme[0-9]+: [0-9]+ active namespaces?"
+RE_NS="nvme_rs $RE_BDF: nvme[0-9]+n[0-9]+: [0-9]+ blocks of [0-9]+ bytes \([0-9]+ bytes\), LBA format [0-9]+"
+RE_SHUTDOWN="nvme_rs $RE_BDF: nvme[0-9]+: shutdown complete"
+
+# The PCI address of the (single) NVMe controller: class 0x010802.
+nvme_bdf() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/class")" = 0x010802 ] && basename "$d"
+	done
+}
+
+# Number of namespace lines in the log text on stdin.
+count_ns_lines() {
+	grep -cE "$RE_NS"
+}
+
+# identify_matches LOGTEXT [CTRL]
+# Succeeds when LOGTEXT holds one complete identify report for controller
+# CTRL (default nvme0) with the expected serial, namespace count and
+# geometry; otherwise says what is wrong. When several reports are present
+# the last one counts.
+identify_matches() {
+	local log ctrl line bad n nsid blocks lba bytes want_blocks want_lba
+	log=$1
+	ctrl=${2:-nvme0}
+	bad=0
+
+	line=$(printf '%s\n' "$log" | grep -E "$RE_CTRL" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "no controller line"
+		return 1
+	fi
+	case $line in
+	*": $ctrl: model "*) ;;
+	*) echo "controller is not $ctrl: $line"; bad=1 ;;
+	esac
+	case $line in
+	*"serial \"$SERIAL\","*) ;;
+	*) echo "serial is not \"$SERIAL\": $line"; bad=1 ;;
+	esac
+	case $line in
+	*'model "",'*) echo "empty model: $line"; bad=1 ;;
+	esac
+
+	line=$(printf '%s\n' "$log" | grep -E "$RE_NSCOUNT" | tail -n 1)
+	n=$(printf '%s\n' "$line" | sed -nE 's/.*: nvme[0-9]+: ([0-9]+) active namespaces?$/\1/p')
+	if [ "$n" != "$NS_COUNT" ]; then
+		echo "namespace count is '$n', want $NS_COUNT: $line"
+		bad=1
+	fi
+
+	nsid=1
+	while [ "$nsid" -le "$NS_COUNT" ]; do
+		eval "want_blocks=\$NS${nsid}_BLOCKS want_lba=\$NS${nsid}_LBA"
+		line=$(printf '%s\n' "$log" | grep -E "$RE_NS" | grep -F ": ${ctrl}n$nsid: " | tail -n 1)
+		# shellcheck disable=SC2046 # split into the three numbers
+		set -- $(printf '%s\n' "$line" | sed -nE 's/.*: nvme[0-9]+n[0-9]+: ([0-9]+) blocks of ([0-9]+) bytes \(([0-9]+) bytes\).*/\1 \2 \3/p')
+		blocks=${1:-} lba=${2:-} bytes=${3:-}
+		if [ -z "$line" ]; then
+			echo "no line for ${ctrl}n$nsid"
+			bad=1
+		elif [ "$blocks" != "$want_blocks" ] || [ "$lba" != "$want_lba" ] ||
+			[ "$bytes" != "$((want_blocks * want_lba))" ]; then
+			echo "${ctrl}n$nsid: got $blocks x $lba = $bytes, want $want_blocks x $want_lba: $line"
+			bad=1
+		fi
+		nsid=$((nsid + 1))
+	done
+	return "$bad"
+}
+
+# Succeeds once the log since the mark holds a full identify report.
+identify_done_since_mark() {
+	[ "$(dmesg_since_mark | count_ns_lines)" -ge "$NS_COUNT" ]
+}
+
+# Shutdown line for CTRL since the mark.
+shutdown_since_mark() {
+	dmesg_since_mark | grep -E "$RE_SHUTDOWN" | grep -qF ": ${1:-nvme0}: shutdown complete"
+}
+
+# Loads nvme_rs unless it is loaded, so a group can run on its own.
+ensure_loaded() {
+	[ -d /sys/module/nvme_rs ] && return 0
+	dmesg_mark
+	insmod /lib/nvme-rs/nvme_rs.ko || return 1
+	wait_for identify_done_since_mark 30
+}
