@@ -37,13 +37,15 @@ toolchain="$(rustc --version) $(bindgen --version 2>&1 | head -n1) $(clang --ver
 hash=$( { cat "${fragments[@]}"; echo "$toolchain"; } | sha256sum | cut -c1-12)
 out=$cache/kernels/$srcver-$flavour-$hash
 mkdir -p "$out" "$repo/build"
-ln -sfn "$out" "$repo/build/kernel-$flavour"
 
 exec 9>"$out/.lock"
 flock 9
 
+# The work tree's link moves only to a finished kernel, so module builds
+# never point at a half-built tree.
 if [ -f "$out/.nvme-rs-built" ]; then
 	echo "build-kernel: reusing $out"
+	ln -sfn "$out" "$repo/build/kernel-$flavour"
 	echo "$out"
 	exit 0
 fi
@@ -73,4 +75,5 @@ fi
 echo "build-kernel: building $flavour kernel in $out (cold builds take a while)"
 kmake -j"$(nproc)" bzImage modules
 touch "$out/.nvme-rs-built"
+ln -sfn "$out" "$repo/build/kernel-$flavour"
 echo "$out"
