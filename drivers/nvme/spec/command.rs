@@ -364,8 +364,8 @@ mod tests {
 
 #[cfg(test)]
 mod queue_command_tests {
-    use super::*;
     use super::super::sgl::SglType;
+    use super::*;
 
     fn cdw(cmd: &Command, n: usize) -> u32 {
         let b = cmd.to_bytes();

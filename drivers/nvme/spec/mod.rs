@@ -8,8 +8,14 @@
 //! compile into the module and, through the top-level `Cargo.toml`, into a
 //! host crate whose `cargo test` checks them.
 
+pub mod cid;
 pub mod command;
 pub mod completion;
 pub mod identify;
+pub mod io;
+pub mod prp;
 pub mod queue;
+pub mod queue_plan;
 pub mod regs;
+pub mod sgl;
+pub mod status;
