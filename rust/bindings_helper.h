@@ -4,13 +4,19 @@
  * nvme-rs's abstractions wrap and 6.12's own `kernel::bindings` lacks.
  */
 
+#include <linux/blk-mq.h>
+#include <linux/blk-mq-pci.h>
+#include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
+#include <linux/dmapool.h>
 #include <linux/io.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 
 #include "helpers.h"
 
@@ -22,3 +28,45 @@ const unsigned int NVME_RS_PCI_IRQ_INTX = PCI_IRQ_INTX;
 const unsigned int NVME_RS_PCI_IRQ_AFFINITY = PCI_IRQ_AFFINITY;
 const unsigned long NVME_RS_IORESOURCE_MEM = IORESOURCE_MEM;
 const unsigned int NVME_RS_PCI_ANY_ID = PCI_ANY_ID;
+const gfp_t NVME_RS_GFP_ATOMIC = GFP_ATOMIC;
+const gfp_t NVME_RS_GFP_NOWAIT = GFP_NOWAIT;
+const unsigned long NVME_RS_DMA_ATTR_NO_WARN = DMA_ATTR_NO_WARN;
+
+const blk_status_t NVME_RS_BLK_STS_OK = BLK_STS_OK;
+const blk_status_t NVME_RS_BLK_STS_NOTSUPP = BLK_STS_NOTSUPP;
+const blk_status_t NVME_RS_BLK_STS_TIMEOUT = BLK_STS_TIMEOUT;
+const blk_status_t NVME_RS_BLK_STS_NOSPC = BLK_STS_NOSPC;
+const blk_status_t NVME_RS_BLK_STS_TRANSPORT = BLK_STS_TRANSPORT;
+const blk_status_t NVME_RS_BLK_STS_TARGET = BLK_STS_TARGET;
+const blk_status_t NVME_RS_BLK_STS_RESV_CONFLICT = BLK_STS_RESV_CONFLICT;
+const blk_status_t NVME_RS_BLK_STS_MEDIUM = BLK_STS_MEDIUM;
+const blk_status_t NVME_RS_BLK_STS_PROTECTION = BLK_STS_PROTECTION;
+const blk_status_t NVME_RS_BLK_STS_RESOURCE = BLK_STS_RESOURCE;
+const blk_status_t NVME_RS_BLK_STS_IOERR = BLK_STS_IOERR;
+const blk_status_t NVME_RS_BLK_STS_DEV_RESOURCE = BLK_STS_DEV_RESOURCE;
+const blk_status_t NVME_RS_BLK_STS_ZONE_OPEN_RESOURCE = BLK_STS_ZONE_OPEN_RESOURCE;
+const blk_status_t NVME_RS_BLK_STS_ZONE_ACTIVE_RESOURCE = BLK_STS_ZONE_ACTIVE_RESOURCE;
+const blk_status_t NVME_RS_BLK_STS_AGAIN = BLK_STS_AGAIN;
+
+const blk_features_t NVME_RS_BLK_FEAT_WRITE_CACHE = BLK_FEAT_WRITE_CACHE;
+const blk_features_t NVME_RS_BLK_FEAT_FUA = BLK_FEAT_FUA;
+const blk_features_t NVME_RS_BLK_FEAT_POLL = BLK_FEAT_POLL;
+const blk_features_t NVME_RS_BLK_FEAT_NOWAIT = BLK_FEAT_NOWAIT;
+
+const blk_opf_t NVME_RS_REQ_FUA = REQ_FUA;
+const blk_opf_t NVME_RS_REQ_NOUNMAP = REQ_NOUNMAP;
+const blk_opf_t NVME_RS_REQ_FAILFAST_DEV = REQ_FAILFAST_DEV;
+const blk_opf_t NVME_RS_REQ_POLLED = REQ_POLLED;
+const blk_opf_t NVME_RS_REQ_NOWAIT = REQ_NOWAIT;
+const unsigned int NVME_RS_REQ_OP_READ = REQ_OP_READ;
+const unsigned int NVME_RS_REQ_OP_WRITE = REQ_OP_WRITE;
+const unsigned int NVME_RS_REQ_OP_FLUSH = REQ_OP_FLUSH;
+const unsigned int NVME_RS_REQ_OP_DISCARD = REQ_OP_DISCARD;
+const unsigned int NVME_RS_REQ_OP_WRITE_ZEROES = REQ_OP_WRITE_ZEROES;
+const unsigned int NVME_RS_REQ_OP_DRV_IN = REQ_OP_DRV_IN;
+const unsigned int NVME_RS_REQ_OP_DRV_OUT = REQ_OP_DRV_OUT;
+
+const unsigned int NVME_RS_BLK_MQ_F_SHOULD_MERGE = BLK_MQ_F_SHOULD_MERGE;
+const unsigned int NVME_RS_HCTX_TYPE_DEFAULT = HCTX_TYPE_DEFAULT;
+const unsigned int NVME_RS_HCTX_TYPE_READ = HCTX_TYPE_READ;
+const unsigned int NVME_RS_HCTX_TYPE_POLL = HCTX_TYPE_POLL;

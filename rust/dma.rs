@@ -109,7 +109,11 @@ impl CoherentAllocation {
                 w.copy_from_slice(word);
                 // SAFETY: `p` is 8-byte aligned (`cpu` is page aligned and
                 // `offset % 8 == 0`) and `p + 8 * i + 8` is in bounds.
-                unsafe { p.add(8 * i).cast::<u64>().write_volatile(u64::from_ne_bytes(w)) };
+                unsafe {
+                    p.add(8 * i)
+                        .cast::<u64>()
+                        .write_volatile(u64::from_ne_bytes(w))
+                };
             }
         } else {
             for (i, &byte) in data.iter().enumerate() {

@@ -3,6 +3,8 @@
  * Out-of-line wrappers for static inline kernel functions; see helpers.h.
  */
 
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -10,6 +12,8 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/jiffies.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/string.h>
 
 #include "helpers.h"
 
@@ -112,4 +116,174 @@ unsigned long nvme_rs_msecs_to_jiffies(unsigned int ms)
 void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us)
 {
 	usleep_range(min_us, max_us);
+}
+
+struct request *nvme_rs_bd_rq(const struct blk_mq_queue_data *bd)
+{
+	return bd->rq;
+}
+
+bool nvme_rs_bd_last(const struct blk_mq_queue_data *bd)
+{
+	return bd->last;
+}
+
+unsigned int nvme_rs_hctx_queue_num(struct blk_mq_hw_ctx *hctx)
+{
+	return hctx->queue_num;
+}
+
+void *nvme_rs_hctx_set_driver_data(struct blk_mq_hw_ctx *hctx)
+{
+	return hctx->queue->tag_set->driver_data;
+}
+
+/*
+ * Only requests the block layer has handed to the driver and not yet seen
+ * completed are returned: a stale or corrupt tag from the device must not
+ * complete a free request.
+ */
+static struct request *in_flight(struct request *rq)
+{
+	if (rq && blk_mq_rq_state(rq) == MQ_RQ_IN_FLIGHT)
+		return rq;
+	return NULL;
+}
+
+struct request *nvme_rs_hctx_find_rq(struct blk_mq_hw_ctx *hctx, unsigned int tag)
+{
+	return in_flight(blk_mq_tag_to_rq(hctx->tags, tag));
+}
+
+struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
+					unsigned int hctx_idx, unsigned int tag)
+{
+	if (hctx_idx >= set->nr_hw_queues || !set->tags || !set->tags[hctx_idx])
+		return NULL;
+	return in_flight(blk_mq_tag_to_rq(set->tags[hctx_idx], tag));
+}
+
+void *nvme_rs_rq_pdu(struct request *rq)
+{
+	return blk_mq_rq_to_pdu(rq);
+}
+
+struct request *nvme_rs_rq_from_pdu(void *pdu)
+{
+	return blk_mq_rq_from_pdu(pdu);
+}
+
+void *nvme_rs_rq_queuedata(struct request *rq)
+{
+	return rq->q->queuedata;
+}
+
+void *nvme_rs_rq_set_driver_data(struct request *rq)
+{
+	return rq->q->tag_set->driver_data;
+}
+
+unsigned int nvme_rs_rq_tag(struct request *rq)
+{
+	return rq->tag;
+}
+
+unsigned int nvme_rs_rq_op(struct request *rq)
+{
+	return req_op(rq);
+}
+
+u64 nvme_rs_rq_flags(struct request *rq)
+{
+	return (__force u64)rq->cmd_flags;
+}
+
+u64 nvme_rs_rq_pos(struct request *rq)
+{
+	return blk_rq_pos(rq);
+}
+
+unsigned int nvme_rs_rq_bytes(struct request *rq)
+{
+	return blk_rq_bytes(rq);
+}
+
+unsigned short nvme_rs_rq_nr_phys_segments(struct request *rq)
+{
+	return blk_rq_nr_phys_segments(rq);
+}
+
+bool nvme_rs_rq_in_flight(struct request *rq)
+{
+	return blk_mq_rq_state(rq) == MQ_RQ_IN_FLIGHT;
+}
+
+/*
+ * A discard request carries one range per bio (the block layer merges
+ * discards as separate ranges, up to max_discard_segments).
+ */
+struct bio *nvme_rs_rq_bio(struct request *rq)
+{
+	return rq->bio;
+}
+
+struct bio *nvme_rs_bio_next(struct bio *bio)
+{
+	return bio->bi_next;
+}
+
+u64 nvme_rs_bio_sector(struct bio *bio)
+{
+	return bio->bi_iter.bi_sector;
+}
+
+unsigned int nvme_rs_bio_size(struct bio *bio)
+{
+	return bio->bi_iter.bi_size;
+}
+
+int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
+{
+	return blk_rq_map_sg(rq->q, rq, sgl);
+}
+
+int nvme_rs_rq_dma_dir(struct request *rq)
+{
+	return rq_dma_dir(rq);
+}
+
+void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents)
+{
+	sg_init_table(sgl, nents);
+}
+
+u64 nvme_rs_sg_dma_address(struct scatterlist *sg)
+{
+	return sg_dma_address(sg);
+}
+
+unsigned int nvme_rs_sg_dma_len(struct scatterlist *sg)
+{
+	return sg_dma_len(sg);
+}
+
+struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
+				   struct queue_limits *lim, void *queuedata)
+{
+	return blk_mq_alloc_disk(set, lim, queuedata);
+}
+
+void nvme_rs_disk_set_name(struct gendisk *disk, const char *name)
+{
+	strscpy(disk->disk_name, name, DISK_NAME_LEN);
+}
+
+void *nvme_rs_disk_queuedata(struct gendisk *disk)
+{
+	return disk->queue->queuedata;
+}
+
+unsigned int nvme_rs_num_possible_cpus(void)
+{
+	return num_possible_cpus();
 }

@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+struct queue_limits;
+
 struct completion;
 struct device;
 struct pci_dev;
@@ -38,5 +40,50 @@ void nvme_rs_reinit_completion(struct completion *x);
 
 unsigned long nvme_rs_msecs_to_jiffies(unsigned int ms);
 void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us);
+
+/* Block layer: requests, tag sets, disks. */
+struct bio;
+struct blk_mq_hw_ctx;
+struct blk_mq_queue_data;
+struct blk_mq_tag_set;
+struct gendisk;
+struct request;
+struct scatterlist;
+
+struct request *nvme_rs_bd_rq(const struct blk_mq_queue_data *bd);
+bool nvme_rs_bd_last(const struct blk_mq_queue_data *bd);
+unsigned int nvme_rs_hctx_queue_num(struct blk_mq_hw_ctx *hctx);
+void *nvme_rs_hctx_set_driver_data(struct blk_mq_hw_ctx *hctx);
+struct request *nvme_rs_hctx_find_rq(struct blk_mq_hw_ctx *hctx, unsigned int tag);
+struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
+					unsigned int hctx_idx, unsigned int tag);
+void *nvme_rs_rq_pdu(struct request *rq);
+struct request *nvme_rs_rq_from_pdu(void *pdu);
+void *nvme_rs_rq_queuedata(struct request *rq);
+void *nvme_rs_rq_set_driver_data(struct request *rq);
+unsigned int nvme_rs_rq_tag(struct request *rq);
+unsigned int nvme_rs_rq_op(struct request *rq);
+u64 nvme_rs_rq_flags(struct request *rq);
+u64 nvme_rs_rq_pos(struct request *rq);
+unsigned int nvme_rs_rq_bytes(struct request *rq);
+unsigned short nvme_rs_rq_nr_phys_segments(struct request *rq);
+bool nvme_rs_rq_in_flight(struct request *rq);
+struct bio *nvme_rs_rq_bio(struct request *rq);
+struct bio *nvme_rs_bio_next(struct bio *bio);
+u64 nvme_rs_bio_sector(struct bio *bio);
+unsigned int nvme_rs_bio_size(struct bio *bio);
+int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
+int nvme_rs_rq_dma_dir(struct request *rq);
+
+void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
+u64 nvme_rs_sg_dma_address(struct scatterlist *sg);
+unsigned int nvme_rs_sg_dma_len(struct scatterlist *sg);
+
+struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
+				   struct queue_limits *lim, void *queuedata);
+void nvme_rs_disk_set_name(struct gendisk *disk, const char *name);
+void *nvme_rs_disk_queuedata(struct gendisk *disk);
+
+unsigned int nvme_rs_num_possible_cpus(void);
 
 #endif

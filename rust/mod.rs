@@ -10,11 +10,15 @@
 //! `kernel::pci`, `kernel::dma`, `kernel::irq` and `kernel::io`.
 
 pub(crate) mod bindings;
+pub mod block;
 pub mod completion;
+pub mod cpu;
 pub mod delay;
 pub mod device;
 pub mod dma;
+pub mod dma_pool;
 pub mod error;
 pub mod io_mem;
 pub mod irq;
+pub mod module_param;
 pub mod pci;

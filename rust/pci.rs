@@ -53,7 +53,7 @@ unsafe impl AlwaysRefCounted for Device {
 }
 
 impl Device {
-    fn as_raw(&self) -> *mut bindings::pci_dev {
+    pub(crate) fn as_raw(&self) -> *mut bindings::pci_dev {
         self.0.get()
     }
 
@@ -82,7 +82,11 @@ impl Device {
 
     /// Sets the DMA mask for streaming and coherent mappings to `bits` bits.
     pub fn set_dma_mask(&self, bits: u32) -> Result {
-        let mask = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let mask = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         // SAFETY: the device is valid by the type invariant.
         to_result(unsafe {
             bindings::nvme_rs_dma_set_mask_and_coherent(self.as_dev().as_raw(), mask)
@@ -237,8 +241,9 @@ impl IrqVectors {
         };
         // SAFETY: the device is valid; `affd` is null or points to an
         // `irq_affinity` that lives across the call (it is not kept).
-        let ret =
-            unsafe { bindings::pci_alloc_irq_vectors_affinity(dev.as_raw(), min, max, flags, affd) };
+        let ret = unsafe {
+            bindings::pci_alloc_irq_vectors_affinity(dev.as_raw(), min, max, flags, affd)
+        };
         let count = u32::try_from(to_result(ret).map(|()| ret)?).map_err(|_| EINVAL)?;
         // INVARIANT: `count` vectors were allocated.
         Ok(IrqVectors {

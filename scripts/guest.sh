@@ -16,6 +16,8 @@
 #   GUEST_DRIVER   rs (default) or c: in run mode, c loads the C driver
 #                  (nvme-core.ko, nvme.ko) instead and shows nvme list and a
 #                  short fio run; --module may then be missing.
+#   GUEST_TESTS    in test mode, the groups to run, by file name without .sh
+#                  (e.g. "10-load 60-io-smoke"); all of them by default
 #
 # Outputs go to build/guest/<name>/: console.log (serial log), initramfs,
 # namespace images. Exit status is non-zero if the guest did not finish, if
@@ -43,6 +45,8 @@ while [ $# -gt 0 ]; do
 done
 
 driver=${GUEST_DRIVER:-rs}
+tests=${GUEST_TESTS:-all}
+tests=${tests// /,}
 timeout_s=${GUEST_TIMEOUT:-900}
 name=${name:-$mode}
 
@@ -179,7 +183,7 @@ qemu=(
 	# the guest keeps going and the whole report reaches the log.
 	# printk.devkmsg=on: lib.sh writes marks to /dev/kmsg, which is otherwise
 	# rate-limited. log_buf_len: the marks must not scroll out.
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver"
+	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests"
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
 	-device "nvme,id=nvme0,serial=$serial,bus=rp0"
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every test nvme-rs has, in order, with one closing count.
 #
-#   1. static checks (unsafe code rules)
+#   1. static checks (unsafe code rules, rustfmt)
 #   2. host unit tests of the pure logic (cargo test)
 #   3. build the test kernel and the module
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
@@ -52,6 +52,7 @@ run_stage() {
 scripts/install-deps.sh || { total_fail=$((total_fail + 1)); summary; exit 1; }
 
 run_stage unsafe-rules last python3 scripts/check-unsafe.py
+run_stage format last scripts/check-format.sh
 run_stage host all cargo test --manifest-path "$repo/Cargo.toml"
 
 echo "=== build"

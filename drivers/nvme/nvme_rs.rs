@@ -21,6 +21,13 @@ pub mod spec;
 
 use kernel::prelude::*;
 
+module_param!(pub POLL_QUEUES: u32 = 0, "poll_queues",
+    "Number of queues to use for polled I/O (io_uring IOPOLL, fio --hipri); default 0");
+module_param!(pub IO_QUEUE_DEPTH: u32 = 1024, "io_queue_depth",
+    "Entries per I/O queue, at least 2, at most the controller's CAP.MQES+1 and 4096; default 1024");
+module_param!(pub SGL_THRESHOLD: u32 = 32768, "sgl_threshold",
+    "Use SGLs when the average request segment size is at least this many bytes; 0 disables SGLs; default 32768");
+
 module! {
     type: NvmeModule,
     name: "nvme_rs",
@@ -37,7 +44,11 @@ struct NvmeModule {
 impl kernel::Module for NvmeModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let driver = KBox::pin_init(
-            kernel_ext::pci::Registration::new(kernel::c_str!("nvme_rs"), &pci::driver::ID_TABLE, module),
+            kernel_ext::pci::Registration::new(
+                kernel::c_str!("nvme_rs"),
+                &pci::driver::ID_TABLE,
+                module,
+            ),
             GFP_KERNEL,
         )?;
         Ok(NvmeModule { _driver: driver })

@@ -7,3 +7,4 @@
 pub mod admin;
 pub mod identify;
 pub mod instance;
+pub mod namespace;

@@ -10,19 +10,19 @@
 //! command identifier, so a late completion of a timed-out command cannot be
 //! taken for the next command's.
 
-use crate::nvme_core::admin::{AdminError, AdminQueue};
-use crate::nvme_core::instance::Instance;
 use crate::kernel_ext::dma::{self, CoherentAllocation};
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
+use crate::nvme_core::admin::{AdminError, AdminQueue};
+use crate::nvme_core::instance::Instance;
 use crate::spec::command::{Command, IDENTIFY_DATA_SIZE, SQE_SIZE};
 use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
 use crate::spec::queue::{CqCursor, SqCursor};
 use crate::spec::regs::{cq_head_doorbell, sq_tail_doorbell, Aqa};
 use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::{Arc, Mutex};
-use kernel::new_mutex;
 
 /// Entries in each admin ring, as the C driver's `NVME_AQ_DEPTH`.
 pub const DEPTH: u16 = 32;
@@ -35,7 +35,7 @@ const NO_WAITER: u32 = u32::MAX;
 
 /// The completion side, shared with the interrupt handler.
 #[pin_data]
-struct Completions {
+pub struct Completions {
     bar: Arc<pci::Bar>,
     ring: CoherentAllocation,
     doorbell: usize,
@@ -74,14 +74,22 @@ impl Completions {
         self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
         let claimed = self
             .waiter
-            .compare_exchange(u32::from(cqe.cid), NO_WAITER, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                u32::from(cqe.cid),
+                NO_WAITER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_ok();
         if !claimed {
             // The completion of a command whose caller gave up waiting.
             return;
         }
         for (word, bytes) in self.entry.iter().zip(raw.chunks_exact(4)) {
-            word.store(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]), Ordering::Relaxed);
+            word.store(
+                u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+                Ordering::Relaxed,
+            );
         }
         // `complete` orders the stores above before the waiter wakes.
         self.done.complete();
@@ -136,20 +144,18 @@ pub struct Queue {
     completions: Arc<Completions>,
     bar: Arc<pci::Bar>,
     doorbell: usize,
-    _irq: irq::Registration<Completions>,
 }
 
 impl Queue {
-    /// Allocates the rings and a data page and registers the handler on
-    /// `irq`. The controller learns of the rings through [`Self::aqa`],
-    /// [`Self::sq_addr`] and [`Self::cq_addr`].
+    /// Allocates the rings and a data page. The controller learns of the
+    /// rings through [`Self::aqa`], [`Self::sq_addr`] and [`Self::cq_addr`];
+    /// completions arrive once [`Self::request_irq`] has registered the
+    /// handler.
     pub fn new(
         pdev: &pci::Device,
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
-        irq: u32,
-        name: &Instance,
-    ) -> Result<Pin<KBox<Self>>> {
+    ) -> Result<Arc<Self>> {
         let cq_bar = bar.clone();
         let completions = Arc::pin_init(
             try_pin_init!(Completions {
@@ -164,9 +170,7 @@ impl Queue {
             }? Error),
             GFP_KERNEL,
         )?;
-        let irq_name = CString::try_from_fmt(kernel::fmt!("{}q0", name))?;
-        let registration = irq::Registration::request(irq, irq_name, completions.clone())?;
-        KBox::pin_init(
+        Arc::pin_init(
             try_pin_init!(Queue {
                 submissions <- new_mutex!(Submissions {
                     ring: CoherentAllocation::alloc(pdev, DEPTH as usize * SQE_SIZE)?,
@@ -177,10 +181,21 @@ impl Queue {
                 completions,
                 bar,
                 doorbell: sq_tail_doorbell(0, doorbell_stride),
-                _irq: registration,
             }? Error),
             GFP_KERNEL,
         )
+    }
+
+    /// Registers the completion handler on vector 0 of `vectors`, named
+    /// `nvmeNq0` like the C driver's. Admin commands complete only while the
+    /// registration lives.
+    pub fn request_irq(
+        &self,
+        vectors: &pci::IrqVectors,
+        name: &Instance,
+    ) -> Result<irq::Registration<Completions>> {
+        let irq_name = CString::try_from_fmt(kernel::fmt!("{}q0", name))?;
+        irq::Registration::request(vectors.irq(0)?, irq_name, self.completions.clone())
     }
 
     /// The admin queue sizes for `AQA`.
@@ -207,7 +222,10 @@ impl AdminQueue for Queue {
             return Err(EINVAL.into());
         }
         let mut sq = self.submissions.lock();
-        if sq.cursor.is_full(self.completions.sq_head.load(Ordering::Relaxed)) {
+        if sq
+            .cursor
+            .is_full(self.completions.sq_head.load(Ordering::Relaxed))
+        {
             // Only possible after timeouts left commands in the ring.
             return Err(EBUSY.into());
         }
@@ -219,8 +237,11 @@ impl AdminQueue for Queue {
         }
 
         self.completions.done.reinit();
-        self.completions.waiter.store(u32::from(cid), Ordering::Release);
-        sq.ring.write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
+        self.completions
+            .waiter
+            .store(u32::from(cid), Ordering::Release);
+        sq.ring
+            .write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
         let tail = sq.cursor.advance();
         // The MMIO write is ordered after the entry's memory writes.
         self.bar.write32(u32::from(tail), self.doorbell)?;
@@ -229,7 +250,12 @@ impl AdminQueue for Queue {
             let gave_up = self
                 .completions
                 .waiter
-                .compare_exchange(u32::from(cid), NO_WAITER, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(
+                    u32::from(cid),
+                    NO_WAITER,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
                 .is_ok();
             if gave_up {
                 return Err(AdminError::Timeout);

@@ -1,31 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A controller on PCIe: probe brings it up and identifies it, dropping it
-//! shuts it down and gives back everything probe took (C `nvme_probe`,
-//! `nvme_pci_enable`, `nvme_pci_configure_admin_queue`, `nvme_remove`).
+//! A controller on PCIe: probe brings it up, identifies it, sets up its I/O
+//! queues and adds a disk per namespace; dropping it undoes all of that in
+//! reverse (C `nvme_probe`, `nvme_pci_enable`, `nvme_setup_io_queues`,
+//! `nvme_remove`).
 
 use super::admin_queue;
-use super::registers::{Enabled, Registers};
+use super::blk_ops::NvmeOps;
+use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
+use super::registers::{Enabled, Registers, PAGE_SHIFT};
+use crate::kernel_ext::block::disk::Disk;
+use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
+use crate::kernel_ext::{cpu, irq, pci};
+use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::identify::{identify, ControllerInfo};
 use crate::nvme_core::instance::Instance;
-use crate::kernel_ext::pci;
+use crate::nvme_core::namespace::{DiskProfile, Namespace};
+use crate::spec::command::{usable_queue_pairs, Command};
+use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::regs::{bar_size_for_queues, offset, Version};
+use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::Arc;
 
-/// Queues whose doorbells must fit in BAR0 for the driver to bind: the
-/// admin queue for now.
-const QUEUES: u16 = 1;
+/// Largest transfer the driver issues, whatever MDTS allows: a PRP list
+/// of one page then always suffices.
+const MAX_TRANSFER: u32 = 1 << 20;
+
+/// How long an I/O request may take, as the C driver's `io_timeout`.
+const IO_TIMEOUT_MS: u32 = 30_000;
+
+/// The I/O side of a controller.
+///
+/// Fields drop in declaration order, which is the teardown order: disks
+/// first (waiting for their requests), then the queue interrupts, the tag
+/// set, and the queues on the controller.
+struct Io {
+    _disks: KVec<Disk<NvmeOps>>,
+    _irqs: KVec<irq::Registration<QueueIrq>>,
+    _tags: Arc<TagSet<NvmeOps>>,
+    _on_device: OnDevice,
+}
 
 /// A bound controller.
 ///
-/// Fields drop in declaration order, which is the teardown order: the
-/// controller is shut down before its queues' memory and interrupt vectors
-/// are released, and the device is disabled last.
+/// Fields drop in declaration order, which is the teardown order: the I/O
+/// side goes while the admin queue still works, the controller is shut
+/// down before any queue memory is freed, and the device is disabled last.
 pub struct Controller {
-    enabled: Enabled,
-    _admin: Pin<KBox<admin_queue::Queue>>,
+    _io: Option<Io>,
+    _admin_irq: irq::Registration<admin_queue::Completions>,
     _vectors: pci::IrqVectors,
+    enabled: Enabled,
+    _admin: Arc<admin_queue::Queue>,
     _pci: pci::Enabled,
     _info: ControllerInfo,
     _instance: Instance,
@@ -34,7 +62,7 @@ pub struct Controller {
 impl Controller {
     /// Brings up the controller behind `pdev`: enables the device, maps
     /// BAR0, resets the controller, sets up the admin queue pair with its
-    /// interrupt, enables the controller and identifies it.
+    /// interrupt, enables the controller, identifies it, and sets up I/O.
     pub fn probe(pdev: &pci::Device) -> Result<KBox<Self>> {
         let instance = Instance::alloc()?;
         let pci = pdev.enable_mem()?;
@@ -43,29 +71,98 @@ impl Controller {
 
         // The doorbell stride is in CAP, so map first with room for the
         // first doorbells at the smallest stride, then check the real need.
-        let bar = pci::Bar::map(pdev, 0, bar_size_for_queues(QUEUES, 4), kernel::c_str!("nvme_rs"))?;
+        let bar = pci::Bar::map(
+            pdev,
+            0,
+            bar_size_for_queues(1, 4),
+            kernel::c_str!("nvme_rs"),
+        )?;
         let bar = Arc::new(bar, GFP_KERNEL)?;
         let regs = Registers::new(pdev, bar.clone())?;
-        let stride = regs.cap().doorbell_stride();
-        if bar.size() < bar_size_for_queues(QUEUES, stride) {
+        let cap = regs.cap();
+        let stride = cap.doorbell_stride();
+        if bar.size() < bar_size_for_queues(1, stride) {
             return Err(ENODEV);
         }
         let version = Version(bar.read32(offset::VS)?);
 
         regs.disable()?;
 
+        // Bring-up runs on a single vector; the full set, spread over the
+        // CPUs, comes once the controller says how many queues it grants.
+        let admin = admin_queue::Queue::new(pdev, bar.clone(), stride)?;
         let vectors = pci::IrqVectors::alloc(pdev, 1, 1, pci::IrqTypes::ALL, 0)?;
-        let admin = admin_queue::Queue::new(pdev, bar, stride, vectors.irq(0)?, &instance)?;
+        let admin_irq = admin.request_irq(&vectors, &instance)?;
         let mut enabled = regs.enable(admin.aqa(), admin.sq_addr(), admin.cq_addr(), &instance)?;
 
         let info = identify(&*admin, pdev.as_dev(), &instance, version)?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
 
+        let poll_queues = crate::POLL_QUEUES.get();
+        let wanted = wanted_io_queues(cpu::possible_cpus(), poll_queues);
+        let result = admin.execute_read(Command::set_queue_count(wanted), &mut [])?;
+        let granted = usable_queue_pairs(wanted, result.result);
+
+        // Swap the bring-up vector for the full set (C does the same).
+        drop(admin_irq);
+        drop(vectors);
+        let vectors = pci::IrqVectors::alloc(
+            pdev,
+            1,
+            wanted_vectors(granted, poll_queues),
+            pci::IrqTypes::ALL,
+            1,
+        )?;
+        let admin_irq = admin.request_irq(&vectors, &instance)?;
+
+        let io = match plan(granted, poll_queues, vectors.count()) {
+            Some(plan) => {
+                let config = QueueSetConfig {
+                    plan,
+                    vectors: vectors.count(),
+                    depth: io_queue_depth(crate::IO_QUEUE_DEPTH.get(), cap.max_queue_entries()),
+                    stride,
+                    sgls: info.id.sgls,
+                    sgl_threshold: crate::SGL_THRESHOLD.get(),
+                    page_size: 1 << PAGE_SHIFT,
+                };
+                if bar.size() < bar_size_for_queues(1 + plan.total() as u16, stride) {
+                    return Err(ENODEV);
+                }
+                let max_transfer = info
+                    .id
+                    .max_transfer_bytes(cap.min_page_shift())
+                    .map_or(MAX_TRANSFER, |bytes| {
+                        bytes.min(u64::from(MAX_TRANSFER)) as u32
+                    });
+                let ctx = IoContext {
+                    pdev,
+                    bar: &bar,
+                    admin: &admin,
+                    vectors: &vectors,
+                    info: &info,
+                    name: &instance,
+                    max_transfer,
+                };
+                Some(ctx.setup(&mut enabled, config)?)
+            }
+            None => {
+                dev_warn!(
+                    pdev.as_dev(),
+                    "{}: no I/O queues granted; admin only\n",
+                    instance
+                );
+                None
+            }
+        };
+
         Ok(KBox::new(
             Controller {
+                _io: io,
+                _admin_irq: admin_irq,
+                _vectors: vectors,
                 enabled,
                 _admin: admin,
-                _vectors: vectors,
                 _pci: pci,
                 _info: info,
                 _instance: instance,
@@ -78,5 +175,81 @@ impl Controller {
     /// still bound. Dropping the controller later does not repeat it.
     pub fn shutdown(&self) {
         self.enabled.shutdown();
+    }
+}
+
+/// What setting up the I/O side needs from probe.
+struct IoContext<'a> {
+    pdev: &'a pci::Device,
+    bar: &'a Arc<pci::Bar>,
+    admin: &'a Arc<admin_queue::Queue>,
+    vectors: &'a pci::IrqVectors,
+    info: &'a ControllerInfo,
+    name: &'a Instance,
+    /// Largest transfer in bytes: MDTS, capped at `MAX_TRANSFER`.
+    max_transfer: u32,
+}
+
+impl IoContext<'_> {
+    /// Creates the I/O queues on the controller, the tag set over them, their
+    /// interrupt handlers, and a disk per usable namespace.
+    fn setup(&self, enabled: &mut Enabled, config: QueueSetConfig) -> Result<Io> {
+        let (pdev, info, name) = (self.pdev, self.info, self.name);
+        let queues = IoQueues::new(pdev, self.bar, &config)?;
+        enabled.hold_until_shutdown(queues.clone());
+        let on_device = queues.create_on_device(self.admin, name)?;
+
+        let plan = config.plan;
+        let tags = Arc::pin_init(
+            TagSet::new(
+                queues.clone(),
+                TagSetConfig {
+                    hw_queues: plan.total(),
+                    maps: if plan.poll_queues > 0 { 3 } else { 2 },
+                    // A queue of `depth` entries holds `depth - 1` commands.
+                    depth: u32::from(config.depth) - 1,
+                    timeout_ms: IO_TIMEOUT_MS,
+                },
+            ),
+            GFP_KERNEL,
+        )?;
+        let irqs = queues.request_irqs(&tags, self.vectors, name)?;
+
+        let profile = DiskProfile {
+            max_transfer: self.max_transfer,
+            max_segments: MAX_SEGMENTS,
+            page_size: config.page_size,
+            poll: plan.poll_queues > 0,
+        };
+        let mut disks = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
+        for ns in info.namespaces.iter() {
+            let namespace = Namespace::new(ns.nsid, &ns.id);
+            let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
+            let disk = Disk::add(
+                tags.clone(),
+                Arc::new(namespace, GFP_KERNEL)?,
+                &disk_name,
+                &namespace.limits(&info.id, &profile),
+                namespace.capacity_sectors(),
+                pdev.as_dev(),
+            )?;
+            disks.push(disk, GFP_KERNEL)?;
+        }
+        dev_info!(
+            pdev.as_dev(),
+            "{}: {} I/O queues ({} interrupt, {} polled) of {} entries, {} disks\n",
+            name,
+            plan.total(),
+            plan.interrupt_queues,
+            plan.poll_queues,
+            config.depth,
+            disks.len()
+        );
+        Ok(Io {
+            _disks: disks,
+            _irqs: irqs,
+            _tags: tags,
+            _on_device: on_device,
+        })
     }
 }

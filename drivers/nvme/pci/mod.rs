@@ -4,6 +4,9 @@
 //! pairs in host memory, doorbells and MSI-X interrupts.
 
 pub mod admin_queue;
+pub mod blk_ops;
 pub mod controller;
 pub mod driver;
+pub mod io_queue;
+pub mod queue_set;
 pub mod registers;

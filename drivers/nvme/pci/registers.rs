@@ -4,8 +4,9 @@
 //! notification, each waiting on `CSTS` with the timeout the specification
 //! sets (C `nvme_disable_ctrl`, `nvme_enable_ctrl`, `nvme_wait_ready`).
 
-use crate::nvme_core::instance::Instance;
+use super::queue_set::IoQueues;
 use crate::kernel_ext::{delay, pci};
+use crate::nvme_core::instance::Instance;
 use crate::spec::regs::{offset, Aqa, Cap, Cc, Csts, ShutdownNotification, ShutdownStatus};
 use crate::{dev_err, dev_info, dev_warn};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -117,7 +118,12 @@ impl Registers {
         match err {
             WaitError::Gone => dev_warn!(dev, "{}: device gone\n", what),
             WaitError::Fatal(csts) => {
-                dev_err!(dev, "{}: controller fatal status (CSTS {:#x})\n", what, csts.0)
+                dev_err!(
+                    dev,
+                    "{}: controller fatal status (CSTS {:#x})\n",
+                    what,
+                    csts.0
+                )
             }
             WaitError::Timeout(csts) => {
                 dev_err!(dev, "{}: timed out (CSTS {:#x})\n", what, csts.0)
@@ -154,6 +160,7 @@ impl Registers {
             name: name.number(),
             shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MIN_MS,
             shut_down: AtomicBool::new(false),
+            io_queues: None,
         };
         enabled
             .regs
@@ -177,12 +184,21 @@ pub struct Enabled {
     name: u32,
     shutdown_timeout_ms: u32,
     shut_down: AtomicBool,
+    /// I/O queue memory the controller may use until it is shut down;
+    /// dropped after the shutdown in `drop`.
+    io_queues: Option<Arc<IoQueues>>,
 }
 
 impl Enabled {
     /// Updates the shutdown timeout from Identify Controller's RTD3E.
     pub fn set_rtd3_entry_latency(&mut self, rtd3e_us: u32) {
         self.shutdown_timeout_ms = shutdown_timeout_ms(rtd3e_us);
+    }
+
+    /// Keeps `queues`' memory until the controller is shut down, whatever
+    /// else lets go of it first.
+    pub fn hold_until_shutdown(&mut self, queues: Arc<IoQueues>) {
+        self.io_queues = Some(queues);
     }
 
     /// Sends a normal shutdown notification and waits until the controller

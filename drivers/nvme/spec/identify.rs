@@ -79,7 +79,11 @@ impl core::fmt::Display for TrimmedAscii<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         use core::fmt::Write;
         for &c in self.0 {
-            f.write_char(if (0x20..0x7f).contains(&c) { c as char } else { '?' })?;
+            f.write_char(if (0x20..0x7f).contains(&c) {
+                c as char
+            } else {
+                '?'
+            })?;
         }
         Ok(())
     }
@@ -311,8 +315,14 @@ mod tests {
 
     #[test]
     fn wrong_size_is_rejected() {
-        assert_eq!(IdentifyController::parse(&[0; 4095]), Err(ParseError::WrongSize));
-        assert_eq!(IdentifyNamespace::parse(&[0; 4097]), Err(ParseError::WrongSize));
+        assert_eq!(
+            IdentifyController::parse(&[0; 4095]),
+            Err(ParseError::WrongSize)
+        );
+        assert_eq!(
+            IdentifyNamespace::parse(&[0; 4097]),
+            Err(ParseError::WrongSize)
+        );
         assert!(active_namespaces(&[0; 12]).is_err());
     }
 
@@ -384,14 +394,27 @@ mod tests {
     #[test]
     fn bad_formats_are_rejected() {
         let b = id_ns(8, 0, &[(0, 8)]);
-        assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::UnsupportedLbaSize(8)));
+        assert_eq!(
+            IdentifyNamespace::parse(&b),
+            Err(ParseError::UnsupportedLbaSize(8))
+        );
         let b = id_ns(8, 0, &[(0, 17)]);
-        assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::UnsupportedLbaSize(17)));
+        assert_eq!(
+            IdentifyNamespace::parse(&b),
+            Err(ParseError::UnsupportedLbaSize(17))
+        );
         let b = id_ns(8, 0x10, &[(8, 9)]);
         assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::ExtendedLba));
         // Separate metadata (FLBAS bit 4 clear) is accepted.
         let b = id_ns(8, 0, &[(8, 9)]);
-        assert_eq!(IdentifyNamespace::parse(&b).unwrap().unwrap().format.metadata_size, 8);
+        assert_eq!(
+            IdentifyNamespace::parse(&b)
+                .unwrap()
+                .unwrap()
+                .format
+                .metadata_size,
+            8
+        );
     }
 
     #[test]
@@ -403,7 +426,10 @@ mod tests {
         put(&mut b, 20, &9u32.to_le_bytes());
         let ids: Vec<u32> = active_namespaces(&b).unwrap().collect();
         assert_eq!(ids, [1, 2, 5]);
-        assert_eq!(active_namespaces(&[0; IDENTIFY_DATA_SIZE]).unwrap().count(), 0);
+        assert_eq!(
+            active_namespaces(&[0; IDENTIFY_DATA_SIZE]).unwrap().count(),
+            0
+        );
         let full = [0x11u8; IDENTIFY_DATA_SIZE];
         assert_eq!(active_namespaces(&full).unwrap().count(), NS_LIST_ENTRIES);
     }

@@ -106,18 +106,65 @@ pub fn build_prps(
     page_size: u32,
     list: &mut [u64],
 ) -> Result<Prps, PrpError> {
-    let first = segments.first().ok_or(PrpError::Empty)?;
+    let walk = walk_prps(segments.iter().copied(), page_size, |i, addr| {
+        if let Some(slot) = list.get_mut(i) {
+            *slot = addr;
+        }
+    })?;
+    walk.prps(list.len())
+}
+
+/// What [`walk_prps`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrpWalk {
+    /// The first PRP: the first segment's address.
+    pub prp1: u64,
+    /// How many page addresses came after the first page.
+    pub entries: usize,
+    /// The first of those, if any.
+    pub second: u64,
+}
+
+impl PrpWalk {
+    /// The PRPs, given a list that holds up to `capacity` entries.
+    pub fn prps(&self, capacity: usize) -> Result<Prps, PrpError> {
+        let prp2 = match self.entries {
+            0 => Prp2::None,
+            1 => Prp2::Page(self.second),
+            n if n > capacity => return Err(PrpError::ListTooSmall { needed: n }),
+            n => Prp2::List { entries: n },
+        };
+        Ok(Prps {
+            prp1: self.prp1,
+            prp2,
+        })
+    }
+}
+
+/// The core of [`build_prps`], for callers that write list entries straight
+/// into DMA memory: checks `segments` by the same rules and calls
+/// `emit(i, addr)` for the `i`-th page address after the first page, in
+/// order. Whether those form a list or PRP2 alone is [`PrpWalk::prps`]'s
+/// decision.
+pub fn walk_prps(
+    segments: impl Iterator<Item = Segment>,
+    page_size: u32,
+    mut emit: impl FnMut(usize, u64),
+) -> Result<PrpWalk, PrpError> {
     if page_size == 0 {
         return Err(PrpError::Gap { index: 0 });
     }
     let page = u64::from(page_size);
-    let last = segments.len() - 1;
+    let mut segments = segments.enumerate().peekable();
+    let first = segments
+        .peek()
+        .map(|(_, seg)| seg.addr)
+        .ok_or(PrpError::Empty)?;
 
-    // Pages after the one PRP1 points into, counted even past the end of
-    // `list` so that ListTooSmall can say how many are needed.
     let mut count = 0usize;
     let mut second = 0u64;
-    for (index, seg) in segments.iter().enumerate() {
+    while let Some((index, seg)) = segments.next() {
+        let is_last = segments.peek().is_none();
         if seg.len == 0 {
             return Err(PrpError::ZeroLength { index });
         }
@@ -125,7 +172,7 @@ pub fn build_prps(
             .addr
             .checked_add(u64::from(seg.len))
             .ok_or(PrpError::Gap { index })?;
-        if (index > 0 && seg.addr % page != 0) || (index < last && end % page != 0) {
+        if (index > 0 && seg.addr % page != 0) || (!is_last && end % page != 0) {
             return Err(PrpError::Gap { index });
         }
         // The first segment's first page is PRP1's; later segments start on
@@ -139,36 +186,23 @@ pub fn build_prps(
         } else {
             seg.addr
         };
-        if start >= end {
-            continue;
+        let mut addr = start;
+        while addr < end {
+            if count == 0 {
+                second = addr;
+            }
+            emit(count, addr);
+            count += 1;
+            match addr.checked_add(page) {
+                Some(next) => addr = next,
+                None => break,
+            }
         }
-        let pages = (end - start).div_ceil(page);
-        let pages = usize::try_from(pages).unwrap_or(usize::MAX);
-        if count == 0 {
-            second = start;
-        }
-        let room = list.len().saturating_sub(count);
-        for (i, slot) in list
-            .iter_mut()
-            .skip(count)
-            .take(pages.min(room))
-            .enumerate()
-        {
-            // `i * page` stays below `end - start`, so this cannot overflow.
-            *slot = start + i as u64 * page;
-        }
-        count = count.saturating_add(pages);
     }
-
-    let prp2 = match count {
-        0 => Prp2::None,
-        1 => Prp2::Page(second),
-        n if n > list.len() => return Err(PrpError::ListTooSmall { needed: n }),
-        n => Prp2::List { entries: n },
-    };
-    Ok(Prps {
-        prp1: first.addr,
-        prp2,
+    Ok(PrpWalk {
+        prp1: first,
+        entries: count,
+        second,
     })
 }
 

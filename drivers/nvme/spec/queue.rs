@@ -34,7 +34,11 @@ impl SqCursor {
     /// Moves past the slot just filled; the new tail is what the doorbell gets.
     pub fn advance(&mut self) -> u16 {
         // INVARIANT: the result wraps to 0 at `depth`.
-        self.tail = if self.tail + 1 == self.depth { 0 } else { self.tail + 1 };
+        self.tail = if self.tail + 1 == self.depth {
+            0
+        } else {
+            self.tail + 1
+        };
         self.tail
     }
 
@@ -42,7 +46,11 @@ impl SqCursor {
     /// A queue of `depth` entries holds at most `depth - 1` commands, since
     /// head equal to tail means empty.
     pub const fn is_full(self, head: u16) -> bool {
-        let next = if self.tail + 1 == self.depth { 0 } else { self.tail + 1 };
+        let next = if self.tail + 1 == self.depth {
+            0
+        } else {
+            self.tail + 1
+        };
         next == head
     }
 }

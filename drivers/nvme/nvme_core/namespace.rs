@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Namespaces as block devices: their geometry and limits, and the NVMe
+//! command for each block request (C `nvme_setup_cmd`, `nvme_update_ns_info`).
+
+use crate::kernel_ext::block::disk::Limits;
+use crate::kernel_ext::block::request::{Op, Request};
+use crate::kernel_ext::block::status::Status as BlkStatus;
+use crate::kernel_ext::block::tag_set::Operations;
+use crate::spec::command::Command;
+use crate::spec::identify::{IdentifyController, IdentifyNamespace};
+use crate::spec::io::{sectors_to_blocks, MAX_DSM_RANGES};
+use crate::spec::status::BlockStatus;
+
+/// ONCS bit: Dataset Management (deallocate) is supported.
+const ONCS_DSM: u16 = 1 << 2;
+/// ONCS bit: Write Zeroes is supported.
+const ONCS_WRITE_ZEROES: u16 = 1 << 3;
+
+/// What the driver knows of an active namespace.
+#[derive(Clone, Copy, Debug)]
+pub struct Namespace {
+    /// Namespace ID.
+    pub nsid: u32,
+    /// Log2 of the logical block size.
+    pub lba_shift: u8,
+    /// Size in logical blocks.
+    pub blocks: u64,
+}
+
+/// What a request's command needs besides itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// No data (flush, write zeroes).
+    None,
+    /// The request's data pages, mapped for DMA.
+    Data,
+    /// A Dataset Management range list built from the request's ranges.
+    DsmRanges,
+}
+
+/// Controller properties that shape every namespace's disk.
+#[derive(Clone, Copy, Debug)]
+pub struct DiskProfile {
+    /// Largest transfer in bytes.
+    pub max_transfer: u32,
+    /// Most data segments per request.
+    pub max_segments: u16,
+    /// Host memory page size (PRP entries describe pages of this size).
+    pub page_size: u32,
+    /// Polled queues exist.
+    pub poll: bool,
+}
+
+impl Namespace {
+    /// The namespace from its Identify Namespace data.
+    pub fn new(nsid: u32, id: &IdentifyNamespace) -> Self {
+        Namespace {
+            nsid,
+            lba_shift: id.format.data_shift,
+            blocks: id.size_blocks,
+        }
+    }
+
+    /// Capacity in 512-byte sectors.
+    pub fn capacity_sectors(&self) -> u64 {
+        self.blocks << (self.lba_shift - 9)
+    }
+
+    /// The block-layer limits of the namespace's disk.
+    pub fn limits(&self, ctrl: &IdentifyController, profile: &DiskProfile) -> Limits {
+        let block = 1u32 << self.lba_shift;
+        let max_sectors = profile.max_transfer >> 9;
+        Limits {
+            logical_block_size: block,
+            physical_block_size: block,
+            max_hw_sectors: max_sectors,
+            max_segments: profile.max_segments,
+            // PRPs describe whole pages: segments must not leave gaps inside
+            // a page, so the block layer splits there (C sets the same).
+            virt_boundary_mask: u64::from(profile.page_size - 1),
+            // PRP1 and SGL addresses must be dword aligned.
+            dma_alignment: 3,
+            max_discard_sectors: if ctrl.oncs & ONCS_DSM != 0 {
+                u32::MAX >> 9
+            } else {
+                0
+            },
+            max_discard_segments: MAX_DSM_RANGES as u16,
+            discard_granularity: block,
+            max_write_zeroes_sectors: if ctrl.oncs & ONCS_WRITE_ZEROES != 0 {
+                max_sectors
+            } else {
+                0
+            },
+            write_cache: ctrl.volatile_write_cache,
+            fua: ctrl.volatile_write_cache,
+            poll: profile.poll,
+        }
+    }
+
+    /// The command for `rq` on this namespace, without command identifier
+    /// or data pointer, and what data it needs.
+    pub fn command<T: Operations>(&self, rq: &Request<T>) -> Result<(Command, Payload), BlkStatus> {
+        let slba = sectors_to_blocks(rq.sector(), self.lba_shift);
+        let blocks = rq.bytes() >> self.lba_shift;
+        let encoded = match rq.op() {
+            Op::Read => Command::read(self.nsid, slba, blocks).map(|c| (c, Payload::Data)),
+            Op::Write => {
+                Command::write(self.nsid, slba, blocks, rq.is_fua()).map(|c| (c, Payload::Data))
+            }
+            Op::Flush => Ok((Command::flush(self.nsid), Payload::None)),
+            Op::WriteZeroes => {
+                Command::write_zeroes(self.nsid, slba, blocks, false).map(|c| (c, Payload::None))
+            }
+            Op::Discard => Command::deallocate(self.nsid, u32::from(rq.phys_segments()))
+                .map(|c| (c, Payload::DsmRanges)),
+            _ => return Err(BlkStatus::NOT_SUPPORTED),
+        };
+        encoded.map_err(|_| BlkStatus::IO_ERROR)
+    }
+}
+
+/// The block layer's status for an NVMe completion status class.
+pub fn blk_status(status: BlockStatus) -> BlkStatus {
+    match status {
+        BlockStatus::Ok => BlkStatus::OK,
+        BlockStatus::NotSupported => BlkStatus::NOT_SUPPORTED,
+        BlockStatus::Target => BlkStatus::TARGET,
+        BlockStatus::NoSpace => BlkStatus::NO_SPACE,
+        BlockStatus::Medium => BlkStatus::MEDIUM,
+        BlockStatus::Protection => BlkStatus::PROTECTION,
+        BlockStatus::ReservationConflict => BlkStatus::RESERVATION_CONFLICT,
+        BlockStatus::Transport => BlkStatus::TRANSPORT,
+        BlockStatus::ZoneActiveResource => BlkStatus::ZONE_ACTIVE_RESOURCE,
+        BlockStatus::ZoneOpenResource => BlkStatus::ZONE_OPEN_RESOURCE,
+        BlockStatus::IoError => BlkStatus::IO_ERROR,
+    }
+}

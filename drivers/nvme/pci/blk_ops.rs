@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The block I/O path: blk-mq operations that turn requests into NVMe
+//! commands on the I/O queues, map their data with PRPs or SGLs, and finish
+//! them from their completions (C `nvme_queue_rq`, `nvme_map_data`,
+//! `nvme_pci_complete_rq`, `nvme_poll`, `nvme_pci_map_queues`).
+
+use super::queue_set::IoQueues;
+use crate::kernel_ext::block::request::{Owned, OwnedRequest, Request};
+use crate::kernel_ext::block::sg::RequestSg;
+use crate::kernel_ext::block::status::Status as BlkStatus;
+use crate::kernel_ext::block::tag_set::{Disposition, HwQueue, Operations, QueueMaps, QueueType};
+use crate::kernel_ext::dma_pool::PoolBlock;
+use crate::nvme_core::namespace::{blk_status, Namespace, Payload};
+use crate::spec::cid;
+use crate::spec::command::Command;
+use crate::spec::completion::{Completion, Status};
+use crate::spec::io::{sectors_to_blocks, DsmRange, DSM_RANGE_SIZE, MAX_DSM_RANGES};
+use crate::spec::prp::{prp_list_entries, walk_prps, Segment};
+use crate::spec::sgl::{last_segment, prefer_sgl, SglDescriptor, SglType, SGL_DESCRIPTOR_SIZE};
+use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
+use core::sync::atomic::{AtomicU16, AtomicU64, AtomicU8, Ordering};
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
+
+/// The blk-mq operations of nvme-rs.
+pub struct NvmeOps;
+
+/// Per-request state the completion path writes and the submitter reads.
+#[derive(Default)]
+pub struct RqShared {
+    /// Generation of the request's current command identifier.
+    generation: AtomicU8,
+    /// Status field of the completion (phase tag included).
+    status: AtomicU16,
+    /// Command-specific result of the completion.
+    result: AtomicU64,
+}
+
+impl RqShared {
+    /// Whether a completion carrying `cid` is for this request's current use.
+    pub fn owns(&self, cid: u16) -> bool {
+        cid::generation_matches(cid, self.generation.load(Ordering::Acquire))
+    }
+
+    /// Records `cqe` as the request's outcome and completes it.
+    pub fn finish(&self, rq: &Request<NvmeOps>, cqe: &Completion) {
+        self.result.store(
+            u64::from(cqe.result_hi) << 32 | u64::from(cqe.result),
+            Ordering::Relaxed,
+        );
+        // Pairs with the acquire in `status`, which the completion callback
+        // (possibly on another CPU) reads first.
+        self.status.store(cqe.status_field, Ordering::Release);
+        rq.complete();
+    }
+
+    fn status(&self) -> Status {
+        Status::from_field(self.status.load(Ordering::Acquire))
+    }
+}
+
+/// Per-request state of the request's owner.
+pub struct RqPrivate {
+    sg: RequestSg,
+    /// A PRP list, SGL segment or DSM range list in flight with the command.
+    list: Option<PoolBlock>,
+    retries: u8,
+}
+
+impl RqPrivate {
+    /// Gives back what the command used: the data mapping and the list.
+    fn release(&mut self) {
+        self.sg.unmap();
+        self.list = None;
+    }
+}
+
+fn resource_or_error(err: Error) -> BlkStatus {
+    if err == ENOMEM {
+        BlkStatus::RESOURCE
+    } else {
+        BlkStatus::IO_ERROR
+    }
+}
+
+impl IoQueues {
+    /// Maps the request's data and points the command at it, with PRPs or,
+    /// where the controller supports them and the segments are large, SGLs.
+    fn map_data(
+        &self,
+        rq: OwnedRequest<'_, NvmeOps>,
+        private: &mut RqPrivate,
+        cmd: Command,
+    ) -> Result<Command, BlkStatus> {
+        private.sg.map(rq).map_err(resource_or_error)?;
+        let segments = private.sg.mapped_segments();
+        let total = u64::from(rq.bytes());
+        if prefer_sgl(self.sgls, false, total, segments, self.sgl_threshold) {
+            self.map_sgl(private, cmd, segments)
+        } else {
+            self.map_prps(private, cmd, total)
+        }
+    }
+
+    fn map_prps(
+        &self,
+        private: &mut RqPrivate,
+        cmd: Command,
+        total: u64,
+    ) -> Result<Command, BlkStatus> {
+        let page = self.page_size;
+        let first = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
+        // A list is needed only for more than two pages; most requests fit
+        // in PRP1 and PRP2 and need no allocation.
+        let entries = prp_list_entries((first.addr % u64::from(page)) as u32, total, page);
+        let mut list = if entries > 1 {
+            Some(self.pool.alloc_atomic().map_err(resource_or_error)?)
+        } else {
+            None
+        };
+        let mut overflow = false;
+        let segments = private.sg.segments().map(|s| Segment {
+            addr: s.addr,
+            len: s.len,
+        });
+        let walk = walk_prps(segments, page, |i, addr| {
+            if let Some(list) = list.as_mut() {
+                overflow |= list.write_u64_at(i, addr).is_err();
+            }
+        })
+        .map_err(|_| BlkStatus::IO_ERROR)?;
+        let capacity = list.as_ref().map_or(0, |l| l.size() / 8);
+        let prps = walk.prps(capacity).map_err(|_| BlkStatus::IO_ERROR)?;
+        if overflow {
+            return Err(BlkStatus::IO_ERROR);
+        }
+        let prp2 = prps.prp2_value(list.as_ref().map_or(0, |l| l.dma_handle()));
+        private.list = list;
+        Ok(cmd.with_prp1(prps.prp1).with_prp2(prp2))
+    }
+
+    fn map_sgl(
+        &self,
+        private: &mut RqPrivate,
+        cmd: Command,
+        segments: usize,
+    ) -> Result<Command, BlkStatus> {
+        let descriptor = |addr, len| SglDescriptor {
+            addr,
+            len,
+            kind: SglType::DataBlock,
+        };
+        if segments == 1 {
+            let s = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
+            return Ok(cmd.with_sgl(descriptor(s.addr, s.len)));
+        }
+        let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
+        for (i, s) in private.sg.segments().enumerate() {
+            list.write_bytes(
+                i * SGL_DESCRIPTOR_SIZE,
+                &descriptor(s.addr, s.len).to_bytes(),
+            )
+            .map_err(|_| BlkStatus::IO_ERROR)?;
+        }
+        let segment = last_segment(list.dma_handle(), segments);
+        private.list = Some(list);
+        Ok(cmd.with_sgl(segment))
+    }
+
+    /// Writes the request's discard ranges as a Dataset Management range
+    /// list and points the command at it.
+    fn map_dsm(
+        &self,
+        rq: OwnedRequest<'_, NvmeOps>,
+        private: &mut RqPrivate,
+        cmd: Command,
+        lba_shift: u8,
+    ) -> Result<Command, BlkStatus> {
+        let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
+        let mut ranges = 0usize;
+        for (sector, bytes) in rq.discard_ranges() {
+            if ranges == MAX_DSM_RANGES as usize {
+                return Err(BlkStatus::IO_ERROR);
+            }
+            let range = DsmRange {
+                slba: sectors_to_blocks(sector, lba_shift),
+                blocks: bytes >> lba_shift,
+            };
+            list.write_bytes(ranges * DSM_RANGE_SIZE, &range.to_bytes())
+                .map_err(|_| BlkStatus::IO_ERROR)?;
+            ranges += 1;
+        }
+        // The command announced one range per segment.
+        if ranges != usize::from(rq.phys_segments()) {
+            return Err(BlkStatus::IO_ERROR);
+        }
+        let addr = list.dma_handle();
+        private.list = Some(list);
+        Ok(cmd.with_prp1(addr))
+    }
+}
+
+impl Operations for NvmeOps {
+    type TagSetData = Arc<IoQueues>;
+    type QueueData = Arc<Namespace>;
+    type Private = RqPrivate;
+    type Shared = RqShared;
+    type Command = Command;
+
+    fn new_request(set: ArcBorrow<'_, IoQueues>) -> Result<(RqPrivate, RqShared)> {
+        let private = RqPrivate {
+            sg: RequestSg::new(set.pdev(), set.max_segments)?,
+            list: None,
+            retries: 0,
+        };
+        Ok((private, RqShared::default()))
+    }
+
+    fn prepare(mut rq: Owned<'_, Self>) -> Result<Command, BlkStatus> {
+        let (request, private) = rq.parts();
+        let ns = request.queue_data();
+        let set = request.tag_set_data();
+        let (cmd, payload) = ns.command(&request)?;
+        let mut cmd = match payload {
+            Payload::None => cmd,
+            Payload::Data => set.map_data(request, private, cmd)?,
+            Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
+        };
+        // A new generation per use of the tag, so a late completion of an
+        // earlier use is recognised and dropped.
+        let shared = request.shared();
+        let generation = cid::next_generation(shared.generation.load(Ordering::Relaxed));
+        shared.generation.store(generation, Ordering::Release);
+        // Tags are below the queue depth, at most `cid::MAX_TAGS`.
+        cmd.set_cid(cid::encode(request.tag() as u16, generation));
+        Ok(cmd)
+    }
+
+    fn unprepare(mut rq: Owned<'_, Self>) {
+        rq.parts().1.release();
+    }
+
+    fn submit(
+        set: ArcBorrow<'_, IoQueues>,
+        hctx: u32,
+        cmd: Command,
+        last: bool,
+    ) -> Result<(), BlkStatus> {
+        set.queue(hctx)
+            .ok_or(BlkStatus::IO_ERROR)?
+            .submit(&cmd, last)
+    }
+
+    fn commit(set: ArcBorrow<'_, IoQueues>, hctx: u32) {
+        if let Some(queue) = set.queue(hctx) {
+            queue.commit();
+        }
+    }
+
+    fn complete(mut rq: Owned<'_, Self>) -> Disposition {
+        let (request, private) = rq.parts();
+        private.release();
+        let status = request.shared().status();
+        match disposition(status, private.retries, request.is_failfast()) {
+            NvmeDisposition::Retry => {
+                private.retries += 1;
+                Disposition::Requeue
+            }
+            NvmeDisposition::Complete => {
+                private.retries = 0;
+                Disposition::End(blk_status(block_status(status)))
+            }
+        }
+    }
+
+    fn poll(set: ArcBorrow<'_, IoQueues>, hq: &HwQueue<Self>) -> u32 {
+        set.queue(hq.index())
+            .map_or(0, |queue| queue.reap(|tag| hq.find_request(tag)))
+    }
+
+    fn map_queues(set: ArcBorrow<'_, IoQueues>, maps: &mut QueueMaps<'_>) {
+        let plan = set.plan();
+        let interrupt = u32::from(plan.interrupt_queues);
+        // Interrupt-driven queues follow their vectors' CPU affinity; vector
+        // 0 is the admin queue's unless it is the only one.
+        let first_vector = if set.vectors() > 1 { 1 } else { 0 };
+        maps.assign(
+            QueueType::Default,
+            0,
+            interrupt,
+            Some((set.pdev(), first_vector)),
+        );
+        maps.assign(QueueType::Read, 0, 0, None);
+        maps.assign(
+            QueueType::Poll,
+            interrupt,
+            u32::from(plan.poll_queues),
+            None,
+        );
+    }
+}

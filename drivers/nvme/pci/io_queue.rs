@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One I/O queue pair: a submission ring written under a per-queue lock
+//! with batched doorbells, and a completion ring reaped by the queue's
+//! interrupt handler or, for polled queues, by pollers (C `struct
+//! nvme_queue`, `nvme_sq_copy_cmd`, `nvme_write_sq_db`, `nvme_poll_cq`).
+
+use super::blk_ops::NvmeOps;
+use crate::kernel_ext::block::request::Request;
+use crate::kernel_ext::block::status::Status as BlkStatus;
+use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::pci;
+use crate::spec::cid;
+use crate::spec::command::{Command, SQE_SIZE};
+use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
+use crate::spec::queue::{CqCursor, SqCursor};
+use crate::spec::regs::{cq_head_doorbell, sq_tail_doorbell};
+use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use kernel::new_spinlock;
+use kernel::prelude::*;
+use kernel::sync::{Arc, SpinLock};
+
+/// The submission side.
+struct Submissions {
+    ring: CoherentAllocation,
+    cursor: SqCursor,
+    /// The tail the doorbell last heard.
+    rung: u16,
+}
+
+/// An I/O queue pair.
+#[pin_data]
+pub struct IoQueue {
+    qid: u16,
+    depth: u16,
+    bar: Arc<pci::Bar>,
+    sq_doorbell: usize,
+    cq_doorbell: usize,
+    /// Serialises submitters: blk-mq may run several CPUs' requests on one
+    /// hardware queue at once.
+    #[pin]
+    sq: SpinLock<Submissions>,
+    cq_ring: CoherentAllocation,
+    /// The completion cursor, packed. Interrupt-driven queues change it only
+    /// in their handler (never run on two CPUs at once); polled queues only
+    /// under `poll_lock`.
+    cq_cursor: AtomicU32,
+    /// Serialises pollers of a polled queue (C `cq_poll_lock`).
+    #[pin]
+    poll_lock: SpinLock<()>,
+    /// The controller's submission queue head from the latest completion.
+    sq_head: AtomicU16,
+    polled: bool,
+}
+
+impl IoQueue {
+    /// Allocates the rings of queue `qid` with `depth` entries each.
+    pub fn new(
+        pdev: &pci::Device,
+        bar: Arc<pci::Bar>,
+        qid: u16,
+        depth: u16,
+        stride: usize,
+        polled: bool,
+    ) -> Result<Arc<Self>> {
+        // Everything is computed first: inside the initialiser, fields
+        // already set shadow the variables of the same name.
+        let sq_ring = CoherentAllocation::alloc(pdev, depth as usize * SQE_SIZE)?;
+        let cq_ring = CoherentAllocation::alloc(pdev, depth as usize * CQE_SIZE)?;
+        let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
+        let cq_cursor = CqCursor::new(depth).ok_or(EINVAL)?.pack();
+        let sq_doorbell = sq_tail_doorbell(qid, stride);
+        let cq_doorbell = cq_head_doorbell(qid, stride);
+        Arc::pin_init(
+            try_pin_init!(IoQueue {
+                qid,
+                depth,
+                bar,
+                sq_doorbell,
+                cq_doorbell,
+                sq <- new_spinlock!(Submissions {
+                    ring: sq_ring,
+                    cursor: sq_cursor,
+                    rung: 0,
+                }),
+                cq_ring,
+                cq_cursor: AtomicU32::new(cq_cursor),
+                poll_lock <- new_spinlock!(()),
+                sq_head: AtomicU16::new(0),
+                polled,
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The queue identifier.
+    pub fn qid(&self) -> u16 {
+        self.qid
+    }
+
+    /// Entries per ring.
+    pub fn depth(&self) -> u16 {
+        self.depth
+    }
+
+    /// Whether the queue is polled (no interrupt).
+    pub fn is_polled(&self) -> bool {
+        self.polled
+    }
+
+    /// The submission ring's bus address, for Create I/O Submission Queue.
+    pub fn sq_addr(&self) -> u64 {
+        self.sq.lock().ring.dma_handle()
+    }
+
+    /// The completion ring's bus address, for Create I/O Completion Queue.
+    pub fn cq_addr(&self) -> u64 {
+        self.cq_ring.dma_handle()
+    }
+
+    /// Copies `cmd` into the ring. Rings the doorbell when `last` (no more
+    /// commands follow right away) or when holding back would let the
+    /// controller see a full queue (C `nvme_write_sq_db`).
+    pub fn submit(&self, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
+        let mut sq = self.sq.lock();
+        if sq.cursor.is_full(self.sq_head.load(Ordering::Relaxed)) {
+            // Cannot happen while blk-mq keeps fewer requests in flight than
+            // the ring has entries; if it does, retry once some complete.
+            return Err(BlkStatus::DEV_RESOURCE);
+        }
+        let slot = sq.cursor.tail() as usize * SQE_SIZE;
+        sq.ring
+            .write_bytes(slot, &cmd.to_bytes())
+            .map_err(|_| BlkStatus::IO_ERROR)?;
+        let tail = sq.cursor.advance();
+        let mut next = sq.cursor;
+        if last || next.advance() == sq.rung {
+            self.ring(&mut sq, tail);
+        }
+        Ok(())
+    }
+
+    /// Rings the doorbell for commands copied but not yet announced.
+    pub fn commit(&self) {
+        let mut sq = self.sq.lock();
+        let tail = sq.cursor.tail();
+        if tail != sq.rung {
+            self.ring(&mut sq, tail);
+        }
+    }
+
+    fn ring(&self, sq: &mut Submissions, tail: u16) {
+        // The MMIO write orders after the entries' memory writes. An
+        // in-bounds doorbell write cannot fail.
+        let _ = self.bar.write32(u32::from(tail), self.sq_doorbell);
+        sq.rung = tail;
+    }
+
+    /// Takes every new completion, hands each to its request, and tells the
+    /// controller with one doorbell write. `find` looks a tag up among the
+    /// queue's in-flight requests. Returns how many completions were taken.
+    pub fn reap<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
+        let _pollers = self.polled.then(|| self.poll_lock.lock());
+        let Some(mut cursor) = CqCursor::unpack(self.depth, self.cq_cursor.load(Ordering::Relaxed))
+        else {
+            return 0;
+        };
+        let mut taken = 0;
+        while let Some(cqe) = self.next(&cursor) {
+            self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
+            match find(u32::from(cid::tag(cqe.cid))) {
+                Some(rq) if rq.shared().owns(cqe.cid) => rq.shared().finish(rq, &cqe),
+                // A completion for no request in flight, or for an earlier
+                // use of the tag: the device is confused. Dropping it is all
+                // that can be done; the request, if any, times out.
+                _ => pr_warn!(
+                    "nvme_rs: queue {}: completion with unknown command ID {:#x}\n",
+                    self.qid,
+                    cqe.cid
+                ),
+            }
+            cursor.advance();
+            taken += 1;
+        }
+        if taken > 0 {
+            self.cq_cursor.store(cursor.pack(), Ordering::Relaxed);
+            let _ = self.bar.write32(u32::from(cursor.head()), self.cq_doorbell);
+        }
+        taken
+    }
+
+    fn next(&self, cursor: &CqCursor) -> Option<Completion> {
+        let at = cursor.head() as usize * CQE_SIZE;
+        let status = self.cq_ring.read_u16(at + STATUS_OFFSET).ok()?;
+        if !cursor.is_new(status) {
+            return None;
+        }
+        // Read the rest of the entry only after seeing the new phase tag.
+        dma::read_barrier();
+        let mut raw = [0u8; CQE_SIZE];
+        self.cq_ring.read_bytes(at, &mut raw).ok()?;
+        Some(Completion::from_bytes(&raw))
+    }
+}

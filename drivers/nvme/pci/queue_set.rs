@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The I/O queues of a controller: how many, their creation and deletion on
+//! the controller, their interrupt handlers, and the memory they share
+//! (C `nvme_setup_io_queues`, `nvme_create_io_queues`, `nvme_delete_io_queues`).
+
+use super::admin_queue;
+use super::blk_ops::NvmeOps;
+use super::io_queue::IoQueue;
+use crate::kernel_ext::block::tag_set::TagSet;
+use crate::kernel_ext::dma_pool::DmaPool;
+use crate::kernel_ext::{irq, pci};
+use crate::nvme_core::admin::AdminQueue;
+use crate::nvme_core::instance::Instance;
+use crate::spec::command::Command;
+use crate::spec::queue_plan::{vector_for_queue, QueuePlan};
+use crate::{dev_err, dev_warn};
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::Arc;
+use kernel::types::ARef;
+
+/// Most data segments in one request (C `NVME_MAX_SEGS`).
+pub const MAX_SEGMENTS: u16 = 128;
+
+/// Bytes of a PRP list, SGL segment or DSM range list block: one page,
+/// which holds 512 PRP entries (enough for the largest transfer this driver
+/// allows), 256 SGL descriptors (more than `MAX_SEGMENTS`) or 256 DSM
+/// ranges (the most one command takes).
+pub const LIST_BLOCK_SIZE: usize = 4096;
+
+/// The I/O queue pairs and what their requests share. This is the tag set's
+/// data: hardware queue `i` is queue pair `i + 1`.
+pub struct IoQueues {
+    queues: KVec<Arc<IoQueue>>,
+    pub(super) pool: Arc<DmaPool>,
+    pdev: ARef<pci::Device>,
+    plan: QueuePlan,
+    vectors: u32,
+    /// Identify Controller SGLS.
+    pub(super) sgls: u32,
+    /// The `sgl_threshold` parameter.
+    pub(super) sgl_threshold: u32,
+    pub(super) page_size: u32,
+    pub(super) max_segments: u16,
+}
+
+/// Parameters of [`IoQueues::create`].
+pub struct QueueSetConfig {
+    /// How many queues of each kind.
+    pub plan: QueuePlan,
+    /// Interrupt vectors allocated (vector 0 is the admin queue's).
+    pub vectors: u32,
+    /// Entries per queue.
+    pub depth: u16,
+    /// Doorbell stride in bytes.
+    pub stride: usize,
+    /// Identify Controller SGLS.
+    pub sgls: u32,
+    /// Use SGLs from this average segment size on (0: never).
+    pub sgl_threshold: u32,
+    /// Host memory page size.
+    pub page_size: u32,
+}
+
+impl IoQueues {
+    /// Allocates the queue pairs' memory and the list pool.
+    pub fn new(
+        pdev: &pci::Device,
+        bar: &Arc<pci::Bar>,
+        config: &QueueSetConfig,
+    ) -> Result<Arc<Self>> {
+        let total = config.plan.total();
+        let mut queues = KVec::with_capacity(total as usize, GFP_KERNEL)?;
+        for qid in 1..=total as u16 {
+            let polled = qid > config.plan.interrupt_queues;
+            queues.push(
+                IoQueue::new(pdev, bar.clone(), qid, config.depth, config.stride, polled)?,
+                GFP_KERNEL,
+            )?;
+        }
+        let pool = DmaPool::new(
+            pdev,
+            kernel::c_str!("nvme_rs list"),
+            LIST_BLOCK_SIZE,
+            LIST_BLOCK_SIZE,
+        )?;
+        Ok(Arc::new(
+            IoQueues {
+                queues,
+                pool,
+                pdev: pdev.into(),
+                plan: config.plan,
+                vectors: config.vectors,
+                sgls: config.sgls,
+                sgl_threshold: config.sgl_threshold,
+                page_size: config.page_size,
+                max_segments: MAX_SEGMENTS,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The queue pair of hardware queue `hctx`.
+    pub fn queue(&self, hctx: u32) -> Option<&Arc<IoQueue>> {
+        self.queues.get(hctx as usize)
+    }
+
+    /// All queue pairs, in queue ID order.
+    pub fn queues(&self) -> &[Arc<IoQueue>] {
+        &self.queues
+    }
+
+    /// How many queues of each kind.
+    pub fn plan(&self) -> QueuePlan {
+        self.plan
+    }
+
+    /// Interrupt vectors allocated.
+    pub fn vectors(&self) -> u32 {
+        self.vectors
+    }
+
+    /// The PCI device.
+    pub fn pdev(&self) -> &pci::Device {
+        &self.pdev
+    }
+
+    /// Creates every queue pair on the controller (completion queue first),
+    /// returning a guard that deletes them again.
+    pub fn create_on_device(
+        self: &Arc<Self>,
+        admin: &Arc<admin_queue::Queue>,
+        name: &Instance,
+    ) -> Result<OnDevice> {
+        let mut guard = OnDevice {
+            admin: admin.clone(),
+            _queues: self.clone(),
+            created: 0,
+            pdev: self.pdev.clone(),
+            name: name.number(),
+        };
+        for queue in self.queues.iter() {
+            let qid = queue.qid();
+            let vector = vector_for_queue(qid, &self.plan, self.vectors);
+            let create_cq =
+                Command::create_cq(qid, queue.depth(), vector).with_prp1(queue.cq_addr());
+            admin.execute_read(create_cq, &mut [])?;
+            let create_sq = Command::create_sq(qid, queue.depth(), qid).with_prp1(queue.sq_addr());
+            if let Err(err) = admin.execute_read(create_sq, &mut []) {
+                let _ = admin.execute_read(Command::delete_cq(qid), &mut []);
+                dev_err!(
+                    self.pdev.as_dev(),
+                    "nvme{}: cannot create queue {}\n",
+                    name.number(),
+                    qid
+                );
+                return Err(err.into());
+            }
+            guard.created = qid;
+        }
+        Ok(guard)
+    }
+
+    /// Registers the interrupt handlers of the interrupt-driven queues.
+    pub fn request_irqs(
+        &self,
+        tags: &Arc<TagSet<NvmeOps>>,
+        vectors: &pci::IrqVectors,
+        name: &Instance,
+    ) -> Result<KVec<irq::Registration<QueueIrq>>> {
+        let mut registrations = KVec::new();
+        for (hctx, queue) in self.queues.iter().enumerate() {
+            let Some(vector) = vector_for_queue(queue.qid(), &self.plan, self.vectors) else {
+                continue;
+            };
+            let handler = Arc::new(
+                QueueIrq {
+                    queue: queue.clone(),
+                    tags: tags.clone(),
+                    hctx: hctx as u32,
+                },
+                GFP_KERNEL,
+            )?;
+            let irq_name = CString::try_from_fmt(kernel::fmt!("{}q{}", name, queue.qid()))?;
+            registrations.push(
+                irq::Registration::request(vectors.irq(u32::from(vector))?, irq_name, handler)?,
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(registrations)
+    }
+}
+
+/// The interrupt handler of one interrupt-driven queue.
+pub struct QueueIrq {
+    queue: Arc<IoQueue>,
+    tags: Arc<TagSet<NvmeOps>>,
+    hctx: u32,
+}
+
+impl irq::Handler for QueueIrq {
+    fn handle_irq(&self) -> irq::Return {
+        let tags = &self.tags;
+        let hctx = self.hctx;
+        if self.queue.reap(|tag| tags.find_request(hctx, tag)) > 0 {
+            irq::Return::Handled
+        } else {
+            irq::Return::None
+        }
+    }
+}
+
+/// The I/O queues exist on the controller; dropping this deletes them
+/// (submission queue before its completion queue), newest first, so the
+/// controller stops using their memory. It keeps the queues' memory alive
+/// until then.
+pub struct OnDevice {
+    admin: Arc<admin_queue::Queue>,
+    _queues: Arc<IoQueues>,
+    created: u16,
+    pdev: ARef<pci::Device>,
+    name: u32,
+}
+
+impl Drop for OnDevice {
+    fn drop(&mut self) {
+        for qid in (1..=self.created).rev() {
+            let deleted = self
+                .admin
+                .execute_read(Command::delete_sq(qid), &mut [])
+                .and_then(|_| self.admin.execute_read(Command::delete_cq(qid), &mut []));
+            if deleted.is_err() {
+                // The controller shutdown that follows stops it for good.
+                dev_warn!(
+                    self.pdev.as_dev(),
+                    "nvme{}: cannot delete queue {}\n",
+                    self.name,
+                    qid
+                );
+            }
+        }
+    }
+}

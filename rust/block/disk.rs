@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Disks (`struct gendisk`) on a tag set.
+//!
+//! C header: [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
+
+use super::tag_set::{Operations, TagSet};
+use crate::kernel_ext::{bindings, device};
+use core::ptr::NonNull;
+use kernel::{error::to_result, prelude::*, str::CString, sync::Arc, types::ForeignOwnable};
+
+extern "C" {
+    /// This module (`THIS_MODULE`), defined by modpost's generated code.
+    static __this_module: kernel::types::Opaque<u8>;
+}
+
+/// The disks' block device operations. All the work is in the request
+/// queue; the table's job is `owner`: while a disk is open (mounted, say),
+/// the block layer holds a reference on this module, so it cannot be
+/// unloaded under the user.
+static BLOCK_OPS: BlockOps = BlockOps(bindings::block_device_operations {
+    // SAFETY: `__this_module` exists for as long as the module is loaded,
+    // which is as long as this table is reachable.
+    owner: unsafe { __this_module.get() }.cast(),
+    ..unsafe_zeroed_block_ops()
+});
+
+const fn unsafe_zeroed_block_ops() -> bindings::block_device_operations {
+    // SAFETY: all fields are optional function pointers or pointers, for
+    // which zero means "none".
+    unsafe { core::mem::zeroed() }
+}
+
+#[repr(transparent)]
+struct BlockOps(bindings::block_device_operations);
+
+// SAFETY: the table is never written after initialisation.
+unsafe impl Sync for BlockOps {}
+
+/// What a disk looks like to the block layer.
+#[derive(Clone, Debug, Default)]
+pub struct Limits {
+    /// Smallest unit the device addresses, in bytes.
+    pub logical_block_size: u32,
+    /// Smallest unit the device writes without read-modify-write.
+    pub physical_block_size: u32,
+    /// Largest request, in 512-byte sectors.
+    pub max_hw_sectors: u32,
+    /// Most data segments in one request.
+    pub max_segments: u16,
+    /// Segments must not cross or leave gaps at this boundary
+    /// (`boundary - 1` as a mask); 0 for none.
+    pub virt_boundary_mask: u64,
+    /// Required alignment of data buffers, as a mask.
+    pub dma_alignment: u32,
+    /// Largest discard, in sectors; 0 if discard is unsupported.
+    pub max_discard_sectors: u32,
+    /// Most ranges in one discard.
+    pub max_discard_segments: u16,
+    /// Discard granularity in bytes.
+    pub discard_granularity: u32,
+    /// Largest write zeroes, in sectors; 0 if unsupported.
+    pub max_write_zeroes_sectors: u32,
+    /// The device has a volatile write cache (flushes are needed).
+    pub write_cache: bool,
+    /// The device supports Force Unit Access writes.
+    pub fua: bool,
+    /// The tag set has polled queues.
+    pub poll: bool,
+}
+
+impl Limits {
+    fn to_raw(&self) -> bindings::queue_limits {
+        let mut features = bindings::NVME_RS_BLK_FEAT_NOWAIT;
+        if self.write_cache {
+            features |= bindings::NVME_RS_BLK_FEAT_WRITE_CACHE;
+        }
+        if self.fua {
+            features |= bindings::NVME_RS_BLK_FEAT_FUA;
+        }
+        if self.poll {
+            features |= bindings::NVME_RS_BLK_FEAT_POLL;
+        }
+        bindings::queue_limits {
+            features,
+            logical_block_size: self.logical_block_size,
+            physical_block_size: self.physical_block_size,
+            io_min: self.physical_block_size,
+            max_hw_sectors: self.max_hw_sectors,
+            max_segments: self.max_segments,
+            max_segment_size: u32::MAX,
+            virt_boundary_mask: self.virt_boundary_mask as _,
+            dma_alignment: self.dma_alignment,
+            max_hw_discard_sectors: self.max_discard_sectors,
+            max_discard_segments: self.max_discard_segments,
+            discard_granularity: self.discard_granularity,
+            max_write_zeroes_sectors: self.max_write_zeroes_sectors,
+            ..Default::default()
+        }
+    }
+}
+
+/// A disk, added to the system (it shows in `/dev` and sysfs) until dropped.
+///
+/// # Invariants
+///
+/// `disk` was allocated on `set` and added with `device_add_disk`; its
+/// request queue's `queuedata` is `T::QueueData::into_foreign`. `Drop`
+/// deletes the disk, then reclaims the queue data.
+pub struct Disk<T: Operations> {
+    disk: NonNull<bindings::gendisk>,
+    // Keeps the tag set alive while the disk uses it.
+    _set: Arc<TagSet<T>>,
+}
+
+// SAFETY: the disk is only deleted (from any thread) through `Drop`.
+unsafe impl<T: Operations> Send for Disk<T> {}
+// SAFETY: no method uses the disk through `&self`.
+unsafe impl<T: Operations> Sync for Disk<T> {}
+
+impl<T: Operations> Disk<T> {
+    /// Allocates a disk named `name` on `set` with `limits`, `capacity`
+    /// sectors and `data` as its queue data, and adds it under `parent`.
+    pub fn add(
+        set: Arc<TagSet<T>>,
+        data: T::QueueData,
+        name: &CString,
+        limits: &Limits,
+        capacity: u64,
+        parent: &device::Device,
+    ) -> Result<Self> {
+        let mut lim = limits.to_raw();
+        let foreign = data.into_foreign();
+        // SAFETY: `set` is a live tag set and `lim` a valid limits struct
+        // the call only reads; `foreign` stays valid until reclaimed below or
+        // in `Drop`.
+        let disk = unsafe { bindings::nvme_rs_alloc_disk(set.as_raw(), &mut lim, foreign as _) };
+        let disk = match kernel::error::from_err_ptr(disk) {
+            Ok(disk) => disk,
+            Err(err) => {
+                // SAFETY: allocation failed; nothing else holds `foreign`.
+                drop(unsafe { T::QueueData::from_foreign(foreign) });
+                return Err(err);
+            }
+        };
+        // SAFETY: `disk` is a freshly allocated gendisk; `name` is a C string
+        // (copied, and truncated to the field's size by the helper).
+        unsafe {
+            bindings::nvme_rs_disk_set_name(disk, name.as_char_ptr());
+            (*disk).fops = &BLOCK_OPS.0;
+            bindings::set_capacity(disk, capacity);
+        }
+        // SAFETY: `parent` is a live device; the disk is set up.
+        let added = to_result(unsafe {
+            bindings::device_add_disk(parent.as_raw(), disk, core::ptr::null_mut())
+        });
+        if let Err(err) = added {
+            // SAFETY: the disk was never added; dropping the last reference
+            // frees it, after which nothing uses `foreign`.
+            unsafe {
+                bindings::put_disk(disk);
+                drop(T::QueueData::from_foreign(foreign));
+            }
+            return Err(err);
+        }
+        // INVARIANT: allocated on `set`, added, queue data set.
+        Ok(Disk {
+            // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
+            disk: unsafe { NonNull::new_unchecked(disk) },
+            _set: set,
+        })
+    }
+}
+
+impl<T: Operations> Drop for Disk<T> {
+    fn drop(&mut self) {
+        let disk = self.disk.as_ptr();
+        // SAFETY: the disk was added (type invariant). `del_gendisk` removes
+        // it and waits for all its requests; the queue data is unused after.
+        unsafe {
+            let foreign = bindings::nvme_rs_disk_queuedata(disk);
+            bindings::del_gendisk(disk);
+            bindings::put_disk(disk);
+            drop(T::QueueData::from_foreign(foreign));
+        }
+    }
+}

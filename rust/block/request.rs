@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Block requests and their per-request driver data.
+//!
+//! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
+
+use super::tag_set::Operations;
+use crate::kernel_ext::bindings;
+use core::{cell::UnsafeCell, marker::PhantomData};
+use kernel::types::{ForeignOwnable, Opaque};
+
+/// What a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Read data.
+    Read,
+    /// Write data.
+    Write,
+    /// Flush the volatile write cache.
+    Flush,
+    /// Discard (deallocate) ranges.
+    Discard,
+    /// Write zeroes.
+    WriteZeroes,
+    /// Driver-private operation that reads from the device.
+    DriverIn,
+    /// Driver-private operation that writes to the device.
+    DriverOut,
+    /// Anything else, by its `REQ_OP_*` value.
+    Other(u32),
+}
+
+/// The per-request data the tag set allocates behind each `struct request`.
+///
+/// # Invariants
+///
+/// Initialised in `init_request` and dropped in `exit_request`; `private` is
+/// accessed only through an [`Owned`], of which at most one exists per
+/// request at a time.
+#[repr(C)]
+pub(crate) struct Pdu<T: Operations> {
+    pub(crate) shared: T::Shared,
+    pub(crate) private: UnsafeCell<T::Private>,
+}
+
+/// A block request (`struct request`).
+///
+/// Shared references are handed to every context that deals with the
+/// request; they give its attributes and the driver's `Shared` data.
+///
+/// # Invariants
+///
+/// The request belongs to a tag set of operations `T` (so its PDU is a
+/// `Pdu<T>`), and references to it only exist while the tag set does.
+#[repr(transparent)]
+pub struct Request<T: Operations>(Opaque<bindings::request>, PhantomData<T>);
+
+// SAFETY: requests are used from any CPU; the C block layer synchronises
+// their state, and the driver parts are `Send`/`Sync` as `T` requires.
+unsafe impl<T: Operations> Send for Request<T> {}
+// SAFETY: as above; `&Request` only reads attributes and `Shared` data
+// (`Sync`), or calls C functions that are safe to call concurrently.
+unsafe impl<T: Operations> Sync for Request<T> {}
+
+impl<T: Operations> Request<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be a request of a live tag set with operations `T`, valid
+    /// for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::request) -> &'a Self {
+        // SAFETY: `Request` is a transparent wrapper; validity is the caller's.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::request {
+        self.0.get()
+    }
+
+    fn pdu(&self) -> *mut Pdu<T> {
+        // SAFETY: the request is valid (type invariant); its PDU is a `Pdu<T>`.
+        unsafe { bindings::nvme_rs_rq_pdu(self.as_raw()).cast() }
+    }
+
+    /// The tag: unique among the in-flight requests of its hardware queue.
+    pub fn tag(&self) -> u32 {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_tag(self.as_raw()) }
+    }
+
+    /// The operation.
+    pub fn op(&self) -> Op {
+        // SAFETY: the request is valid.
+        match unsafe { bindings::nvme_rs_rq_op(self.as_raw()) } {
+            bindings::NVME_RS_REQ_OP_READ => Op::Read,
+            bindings::NVME_RS_REQ_OP_WRITE => Op::Write,
+            bindings::NVME_RS_REQ_OP_FLUSH => Op::Flush,
+            bindings::NVME_RS_REQ_OP_DISCARD => Op::Discard,
+            bindings::NVME_RS_REQ_OP_WRITE_ZEROES => Op::WriteZeroes,
+            bindings::NVME_RS_REQ_OP_DRV_IN => Op::DriverIn,
+            bindings::NVME_RS_REQ_OP_DRV_OUT => Op::DriverOut,
+            other => Op::Other(other),
+        }
+    }
+
+    fn has_flag(&self, flag: bindings::blk_opf_t) -> bool {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_flags(self.as_raw()) & u64::from(flag) != 0 }
+    }
+
+    /// Force Unit Access: the data must be on stable media when the write
+    /// completes.
+    pub fn is_fua(&self) -> bool {
+        self.has_flag(bindings::NVME_RS_REQ_FUA)
+    }
+
+    /// For write zeroes: the blocks must stay allocated.
+    pub fn is_nounmap(&self) -> bool {
+        self.has_flag(bindings::NVME_RS_REQ_NOUNMAP)
+    }
+
+    /// The submitter wants device errors reported, not retried.
+    pub fn is_failfast(&self) -> bool {
+        self.has_flag(bindings::NVME_RS_REQ_FAILFAST_DEV)
+    }
+
+    /// The submitter polls for the completion.
+    pub fn is_polled(&self) -> bool {
+        self.has_flag(bindings::NVME_RS_REQ_POLLED)
+    }
+
+    /// The first sector (512 bytes) the request addresses.
+    pub fn sector(&self) -> u64 {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_pos(self.as_raw()) }
+    }
+
+    /// Bytes the request transfers (for discard and write zeroes: covers).
+    pub fn bytes(&self) -> u32 {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_bytes(self.as_raw()) }
+    }
+
+    /// Physical segments of the data, before DMA mapping (for discards: ranges).
+    pub fn phys_segments(&self) -> u16 {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_nr_phys_segments(self.as_raw()) }
+    }
+
+    /// The driver data every context may read.
+    pub fn shared(&self) -> &T::Shared {
+        // SAFETY: the PDU was initialised in `init_request` and lives as long
+        // as the tag set, which outlives `self`; `shared` is only ever
+        // accessed through shared references.
+        unsafe { &(*self.pdu()).shared }
+    }
+
+    /// The data of the disk (request queue) the request was sent to.
+    pub fn queue_data(&self) -> <T::QueueData as ForeignOwnable>::Borrowed<'_> {
+        // SAFETY: every request queue of a tag set with operations `T` is
+        // made by `Disk::new`, which sets `queuedata` from
+        // `T::QueueData::into_foreign` and reclaims it only after
+        // `del_gendisk` has drained all requests.
+        unsafe { T::QueueData::borrow(bindings::nvme_rs_rq_queuedata(self.as_raw())) }
+    }
+
+    /// The tag set's data.
+    pub fn tag_set_data(&self) -> <T::TagSetData as ForeignOwnable>::Borrowed<'_> {
+        // SAFETY: the tag set's `driver_data` is `T::TagSetData::into_foreign`
+        // for the tag set's whole life (see `TagSet::new`).
+        unsafe { T::TagSetData::borrow(bindings::nvme_rs_rq_set_driver_data(self.as_raw())) }
+    }
+
+    /// Asks the block layer to complete the request: the completion
+    /// callback ([`Operations::complete`]) runs soon, on a CPU of the
+    /// submitter's choosing, or right here for polled requests.
+    ///
+    /// Only the context that learnt from the hardware that the request is
+    /// done may call this, once; requests come from
+    /// [`super::tag_set::TagSet::find_request`] or
+    /// [`super::tag_set::HwQueue::find_request`], which return only requests
+    /// in flight.
+    pub fn complete(&self) {
+        // SAFETY: the request is valid and in flight.
+        unsafe { bindings::blk_mq_complete_request(self.as_raw()) };
+    }
+}
+
+/// A request together with its private data, handed to the context that
+/// owns the request.
+///
+/// # Invariants
+///
+/// At most one `Owned` exists per request at a time: the abstraction makes
+/// one while the request is being prepared (before the hardware sees it)
+/// and one in the completion callback (after the hardware is done with it).
+pub struct Owned<'a, T: Operations> {
+    rq: &'a Request<T>,
+}
+
+impl<'a, T: Operations> Owned<'a, T> {
+    /// # Safety
+    ///
+    /// The caller must own the request: no other `Owned` for it may exist
+    /// during `'a`.
+    pub(crate) unsafe fn new(rq: &'a Request<T>) -> Self {
+        // INVARIANT: the caller guarantees exclusivity.
+        Owned { rq }
+    }
+
+    /// The request, as proof of ownership, and its private data.
+    pub fn parts(&mut self) -> (OwnedRequest<'_, T>, &mut T::Private) {
+        // SAFETY: by the type invariant this is the only `Owned` for the
+        // request, and `&mut self` makes this the only live borrow of its
+        // private data.
+        let private = unsafe { &mut *(*self.rq.pdu()).private.get() };
+        (OwnedRequest(self.rq), private)
+    }
+}
+
+/// A request the current context owns, borrowed from an [`Owned`]: the
+/// request's data (its bios) is stable while this exists, so it can be
+/// walked and mapped.
+pub struct OwnedRequest<'a, T: Operations>(&'a Request<T>);
+
+impl<T: Operations> Clone for OwnedRequest<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Operations> Copy for OwnedRequest<'_, T> {}
+
+impl<T: Operations> core::ops::Deref for OwnedRequest<'_, T> {
+    type Target = Request<T>;
+
+    fn deref(&self) -> &Request<T> {
+        self.0
+    }
+}
+
+impl<'a, T: Operations> OwnedRequest<'a, T> {
+    /// The ranges of a discard request: one per bio, as (first sector,
+    /// bytes).
+    pub fn discard_ranges(&self) -> DiscardRanges<'a> {
+        DiscardRanges {
+            // SAFETY: the request is valid; its bios stay attached while it
+            // is owned, which `'a` covers.
+            bio: unsafe { bindings::nvme_rs_rq_bio(self.0.as_raw()) },
+            _owner: PhantomData,
+        }
+    }
+}
+
+/// Iterator over a discard request's ranges, from
+/// [`OwnedRequest::discard_ranges`].
+pub struct DiscardRanges<'a> {
+    bio: *mut bindings::bio,
+    _owner: PhantomData<&'a ()>,
+}
+
+impl Iterator for DiscardRanges<'_> {
+    type Item = (u64, u32);
+
+    fn next(&mut self) -> Option<(u64, u32)> {
+        if self.bio.is_null() {
+            return None;
+        }
+        // SAFETY: `bio` is in the owned request's bio chain, which does not
+        // change while the request is owned (the iterator borrows the owner).
+        let item = unsafe {
+            (
+                bindings::nvme_rs_bio_sector(self.bio),
+                bindings::nvme_rs_bio_size(self.bio),
+            )
+        };
+        // SAFETY: as above.
+        self.bio = unsafe { bindings::nvme_rs_bio_next(self.bio) };
+        Some(item)
+    }
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DMA mapping of a request's data through a scatterlist.
+//!
+//! C headers: [`include/linux/scatterlist.h`](srctree/include/linux/scatterlist.h),
+//! [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
+
+use super::request::OwnedRequest;
+use super::tag_set::Operations;
+use crate::kernel_ext::{bindings, pci};
+use kernel::{alloc::KVec, prelude::*, types::ARef};
+
+/// One DMA-mapped piece of a request's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaSegment {
+    /// Bus address.
+    pub addr: u64,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+struct Mapping {
+    /// Entries `blk_rq_map_sg` filled (what unmapping takes).
+    nents: u32,
+    /// Entries after DMA mapping, which may merge some.
+    mapped: u32,
+    dir: kernel::ffi::c_int,
+}
+
+/// A scatterlist sized for one request, kept in the request's private
+/// data, and the request's data mapped through it while in flight.
+///
+/// # Invariants
+///
+/// `table` has `table.len()` entries initialised by `sg_init_table`. When
+/// `mapping` is `Some`, its first `nents` entries are mapped for `dev` in
+/// direction `dir` and must be unmapped before reuse or drop.
+pub struct RequestSg {
+    dev: ARef<pci::Device>,
+    table: KVec<bindings::scatterlist>,
+    mapping: Option<Mapping>,
+}
+
+// SAFETY: the scatterlist is plain memory owned by this value.
+unsafe impl Send for RequestSg {}
+
+impl RequestSg {
+    /// A scatterlist of `entries` entries for requests to `dev`; a request
+    /// must have at most this many segments (the disk's `max_segments`).
+    pub fn new(dev: &pci::Device, entries: u16) -> Result<Self> {
+        let mut table = KVec::from_elem(
+            bindings::scatterlist::default(),
+            entries as usize,
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `table` holds `entries` scatterlist entries.
+        unsafe { bindings::nvme_rs_sg_init_table(table.as_mut_ptr(), u32::from(entries)) };
+        // INVARIANT: initialised just now, nothing mapped.
+        Ok(RequestSg {
+            dev: dev.into(),
+            table,
+            mapping: None,
+        })
+    }
+
+    /// Maps the data of the owned request `rq` for DMA (unmapping any
+    /// previous mapping first). Fails with `EINVAL` if it has more segments
+    /// than the table holds and `ENOMEM` if the DMA mapping fails.
+    pub fn map<T: Operations>(&mut self, request: OwnedRequest<'_, T>) -> Result {
+        self.unmap();
+        if usize::from(request.phys_segments()) > self.table.len() {
+            return Err(EINVAL);
+        }
+        // SAFETY: the request is owned (its bios are stable), and the table
+        // has at least `phys_segments` entries, the most `blk_rq_map_sg` fills.
+        let nents =
+            unsafe { bindings::nvme_rs_rq_map_sg(request.as_raw(), self.table.as_mut_ptr()) };
+        let nents = u32::try_from(nents).map_err(|_| EINVAL)?;
+        if nents == 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: the request is valid.
+        let dir = unsafe { bindings::nvme_rs_rq_dma_dir(request.as_raw()) };
+        // SAFETY: the first `nents` entries describe the request's pages; the
+        // device is valid.
+        let mapped = unsafe {
+            bindings::dma_map_sg_attrs(
+                self.dev.as_dev().as_raw(),
+                self.table.as_mut_ptr(),
+                nents as _,
+                dir as _,
+                bindings::NVME_RS_DMA_ATTR_NO_WARN as _,
+            )
+        };
+        if mapped == 0 {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: mapped just now.
+        self.mapping = Some(Mapping { nents, mapped, dir });
+        Ok(())
+    }
+
+    /// The mapped segments, in order; empty when nothing is mapped.
+    pub fn segments(&self) -> impl Iterator<Item = DmaSegment> + '_ {
+        let count = self.mapping.as_ref().map_or(0, |m| m.mapped as usize);
+        self.table[..count].iter().map(|sg| {
+            let sg = sg as *const bindings::scatterlist as *mut bindings::scatterlist;
+            // SAFETY: `sg` is one of the mapped entries (invariant); the
+            // helpers only read it.
+            unsafe {
+                DmaSegment {
+                    addr: bindings::nvme_rs_sg_dma_address(sg),
+                    len: bindings::nvme_rs_sg_dma_len(sg),
+                }
+            }
+        })
+    }
+
+    /// How many segments are mapped.
+    pub fn mapped_segments(&self) -> usize {
+        self.mapping.as_ref().map_or(0, |m| m.mapped as usize)
+    }
+
+    /// Unmaps the request's data, if mapped.
+    pub fn unmap(&mut self) {
+        if let Some(m) = self.mapping.take() {
+            // SAFETY: the entries were mapped with these arguments (invariant).
+            unsafe {
+                bindings::dma_unmap_sg_attrs(
+                    self.dev.as_dev().as_raw(),
+                    self.table.as_mut_ptr(),
+                    m.nents as _,
+                    m.dir as _,
+                    0,
+                )
+            };
+        }
+    }
+}
+
+impl Drop for RequestSg {
+    fn drop(&mut self) {
+        self.unmap();
+    }
+}

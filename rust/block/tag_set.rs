@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tag sets: the requests of a multi-queue block driver and the operations
+//! the block layer calls on them.
+//!
+//! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
+
+use super::request::{Owned, Pdu, Request};
+use super::status::Status;
+use crate::kernel_ext::{bindings, pci};
+use core::{cell::UnsafeCell, marker::PhantomData, mem::size_of, ptr};
+use kernel::{error::to_result, prelude::*, types::ForeignOwnable, types::Opaque};
+
+/// Kinds of hardware queue (`enum hctx_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueType {
+    /// Everything not otherwise mapped; interrupt driven.
+    Default,
+    /// Reads, if mapped separately.
+    Read,
+    /// Requests whose submitter polls for completion.
+    Poll,
+}
+
+impl QueueType {
+    fn index(self) -> usize {
+        (match self {
+            QueueType::Default => bindings::NVME_RS_HCTX_TYPE_DEFAULT,
+            QueueType::Read => bindings::NVME_RS_HCTX_TYPE_READ,
+            QueueType::Poll => bindings::NVME_RS_HCTX_TYPE_POLL,
+        }) as usize
+    }
+}
+
+/// What the completion callback decided for a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// End the request with this status.
+    End(Status),
+    /// Send it again later (the command failed in a retryable way).
+    Requeue,
+}
+
+/// The operations of a multi-queue block driver.
+pub trait Operations: Sized + Send + Sync + 'static {
+    /// Data of the whole tag set: the driver's hardware queues.
+    type TagSetData: ForeignOwnable + Send + Sync;
+    /// Data of each disk (request queue): its namespace, say.
+    type QueueData: ForeignOwnable + Send + Sync;
+    /// Per-request data used only by the request's owner.
+    type Private: Send;
+    /// Per-request data every context may read, such as a completion status
+    /// written by the interrupt handler.
+    type Shared: Send + Sync;
+    /// What [`Operations::prepare`] hands to [`Operations::submit`].
+    type Command;
+
+    /// Makes the per-request data, once per request when the tag set is
+    /// allocated.
+    fn new_request(
+        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
+    ) -> Result<(Self::Private, Self::Shared)>;
+
+    /// Builds the hardware command for a request (maps its data for DMA,
+    /// say). The request's timeout timer is already running.
+    fn prepare(rq: Owned<'_, Self>) -> Result<Self::Command, Status>;
+
+    /// Undoes [`Operations::prepare`], or what of it was done before it
+    /// failed, for a command that was not submitted.
+    fn unprepare(rq: Owned<'_, Self>);
+
+    /// Hands a prepared command to hardware queue `hctx`. `last` says no
+    /// further request follows right away, so doorbells can be batched.
+    fn submit(
+        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
+        hctx: u32,
+        cmd: Self::Command,
+        last: bool,
+    ) -> Result<(), Status>;
+
+    /// Flushes batched submissions of hardware queue `hctx`.
+    fn commit(set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>, hctx: u32);
+
+    /// Finishes a request the hardware is done with (undoes the mapping)
+    /// and says how it ends.
+    fn complete(rq: Owned<'_, Self>) -> Disposition;
+
+    /// Reaps completions of polled hardware queue `hq`; returns how many.
+    fn poll(set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>, hq: &HwQueue<Self>) -> u32;
+
+    /// Assigns hardware queues to CPUs for each queue type.
+    fn map_queues(
+        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
+        maps: &mut QueueMaps<'_>,
+    );
+}
+
+/// A hardware queue context, as the poll callback sees it.
+#[repr(transparent)]
+pub struct HwQueue<T: Operations>(Opaque<bindings::blk_mq_hw_ctx>, PhantomData<T>);
+
+impl<T: Operations> HwQueue<T> {
+    /// The hardware queue's index in the tag set.
+    pub fn index(&self) -> u32 {
+        // SAFETY: the context is valid during the callback that lent it.
+        unsafe { bindings::nvme_rs_hctx_queue_num(self.0.get()) }
+    }
+
+    /// The in-flight request with `tag` on this hardware queue, if any.
+    pub fn find_request(&self, tag: u32) -> Option<&Request<T>> {
+        // SAFETY: the context is valid; the C helper returns a request of
+        // this tag set that is in flight, or null.
+        let rq = unsafe { bindings::nvme_rs_hctx_find_rq(self.0.get(), tag) };
+        // SAFETY: a non-null result is a request of this tag set.
+        (!rq.is_null()).then(|| unsafe { Request::from_raw(rq) })
+    }
+}
+
+/// The queue maps of a tag set, for [`Operations::map_queues`].
+pub struct QueueMaps<'a> {
+    set: *mut bindings::blk_mq_tag_set,
+    _set: PhantomData<&'a mut ()>,
+}
+
+impl QueueMaps<'_> {
+    fn map(&mut self, kind: QueueType) -> Option<*mut bindings::blk_mq_queue_map> {
+        // SAFETY: the tag set is valid during the callback.
+        let nr_maps = unsafe { (*self.set).nr_maps } as usize;
+        if kind.index() >= nr_maps {
+            return None;
+        }
+        // SAFETY: `index < nr_maps <= HCTX_MAX_TYPES`.
+        Some(unsafe { ptr::addr_of_mut!((*self.set).map[kind.index()]) })
+    }
+
+    /// Gives queue type `kind` the `count` hardware queues starting at
+    /// `first`, spread over the CPUs by the affinity of the device's
+    /// interrupt vectors from `first_vector` on (`blk_mq_pci_map_queues`),
+    /// or evenly when `pci` is `None` (`blk_mq_map_queues`). A type with no
+    /// queues, or one the tag set has no map for, is left alone.
+    pub fn assign(
+        &mut self,
+        kind: QueueType,
+        first: u32,
+        count: u32,
+        pci: Option<(&pci::Device, u32)>,
+    ) {
+        let Some(map) = self.map(kind) else { return };
+        // SAFETY: `map` points into the valid tag set.
+        unsafe {
+            (*map).nr_queues = count;
+            (*map).queue_offset = first;
+        }
+        if count == 0 {
+            return;
+        }
+        match pci {
+            // SAFETY: `map` is valid with its queue count set, and the
+            // device is valid while borrowed.
+            Some((dev, vector)) => unsafe {
+                bindings::blk_mq_pci_map_queues(map, dev.as_raw(), vector as _)
+            },
+            // SAFETY: `map` is valid with its queue count set.
+            None => unsafe { bindings::blk_mq_map_queues(map) },
+        }
+    }
+}
+
+/// Shape of a tag set.
+pub struct TagSetConfig {
+    /// Hardware queues, all types together.
+    pub hw_queues: u32,
+    /// Queue types: 1 (default), 2 (default, read) or 3 (with poll).
+    pub maps: u32,
+    /// Requests per hardware queue.
+    pub depth: u32,
+    /// Request timeout in milliseconds.
+    pub timeout_ms: u32,
+}
+
+/// A tag set.
+///
+/// # Invariants
+///
+/// `set` was allocated by `blk_mq_alloc_tag_set` with operations `T`, and
+/// its `driver_data` is `T::TagSetData::into_foreign`; both are released
+/// in `drop`.
+#[pin_data(PinnedDrop)]
+pub struct TagSet<T: Operations> {
+    #[pin]
+    set: Opaque<bindings::blk_mq_tag_set>,
+    _ops: PhantomData<T>,
+}
+
+// SAFETY: the tag set is used from any CPU; the block layer synchronises it.
+unsafe impl<T: Operations> Send for TagSet<T> {}
+// SAFETY: shared use only reads the tag set or calls thread-safe C code.
+unsafe impl<T: Operations> Sync for TagSet<T> {}
+
+impl<T: Operations> TagSet<T> {
+    /// Allocates a tag set with `data` as its data.
+    pub fn new(data: T::TagSetData, config: TagSetConfig) -> impl PinInit<Self, Error> {
+        const {
+            assert!(core::mem::align_of::<Pdu<T>>() <= core::mem::align_of::<u64>());
+        };
+        let init = move |slot: *mut Opaque<bindings::blk_mq_tag_set>| {
+            let set = Opaque::raw_get(slot);
+            let timeout = {
+                // SAFETY: pure conversion.
+                let jiffies = unsafe { bindings::nvme_rs_msecs_to_jiffies(config.timeout_ms) };
+                u32::try_from(jiffies).unwrap_or(u32::MAX)
+            };
+            let foreign = data.into_foreign();
+            // SAFETY: `set` is valid for writes; a zeroed tag set with these
+            // fields is what `blk_mq_alloc_tag_set` expects.
+            unsafe {
+                set.write(Default::default());
+                (*set).ops = OperationsVTable::<T>::build();
+                (*set).nr_hw_queues = config.hw_queues;
+                (*set).nr_maps = config.maps;
+                (*set).queue_depth = config.depth;
+                (*set).cmd_size = size_of::<Pdu<T>>() as u32;
+                (*set).numa_node = -1;
+                (*set).timeout = timeout;
+                (*set).flags = bindings::NVME_RS_BLK_MQ_F_SHOULD_MERGE;
+                (*set).driver_data = foreign as *mut _;
+            }
+            // SAFETY: `set` is initialised as the function requires.
+            let ret = to_result(unsafe { bindings::blk_mq_alloc_tag_set(set) });
+            if ret.is_err() {
+                // SAFETY: allocation failed, so nothing else holds `foreign`.
+                drop(unsafe { T::TagSetData::from_foreign(foreign) });
+            }
+            ret
+        };
+        // SAFETY: on success `init` leaves `set` allocated, which `drop`
+        // frees; on error it has released everything it took.
+        let set = unsafe { kernel::init::pin_init_from_closure(init) };
+        // INVARIANT: allocated by the initialiser above.
+        try_pin_init!(Self {
+            set <- set,
+            _ops: PhantomData,
+        })
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::blk_mq_tag_set {
+        self.set.get()
+    }
+
+    /// The tag set's data.
+    pub fn data(&self) -> <T::TagSetData as ForeignOwnable>::Borrowed<'_> {
+        // SAFETY: `driver_data` came from `into_foreign` (type invariant).
+        unsafe { T::TagSetData::borrow((*self.as_raw()).driver_data) }
+    }
+
+    /// The in-flight request with `tag` on hardware queue `hctx`, if any.
+    /// Interrupt handlers use it to find the request a completion is for.
+    pub fn find_request(&self, hctx: u32, tag: u32) -> Option<&Request<T>> {
+        // SAFETY: the tag set is valid; the helper bounds-checks `hctx` and
+        // returns an in-flight request of this tag set, or null.
+        let rq = unsafe { bindings::nvme_rs_tag_set_find_rq(self.as_raw(), hctx, tag) };
+        // SAFETY: a request of this tag set, valid while `self` is.
+        (!rq.is_null()).then(|| unsafe { Request::from_raw(rq) })
+    }
+}
+
+#[pinned_drop]
+impl<T: Operations> PinnedDrop for TagSet<T> {
+    fn drop(self: Pin<&mut Self>) {
+        let set = self.as_raw();
+        // SAFETY: allocated (type invariant); every disk of this tag set holds
+        // an `Arc` of it, so none is left. Freeing runs `exit_request`.
+        unsafe { bindings::blk_mq_free_tag_set(set) };
+        // SAFETY: the block layer no longer uses `driver_data`.
+        drop(unsafe { T::TagSetData::from_foreign((*set).driver_data) });
+    }
+}
+
+struct OperationsVTable<T: Operations>(PhantomData<T>);
+
+impl<T: Operations> OperationsVTable<T> {
+    /// # Safety
+    ///
+    /// Called by the block layer for a request of a tag set with operations
+    /// `T`, which the hardware context and `bd` are valid for.
+    unsafe extern "C" fn queue_rq(
+        hctx: *mut bindings::blk_mq_hw_ctx,
+        bd: *const bindings::blk_mq_queue_data,
+    ) -> bindings::blk_status_t {
+        // SAFETY: `bd` is valid during the call.
+        let (rq, last) = unsafe { (bindings::nvme_rs_bd_rq(bd), bindings::nvme_rs_bd_last(bd)) };
+        // SAFETY: a request of this tag set, valid during the call.
+        let rq = unsafe { Request::<T>::from_raw(rq) };
+        // SAFETY: the request is valid and not started.
+        unsafe { bindings::blk_mq_start_request(rq.as_raw()) };
+        // SAFETY: the block layer handed the request to the driver, and the
+        // hardware has not seen it: this context is its only owner.
+        let cmd = match T::prepare(unsafe { Owned::new(rq) }) {
+            Ok(cmd) => cmd,
+            Err(status) => {
+                // SAFETY: nothing reached the hardware; still the only owner.
+                T::unprepare(unsafe { Owned::new(rq) });
+                return status.raw();
+            }
+        };
+        // SAFETY: `hctx` is valid during the call.
+        let index = unsafe { bindings::nvme_rs_hctx_queue_num(hctx) };
+        match T::submit(rq.tag_set_data(), index, cmd, last) {
+            Ok(()) => Status::OK.raw(),
+            Err(status) => {
+                // SAFETY: the command never reached the hardware, so this
+                // context still owns the request.
+                T::unprepare(unsafe { Owned::new(rq) });
+                status.raw()
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer with a valid hardware context.
+    unsafe extern "C" fn commit_rqs(hctx: *mut bindings::blk_mq_hw_ctx) {
+        // SAFETY: `hctx` is valid; the tag set's data is `T::TagSetData`.
+        let (index, data) = unsafe {
+            (
+                bindings::nvme_rs_hctx_queue_num(hctx),
+                T::TagSetData::borrow(bindings::nvme_rs_hctx_set_driver_data(hctx)),
+            )
+        };
+        T::commit(data, index);
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer for a request that `blk_mq_complete_request`
+    /// was called on.
+    unsafe extern "C" fn complete(rq: *mut bindings::request) {
+        // SAFETY: a request of this tag set, valid during the call.
+        let rq = unsafe { Request::<T>::from_raw(rq) };
+        // SAFETY: the hardware is done with the request and the completion
+        // callback runs once per completion: this context owns it.
+        match T::complete(unsafe { Owned::new(rq) }) {
+            // SAFETY: the request is valid and completed exactly once here.
+            Disposition::End(status) => unsafe {
+                bindings::blk_mq_end_request(rq.as_raw(), status.raw())
+            },
+            // SAFETY: as above; the block layer sends it again later.
+            Disposition::Requeue => unsafe { bindings::blk_mq_requeue_request(rq.as_raw(), true) },
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer with a valid polled hardware context.
+    unsafe extern "C" fn poll(
+        hctx: *mut bindings::blk_mq_hw_ctx,
+        _batch: *mut bindings::io_comp_batch,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `hctx` is valid for the call; `HwQueue` is transparent.
+        let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
+        // SAFETY: the tag set's data is `T::TagSetData`.
+        let data = unsafe { T::TagSetData::borrow(bindings::nvme_rs_hctx_set_driver_data(hctx)) };
+        T::poll(data, hq).min(i32::MAX as u32) as kernel::ffi::c_int
+    }
+
+    /// # Safety
+    ///
+    /// Called by `blk_mq_alloc_tag_set` for each request, whose PDU is
+    /// `cmd_size` (the size of `Pdu<T>`) uninitialised bytes.
+    unsafe extern "C" fn init_request(
+        set: *mut bindings::blk_mq_tag_set,
+        rq: *mut bindings::request,
+        _hctx_idx: kernel::ffi::c_uint,
+        _numa_node: kernel::ffi::c_uint,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `driver_data` is `T::TagSetData` (set before allocation).
+        let data = unsafe { T::TagSetData::borrow((*set).driver_data) };
+        match T::new_request(data) {
+            Ok((private, shared)) => {
+                // SAFETY: the PDU is valid, suitably aligned (checked in
+                // `TagSet::new`) and uninitialised.
+                unsafe {
+                    bindings::nvme_rs_rq_pdu(rq).cast::<Pdu<T>>().write(Pdu {
+                        shared,
+                        private: UnsafeCell::new(private),
+                    })
+                };
+                0
+            }
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called when the tag set frees a request that `init_request` set up.
+    unsafe extern "C" fn exit_request(
+        _set: *mut bindings::blk_mq_tag_set,
+        rq: *mut bindings::request,
+        _hctx_idx: kernel::ffi::c_uint,
+    ) {
+        // SAFETY: the PDU was initialised by `init_request` and is dropped once.
+        unsafe { ptr::drop_in_place(bindings::nvme_rs_rq_pdu(rq).cast::<Pdu<T>>()) };
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer with a valid tag set of operations `T`.
+    unsafe extern "C" fn map_queues(set: *mut bindings::blk_mq_tag_set) {
+        // SAFETY: `driver_data` is `T::TagSetData`.
+        let data = unsafe { T::TagSetData::borrow((*set).driver_data) };
+        let mut maps = QueueMaps {
+            set,
+            _set: PhantomData,
+        };
+        T::map_queues(data, &mut maps);
+    }
+
+    // Entries not named are none; which entries exist depends on the kernel
+    // configuration (`show_rq` on `CONFIG_BLK_DEBUG_FS`).
+    const VTABLE: bindings::blk_mq_ops = bindings::blk_mq_ops {
+        queue_rq: Some(Self::queue_rq),
+        commit_rqs: Some(Self::commit_rqs),
+        poll: Some(Self::poll),
+        complete: Some(Self::complete),
+        init_request: Some(Self::init_request),
+        exit_request: Some(Self::exit_request),
+        map_queues: Some(Self::map_queues),
+        // SAFETY: every entry is an optional function pointer; zero is none.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    const fn build() -> &'static bindings::blk_mq_ops {
+        &Self::VTABLE
+    }
+}
