@@ -10,14 +10,15 @@
 //! command identifier, so a late completion of a timed-out command cannot be
 //! taken for the next command's.
 
-use crate::kernel_ext::dma::{self, CoherentAllocation};
+use super::completion_ring::CompletionRing;
+use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
 use crate::nvme_core::admin::{AdminError, AdminQueue};
 use crate::nvme_core::instance::Instance;
 use crate::spec::command::{Command, IDENTIFY_DATA_SIZE, SQE_SIZE};
-use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
-use crate::spec::queue::{CqCursor, SqCursor};
-use crate::spec::regs::{cq_head_doorbell, sq_tail_doorbell, Aqa};
+use crate::spec::completion::{Completion, CQE_SIZE};
+use crate::spec::queue::SqCursor;
+use crate::spec::regs::{sq_tail_doorbell, Aqa};
 use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -36,12 +37,8 @@ const NO_WAITER: u32 = u32::MAX;
 /// The completion side, shared with the interrupt handler.
 #[pin_data]
 pub struct Completions {
-    bar: Arc<pci::Bar>,
-    ring: CoherentAllocation,
-    doorbell: usize,
-    /// The ring cursor, packed; only the handler changes it, and the kernel
-    /// never runs one IRQ's handler on two CPUs at once.
-    cursor: AtomicU32,
+    /// Reaped only by the interrupt handler.
+    ring: CompletionRing,
     /// The controller's submission queue head from the latest completion.
     sq_head: AtomicU16,
     /// The CID the submitter waits for, or `NO_WAITER`. Whoever swaps it
@@ -55,22 +52,7 @@ pub struct Completions {
 }
 
 impl Completions {
-    /// Takes the new entry at the cursor, if there is one.
-    fn next(&self, cursor: &CqCursor) -> Option<[u8; CQE_SIZE]> {
-        let at = cursor.head() as usize * CQE_SIZE;
-        let status = self.ring.read_u16(at + STATUS_OFFSET).ok()?;
-        if !cursor.is_new(status) {
-            return None;
-        }
-        // Read the rest of the entry only after seeing the new phase tag.
-        dma::read_barrier();
-        let mut raw = [0u8; CQE_SIZE];
-        self.ring.read_bytes(at, &mut raw).ok()?;
-        Some(raw)
-    }
-
-    fn deliver(&self, raw: &[u8; CQE_SIZE]) {
-        let cqe = Completion::from_bytes(raw);
+    fn deliver(&self, cqe: &Completion) {
         self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
         let claimed = self
             .waiter
@@ -85,7 +67,7 @@ impl Completions {
             // The completion of a command whose caller gave up waiting.
             return;
         }
-        for (word, bytes) in self.entry.iter().zip(raw.chunks_exact(4)) {
+        for (word, bytes) in self.entry.iter().zip(cqe.to_bytes().chunks_exact(4)) {
             word.store(
                 u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
                 Ordering::Relaxed,
@@ -106,24 +88,11 @@ impl Completions {
 
 impl irq::Handler for Completions {
     fn handle_irq(&self) -> irq::Return {
-        let Some(mut cursor) = CqCursor::unpack(DEPTH, self.cursor.load(Ordering::Relaxed)) else {
-            return irq::Return::None;
-        };
-        let mut consumed = 0;
-        while let Some(raw) = self.next(&cursor) {
-            self.deliver(&raw);
-            cursor.advance();
-            consumed += 1;
+        if self.ring.reap(|cqe| self.deliver(cqe)) > 0 {
+            irq::Return::Handled
+        } else {
+            irq::Return::None
         }
-        if consumed == 0 {
-            return irq::Return::None;
-        }
-        self.cursor.store(cursor.pack(), Ordering::Relaxed);
-        // One doorbell write for the whole batch. If it fails (it cannot for
-        // an in-bounds offset) the controller sees a full queue and stalls;
-        // the admin timeout reports that.
-        let _ = self.bar.write32(u32::from(cursor.head()), self.doorbell);
-        irq::Return::Handled
     }
 }
 
@@ -156,13 +125,10 @@ impl Queue {
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
     ) -> Result<Arc<Self>> {
-        let cq_bar = bar.clone();
+        let ring = CompletionRing::new(pdev, bar.clone(), 0, DEPTH, doorbell_stride)?;
         let completions = Arc::pin_init(
             try_pin_init!(Completions {
-                bar: cq_bar,
-                ring: CoherentAllocation::alloc(pdev, DEPTH as usize * CQE_SIZE)?,
-                doorbell: cq_head_doorbell(0, doorbell_stride),
-                cursor: AtomicU32::new(CqCursor::new(DEPTH).ok_or(EINVAL)?.pack()),
+                ring,
                 sq_head: AtomicU16::new(0),
                 waiter: AtomicU32::new(NO_WAITER),
                 entry: Default::default(),

@@ -6,16 +6,16 @@
 //! nvme_queue`, `nvme_sq_copy_cmd`, `nvme_write_sq_db`, `nvme_poll_cq`).
 
 use super::blk_ops::NvmeOps;
+use super::completion_ring::CompletionRing;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::status::Status as BlkStatus;
-use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::pci;
 use crate::spec::cid;
 use crate::spec::command::{Command, SQE_SIZE};
-use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
-use crate::spec::queue::{CqCursor, SqCursor};
-use crate::spec::regs::{cq_head_doorbell, sq_tail_doorbell};
-use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use crate::spec::queue::SqCursor;
+use crate::spec::regs::sq_tail_doorbell;
+use core::sync::atomic::{AtomicU16, Ordering};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -35,16 +35,13 @@ pub struct IoQueue {
     depth: u16,
     bar: Arc<pci::Bar>,
     sq_doorbell: usize,
-    cq_doorbell: usize,
     /// Serialises submitters: blk-mq may run several CPUs' requests on one
     /// hardware queue at once.
     #[pin]
     sq: SpinLock<Submissions>,
-    cq_ring: CoherentAllocation,
-    /// The completion cursor, packed. Interrupt-driven queues change it only
-    /// in their handler (never run on two CPUs at once); polled queues only
-    /// under `poll_lock`.
-    cq_cursor: AtomicU32,
+    /// Reaped by the queue's interrupt handler, or by pollers under
+    /// `poll_lock` for a polled queue.
+    cq: CompletionRing,
     /// Serialises pollers of a polled queue (C `cq_poll_lock`).
     #[pin]
     poll_lock: SpinLock<()>,
@@ -66,25 +63,21 @@ impl IoQueue {
         // Everything is computed first: inside the initialiser, fields
         // already set shadow the variables of the same name.
         let sq_ring = CoherentAllocation::alloc(pdev, depth as usize * SQE_SIZE)?;
-        let cq_ring = CoherentAllocation::alloc(pdev, depth as usize * CQE_SIZE)?;
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
-        let cq_cursor = CqCursor::new(depth).ok_or(EINVAL)?.pack();
         let sq_doorbell = sq_tail_doorbell(qid, stride);
-        let cq_doorbell = cq_head_doorbell(qid, stride);
+        let cq = CompletionRing::new(pdev, bar.clone(), qid, depth, stride)?;
         Arc::pin_init(
             try_pin_init!(IoQueue {
                 qid,
                 depth,
                 bar,
                 sq_doorbell,
-                cq_doorbell,
                 sq <- new_spinlock!(Submissions {
                     ring: sq_ring,
                     cursor: sq_cursor,
                     rung: 0,
                 }),
-                cq_ring,
-                cq_cursor: AtomicU32::new(cq_cursor),
+                cq,
                 poll_lock <- new_spinlock!(()),
                 sq_head: AtomicU16::new(0),
                 polled,
@@ -115,7 +108,7 @@ impl IoQueue {
 
     /// The completion ring's bus address, for Create I/O Completion Queue.
     pub fn cq_addr(&self) -> u64 {
-        self.cq_ring.dma_handle()
+        self.cq.dma_handle()
     }
 
     /// Copies `cmd` into the ring. Rings the doorbell when `last` (no more
@@ -161,15 +154,10 @@ impl IoQueue {
     /// queue's in-flight requests. Returns how many completions were taken.
     pub fn reap<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
         let _pollers = self.polled.then(|| self.poll_lock.lock());
-        let Some(mut cursor) = CqCursor::unpack(self.depth, self.cq_cursor.load(Ordering::Relaxed))
-        else {
-            return 0;
-        };
-        let mut taken = 0;
-        while let Some(cqe) = self.next(&cursor) {
+        self.cq.reap(|cqe| {
             self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
             match find(u32::from(cid::tag(cqe.cid))) {
-                Some(rq) if rq.shared().owns(cqe.cid) => rq.shared().finish(rq, &cqe),
+                Some(rq) if rq.shared().owns(cqe.cid) => rq.shared().finish(rq, cqe),
                 // A completion for no request in flight, or for an earlier
                 // use of the tag: the device is confused. Dropping it is all
                 // that can be done; the request, if any, times out.
@@ -179,26 +167,6 @@ impl IoQueue {
                     cqe.cid
                 ),
             }
-            cursor.advance();
-            taken += 1;
-        }
-        if taken > 0 {
-            self.cq_cursor.store(cursor.pack(), Ordering::Relaxed);
-            let _ = self.bar.write32(u32::from(cursor.head()), self.cq_doorbell);
-        }
-        taken
-    }
-
-    fn next(&self, cursor: &CqCursor) -> Option<Completion> {
-        let at = cursor.head() as usize * CQE_SIZE;
-        let status = self.cq_ring.read_u16(at + STATUS_OFFSET).ok()?;
-        if !cursor.is_new(status) {
-            return None;
-        }
-        // Read the rest of the entry only after seeing the new phase tag.
-        dma::read_barrier();
-        let mut raw = [0u8; CQE_SIZE];
-        self.cq_ring.read_bytes(at, &mut raw).ok()?;
-        Some(Completion::from_bytes(&raw))
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod admin_queue;
 pub mod blk_ops;
+pub mod completion_ring;
 pub mod controller;
 pub mod driver;
 pub mod io_queue;

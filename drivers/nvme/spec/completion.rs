@@ -112,6 +112,18 @@ impl Completion {
         }
     }
 
+    /// The 16 bytes of the entry, as [`Completion::from_bytes`] reads them.
+    pub fn to_bytes(&self) -> [u8; CQE_SIZE] {
+        let mut b = [0u8; CQE_SIZE];
+        b[0..4].copy_from_slice(&self.result.to_le_bytes());
+        b[4..8].copy_from_slice(&self.result_hi.to_le_bytes());
+        b[8..10].copy_from_slice(&self.sq_head.to_le_bytes());
+        b[10..12].copy_from_slice(&self.sq_id.to_le_bytes());
+        b[12..14].copy_from_slice(&self.cid.to_le_bytes());
+        b[14..16].copy_from_slice(&self.status_field.to_le_bytes());
+        b
+    }
+
     /// The phase tag.
     pub const fn phase(&self) -> bool {
         self.status_field & 1 != 0
@@ -148,6 +160,14 @@ mod tests {
         assert_eq!(c.cid, 0xabcd);
         assert!(c.phase());
         assert!(c.status().is_success());
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        for status in [0u16, 1, 0x8005, 0xffff] {
+            let raw = entry(status);
+            assert_eq!(Completion::from_bytes(&raw).to_bytes(), raw);
+        }
     }
 
     #[test]

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A completion queue ring in host memory: finding new entries by their
+//! phase tag, and telling the controller how far the host has read (C
+//! `nvme_cqe_pending`, `nvme_poll_cq`, `nvme_ring_cq_doorbell`).
+
+use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::pci;
+use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
+use crate::spec::queue::CqCursor;
+use crate::spec::regs::cq_head_doorbell;
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The completion ring of queue `qid`.
+pub struct CompletionRing {
+    ring: CoherentAllocation,
+    bar: Arc<pci::Bar>,
+    doorbell: usize,
+    depth: u16,
+    /// The cursor, packed. One context at a time reaps a ring (its interrupt
+    /// handler, which the kernel never runs on two CPUs at once, or pollers
+    /// under their queue's lock), so a load and a store suffice.
+    cursor: AtomicU32,
+}
+
+impl CompletionRing {
+    /// A zeroed ring of `depth` entries for queue `qid`; zero phase tags mark
+    /// every entry as old until the controller's first pass.
+    pub fn new(
+        pdev: &pci::Device,
+        bar: Arc<pci::Bar>,
+        qid: u16,
+        depth: u16,
+        stride: usize,
+    ) -> Result<Self> {
+        let cursor = CqCursor::new(depth).ok_or(EINVAL)?;
+        Ok(CompletionRing {
+            ring: CoherentAllocation::alloc(pdev, depth as usize * CQE_SIZE)?,
+            bar,
+            doorbell: cq_head_doorbell(qid, stride),
+            depth,
+            cursor: AtomicU32::new(cursor.pack()),
+        })
+    }
+
+    /// The ring's bus address, for `ACQ` or Create I/O Completion Queue.
+    pub fn dma_handle(&self) -> u64 {
+        self.ring.dma_handle()
+    }
+
+    /// Hands every new entry to `deliver`, in order, then writes the head
+    /// doorbell once for the whole batch. Returns how many entries there were.
+    /// Callers must not reap one ring from two contexts at once.
+    pub fn reap(&self, mut deliver: impl FnMut(&Completion)) -> u32 {
+        let Some(mut cursor) = CqCursor::unpack(self.depth, self.cursor.load(Ordering::Relaxed))
+        else {
+            return 0;
+        };
+        let mut taken = 0;
+        while let Some(cqe) = self.entry_at(&cursor) {
+            deliver(&cqe);
+            cursor.advance();
+            taken += 1;
+        }
+        if taken > 0 {
+            self.cursor.store(cursor.pack(), Ordering::Relaxed);
+            // If this in-bounds write could fail, the controller would see a
+            // full ring and stall, and the command timeouts would say so.
+            let _ = self.bar.write32(u32::from(cursor.head()), self.doorbell);
+        }
+        taken
+    }
+
+    /// The entry at the cursor, if the controller has written it on this pass.
+    fn entry_at(&self, cursor: &CqCursor) -> Option<Completion> {
+        let at = cursor.head() as usize * CQE_SIZE;
+        let status = self.ring.read_u16(at + STATUS_OFFSET).ok()?;
+        if !cursor.is_new(status) {
+            return None;
+        }
+        // Read the rest of the entry only after seeing the new phase tag.
+        dma::read_barrier();
+        let mut raw = [0u8; CQE_SIZE];
+        self.ring.read_bytes(at, &mut raw).ok()?;
+        Some(Completion::from_bytes(&raw))
+    }
+}
