@@ -242,6 +242,20 @@ unsigned int nvme_rs_bio_size(struct bio *bio)
 	return bio->bi_iter.bi_size;
 }
 
+/*
+ * Completes a request only if it is in flight, claiming it atomically so a
+ * second completion (a device repeating a command ID, say) is refused
+ * rather than ending the request twice. blk_mq_complete_request() itself
+ * marks the request complete without checking.
+ */
+bool nvme_rs_rq_complete_once(struct request *rq)
+{
+	if (cmpxchg(&rq->state, MQ_RQ_IN_FLIGHT, MQ_RQ_COMPLETE) != MQ_RQ_IN_FLIGHT)
+		return false;
+	blk_mq_complete_request(rq);
+	return true;
+}
+
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 {
 	return blk_rq_map_sg(rq->q, rq, sgl);

@@ -68,6 +68,7 @@ u64 nvme_rs_rq_pos(struct request *rq);
 unsigned int nvme_rs_rq_bytes(struct request *rq);
 unsigned short nvme_rs_rq_nr_phys_segments(struct request *rq);
 bool nvme_rs_rq_in_flight(struct request *rq);
+bool nvme_rs_rq_complete_once(struct request *rq);
 struct bio *nvme_rs_rq_bio(struct request *rq);
 struct bio *nvme_rs_bio_next(struct bio *bio);
 u64 nvme_rs_bio_sector(struct bio *bio);

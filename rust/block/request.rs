@@ -174,14 +174,13 @@ impl<T: Operations> Request<T> {
     /// callback ([`Operations::complete`]) runs soon, on a CPU of the
     /// submitter's choosing, or right here for polled requests.
     ///
-    /// Only the context that learnt from the hardware that the request is
-    /// done may call this, once; requests come from
-    /// [`super::tag_set::TagSet::find_request`] or
-    /// [`super::tag_set::HwQueue::find_request`], which return only requests
-    /// in flight.
-    pub fn complete(&self) {
-        // SAFETY: the request is valid and in flight.
-        unsafe { bindings::blk_mq_complete_request(self.as_raw()) };
+    /// Returns `false`, doing nothing, if the request is not in flight: it
+    /// was completed already (the hardware reported it twice) or was never
+    /// sent. The check and the transition are one atomic step.
+    pub fn complete(&self) -> bool {
+        // SAFETY: the request is valid; the helper completes it only if it
+        // atomically moves it from in flight to complete.
+        unsafe { bindings::nvme_rs_rq_complete_once(self.as_raw()) }
     }
 }
 

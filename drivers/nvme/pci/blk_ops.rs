@@ -43,8 +43,9 @@ impl RqShared {
         cid::generation_matches(cid, self.generation.load(Ordering::Acquire))
     }
 
-    /// Records `cqe` as the request's outcome and completes it.
-    pub fn finish(&self, rq: &Request<NvmeOps>, cqe: &Completion) {
+    /// Records `cqe` as the request's outcome and completes it; returns
+    /// `false` if the request was no longer in flight.
+    pub fn finish(&self, rq: &Request<NvmeOps>, cqe: &Completion) -> bool {
         self.result.store(
             u64::from(cqe.result_hi) << 32 | u64::from(cqe.result),
             Ordering::Relaxed,
@@ -52,7 +53,7 @@ impl RqShared {
         // Pairs with the acquire in `status`, which the completion callback
         // (possibly on another CPU) reads first.
         self.status.store(cqe.status_field, Ordering::Release);
-        rq.complete();
+        rq.complete()
     }
 
     fn status(&self) -> Status {

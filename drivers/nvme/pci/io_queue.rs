@@ -156,16 +156,19 @@ impl IoQueue {
         let _pollers = self.polled.then(|| self.poll_lock.lock());
         self.cq.reap(|cqe| {
             self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
-            match find(u32::from(cid::tag(cqe.cid))) {
+            let finished = match find(u32::from(cid::tag(cqe.cid))) {
                 Some(rq) if rq.shared().owns(cqe.cid) => rq.shared().finish(rq, cqe),
+                _ => false,
+            };
+            if !finished {
                 // A completion for no request in flight, or for an earlier
                 // use of the tag: the device is confused. Dropping it is all
                 // that can be done; the request, if any, times out.
-                _ => pr_warn!(
+                pr_warn!(
                     "nvme_rs: queue {}: completion with unknown command ID {:#x}\n",
                     self.qid,
                     cqe.cid
-                ),
+                );
             }
         })
     }
