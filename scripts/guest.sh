@@ -18,6 +18,10 @@
 #                  short fio run; --module may then be missing.
 #   GUEST_TESTS    in test mode, the groups to run, by file name without .sh
 #                  (e.g. "10-load 60-io-smoke"); all of them by default
+#   GUEST_NVME_OPTS  extra comma-separated properties for the emulated
+#                  controller, appended to its -device nvme,... (e.g.
+#                  "max_ioqpairs=2"); the guest finds them as NVME_OPTS in
+#                  /etc/nvme-rs-expect
 #
 # Outputs go to build/guest/<name>/: console.log (serial log), initramfs,
 # namespace images. Exit status is non-zero if the guest did not finish, if
@@ -48,6 +52,7 @@ driver=${GUEST_DRIVER:-rs}
 tests=${GUEST_TESTS:-all}
 tests=${tests// /,}
 timeout_s=${GUEST_TIMEOUT:-900}
+nvme_opts=${GUEST_NVME_OPTS:-}
 name=${name:-$mode}
 
 case $mode in run | test) ;; *) echo "$prog: --mode must be run or test" >&2; usage ;; esac
@@ -56,6 +61,9 @@ case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" 
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive number"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_TIMEOUT must be a positive number of seconds"
 [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "--name may only use letters, digits, '.', '_' and '-'"
+# One QEMU option string: no spaces, and no leading comma to swallow.
+[[ $nvme_opts =~ ^([A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+)*)?$ ]] ||
+	die "GUEST_NVME_OPTS must be comma-separated key=value pairs, not '$nvme_opts'"
 [ -n "$kdir" ] || die "--kernel-dir is required"
 bzimage=$kdir/arch/x86/boot/bzImage
 [ -f "$bzimage" ] || die "no kernel image at $bzimage (build it with scripts/build-kernel.sh test)"
@@ -99,11 +107,14 @@ add_libs() {
 	done
 }
 
-# add_bin HOST-PATH: installs a program at the same path, with its libraries.
+# add_bin PROGRAM: installs a host program at the same path, with its
+# libraries. The path may already hold a busybox applet link, which points
+# at the host's busybox: remove it rather than copy through it.
 add_bin() {
 	local bin
 	bin=$(command -v "$1") || die "$1 not found on the host"
 	mkdir -p "$root${bin%/*}"
+	rm -f "$root$bin"
 	cp -L "$bin" "$root$bin"
 	add_libs "$bin"
 }
@@ -115,6 +126,15 @@ for applet in $("$root$(command -v busybox)" --list-full); do
 done
 add_bin fio
 add_bin nvme
+# The filesystem and discard groups need more than busybox has: its mke2fs
+# makes only ext2 and its blkdiscard cannot zero-fill (-z). busybox sh runs
+# its own applets ahead of PATH, so the tests call these as mkfs.ext4 and
+# /usr/sbin/blkdiscard.
+add_bin mke2fs
+add_bin e2fsck
+add_bin blkdiscard
+ln -sfn mke2fs "$root$(dirname "$(command -v mke2fs)")/mkfs.ext4"
+if [ -f /etc/mke2fs.conf ]; then cp /etc/mke2fs.conf "$root/etc/"; fi
 
 if [ -f "$module" ]; then
 	cp "$module" "$root/lib/nvme-rs/nvme_rs.ko"
@@ -134,6 +154,7 @@ done
 {
 	echo "SERIAL=$serial"
 	echo "NS_COUNT=$((${#ns_size[@]} - 1))"
+	echo "NVME_OPTS=$nvme_opts"
 	for i in 1 2; do
 		echo "NS${i}_BLOCKS=$((ns_size[i] / ns_lba[i]))"
 		echo "NS${i}_LBA=${ns_lba[i]}"
@@ -185,11 +206,14 @@ qemu=(
 	# rate-limited. log_buf_len: the marks must not scroll out.
 	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests"
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
-	-device "nvme,id=nvme0,serial=$serial,bus=rp0"
+	-device "nvme,id=nvme0,serial=$serial,bus=rp0${nvme_opts:+,$nvme_opts}"
 )
+# discard=unmap: a Dataset Management deallocate punches a hole in the
+# image, so deallocated blocks read back as zeroes as the namespace claims
+# (DLFEAT); QEMU's default, discard=ignore, would leave the old data.
 for i in 1 2; do
 	qemu+=(
-		-drive "file=$out/ns$i.img,if=none,id=ns$i,format=raw"
+		-drive "file=$out/ns$i.img,if=none,id=ns$i,format=raw,discard=unmap"
 		-device "nvme-ns,drive=ns$i,bus=nvme0,nsid=$i,logical_block_size=${ns_lba[i]},physical_block_size=${ns_lba[i]}"
 	)
 done
@@ -217,7 +241,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "$prog: booting $mode guest (driver $driver, $smp CPUs, timeout ${timeout_s}s); log in ${log#"$repo"/}" >&2
+echo "$prog: booting $mode guest (driver $driver, $smp CPUs${nvme_opts:+, nvme $nvme_opts}, timeout ${timeout_s}s); log in ${log#"$repo"/}" >&2
 start=$SECONDS
 set +e
 # --foreground: QEMU must stay in the terminal's process group to read it.

@@ -5,6 +5,8 @@
 #   2. host unit tests of the pure logic (cargo test)
 #   3. build the test kernel and the module
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
+#   5. a second, shorter guest run with 4 CPUs sharing 2 I/O queues
+#      (max_ioqpairs=2): load, I/O smoke, shared-queue fio verify, leaks
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -59,6 +61,12 @@ echo "=== build"
 if make -s module > build/test-build.log 2>&1; then
 	echo "built kernel and module"
 	run_stage guest last scripts/guest.sh --mode test --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	# More CPUs than the controller grants I/O queues: the queue mapping
+	# and sharing paths the 2-CPU run never takes.
+	run_stage guest-4cpu last env GUEST_NVME_OPTS=max_ioqpairs=2 \
+		GUEST_TESTS="10-load 60-io-smoke 80-shared-queues 90-kmemleak" \
+		scripts/guest.sh --mode test --smp 4 --name test-4cpu \
+		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"

@@ -136,8 +136,10 @@ impl QueueMaps<'_> {
     /// Gives queue type `kind` the `count` hardware queues starting at
     /// `first`, spread over the CPUs by the affinity of the device's
     /// interrupt vectors from `first_vector` on (`blk_mq_pci_map_queues`),
-    /// or evenly when `pci` is `None` (`blk_mq_map_queues`). A type with no
-    /// queues, or one the tag set has no map for, is left alone.
+    /// or evenly when `pci` is `None` or a vector has no affinity mask
+    /// (`blk_mq_map_queues`; the PCI variant would warn and put every CPU on
+    /// one queue). A type with no queues, or one the tag set has no map
+    /// for, is left alone.
     pub fn assign(
         &mut self,
         kind: QueueType,
@@ -154,7 +156,16 @@ impl QueueMaps<'_> {
         if count == 0 {
             return;
         }
-        match pci {
+        let by_affinity = pci.filter(|(dev, vector)| {
+            (0..count).all(|i| {
+                // SAFETY: the device is valid while borrowed; an index beyond
+                // its vectors gives null.
+                let mask =
+                    unsafe { bindings::pci_irq_get_affinity(dev.as_raw(), (vector + i) as _) };
+                !mask.is_null()
+            })
+        });
+        match by_affinity {
             // SAFETY: `map` is valid with its queue count set, and the
             // device is valid while borrowed.
             Some((dev, vector)) => unsafe {

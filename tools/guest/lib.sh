@@ -44,6 +44,12 @@ check() {
 	return "$rc"
 }
 
+# skip DESCRIPTION REASON: a check that does not apply here. Printed so the
+# log says what was not checked, and counted neither way.
+skip() {
+	echo "# skip - $1: $2"
+}
+
 # require: like check, but a failure ends the group, for checks that every
 # later one depends on (no point waiting 30 s per cycle for a driver that
 # never loaded).
@@ -54,6 +60,7 @@ require() {
 # Prints the summary and leaves the script; the status is non-zero when
 # something failed so the init can log it.
 group_end() {
+	echo "# $GROUP took $((($(_now_cs) - _group_start) / 100)) s"
 	echo "$GROUP: $_pass passed, $_fail failed"
 	[ "$_fail" -eq 0 ]
 	exit
@@ -77,6 +84,9 @@ _now_cs() {
 	read -r up rest </proc/uptime
 	echo $((${up%.*} * 100 + 1${up#*.} - 100))
 }
+
+# For the time a group took, printed by group_end.
+_group_start=$(_now_cs)
 
 # wait_for 'SHELL COMMAND' TIMEOUT_S
 # Polls every 0.1 s until the command succeeds; fails after TIMEOUT_S seconds.
@@ -207,4 +217,94 @@ ensure_loaded() {
 	dmesg_mark
 	insmod /lib/nvme-rs/nvme_rs.ko || return 1
 	wait_for identify_done_since_mark 30
+}
+
+# ---------------------------------------------------------------------------
+# I/O: module parameters, fio, interrupt counts.
+
+# The line nvme_rs logs once its disks are up:
+#   nvme_rs <BDF>: nvme0: 2 I/O queues (2 interrupt, 0 polled) of 1024 entries, 2 disks
+RE_QUEUES="nvme_rs $RE_BDF: nvme[0-9]+: [0-9]+ I/O queues \([0-9]+ interrupt, [0-9]+ polled\) of [0-9]+ entries, [0-9]+ disks"
+
+# Succeeds once the log since the mark has the queue line and every
+# namespace's block device exists.
+io_ready_since_mark() {
+	local n
+	dmesg_since_mark | grep -qE "$RE_QUEUES" || return 1
+	n=1
+	while [ "$n" -le "$NS_COUNT" ]; do
+		[ -b "/dev/nvme0n$n" ] || return 1
+		n=$((n + 1))
+	done
+}
+
+# queue_split: "INTERRUPT POLLED" from the latest queue line in the log.
+queue_split() {
+	dmesg | grep -E "$RE_QUEUES" | tail -n 1 |
+		sed -nE 's/.* I\/O queues \(([0-9]+) interrupt, ([0-9]+) polled\).*/\1 \2/p'
+}
+
+# load_nvme_rs [PARAM=VALUE...]: (re)loads nvme_rs with these parameters
+# (none: the defaults) and waits for its disks. Works under check: it sets
+# its own log mark, so a caller that wants the new log lines marks first.
+load_nvme_rs() {
+	if [ -d /sys/module/nvme_rs ]; then
+		rmmod nvme_rs || return 1
+	fi
+	dmesg_mark
+	insmod /lib/nvme-rs/nvme_rs.ko "$@" || return 1
+	wait_for io_ready_since_mark 60 && return 0
+	echo "no queue line and $NS_COUNT disks within 60 s; log since insmod:"
+	dmesg_since_mark | tail -n 20
+	return 1
+}
+
+# fio_ok [--verify] FIO-ARGUMENT...: runs fio (terse output, from /tmp so a
+# state file cannot land elsewhere) and succeeds when fio exited 0, printed a
+# result line and no job reports an error. With --verify every job must also
+# have written and read back data: a verify job that moved nothing would
+# otherwise pass. On failure, prints what fio said.
+fio_ok() {
+	local verify out rc bad
+	verify=0
+	if [ "$1" = --verify ]; then
+		verify=1
+		shift
+	fi
+	out=$(cd /tmp && fio --output-format=terse --terse-version=3 "$@" 2>&1)
+	rc=$?
+	# Terse v3: 3;fio-VER;JOB;GROUP;ERROR;READ_KB;...;WRITE_KB (field 47).
+	bad=$(printf '%s\n' "$out" | awk -F';' -v verify="$verify" '
+		$1 == "3" && $2 ~ /^fio-/ {
+			jobs++
+			if ($5 != 0) print "job " $3 ": error " $5
+			else if (verify && ($6 + 0 == 0 || $47 + 0 == 0))
+				print "job " $3 ": wrote " $47 " KiB, read " $6 " KiB"
+		}
+		END { if (!jobs) print "no job result lines" }')
+	[ "$rc" -eq 0 ] && [ -z "$bad" ] && return 0
+	echo "fio exit status $rc"
+	[ -n "$bad" ] && printf '%s\n' "$bad"
+	printf '%s\n' "$out" | grep -v '^3;fio-' | head -n 30
+	return 1
+}
+
+# io_irq_counts: "NAME COUNT" per I/O queue interrupt of nvme0 (nvme0q1,
+# nvme0q2, ...; not the admin queue nvme0q0), summed over the CPUs.
+io_irq_counts() {
+	awk -v c=nvme0 '
+		$NF ~ ("^" c "q[0-9]+$") && $NF != c "q0" {
+			s = 0
+			for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
+			print $NF, s
+		}' /proc/interrupts
+}
+
+# irq_deltas BEFORE AFTER: "NAME INCREASE" per vector, from two
+# io_irq_counts outputs.
+irq_deltas() {
+	printf '%s\n--\n%s\n' "$1" "$2" | awk '
+		$0 == "--" { after = 1; next }
+		!after { b[$1] = $2; next }
+		NF == 2 { print $1, $2 - b[$1] }'
 }
