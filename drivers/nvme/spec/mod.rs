@@ -13,6 +13,7 @@ pub mod command;
 pub mod completion;
 pub mod identify;
 pub mod io;
+pub mod permission;
 pub mod prp;
 pub mod queue;
 pub mod queue_plan;
