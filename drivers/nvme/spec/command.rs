@@ -310,6 +310,14 @@ pub const fn usable_queue_pairs(requested: u16, result: u32) -> u16 {
     }
 }
 
+/// Command dword `n` as the controller reads it from the entry's 64
+/// bytes, for tests that check the wire format rather than the builder.
+#[cfg(test)]
+pub(crate) fn wire_dword(cmd: &Command, n: usize) -> u32 {
+    let b = cmd.to_bytes();
+    u32::from_le_bytes([b[4 * n], b[4 * n + 1], b[4 * n + 2], b[4 * n + 3]])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,12 +373,8 @@ mod tests {
 #[cfg(test)]
 mod queue_command_tests {
     use super::super::sgl::SglType;
+    use super::wire_dword as cdw;
     use super::*;
-
-    fn cdw(cmd: &Command, n: usize) -> u32 {
-        let b = cmd.to_bytes();
-        u32::from_le_bytes([b[4 * n], b[4 * n + 1], b[4 * n + 2], b[4 * n + 3]])
-    }
 
     #[test]
     fn feature_ids_match_the_spec() {

@@ -183,13 +183,8 @@ pub const fn sectors_to_blocks(sectors: u64, lba_shift: u8) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::command::wire_dword as cdw;
     use super::*;
-
-    /// CDW `n` as the controller reads it from the 64 bytes.
-    fn cdw(cmd: &Command, n: usize) -> u32 {
-        let b = cmd.to_bytes();
-        u32::from_le_bytes([b[4 * n], b[4 * n + 1], b[4 * n + 2], b[4 * n + 3]])
-    }
 
     #[test]
     fn opcodes_match_the_spec() {
