@@ -259,6 +259,47 @@ load_nvme_rs() {
 	return 1
 }
 
+# load_driver [PARAM=VALUE...]: for groups that also run against the C
+# driver (marked "# drivers: rs c"): (re)loads the driver under test,
+# nvme_rs or, with GUEST_DRIVER=c, nvme-core.ko and nvme.ko (whose
+# poll_queues, io_queue_depth and sgl_threshold mean the same), and waits
+# for every namespace's block and generic char device.
+load_driver() {
+	if [ "${NVME_RS_DRIVER:-rs}" != c ]; then
+		load_nvme_rs "$@" || return 1
+	else
+		if [ -d /sys/module/nvme ]; then rmmod nvme || return 1; fi
+		if [ -d /sys/module/nvme_core ]; then rmmod nvme_core || return 1; fi
+		dmesg_mark
+		insmod /lib/nvme-c/nvme-core.ko || return 1
+		insmod /lib/nvme-c/nvme.ko "$@" || return 1
+	fi
+	wait_for all_nodes_present 60 && return 0
+	echo "not every /dev/nvme0nN and /dev/ng0nN within 60 s; log since load:"
+	dmesg_since_mark | tail -n 20
+	return 1
+}
+
+# ensure_driver: load_driver unless the driver under test is loaded.
+ensure_driver() {
+	if [ "${NVME_RS_DRIVER:-rs}" = c ]; then
+		[ -d /sys/module/nvme ] && all_nodes_present && return 0
+	else
+		[ -d /sys/module/nvme_rs ] && all_nodes_present && return 0
+	fi
+	load_driver
+}
+
+all_nodes_present() {
+	local n
+	[ -c /dev/nvme0 ] || return 1
+	n=1
+	while [ "$n" -le "$NS_COUNT" ]; do
+		[ -b "/dev/nvme0n$n" ] && [ -c "/dev/ng0n$n" ] || return 1
+		n=$((n + 1))
+	done
+}
+
 # fio_ok [--verify] FIO-ARGUMENT...: runs fio (terse output, from /tmp so a
 # state file cannot land elsewhere) and succeeds when fio exited 0, printed a
 # result line and no job reports an error. With --verify every job must also
