@@ -5,6 +5,9 @@
  */
 
 #include <linux/blk-mq.h>
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/io_uring/cmd.h>
 #include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
@@ -70,3 +73,11 @@ const unsigned int NVME_RS_BLK_MQ_F_SHOULD_MERGE = BLK_MQ_F_SHOULD_MERGE;
 const unsigned int NVME_RS_HCTX_TYPE_DEFAULT = HCTX_TYPE_DEFAULT;
 const unsigned int NVME_RS_HCTX_TYPE_READ = HCTX_TYPE_READ;
 const unsigned int NVME_RS_HCTX_TYPE_POLL = HCTX_TYPE_POLL;
+
+const unsigned int NVME_RS_IO_URING_F_NONBLOCK = IO_URING_F_NONBLOCK;
+const unsigned int NVME_RS_IO_URING_F_IOPOLL = IO_URING_F_IOPOLL;
+const unsigned int NVME_RS_IO_URING_F_SQE128 = IO_URING_F_SQE128;
+const unsigned int NVME_RS_IO_URING_F_CQE32 = IO_URING_F_CQE32;
+const unsigned int NVME_RS_BLK_MQ_REQ_NOWAIT = BLK_MQ_REQ_NOWAIT;
+const int NVME_RS_EIOCBQUEUED = EIOCBQUEUED;
+const unsigned int NVME_RS_RQ_END_IO_FREE = RQ_END_IO_FREE;

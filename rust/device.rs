@@ -35,6 +35,13 @@ impl Device {
         self.0.get()
     }
 
+    /// The device's name (for a PCI device, its address, `0000:01:00.0`).
+    pub fn name(&self) -> &kernel::str::CStr {
+        // SAFETY: the device is valid (type invariant) and its name, set
+        // when it was added, lives as long as the device.
+        unsafe { kernel::str::CStr::from_char_ptr(bindings::nvme_rs_dev_name(self.as_raw())) }
+    }
+
     /// Prints `args` at `level` with the device's driver and name as prefix,
     /// like C's `dev_printk`. Use the `dev_*!` macros instead.
     pub fn printk(&self, level: Level, args: fmt::Arguments<'_>) {

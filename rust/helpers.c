@@ -4,6 +4,12 @@
  */
 
 #include <linux/blk-mq.h>
+#include <linux/capability.h>
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/io_uring/cmd.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -300,4 +306,194 @@ void *nvme_rs_disk_queuedata(struct gendisk *disk)
 unsigned int nvme_rs_num_possible_cpus(void)
 {
 	return num_possible_cpus();
+}
+
+/* Passthrough requests ---------------------------------------------------- */
+
+struct request_queue *nvme_rs_disk_queue(struct gendisk *disk)
+{
+	return disk->queue;
+}
+
+void nvme_rs_disk_get(struct gendisk *disk)
+{
+	get_device(disk_to_dev(disk));
+}
+
+/*
+ * Maps user memory into a passthrough request as the C driver's
+ * nvme_map_user_request does: an io_uring registered buffer (never
+ * vectored), or a plain or vectored (len = number of iovecs) user buffer.
+ */
+int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
+			bool vec, struct io_uring_cmd *ioucmd)
+{
+	if (ioucmd && (ioucmd->flags & IORING_URING_CMD_FIXED)) {
+		struct iov_iter iter;
+		int ret;
+
+		if (vec)
+			return -EINVAL;
+		ret = io_uring_cmd_import_fixed(ubuf, len, rq_data_dir(rq),
+						&iter, ioucmd);
+		if (ret < 0)
+			return ret;
+		return blk_rq_map_user_iov(rq->q, rq, NULL, &iter, GFP_KERNEL);
+	}
+	return blk_rq_map_user_io(rq, NULL, u64_to_user_ptr(ubuf), len,
+				  GFP_KERNEL, vec, 0, 0, rq_data_dir(rq));
+}
+
+void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms)
+{
+	rq->timeout = ms ? msecs_to_jiffies(ms) : 0;
+}
+
+void nvme_rs_rq_set_end_io(struct request *rq, void *end_io, void *data)
+{
+	rq->end_io = end_io;
+	rq->end_io_data = data;
+}
+
+void *nvme_rs_rq_end_io_data(struct request *rq)
+{
+	return rq->end_io_data;
+}
+
+bool nvme_rs_rq_is_poll(struct request *rq)
+{
+	return blk_rq_is_poll(rq);
+}
+
+/*
+ * A user buffer as an iterator, for commands whose data goes through a
+ * kernel buffer: plain, vectored (len = number of iovecs) or an io_uring
+ * registered buffer.
+ */
+struct nvme_rs_user_iter {
+	struct iov_iter iter;
+	struct iovec *iov;
+};
+
+struct nvme_rs_user_iter *nvme_rs_user_iter_new(u64 ubuf, unsigned int len,
+						bool vec, bool to_user,
+						struct io_uring_cmd *ioucmd)
+{
+	int dir = to_user ? ITER_DEST : ITER_SOURCE;
+	struct nvme_rs_user_iter *it;
+	ssize_t ret;
+
+	it = kzalloc(sizeof(*it), GFP_KERNEL);
+	if (!it)
+		return ERR_PTR(-ENOMEM);
+	if (ioucmd && (ioucmd->flags & IORING_URING_CMD_FIXED)) {
+		ret = vec ? -EINVAL :
+			io_uring_cmd_import_fixed(ubuf, len, dir, &it->iter, ioucmd);
+	} else if (vec) {
+		ret = import_iovec(dir, u64_to_user_ptr(ubuf), len, 0, &it->iov,
+				   &it->iter);
+	} else {
+		ret = import_ubuf(dir, u64_to_user_ptr(ubuf), len, &it->iter);
+	}
+	if (ret < 0) {
+		kfree(it);
+		return ERR_PTR(ret);
+	}
+	return it;
+}
+
+size_t nvme_rs_user_iter_count(struct nvme_rs_user_iter *it)
+{
+	return iov_iter_count(&it->iter);
+}
+
+/* Copies to or from the user, as the iterator was made; returns bytes copied. */
+size_t nvme_rs_user_iter_copy(struct nvme_rs_user_iter *it, void *buf, size_t len)
+{
+	if (iov_iter_rw(&it->iter) == ITER_DEST)
+		return copy_to_iter(buf, len, &it->iter);
+	return copy_from_iter(buf, len, &it->iter);
+}
+
+void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it)
+{
+	kfree(it->iov);
+	kfree(it);
+}
+
+u32 nvme_rs_uring_cmd_op(struct io_uring_cmd *cmd)
+{
+	return cmd->cmd_op;
+}
+
+bool nvme_rs_uring_cmd_fixed(struct io_uring_cmd *cmd)
+{
+	return cmd->flags & IORING_URING_CMD_FIXED;
+}
+
+bool nvme_rs_uring_cmd_writable(struct io_uring_cmd *cmd)
+{
+	return cmd->file->f_mode & FMODE_WRITE;
+}
+
+struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd)
+{
+	return file_inode(cmd->file)->i_cdev;
+}
+
+const void *nvme_rs_uring_cmd_sqe_cmd(struct io_uring_cmd *cmd)
+{
+	return io_uring_sqe_cmd(cmd->sqe);
+}
+
+void *nvme_rs_uring_cmd_pdu(struct io_uring_cmd *cmd)
+{
+	return &cmd->pdu;
+}
+
+void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb)
+{
+	io_uring_cmd_do_in_task_lazy(cmd, cb);
+}
+
+/* Files and character devices --------------------------------------------- */
+
+struct cdev *nvme_rs_file_cdev(struct file *file)
+{
+	return file_inode(file)->i_cdev;
+}
+
+bool nvme_rs_file_writable(struct file *file)
+{
+	return file->f_mode & FMODE_WRITE;
+}
+
+bool nvme_rs_capable_sys_admin(void)
+{
+	return capable(CAP_SYS_ADMIN);
+}
+
+u32 nvme_rs_mkdev(u32 major, u32 minor)
+{
+	return MKDEV(major, minor);
+}
+
+u32 nvme_rs_major(u32 dev)
+{
+	return MAJOR(dev);
+}
+
+const char *nvme_rs_dev_name(struct device *dev)
+{
+	return dev_name(dev);
+}
+
+void *nvme_rs_dev_get_drvdata(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+void nvme_rs_dev_set_drvdata(struct device *dev, void *data)
+{
+	dev_set_drvdata(dev, data);
 }

@@ -87,4 +87,46 @@ void *nvme_rs_disk_queuedata(struct gendisk *disk);
 
 unsigned int nvme_rs_num_possible_cpus(void);
 
+/* Passthrough requests: user data, execution, io_uring commands. */
+struct io_uring_cmd;
+struct file;
+struct cdev;
+struct request_queue;
+
+struct request_queue *nvme_rs_disk_queue(struct gendisk *disk);
+void nvme_rs_disk_get(struct gendisk *disk);
+int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
+			bool vec, struct io_uring_cmd *ioucmd);
+void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms);
+void nvme_rs_rq_set_end_io(struct request *rq, void *end_io, void *data);
+void *nvme_rs_rq_end_io_data(struct request *rq);
+bool nvme_rs_rq_is_poll(struct request *rq);
+
+struct nvme_rs_user_iter;
+struct nvme_rs_user_iter *nvme_rs_user_iter_new(u64 ubuf, unsigned int len,
+						bool vec, bool to_user,
+						struct io_uring_cmd *ioucmd);
+size_t nvme_rs_user_iter_count(struct nvme_rs_user_iter *it);
+size_t nvme_rs_user_iter_copy(struct nvme_rs_user_iter *it, void *buf,
+			      size_t len);
+void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it);
+
+u32 nvme_rs_uring_cmd_op(struct io_uring_cmd *cmd);
+bool nvme_rs_uring_cmd_fixed(struct io_uring_cmd *cmd);
+bool nvme_rs_uring_cmd_writable(struct io_uring_cmd *cmd);
+struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd);
+const void *nvme_rs_uring_cmd_sqe_cmd(struct io_uring_cmd *cmd);
+void *nvme_rs_uring_cmd_pdu(struct io_uring_cmd *cmd);
+void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb);
+
+/* Files and character devices. */
+struct cdev *nvme_rs_file_cdev(struct file *file);
+bool nvme_rs_file_writable(struct file *file);
+bool nvme_rs_capable_sys_admin(void);
+u32 nvme_rs_mkdev(u32 major, u32 minor);
+u32 nvme_rs_major(u32 dev);
+const char *nvme_rs_dev_name(struct device *dev);
+void *nvme_rs_dev_get_drvdata(struct device *dev);
+void nvme_rs_dev_set_drvdata(struct device *dev, void *data);
+
 #endif

@@ -11,6 +11,7 @@
 
 pub(crate) mod bindings;
 pub mod block;
+pub mod chrdev;
 pub mod completion;
 pub mod cpu;
 pub mod delay;
@@ -22,3 +23,5 @@ pub mod io_mem;
 pub mod irq;
 pub mod module_param;
 pub mod pci;
+pub mod uring;
+pub mod user_iter;

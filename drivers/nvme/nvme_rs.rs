@@ -37,12 +37,18 @@ module! {
     alias: ["pci:v*d*sv*sd*bc01sc08i02*"],
 }
 
+// Fields drop in declaration order: the driver (and every node) goes
+// before the classes the nodes belong to.
 struct NvmeModule {
     _driver: Pin<KBox<kernel_ext::pci::Registration<pci::driver::NvmeDriver>>>,
+    _generic_class: kernel_ext::chrdev::ClassRegistration,
+    _class: kernel_ext::chrdev::ClassRegistration,
 }
 
 impl kernel::Module for NvmeModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let class = pci::char_dev::NVME_CLASS.register()?;
+        let generic_class = pci::char_dev::NVME_GENERIC_CLASS.register()?;
         let driver = KBox::pin_init(
             kernel_ext::pci::Registration::new(
                 kernel::c_str!("nvme_rs"),
@@ -51,6 +57,10 @@ impl kernel::Module for NvmeModule {
             ),
             GFP_KERNEL,
         )?;
-        Ok(NvmeModule { _driver: driver })
+        Ok(NvmeModule {
+            _driver: driver,
+            _generic_class: generic_class,
+            _class: class,
+        })
     }
 }

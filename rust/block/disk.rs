@@ -172,6 +172,15 @@ impl<T: Operations> Disk<T> {
     }
 }
 
+impl<T: Operations> Disk<T> {
+    /// A counted reference to the disk's request queue, for passthrough.
+    pub fn queue_ref(&self) -> super::passthrough::QueueRef<T> {
+        // SAFETY: the disk is live and on a tag set of operations `T`
+        // (type invariant).
+        unsafe { super::passthrough::QueueRef::new(self.disk) }
+    }
+}
+
 impl<T: Operations> Drop for Disk<T> {
     fn drop(&mut self) {
         let disk = self.disk.as_ptr();

@@ -25,6 +25,7 @@
 //! owner from then on.
 
 pub mod disk;
+pub mod passthrough;
 pub mod request;
 pub mod sg;
 pub mod status;

@@ -81,6 +81,12 @@ impl<T: Operations> Request<T> {
         unsafe { bindings::nvme_rs_rq_pdu(self.as_raw()).cast() }
     }
 
+    /// The private data; only an owner of the request may dereference it.
+    pub(crate) fn private_ptr(&self) -> *mut T::Private {
+        // SAFETY: the PDU is initialised (type invariant of `Pdu`).
+        unsafe { (*self.pdu()).private.get() }
+    }
+
     /// The tag: unique among the in-flight requests of its hardware queue.
     pub fn tag(&self) -> u32 {
         // SAFETY: the request is valid.
@@ -121,6 +127,12 @@ impl<T: Operations> Request<T> {
     /// The submitter wants device errors reported, not retried.
     pub fn is_failfast(&self) -> bool {
         self.has_flag(bindings::NVME_RS_REQ_FAILFAST_DEV)
+    }
+
+    /// A driver-private request carrying a command of the driver's own
+    /// (a user's passthrough command, say) rather than a block operation.
+    pub fn is_passthrough(&self) -> bool {
+        matches!(self.op(), Op::DriverIn | Op::DriverOut)
     }
 
     /// The submitter polls for the completion.
@@ -211,7 +223,7 @@ impl<'a, T: Operations> Owned<'a, T> {
         // SAFETY: by the type invariant this is the only `Owned` for the
         // request, and `&mut self` makes this the only live borrow of its
         // private data.
-        let private = unsafe { &mut *(*self.rq.pdu()).private.get() };
+        let private = unsafe { &mut *self.rq.private_ptr() };
         (OwnedRequest(self.rq), private)
     }
 }

@@ -43,6 +43,17 @@ impl Status {
     /// A generic I/O error.
     pub const IO_ERROR: Status = Status(bindings::NVME_RS_BLK_STS_IOERR);
 
+    pub(crate) fn from_raw(raw: bindings::blk_status_t) -> Self {
+        Status(raw)
+    }
+
+    /// The errno the block layer reports for this status (0 for success),
+    /// as C's `blk_status_to_errno`.
+    pub fn to_errno(self) -> i32 {
+        // SAFETY: pure lookup.
+        unsafe { bindings::blk_status_to_errno(self.0) }
+    }
+
     pub(crate) fn raw(self) -> bindings::blk_status_t {
         self.0
     }

@@ -180,14 +180,26 @@ impl Queue {
     }
 }
 
-impl AdminQueue for Queue {
-    const MAX_DATA: usize = IDENTIFY_DATA_SIZE;
-
-    fn execute_read(&self, mut cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
-        if out.len() > Self::MAX_DATA {
-            return Err(EINVAL.into());
-        }
+impl Queue {
+    /// Runs `cmd`, whose data pointer the caller has set (or that moves no
+    /// data), and waits up to `timeout_ms` (0: the default) for it. The
+    /// completion is returned whatever its status.
+    pub fn execute(&self, cmd: Command, timeout_ms: u32) -> Result<Completion, AdminError> {
         let mut sq = self.submissions.lock();
+        self.submit_and_wait(&mut sq, cmd, timeout_ms)
+    }
+
+    fn submit_and_wait(
+        &self,
+        sq: &mut Submissions,
+        mut cmd: Command,
+        timeout_ms: u32,
+    ) -> Result<Completion, AdminError> {
+        let timeout_ms = if timeout_ms == 0 {
+            TIMEOUT_MS
+        } else {
+            timeout_ms
+        };
         if sq
             .cursor
             .is_full(self.completions.sq_head.load(Ordering::Relaxed))
@@ -198,9 +210,6 @@ impl AdminQueue for Queue {
         let cid = sq.next_cid;
         sq.next_cid = cid.wrapping_add(1);
         cmd.set_cid(cid);
-        if !out.is_empty() {
-            cmd = cmd.with_prp1(sq.data.dma_handle());
-        }
 
         self.completions.done.reinit();
         self.completions
@@ -212,7 +221,7 @@ impl AdminQueue for Queue {
         // The MMIO write is ordered after the entry's memory writes.
         self.bar.write32(u32::from(tail), self.doorbell)?;
 
-        if !self.completions.done.wait_timeout_ms(TIMEOUT_MS) {
+        if !self.completions.done.wait_timeout_ms(timeout_ms) {
             let gave_up = self
                 .completions
                 .waiter
@@ -230,8 +239,22 @@ impl AdminQueue for Queue {
             // signal it: take it, so no stale signal is left behind.
             while !self.completions.done.wait_timeout_ms(TIMEOUT_MS) {}
         }
+        Ok(self.completions.entry())
+    }
+}
 
-        let cqe = self.completions.entry();
+impl AdminQueue for Queue {
+    const MAX_DATA: usize = IDENTIFY_DATA_SIZE;
+
+    fn execute_read(&self, mut cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
+        if out.len() > Self::MAX_DATA {
+            return Err(EINVAL.into());
+        }
+        let mut sq = self.submissions.lock();
+        if !out.is_empty() {
+            cmd = cmd.with_prp1(sq.data.dma_handle());
+        }
+        let cqe = self.submit_and_wait(&mut sq, cmd, 0)?;
         if !cqe.status().is_success() {
             return Err(AdminError::Status(cqe.status()));
         }

@@ -6,6 +6,7 @@
 //! `nvme_pci_complete_rq`, `nvme_poll`, `nvme_pci_map_queues`).
 
 use super::queue_set::IoQueues;
+use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::request::{Owned, OwnedRequest, Request};
 use crate::kernel_ext::block::sg::RequestSg;
 use crate::kernel_ext::block::status::Status as BlkStatus;
@@ -67,6 +68,16 @@ pub struct RqPrivate {
     /// A PRP list, SGL segment or DSM range list in flight with the command.
     list: Option<PoolBlock>,
     retries: u8,
+    /// The command of a passthrough request, set by its submitter.
+    user_command: Option<Command>,
+}
+
+impl RqPrivate {
+    /// Makes the request carry `cmd` (identifier and data pointer are set
+    /// when it is sent).
+    pub fn set_user_command(&mut self, cmd: Command) {
+        self.user_command = Some(cmd);
+    }
 }
 
 impl RqPrivate {
@@ -93,11 +104,19 @@ impl IoQueues {
         rq: OwnedRequest<'_, NvmeOps>,
         private: &mut RqPrivate,
         cmd: Command,
+        user_command: bool,
     ) -> Result<Command, BlkStatus> {
         private.sg.map(rq).map_err(resource_or_error)?;
         let segments = private.sg.mapped_segments();
         let total = u64::from(rq.bytes());
-        if prefer_sgl(self.sgls, false, total, segments, self.sgl_threshold) {
+        if prefer_sgl(
+            self.sgls,
+            false,
+            user_command,
+            total,
+            segments,
+            self.sgl_threshold,
+        ) {
             self.map_sgl(private, cmd, segments)
         } else {
             self.map_prps(private, cmd, total)
@@ -202,6 +221,16 @@ impl IoQueues {
     }
 }
 
+impl UserCommands for NvmeOps {
+    fn outcome(rq: &Request<Self>, err: BlkStatus) -> (i32, u64) {
+        let shared = rq.shared();
+        // The status field without its phase tag, as C's `nvme_req()->status`.
+        let status = i32::from(shared.status.load(Ordering::Acquire) >> 1);
+        let status = if status != 0 { status } else { err.to_errno() };
+        (status, shared.result.load(Ordering::Relaxed))
+    }
+}
+
 impl Operations for NvmeOps {
     type TagSetData = Arc<IoQueues>;
     type QueueData = Arc<Namespace>;
@@ -214,6 +243,7 @@ impl Operations for NvmeOps {
             sg: RequestSg::new(set.pdev(), set.max_segments)?,
             list: None,
             retries: 0,
+            user_command: None,
         };
         Ok((private, RqShared::default()))
     }
@@ -222,15 +252,27 @@ impl Operations for NvmeOps {
         let (request, private) = rq.parts();
         let ns = request.queue_data();
         let set = request.tag_set_data();
-        let (cmd, payload) = ns.command(&request)?;
-        let mut cmd = match payload {
-            Payload::None => cmd,
-            Payload::Data => set.map_data(request, private, cmd)?,
-            Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
+        let mut cmd = if request.is_passthrough() {
+            let cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
+            if request.bytes() == 0 {
+                cmd
+            } else {
+                set.map_data(request, private, cmd, true)?
+            }
+        } else {
+            let (cmd, payload) = ns.command(&request)?;
+            match payload {
+                Payload::None => cmd,
+                Payload::Data => set.map_data(request, private, cmd, false)?,
+                Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
+            }
         };
         // A new generation per use of the tag, so a late completion of an
         // earlier use is recognised and dropped.
         let shared = request.shared();
+        // No stale outcome: a passthrough caller reads the status even of a
+        // request that fails before reaching the device.
+        shared.status.store(0, Ordering::Relaxed);
         let generation = cid::next_generation(shared.generation.load(Ordering::Relaxed));
         shared.generation.store(generation, Ordering::Release);
         // Tags are below the queue depth, at most `cid::MAX_TAGS`.
@@ -263,7 +305,9 @@ impl Operations for NvmeOps {
         let (request, private) = rq.parts();
         private.release();
         let status = request.shared().status();
-        match disposition(status, private.retries, request.is_failfast()) {
+        // A user's command is theirs to retry: it may not be idempotent.
+        let failfast = request.is_failfast() || request.is_passthrough();
+        match disposition(status, private.retries, failfast) {
             NvmeDisposition::Retry => {
                 private.retries += 1;
                 Disposition::Requeue

@@ -7,16 +7,25 @@
 
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
+use super::char_dev::{
+    ControllerNode, GenericMinor, NamespaceNode, CONTROLLER_ATTRIBUTES, NVME_CLASS,
+    NVME_GENERIC_CLASS,
+};
+use super::passthru::{CtrlShared, NsShared};
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::registers::{Enabled, Registers, PAGE_SHIFT};
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
+use crate::kernel_ext::chrdev::Node;
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::identify::{identify, ControllerInfo};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::{DiskProfile, Namespace};
 use crate::spec::command::{usable_queue_pairs, Command};
+use crate::spec::effects::{
+    IoEffects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
+};
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::regs::{bar_size_for_queues, offset, Version};
 use crate::{dev_info, dev_warn};
@@ -37,6 +46,7 @@ const IO_TIMEOUT_MS: u32 = 30_000;
 /// first (waiting for their requests), then the queue interrupts, the tag
 /// set, and the queues on the controller.
 struct Io {
+    _generic_nodes: KVec<(Node<NamespaceNode>, GenericMinor)>,
     _disks: KVec<Disk<NvmeOps>>,
     _irqs: KVec<irq::Registration<QueueIrq>>,
     _tags: Arc<TagSet<NvmeOps>>,
@@ -45,11 +55,15 @@ struct Io {
 
 /// A bound controller.
 ///
-/// Fields drop in declaration order, which is the teardown order: the I/O
-/// side goes while the admin queue still works, the controller is shut
-/// down before any queue memory is freed, and the device is disabled last.
+/// Fields drop in declaration order, which is the teardown order: user
+/// admin commands stop, the I/O side goes while the admin queue still
+/// works, the controller node (the disks' parent) after it, the controller
+/// is shut down before any queue memory is freed, and the device is
+/// disabled last.
 pub struct Controller {
+    _user_admin: RevokeOnDrop,
     _io: Option<Io>,
+    _node: Node<ControllerNode>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
     _vectors: pci::IrqVectors,
     enabled: Enabled,
@@ -57,6 +71,29 @@ pub struct Controller {
     _pci: pci::Enabled,
     _info: ControllerInfo,
     _instance: Instance,
+}
+
+/// Ends user access to the admin queue, waiting for a command in progress.
+struct RevokeOnDrop(Arc<CtrlShared>);
+
+impl Drop for RevokeOnDrop {
+    fn drop(&mut self) {
+        self.0.revoke_admin();
+    }
+}
+
+/// The I/O effects the permission check uses: from the Commands Supported
+/// and Effects log if the controller has one (C `nvme_init_effects`).
+fn io_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<IoEffects> {
+    if info.id.lpa & LPA_EFFECTS_LOG == 0 {
+        return Ok(IoEffects::new(None));
+    }
+    let mut log = KVec::from_elem(0u8, EFFECTS_LOG_SIZE, GFP_KERNEL)?;
+    admin.execute_read(
+        Command::get_log_page(EFFECTS_LOG_ID, EFFECTS_LOG_SIZE as u32),
+        &mut log,
+    )?;
+    Ok(IoEffects::new(Some(&log)))
 }
 
 impl Controller {
@@ -97,6 +134,29 @@ impl Controller {
 
         let info = identify(&*admin, pdev.as_dev(), &instance, version)?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
+        let max_transfer = info
+            .id
+            .max_transfer_bytes(cap.min_page_shift())
+            .map_or(MAX_TRANSFER, |bytes| {
+                bytes.min(u64::from(MAX_TRANSFER)) as u32
+            });
+        let shared = CtrlShared::new(
+            instance.number(),
+            info.id,
+            pdev.into(),
+            io_effects(&admin, &info)?,
+            max_transfer,
+            admin.clone(),
+        )?;
+        let user_admin = RevokeOnDrop(shared.clone());
+        let node = Node::<ControllerNode>::add(
+            &NVME_CLASS,
+            instance.number(),
+            pdev.as_dev(),
+            kernel::fmt!("{}", instance),
+            shared.clone(),
+            &CONTROLLER_ATTRIBUTES,
+        )?;
 
         let poll_queues = crate::POLL_QUEUES.get();
         let wanted = wanted_io_queues(cpu::possible_cpus(), poll_queues);
@@ -129,12 +189,6 @@ impl Controller {
                 if bar.size() < bar_size_for_queues(1 + plan.total() as u16, stride) {
                     return Err(ENODEV);
                 }
-                let max_transfer = info
-                    .id
-                    .max_transfer_bytes(cap.min_page_shift())
-                    .map_or(MAX_TRANSFER, |bytes| {
-                        bytes.min(u64::from(MAX_TRANSFER)) as u32
-                    });
                 let ctx = IoContext {
                     pdev,
                     bar: &bar,
@@ -143,6 +197,8 @@ impl Controller {
                     info: &info,
                     name: &instance,
                     max_transfer,
+                    shared: &shared,
+                    node: &node,
                 };
                 Some(ctx.setup(&mut enabled, config)?)
             }
@@ -158,7 +214,9 @@ impl Controller {
 
         Ok(KBox::new(
             Controller {
+                _user_admin: user_admin,
                 _io: io,
+                _node: node,
                 _admin_irq: admin_irq,
                 _vectors: vectors,
                 enabled,
@@ -188,6 +246,9 @@ struct IoContext<'a> {
     name: &'a Instance,
     /// Largest transfer in bytes: MDTS, capped at `MAX_TRANSFER`.
     max_transfer: u32,
+    shared: &'a Arc<CtrlShared>,
+    /// The controller node, parent of the disks and generic nodes.
+    node: &'a Node<ControllerNode>,
 }
 
 impl IoContext<'_> {
@@ -222,6 +283,7 @@ impl IoContext<'_> {
             poll: plan.poll_queues > 0,
         };
         let mut disks = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
+        let mut generic_nodes = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
         for ns in info.namespaces.iter() {
             let namespace = Namespace::new(ns.nsid, &ns.id);
             let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
@@ -231,9 +293,27 @@ impl IoContext<'_> {
                 &disk_name,
                 &namespace.limits(&info.id, &profile),
                 namespace.capacity_sectors(),
-                pdev.as_dev(),
+                self.node.as_dev(),
+            )?;
+            let minor = GenericMinor::alloc()?;
+            let generic = Node::<NamespaceNode>::add(
+                &NVME_GENERIC_CLASS,
+                minor.number(),
+                self.node.as_dev(),
+                kernel::fmt!("ng{}n{}", name.number(), ns.nsid),
+                Arc::new(
+                    NsShared::new(
+                        self.shared.clone(),
+                        ns.nsid,
+                        namespace.lba_shift,
+                        disk.queue_ref(),
+                    ),
+                    GFP_KERNEL,
+                )?,
+                &[],
             )?;
             disks.push(disk, GFP_KERNEL)?;
+            generic_nodes.push((generic, minor), GFP_KERNEL)?;
         }
         dev_info!(
             pdev.as_dev(),
@@ -246,6 +326,7 @@ impl IoContext<'_> {
             disks.len()
         );
         Ok(Io {
+            _generic_nodes: generic_nodes,
             _disks: disks,
             _irqs: irqs,
             _tags: tags,

@@ -5,9 +5,11 @@
 
 pub mod admin_queue;
 pub mod blk_ops;
+pub mod char_dev;
 pub mod completion_ring;
 pub mod controller;
 pub mod driver;
 pub mod io_queue;
+pub mod passthru;
 pub mod queue_set;
 pub mod registers;

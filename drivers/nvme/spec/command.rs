@@ -110,6 +110,24 @@ impl Command {
         self
     }
 
+    /// Get Log Page `lid` for all namespaces, `bytes` long (a multiple of
+    /// four), from offset 0. The transport points the data pointer at it.
+    pub const fn get_log_page(lid: u8, bytes: u32) -> Self {
+        let dwords = bytes / 4 - 1;
+        Self::admin(AdminOpcode::GetLogPage)
+            .with_nsid(0xffff_ffff)
+            .with_cdw::<10>(lid as u32 | (dwords & 0xffff) << 16)
+            .with_cdw::<11>(dwords >> 16)
+    }
+
+    /// Sets command dwords 2 and 3 (reserved in most commands; passthrough
+    /// carries the user's values).
+    pub const fn with_cdw2_3(mut self, cdw2: u32, cdw3: u32) -> Self {
+        self.dw[2] = cdw2;
+        self.dw[3] = cdw3;
+        self
+    }
+
     /// Sets command-specific dword `N` (10 to 15; other values do not compile).
     pub const fn with_cdw<const N: usize>(mut self, value: u32) -> Self {
         const { assert!(N >= 10 && N <= 15) };

@@ -114,6 +114,10 @@ pub struct IdentifyController {
     pub oacs: u16,
     /// Abort Command Limit, zero-based (ACL).
     pub abort_limit: u8,
+    /// Log Page Attributes (LPA); bit 1: Commands Supported and Effects.
+    pub lpa: u8,
+    /// NVM Subsystem NVMe Qualified Name (SUBNQN), NVMe 1.2.1 and later.
+    pub subsystem_nqn: AsciiField<256>,
     /// Asynchronous Event Request Limit, zero-based (AERL).
     pub aer_limit: u8,
     /// Number of Namespaces: the largest valid NSID (NN).
@@ -141,6 +145,8 @@ impl IdentifyController {
             rtd3_entry_us: le32(b, 88),
             oacs: le16(b, 256),
             abort_limit: b[258],
+            lpa: b[261],
+            subsystem_nqn: AsciiField::from(b, 768),
             aer_limit: b[259],
             namespace_count: le32(b, 516),
             oncs: le16(b, 520),

@@ -11,8 +11,10 @@
 pub mod cid;
 pub mod command;
 pub mod completion;
+pub mod effects;
 pub mod identify;
 pub mod io;
+pub mod passthru;
 pub mod permission;
 pub mod prp;
 pub mod queue;

@@ -150,19 +150,25 @@ pub fn list_to_bytes(descs: &[SglDescriptor], out: &mut [u8]) -> usize {
 /// always drives with PRPs), and the average segment size, `total_len /
 /// segments` rounded up as C's `DIV_ROUND_UP`, is at least `threshold`
 /// bytes (the `sgl_threshold` module parameter, C default 32 KiB; 0 means
-/// never). Zero segments never prefer SGLs.
+/// never). Zero segments never prefer SGLs. A user passthrough command
+/// (`user_command`) always takes SGLs where the controller has them, so
+/// the controller checks the buffer's length against the command's.
 pub fn prefer_sgl(
     sgls: u32,
     is_admin: bool,
+    user_command: bool,
     total_len: u64,
     segments: usize,
     threshold: u32,
 ) -> bool {
-    if sgls & 0b11 == 0 || is_admin || threshold == 0 || segments == 0 {
+    if sgls & 0b11 == 0 || is_admin || segments == 0 {
         return false;
     }
     let segments = u64::try_from(segments).unwrap_or(u64::MAX);
-    total_len.div_ceil(segments) >= u64::from(threshold)
+    if threshold == 0 || total_len.div_ceil(segments) < u64::from(threshold) {
+        return user_command;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -340,25 +346,31 @@ mod tests {
     fn prefer_sgl_as_c_decides() {
         const T: u32 = 32 * 1024;
         // One 128 KiB segment on an I/O queue of an SGL-capable controller.
-        assert!(prefer_sgl(1, false, 128 * 1024, 1, T));
+        assert!(prefer_sgl(1, false, false, 128 * 1024, 1, T));
         // SGLS values 01b (no alignment rule) and 10b (dword alignment) both count.
-        assert!(prefer_sgl(0b10, false, 128 * 1024, 1, T));
-        assert!(prefer_sgl(0b11, false, 128 * 1024, 1, T));
+        assert!(prefer_sgl(0b10, false, false, 128 * 1024, 1, T));
+        assert!(prefer_sgl(0b11, false, false, 128 * 1024, 1, T));
         // SGLS bits 1:0 zero: unsupported even with other bits set.
-        assert!(!prefer_sgl(0xffff_fffc, false, 128 * 1024, 1, T));
+        assert!(!prefer_sgl(0xffff_fffc, false, false, 128 * 1024, 1, T));
         // Never on the admin queue.
-        assert!(!prefer_sgl(1, true, 128 * 1024, 1, T));
+        assert!(!prefer_sgl(1, true, false, 128 * 1024, 1, T));
         // Threshold 0 disables SGLs.
-        assert!(!prefer_sgl(1, false, 128 * 1024, 1, 0));
+        assert!(!prefer_sgl(1, false, false, 128 * 1024, 1, 0));
         // 32 4 KiB segments average 4 KiB, below the threshold: PRPs.
-        assert!(!prefer_sgl(1, false, 128 * 1024, 32, T));
+        assert!(!prefer_sgl(1, false, false, 128 * 1024, 32, T));
         // Exactly at the threshold counts; one byte below does not.
-        assert!(prefer_sgl(1, false, 64 * 1024, 2, T));
-        assert!(!prefer_sgl(1, false, 64 * 1024 - 2, 2, T));
+        assert!(prefer_sgl(1, false, false, 64 * 1024, 2, T));
+        assert!(!prefer_sgl(1, false, false, 64 * 1024 - 2, 2, T));
         // C rounds the average up: 65535 / 2 = 32767.5 rounds to 32768.
-        assert!(prefer_sgl(1, false, 64 * 1024 - 1, 2, T));
-        assert!(!prefer_sgl(1, false, 0, 0, T));
-        assert!(!prefer_sgl(1, false, 100, 0, 1));
+        assert!(prefer_sgl(1, false, false, 64 * 1024 - 1, 2, T));
+        assert!(!prefer_sgl(1, false, false, 0, 0, T));
+        assert!(!prefer_sgl(1, false, false, 100, 0, 1));
+        // User commands: SGLs whenever the controller has them, on I/O queues.
+        assert!(prefer_sgl(1, false, true, 4096, 1, T));
+        assert!(prefer_sgl(1, false, true, 128 * 1024, 32, 0));
+        assert!(!prefer_sgl(0, false, true, 4096, 1, T));
+        assert!(!prefer_sgl(1, true, true, 4096, 1, T));
+        assert!(!prefer_sgl(1, false, true, 0, 0, T));
 
         // Against a reference over many sizes.
         for segments in 1..=64usize {
@@ -368,7 +380,7 @@ mod tests {
                     let n = segments as u64;
                     let avg = total / n + u64::from(total % n != 0);
                     assert_eq!(
-                        prefer_sgl(1, false, total, segments, threshold),
+                        prefer_sgl(1, false, false, total, segments, threshold),
                         avg >= u64::from(threshold)
                     );
                 }

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! User passthrough commands, as C's `drivers/nvme/host/ioctl.c`: the
+//! checks and permission decision, then execution on a namespace's I/O
+//! queues (user memory mapped straight into the request) or on the admin
+//! queue (through a bounce buffer, the admin queue not being a blk-mq queue).
+
+use super::admin_queue;
+use super::blk_ops::NvmeOps;
+use crate::kernel_ext::block::passthrough::QueueRef;
+use crate::kernel_ext::chrdev::capable_sys_admin;
+use crate::kernel_ext::dma::CoherentAllocation;
+use crate::kernel_ext::pci;
+use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
+use crate::kernel_ext::user_iter::{Direction, UserIter};
+use crate::nvme_core::admin::AdminError;
+use crate::spec::command::Command;
+use crate::spec::completion::Completion;
+use crate::spec::effects::IoEffects;
+use crate::spec::identify::IdentifyController;
+use crate::spec::passthru::{Invalid, PassthruCmd};
+use crate::spec::permission::{Decision, Passthrough};
+use crate::spec::prp::{walk_prps, Segment};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+use kernel::types::ARef;
+
+/// Host page size the bounce buffers are described in.
+const PAGE: u32 = 4096;
+
+/// What the controller's nodes share: the admin queue for as long as the
+/// controller is bound, and what the permission check and sysfs need.
+#[pin_data]
+pub struct CtrlShared {
+    /// The `N` of `nvmeN`.
+    pub instance: u32,
+    /// Identify Controller, for sysfs.
+    pub id: IdentifyController,
+    /// The PCI device, for bounce buffers and sysfs.
+    pub pdev: ARef<pci::Device>,
+    /// Effects of each I/O opcode, for the permission check.
+    effects: KBox<IoEffects>,
+    /// Largest admin transfer in bytes.
+    max_admin_bytes: u32,
+    /// The admin queue, `None` once the controller is going away. Held for
+    /// the whole of a user's admin command, so teardown waits for it.
+    #[pin]
+    admin: Mutex<Option<Arc<admin_queue::Queue>>>,
+}
+
+/// What a namespace's nodes share.
+pub struct NsShared {
+    /// The controller's shared state.
+    pub ctrl: Arc<CtrlShared>,
+    /// Namespace ID.
+    pub nsid: u32,
+    /// Log2 of the logical block size.
+    pub lba_shift: u8,
+    /// The disk's request queue; fails new requests once the disk is gone.
+    queue: QueueRef<NvmeOps>,
+}
+
+fn invalid(_: Invalid) -> Error {
+    EINVAL
+}
+
+fn admin_error(err: AdminError) -> Error {
+    match err {
+        // A command that never completed: C resets the controller and the
+        // caller sees EINTR.
+        AdminError::Timeout => EINTR,
+        other => other.into(),
+    }
+}
+
+/// The caller's status and result of a completion: the status field
+/// without its phase tag, as C's `nvme_req()->status`.
+fn outcome(cqe: &Completion) -> (i32, u64) {
+    (
+        i32::from(cqe.status_field >> 1),
+        u64::from(cqe.result_hi) << 32 | u64::from(cqe.result),
+    )
+}
+
+/// Whether the caller may send `check`: calls `capable` only when the
+/// decision depends on it, as C does (so denials are audited once).
+fn permitted(check: Passthrough) -> Result {
+    match check.decide() {
+        Decision::Allowed => Ok(()),
+        Decision::NeedsCapSysAdmin if capable_sys_admin() => Ok(()),
+        _ => Err(EACCES),
+    }
+}
+
+impl CtrlShared {
+    /// The shared state of a controller whose admin queue is `admin`.
+    pub fn new(
+        instance: u32,
+        id: IdentifyController,
+        pdev: ARef<pci::Device>,
+        effects: IoEffects,
+        max_admin_bytes: u32,
+        admin: Arc<admin_queue::Queue>,
+    ) -> Result<Arc<Self>> {
+        let effects = KBox::new(effects, GFP_KERNEL)?;
+        Arc::pin_init(
+            try_pin_init!(CtrlShared {
+                instance,
+                id,
+                pdev,
+                effects,
+                max_admin_bytes,
+                admin <- new_mutex!(Some(admin)),
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Stops user admin commands for good, waiting for one in progress.
+    pub fn revoke_admin(&self) {
+        drop(self.admin.lock().take());
+    }
+
+    /// Checks a user's admin command, or an I/O command sent through the
+    /// controller node, and runs it on the admin queue.
+    fn admin_command(
+        &self,
+        user: &PassthruCmd,
+        open_for_write: bool,
+        vectored: bool,
+        fixed_from: Option<&UringCmd>,
+    ) -> Result<(i32, u64)> {
+        user.validate(None).map_err(invalid)?;
+        let cmd = user.command();
+        permitted(Passthrough {
+            on_namespace: false,
+            on_partition: false,
+            opcode: cmd.opcode(),
+            cdw10_low: user.cdw10_15[0] as u8,
+            effects: 0,
+            open_for_write,
+            fabrics: false,
+        })?;
+        let data = if user.has_data() {
+            let dir = if cmd.opcode() & 1 != 0 {
+                Direction::FromUser
+            } else {
+                Direction::ToUser
+            };
+            Some(UserIter::new(
+                user.addr,
+                user.data_len,
+                vectored,
+                dir,
+                fixed_from,
+            )?)
+        } else {
+            None
+        };
+        self.run_admin(cmd, data, user.timeout_ms)
+    }
+
+    /// Runs `cmd` on the admin queue with `data` through a bounce buffer.
+    fn run_admin(
+        &self,
+        cmd: Command,
+        data: Option<UserIter>,
+        timeout_ms: u32,
+    ) -> Result<(i32, u64)> {
+        let admin = self.admin.lock();
+        let admin = admin.as_ref().ok_or(ENODEV)?;
+        let Some(mut data) = data else {
+            return admin
+                .execute(cmd, timeout_ms)
+                .map(|c| outcome(&c))
+                .map_err(admin_error);
+        };
+        let len = data.len();
+        if len == 0 || len > self.max_admin_bytes as usize {
+            return Err(EINVAL);
+        }
+        let bounce = BounceBuffer::new(&self.pdev, len)?;
+        let to_device = cmd.opcode() & 1 != 0;
+        let mut staging = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        if to_device {
+            data.read_into(&mut staging)?;
+            bounce.data.write_bytes(0, &staging)?;
+        }
+        let cqe = admin
+            .execute(bounce.point(cmd)?, timeout_ms)
+            .map_err(admin_error)?;
+        if !to_device {
+            bounce.data.read_bytes(0, &mut staging)?;
+            data.write_from(&staging)?;
+        }
+        Ok(outcome(&cqe))
+    }
+
+    /// An ioctl on the controller node, or a controller ioctl on a
+    /// namespace node: admin passthrough with a 32- or 64-bit result.
+    pub fn ioctl_admin(&self, arg: usize, result_64: bool, open_for_write: bool) -> Result<i32> {
+        let size = if result_64 {
+            crate::spec::passthru::PASSTHRU_CMD64_SIZE
+        } else {
+            crate::spec::passthru::PASSTHRU_CMD_SIZE
+        };
+        let user = read_user_struct(arg, size)?;
+        let (status, result) = self.admin_command(&user, open_for_write, false, None)?;
+        write_result(arg, result_64, result)?;
+        Ok(status)
+    }
+
+    /// `NVME_URING_CMD_ADMIN(_VEC)`. It may block, so a non-blocking issue
+    /// is sent back to io_uring's workers (`EAGAIN`).
+    pub fn uring_admin(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
+        if flags.nonblocking() {
+            return Err(EAGAIN);
+        }
+        let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
+        let (status, result) =
+            self.admin_command(&user, cmd.is_writable(), vectored, Some(&cmd))?;
+        Ok(cmd.done(status, result, flags))
+    }
+}
+
+impl NsShared {
+    /// The shared state of namespace `nsid` whose disk's queue is `queue`.
+    pub fn new(ctrl: Arc<CtrlShared>, nsid: u32, lba_shift: u8, queue: QueueRef<NvmeOps>) -> Self {
+        NsShared {
+            ctrl,
+            nsid,
+            lba_shift,
+            queue,
+        }
+    }
+
+    /// Checks a user's I/O command against this namespace and the
+    /// permission rules.
+    fn check(&self, user: &PassthruCmd, open_for_write: bool) -> Result<Command> {
+        user.validate(Some(self.nsid)).map_err(invalid)?;
+        let cmd = user.command();
+        self.permit(&cmd, open_for_write)?;
+        Ok(cmd)
+    }
+
+    fn permit(&self, cmd: &Command, open_for_write: bool) -> Result {
+        permitted(Passthrough {
+            on_namespace: true,
+            on_partition: false,
+            opcode: cmd.opcode(),
+            cdw10_low: cmd.dword(10) as u8,
+            effects: self.ctrl.effects.of(cmd.opcode()),
+            open_for_write,
+            fabrics: false,
+        })
+    }
+
+    /// Runs `cmd` with `len` bytes at `addr` (or `len` iovecs) and waits.
+    fn run_io(
+        &self,
+        cmd: Command,
+        addr: u64,
+        len: u32,
+        vectored: bool,
+        timeout_ms: u32,
+    ) -> Result<(i32, u64)> {
+        let mut rq = self.queue.alloc(cmd.opcode() & 1 != 0, false, false)?;
+        rq.private_mut().set_user_command(cmd);
+        rq.set_timeout_ms(timeout_ms);
+        if addr != 0 && len != 0 {
+            rq.map_user(addr, len, vectored, None)?;
+        }
+        Ok(rq.execute())
+    }
+
+    /// `NVME_IOCTL_IO_CMD` and `NVME_IOCTL_IO64_CMD(_VEC)`.
+    pub fn ioctl_io(
+        &self,
+        arg: usize,
+        result_64: bool,
+        vectored: bool,
+        open_for_write: bool,
+    ) -> Result<i32> {
+        let size = if result_64 {
+            crate::spec::passthru::PASSTHRU_CMD64_SIZE
+        } else {
+            crate::spec::passthru::PASSTHRU_CMD_SIZE
+        };
+        let user = read_user_struct(arg, size)?;
+        let cmd = self.check(&user, open_for_write)?;
+        let (status, result) =
+            self.run_io(cmd, user.addr, user.data_len, vectored, user.timeout_ms)?;
+        write_result(arg, result_64, result)?;
+        Ok(status)
+    }
+
+    /// `NVME_IOCTL_SUBMIT_IO`: a read, write or compare of whole blocks.
+    pub fn ioctl_submit_io(&self, arg: usize, open_for_write: bool) -> Result<i32> {
+        use crate::spec::passthru::{UserIo, USER_IO_SIZE};
+        let mut raw = [0u8; USER_IO_SIZE];
+        kernel::uaccess::UserSlice::new(arg, USER_IO_SIZE)
+            .reader()
+            .read_slice(&mut raw)?;
+        let io = UserIo::parse(&raw).map_err(invalid)?;
+        io.validate().map_err(invalid)?;
+        let cmd = io.command(self.nsid);
+        self.permit(&cmd, open_for_write)?;
+        let len = u32::try_from(io.data_len(self.lba_shift)).map_err(|_| EINVAL)?;
+        self.run_io(cmd, io.addr, len, false, 0)
+            .map(|(status, _)| status)
+    }
+
+    /// `NVME_URING_CMD_IO(_VEC)`: queued, completing through io_uring.
+    pub fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
+        let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
+        let nvme_cmd = self.check(&user, cmd.is_writable())?;
+        let mut rq = self.queue.alloc(
+            nvme_cmd.opcode() & 1 != 0,
+            flags.nonblocking(),
+            flags.iopoll(),
+        )?;
+        rq.private_mut().set_user_command(nvme_cmd);
+        rq.set_timeout_ms(user.timeout_ms);
+        if user.has_data() {
+            rq.map_user(user.addr, user.data_len, vectored, Some(&cmd))?;
+        }
+        Ok(rq.execute_uring(cmd))
+    }
+}
+
+/// Reads a passthrough structure of `size` bytes from user address `arg`.
+fn read_user_struct(arg: usize, size: usize) -> Result<PassthruCmd> {
+    let mut raw = [0u8; crate::spec::passthru::PASSTHRU_CMD64_SIZE];
+    let raw = &mut raw[..size];
+    kernel::uaccess::UserSlice::new(arg, size)
+        .reader()
+        .read_slice(raw)?;
+    PassthruCmd::parse(raw).map_err(invalid)
+}
+
+/// Writes the command's result back into the user's structure.
+fn write_result(arg: usize, result_64: bool, result: u64) -> Result {
+    let (at, bytes) = if result_64 { (72, 8) } else { (68, 4) };
+    kernel::uaccess::UserSlice::new(arg + at, bytes)
+        .writer()
+        .write_slice(&result.to_le_bytes()[..bytes])
+}
+
+/// A physically contiguous DMA buffer for an admin command's data, and the
+/// PRP list page it needs beyond two pages.
+struct BounceBuffer {
+    data: CoherentAllocation,
+    list: Option<CoherentAllocation>,
+    len: usize,
+}
+
+impl BounceBuffer {
+    fn new(pdev: &pci::Device, len: usize) -> Result<Self> {
+        let data = CoherentAllocation::alloc(pdev, len.next_multiple_of(PAGE as usize))?;
+        let list = if len > 2 * PAGE as usize {
+            Some(CoherentAllocation::alloc(pdev, PAGE as usize)?)
+        } else {
+            None
+        };
+        Ok(BounceBuffer { data, list, len })
+    }
+
+    /// `cmd` pointing at the buffer with PRPs.
+    fn point(&self, cmd: Command) -> Result<Command> {
+        let segment = Segment {
+            addr: self.data.dma_handle(),
+            len: self.len as u32,
+        };
+        let mut status = Ok(());
+        let walk = walk_prps(core::iter::once(segment), PAGE, |i, addr| {
+            if let Some(list) = &self.list {
+                if status.is_ok() {
+                    status = list.write_bytes(i * 8, &addr.to_le_bytes());
+                }
+            }
+        })
+        .map_err(|_| EINVAL)?;
+        status?;
+        let capacity = self.list.as_ref().map_or(0, |l| l.size() / 8);
+        let prps = walk.prps(capacity).map_err(|_| EINVAL)?;
+        let list_addr = self.list.as_ref().map_or(0, |l| l.dma_handle());
+        Ok(cmd
+            .with_prp1(prps.prp1)
+            .with_prp2(prps.prp2_value(list_addr)))
+    }
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Passthrough requests: driver-private requests (`REQ_OP_DRV_IN/OUT`)
+//! that carry a command from user space and map its buffer, executed
+//! synchronously for an ioctl or asynchronously for an io_uring command.
+//!
+//! C: `blk_mq_alloc_request`, `blk_rq_map_user_io`, `blk_execute_rq`,
+//! `blk_execute_rq_nowait` and `drivers/nvme/host/ioctl.c`'s io_uring
+//! glue, which this follows.
+
+use super::request::Request;
+use super::status::Status;
+use super::tag_set::Operations;
+use crate::kernel_ext::bindings;
+use crate::kernel_ext::uring::{IssueFlags, Pdu, Queued, UringCmd};
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::prelude::*;
+
+/// Operations whose requests can carry user commands.
+pub trait UserCommands: Operations {
+    /// The outcome of a finished user command for its caller: the
+    /// device's status if it reported one (positive), else 0 or the
+    /// negative errno of the block status `err`; and the command's result.
+    fn outcome(rq: &Request<Self>, err: Status) -> (i32, u64);
+}
+
+/// A counted reference to a disk's request queue, for passthrough after
+/// the disk's owner has moved on: the queue's memory stays valid, and once
+/// the disk is deleted new requests fail with `ENODEV`.
+///
+/// # Invariants
+///
+/// `disk` is a gendisk on a tag set of operations `T`, of which this holds
+/// a reference.
+pub struct QueueRef<T: Operations> {
+    disk: NonNull<bindings::gendisk>,
+    _ops: PhantomData<T>,
+}
+
+// SAFETY: the reference may be dropped and used from any thread.
+unsafe impl<T: Operations> Send for QueueRef<T> {}
+// SAFETY: shared use only allocates requests, which the block layer locks.
+unsafe impl<T: Operations> Sync for QueueRef<T> {}
+
+impl<T: Operations> QueueRef<T> {
+    /// # Safety
+    ///
+    /// `disk` must be a live gendisk on a tag set of operations `T`.
+    pub(crate) unsafe fn new(disk: NonNull<bindings::gendisk>) -> Self {
+        // SAFETY: the disk is live, as the caller promises.
+        unsafe { bindings::nvme_rs_disk_get(disk.as_ptr()) };
+        // INVARIANT: reference taken just above.
+        QueueRef {
+            disk,
+            _ops: PhantomData,
+        }
+    }
+
+    /// Allocates a request for a user command that writes to the device
+    /// (`write`) or reads from it. With `nowait` it fails with `EAGAIN`
+    /// rather than wait for a tag; `polled` puts it on a polled queue.
+    pub fn alloc(&self, write: bool, nowait: bool, polled: bool) -> Result<UserRequest<T>> {
+        let mut opf = if write {
+            bindings::NVME_RS_REQ_OP_DRV_OUT
+        } else {
+            bindings::NVME_RS_REQ_OP_DRV_IN
+        };
+        let mut flags = 0;
+        if nowait {
+            opf |= bindings::NVME_RS_REQ_NOWAIT;
+            flags |= bindings::NVME_RS_BLK_MQ_REQ_NOWAIT;
+        }
+        if polled {
+            opf |= bindings::NVME_RS_REQ_POLLED;
+        }
+        // SAFETY: the disk, hence its queue, is alive (type invariant).
+        let rq = unsafe {
+            bindings::blk_mq_alloc_request(
+                bindings::nvme_rs_disk_queue(self.disk.as_ptr()),
+                opf,
+                flags as _,
+            )
+        };
+        let rq = kernel::error::from_err_ptr(rq)?;
+        // INVARIANT: freshly allocated, not started.
+        Ok(UserRequest {
+            // SAFETY: `from_err_ptr` passed a valid pointer.
+            rq: unsafe { NonNull::new_unchecked(rq) },
+            bio: core::ptr::null_mut(),
+            _ops: PhantomData,
+        })
+    }
+}
+
+impl<T: Operations> Drop for QueueRef<T> {
+    fn drop(&mut self) {
+        // SAFETY: the reference taken in `new`.
+        unsafe { bindings::put_disk(self.disk.as_ptr()) };
+    }
+}
+
+/// An allocated passthrough request that has not been executed: this value
+/// is its only owner, so the driver's private data is freely writable.
+///
+/// # Invariants
+///
+/// `rq` came from `blk_mq_alloc_request` on a queue of operations `T` and
+/// is neither started nor freed; `bio` is null or the first bio of its
+/// user mapping.
+pub struct UserRequest<T: Operations> {
+    rq: NonNull<bindings::request>,
+    bio: *mut bindings::bio,
+    _ops: PhantomData<T>,
+}
+
+impl<T: UserCommands> UserRequest<T> {
+    fn request(&self) -> &Request<T> {
+        // SAFETY: a request of a live tag set of operations `T`.
+        unsafe { Request::from_raw(self.rq.as_ptr()) }
+    }
+
+    /// The driver's private data, to put the command in.
+    pub fn private_mut(&mut self) -> &mut T::Private {
+        // SAFETY: nobody else knows of the request (type invariant), and
+        // `&mut self` makes this the only borrow.
+        unsafe { &mut *self.request().private_ptr() }
+    }
+
+    /// Sets the timeout; 0 keeps the queue's default.
+    pub fn set_timeout_ms(&mut self, ms: u32) {
+        // SAFETY: owned and not started.
+        unsafe { bindings::nvme_rs_rq_set_timeout_ms(self.rq.as_ptr(), ms) };
+    }
+
+    /// Maps `len` bytes of user memory at `addr` (with `vectored`, an
+    /// array of `len` iovecs), or with `fixed_from` that command's
+    /// registered buffer, as the request's data.
+    pub fn map_user(
+        &mut self,
+        addr: u64,
+        len: u32,
+        vectored: bool,
+        fixed_from: Option<&UringCmd>,
+    ) -> Result {
+        let cmd = fixed_from.map_or(core::ptr::null_mut(), |c| c.as_raw());
+        // SAFETY: owned and not started, and not mapped yet (a second call
+        // fails in the block layer); `cmd` is null or a live command.
+        kernel::error::to_result(unsafe {
+            bindings::nvme_rs_rq_map_user(self.rq.as_ptr(), addr, len, vectored, cmd)
+        })?;
+        // SAFETY: as above; the mapping's first bio, kept to unmap it.
+        self.bio = unsafe { bindings::nvme_rs_rq_bio(self.rq.as_ptr()) };
+        Ok(())
+    }
+
+    /// Executes the request and waits for it; returns the outcome
+    /// ([`UserCommands::outcome`]).
+    pub fn execute(self) -> (i32, u64) {
+        // SAFETY: owned, set up, not started; the call returns once done.
+        let err = Status::from_raw(unsafe { bindings::blk_execute_rq(self.rq.as_ptr(), false) });
+        T::outcome(self.request(), err)
+        // Drop unmaps the data and frees the request.
+    }
+
+    /// Executes the request for io_uring command `cmd` and returns at once;
+    /// the command completes with the outcome, after the data is unmapped
+    /// in the issuer's task, as C's `nvme_uring_cmd_io`.
+    pub fn execute_uring(self, cmd: UringCmd) -> Queued {
+        let this = core::mem::ManuallyDrop::new(self);
+        let rq = this.rq.as_ptr();
+        let pdu = cmd.pdu();
+        // SAFETY: the pdu is the command's to use; the request is owned and
+        // not started. From `blk_execute_rq_nowait` on, the block layer owns
+        // the request and `end_io` the command (`UringCmd` has no `Drop`:
+        // letting `cmd` go here gives it up without completing it).
+        unsafe {
+            pdu.write(Pdu {
+                rq,
+                bio: this.bio,
+                result: 0,
+                status: 0,
+            });
+            bindings::nvme_rs_rq_set_end_io(
+                rq,
+                end_io::<T> as *mut kernel::ffi::c_void,
+                cmd.as_raw().cast(),
+            );
+            bindings::blk_execute_rq_nowait(rq, false);
+        }
+        Queued(())
+    }
+}
+
+impl<T: Operations> Drop for UserRequest<T> {
+    fn drop(&mut self) {
+        // SAFETY: the request is owned (not handed to the block layer, or
+        // back from a synchronous execution); its mapping is undone in the
+        // caller's task, as it must be, before it is freed.
+        unsafe {
+            if !self.bio.is_null() {
+                bindings::blk_rq_unmap_user(self.bio);
+            }
+            bindings::blk_mq_free_request(self.rq.as_ptr());
+        }
+    }
+}
+
+/// # Safety
+///
+/// The end_io callback of a request executed by
+/// [`UserRequest::execute_uring`]: `end_io_data` is its command.
+unsafe extern "C" fn end_io<T: UserCommands>(
+    rq: *mut bindings::request,
+    err: bindings::blk_status_t,
+) -> bindings::rq_end_io_ret {
+    // SAFETY: a request of a tag set of operations `T`, valid in the call.
+    let request = unsafe { Request::<T>::from_raw(rq) };
+    let (status, result) = T::outcome(request, Status::from_raw(err));
+    // SAFETY: `end_io_data` is the command, owned by this completion.
+    let cmd = unsafe { bindings::nvme_rs_rq_end_io_data(rq) }.cast::<bindings::io_uring_cmd>();
+    // SAFETY: the pdu was written at execution; only this path uses it now.
+    unsafe {
+        let pdu = bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>();
+        (*pdu).status = status;
+        (*pdu).result = result;
+        // Unmapping needs the issuer's task (it may copy to user memory),
+        // and the task work also delivers the completion to the ring that
+        // issued the command rather than one that happened to poll.
+        bindings::nvme_rs_uring_cmd_do_in_task_lazy(cmd, task_done as *mut kernel::ffi::c_void);
+    }
+    // The block layer frees the request after this returns.
+    bindings::NVME_RS_RQ_END_IO_FREE
+}
+
+/// # Safety
+///
+/// Task work queued by `end_io` for a command whose pdu holds the outcome.
+unsafe extern "C" fn task_done(cmd: *mut bindings::io_uring_cmd, issue_flags: kernel::ffi::c_uint) {
+    // SAFETY: the command is owned by this completion, its pdu filled.
+    let (bio, status, result) = unsafe {
+        let pdu = &*bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>();
+        (pdu.bio, pdu.status, pdu.result)
+    };
+    if !bio.is_null() {
+        // SAFETY: the mapping of the finished request, in the issuer's task.
+        unsafe { bindings::blk_rq_unmap_user(bio) };
+    }
+    // SAFETY: the command was queued and not completed; completes it once.
+    let cmd = unsafe { UringCmd::from_raw(cmd) };
+    cmd.done(status, result, IssueFlags::from_raw(issue_flags));
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Character devices: a device class with its range of device numbers, and
+//! nodes in it (`/dev/nvme0`, `/dev/ng0n1`) whose file operations and sysfs
+//! attributes reach the driver's data for the node.
+//!
+//! C headers: [`include/linux/cdev.h`](srctree/include/linux/cdev.h),
+//! [`include/linux/device/class.h`](srctree/include/linux/device/class.h)
+
+use super::uring::{IssueFlags, Queued, UringCmd};
+use super::{bindings, device};
+use core::sync::atomic::{AtomicU32, Ordering};
+use core::{cell::UnsafeCell, fmt, marker::PhantomData, mem::offset_of, ptr::NonNull};
+use kernel::{error::to_result, prelude::*, str::CStr, types::Opaque};
+
+extern "C" {
+    /// This module (`THIS_MODULE`), defined by modpost's generated code.
+    static __this_module: Opaque<u8>;
+}
+
+/// A device class and the character device numbers of its nodes, meant to
+/// be a `static` registered while the module is loaded.
+///
+/// # Invariants
+///
+/// `base` is the first device number of a region of `minors` numbers
+/// while the class is registered ([`ClassRegistration`] exists), 0 when not.
+pub struct CharClass {
+    class: UnsafeCell<bindings::class>,
+    name: &'static CStr,
+    minors: u32,
+    base: AtomicU32,
+}
+
+// SAFETY: the class structure is only written by `register`, before the
+// class is visible to anyone, and by the C class code, which locks itself.
+unsafe impl Sync for CharClass {}
+
+impl CharClass {
+    /// A class named `name` (`/sys/class/<name>`) with room for `minors`
+    /// nodes.
+    pub const fn new(name: &'static CStr, minors: u32) -> Self {
+        // SAFETY: all fields of `struct class` are pointers, optional
+        // function pointers or integers, for which zero means none.
+        let mut class: bindings::class = unsafe { core::mem::zeroed() };
+        class.name = name.as_char_ptr();
+        CharClass {
+            class: UnsafeCell::new(class),
+            name,
+            minors,
+            base: AtomicU32::new(0),
+        }
+    }
+
+    /// Allocates the device numbers and registers the class until the
+    /// returned value is dropped.
+    pub fn register(&'static self) -> Result<ClassRegistration> {
+        let mut base = 0u32;
+        // SAFETY: `base` is valid for writes; the name outlives the region.
+        to_result(unsafe {
+            bindings::alloc_chrdev_region(&mut base, 0, self.minors, self.name.as_char_ptr())
+        })?;
+        // SAFETY: the class is static and initialised, and not registered.
+        if let Err(err) = to_result(unsafe { bindings::class_register(self.class.get()) }) {
+            // SAFETY: the region was allocated just above.
+            unsafe { bindings::unregister_chrdev_region(base, self.minors) };
+            return Err(err);
+        }
+        // INVARIANT: region allocated, class registered.
+        self.base.store(base, Ordering::Release);
+        Ok(ClassRegistration(self))
+    }
+
+    fn devt(&self, minor: u32) -> Result<u32> {
+        let base = self.base.load(Ordering::Acquire);
+        if base == 0 || minor >= self.minors {
+            return Err(EINVAL);
+        }
+        // SAFETY: pure arithmetic on device numbers.
+        Ok(unsafe { bindings::nvme_rs_mkdev(bindings::nvme_rs_major(base), minor) })
+    }
+}
+
+/// A registered [`CharClass`]; unregisters it when dropped. Every node of
+/// the class is gone by then: each holds a module reference while a file
+/// is open, and the driver removes its nodes before the module exits.
+pub struct ClassRegistration(&'static CharClass);
+
+impl Drop for ClassRegistration {
+    fn drop(&mut self) {
+        let class = self.0;
+        let base = class.base.swap(0, Ordering::AcqRel);
+        // SAFETY: registered in `register` (type invariant), with `base`.
+        unsafe {
+            bindings::class_unregister(class.class.get());
+            bindings::unregister_chrdev_region(base, class.minors);
+        }
+    }
+}
+
+/// An open file of a node, as the file operations see it.
+pub struct File<'a>(NonNull<bindings::file>, PhantomData<&'a ()>);
+
+impl File<'_> {
+    /// Whether the file was opened for writing.
+    pub fn is_writable(&self) -> bool {
+        // SAFETY: the file is valid during the file operation.
+        unsafe { bindings::nvme_rs_file_writable(self.0.as_ptr()) }
+    }
+}
+
+/// Whether the calling task has `CAP_SYS_ADMIN` (checked, and audited, as
+/// C's `capable`).
+pub fn capable_sys_admin() -> bool {
+    // SAFETY: no preconditions; runs in the calling task.
+    unsafe { bindings::nvme_rs_capable_sys_admin() }
+}
+
+/// The file operations of a kind of node.
+pub trait FileOps: Sized + Send + Sync + 'static {
+    /// The data of each node, shared by its open files and attributes.
+    type Data: Send + Sync;
+
+    /// Whether io_uring may poll for completions (`IORING_SETUP_IOPOLL`).
+    const IOPOLL: bool;
+
+    /// An ioctl; the returned value reaches the caller.
+    fn ioctl(data: &Self::Data, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32>;
+
+    /// An io_uring command. To succeed it must complete the command or
+    /// hand it to something that will ([`Queued`] proves one or the other).
+    fn uring_cmd(data: &Self::Data, cmd: UringCmd, flags: IssueFlags) -> Result<Queued>;
+}
+
+/// A sysfs attribute of nodes whose data is `D`, shown by a function.
+#[repr(C)]
+pub struct Attribute<D: 'static> {
+    raw: bindings::device_attribute,
+    show: fn(&D, &mut SysfsBuf<'_>) -> fmt::Result,
+}
+
+// SAFETY: never written after construction; `D` is only read through `&D`.
+unsafe impl<D> Sync for Attribute<D> {}
+
+impl<D: 'static> Attribute<D> {
+    /// A read-only (0444) attribute `name` whose contents `show` writes.
+    pub const fn new(name: &'static CStr, show: fn(&D, &mut SysfsBuf<'_>) -> fmt::Result) -> Self {
+        // SAFETY: zero is none for every pointer and the lockdep key, which
+        // the sysfs code takes from the attribute's (static) address.
+        let mut raw: bindings::device_attribute = unsafe { core::mem::zeroed() };
+        raw.attr.name = name.as_char_ptr();
+        raw.attr.mode = 0o444;
+        raw.show = Some(show_attribute::<D>);
+        Attribute { raw, show }
+    }
+}
+
+/// The buffer a sysfs attribute is shown into: one page.
+pub struct SysfsBuf<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl fmt::Write for SysfsBuf<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// # Safety
+///
+/// Called by sysfs for an attribute made by [`Attribute::new`] on a node
+/// whose data is a `D` (its drvdata), with a page-sized buffer.
+unsafe extern "C" fn show_attribute<D: 'static>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *mut kernel::ffi::c_char,
+) -> isize {
+    // SAFETY: `attr` is the first field of a `#[repr(C)] Attribute<D>`.
+    let attr = unsafe { &*attr.cast::<Attribute<D>>() };
+    // SAFETY: the node's drvdata is its `D`, alive while its attributes
+    // exist: device_del removes them, waiting for running `show` calls,
+    // before the data can go.
+    let data = unsafe { &*bindings::nvme_rs_dev_get_drvdata(dev).cast::<D>() };
+    // SAFETY: sysfs hands a zeroed page.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), 4096) };
+    let mut out = SysfsBuf { buf: page, len: 0 };
+    match (attr.show)(data, &mut out) {
+        Ok(()) => out.len as isize,
+        Err(_) => EINVAL.to_errno() as isize,
+    }
+}
+
+/// The memory of a node: its device, character device and data, freed by
+/// the device's release callback once nothing refers to it.
+#[repr(C)]
+struct Inner<T: FileOps> {
+    dev: Opaque<bindings::device>,
+    cdev: Opaque<bindings::cdev>,
+    data: T::Data,
+    attrs: KVec<*const bindings::attribute>,
+    group: bindings::attribute_group,
+    groups: [*const bindings::attribute_group; 2],
+}
+
+/// A node of a [`CharClass`] in `/dev` and sysfs, removed when dropped.
+///
+/// # Invariants
+///
+/// `inner` was initialised and added with `cdev_device_add`, and holds the
+/// reference `Drop` gives up. Open files keep the memory (not the node)
+/// alive through the character device's reference to its parent device.
+pub struct Node<T: FileOps> {
+    inner: NonNull<Inner<T>>,
+}
+
+// SAFETY: dropping (from any thread) only calls thread-safe C functions;
+// the data is `Send + Sync`.
+unsafe impl<T: FileOps> Send for Node<T> {}
+// SAFETY: `&Node` gives only `&T::Data`, which is `Sync`.
+unsafe impl<T: FileOps> Sync for Node<T> {}
+
+impl<T: FileOps> Node<T> {
+    /// Adds node `minor` of `class`, named `name`, under `parent`, with
+    /// `data` and the read-only sysfs attributes `attrs`.
+    pub fn add(
+        class: &'static CharClass,
+        minor: u32,
+        parent: &device::Device,
+        name: fmt::Arguments<'_>,
+        data: T::Data,
+        attrs: &'static [Attribute<T::Data>],
+    ) -> Result<Self> {
+        let devt = class.devt(minor)?;
+        let name = kernel::str::CString::try_from_fmt(name)?;
+        let mut ptrs = KVec::with_capacity(attrs.len() + 1, GFP_KERNEL)?;
+        for attr in attrs {
+            ptrs.push(&attr.raw.attr as *const bindings::attribute, GFP_KERNEL)?;
+        }
+        ptrs.push(core::ptr::null(), GFP_KERNEL)?;
+        let inner = KBox::new(
+            Inner::<T> {
+                dev: Opaque::uninit(),
+                cdev: Opaque::uninit(),
+                data,
+                attrs: ptrs,
+                // SAFETY: zero is none for every field.
+                group: unsafe { core::mem::zeroed() },
+                groups: [core::ptr::null(); 2],
+            },
+            GFP_KERNEL,
+        )?;
+        let inner = KBox::into_raw(inner);
+        // SAFETY: `inner` is a valid, exclusively owned allocation. From
+        // `device_initialize` on, the device's reference owns it: the
+        // release callback frees it.
+        unsafe {
+            (*inner).group.attrs = (*inner).attrs.as_mut_ptr().cast();
+            (*inner).groups[0] = &(*inner).group;
+            let dev = (*inner).dev.get();
+            core::ptr::write_bytes(dev, 0, 1);
+            bindings::device_initialize(dev);
+            (*dev).devt = devt;
+            (*dev).class = class.class.get();
+            (*dev).parent = parent.as_raw();
+            (*dev).release = Some(Self::release);
+            (*dev).groups = (*inner).groups.as_ptr().cast_mut();
+            bindings::nvme_rs_dev_set_drvdata(dev, (&raw const (*inner).data).cast_mut().cast());
+            let cdev = (*inner).cdev.get();
+            core::ptr::write_bytes(cdev, 0, 1);
+            bindings::cdev_init(cdev, Self::fops());
+            (*cdev).owner = __this_module.get().cast();
+        }
+        // SAFETY: the device is initialised; the format takes one string.
+        let named = to_result(unsafe {
+            bindings::dev_set_name(
+                (*inner).dev.get(),
+                c"%s".as_ptr().cast(),
+                name.as_char_ptr(),
+            )
+        });
+        let added = named.and_then(|()| {
+            // SAFETY: both are initialised, and the device is named.
+            to_result(unsafe { bindings::cdev_device_add((*inner).cdev.get(), (*inner).dev.get()) })
+        });
+        if let Err(err) = added {
+            // SAFETY: dropping the initial reference runs `release`.
+            unsafe { bindings::put_device((*inner).dev.get()) };
+            return Err(err);
+        }
+        // INVARIANT: added; the initial reference is ours.
+        Ok(Node {
+            // SAFETY: `into_raw` never returns null.
+            inner: unsafe { NonNull::new_unchecked(inner) },
+        })
+    }
+
+    /// The node's device, as a parent for other devices.
+    pub fn as_dev(&self) -> &device::Device {
+        // SAFETY: the device is registered while `self` exists.
+        unsafe { device::Device::from_raw((*self.inner.as_ptr()).dev.get()) }
+    }
+
+    /// The node's data.
+    pub fn data(&self) -> &T::Data {
+        // SAFETY: the memory lives while `self` holds its reference.
+        unsafe { &(*self.inner.as_ptr()).data }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the device core once the last reference to a node's
+    /// device is gone.
+    unsafe extern "C" fn release(dev: *mut bindings::device) {
+        // SAFETY: `dev` is the first field of a boxed `Inner<T>`.
+        drop(unsafe { KBox::from_raw(dev.cast::<Inner<T>>()) });
+    }
+
+    /// The node's data, from a file's character device.
+    ///
+    /// # Safety
+    ///
+    /// `cdev` must be the character device of a live `Inner<T>`.
+    unsafe fn data_of<'a>(cdev: *mut bindings::cdev) -> &'a T::Data {
+        // SAFETY: `cdev` is embedded in an `Inner<T>` at this offset.
+        let inner = unsafe { cdev.byte_sub(offset_of!(Inner<T>, cdev)).cast::<Inner<T>>() };
+        // SAFETY: as promised by the caller.
+        unsafe { &(*inner).data }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the VFS for an open file of one of these nodes.
+    unsafe extern "C" fn ioctl(
+        file: *mut bindings::file,
+        cmd: kernel::ffi::c_uint,
+        arg: kernel::ffi::c_ulong,
+    ) -> kernel::ffi::c_long {
+        // SAFETY: an open file of a node keeps its memory alive (type
+        // invariant of `Node`), and its inode's cdev is the node's.
+        let data = unsafe { Self::data_of(bindings::nvme_rs_file_cdev(file)) };
+        // SAFETY: `file` is valid and non-null during the call.
+        let file = File(unsafe { NonNull::new_unchecked(file) }, PhantomData);
+        match T::ioctl(data, &file, cmd, arg) {
+            Ok(value) => value as kernel::ffi::c_long,
+            Err(err) => err.to_errno() as kernel::ffi::c_long,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by io_uring for a command on an open file of one of these nodes.
+    unsafe extern "C" fn uring_cmd(
+        cmd: *mut bindings::io_uring_cmd,
+        issue_flags: kernel::ffi::c_uint,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: as in `ioctl`; the command's file is open.
+        let data = unsafe { Self::data_of(bindings::nvme_rs_uring_cmd_cdev(cmd)) };
+        // SAFETY: io_uring hands over a valid command until it is completed.
+        let cmd = unsafe { UringCmd::from_raw(cmd) };
+        match T::uring_cmd(data, cmd, IssueFlags::from_raw(issue_flags)) {
+            Ok(Queued(())) => -(bindings::NVME_RS_EIOCBQUEUED),
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    fn fops() -> &'static bindings::file_operations {
+        &FopsTable::<T>::FOPS
+    }
+}
+
+struct FopsTable<T: FileOps>(PhantomData<T>);
+
+impl<T: FileOps> FopsTable<T> {
+    // The module reference that keeps this table alive while a file is
+    // open comes from the cdev's `owner`; `owner` here can stay none.
+    const FOPS: bindings::file_operations = bindings::file_operations {
+        unlocked_ioctl: Some(Node::<T>::ioctl),
+        uring_cmd: Some(Node::<T>::uring_cmd),
+        uring_cmd_iopoll: if T::IOPOLL {
+            Some(super::uring::iopoll)
+        } else {
+            None
+        },
+        // SAFETY: every other entry is an optional function pointer or
+        // integer, for which zero means none.
+        ..unsafe { core::mem::zeroed() }
+    };
+}
+
+impl<T: FileOps> Drop for Node<T> {
+    fn drop(&mut self) {
+        let inner = self.inner.as_ptr();
+        // SAFETY: added (type invariant). Removing the node stops new opens
+        // and removes the attributes (waiting for running `show` calls);
+        // dropping our reference frees the memory once open files close.
+        unsafe {
+            bindings::cdev_device_del((*inner).cdev.get(), (*inner).dev.get());
+            bindings::put_device((*inner).dev.get());
+        }
+    }
+}

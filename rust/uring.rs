@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! io_uring commands (`IORING_OP_URING_CMD`) as a character device's file
+//! operations receive them.
+//!
+//! C header: [`include/linux/io_uring/cmd.h`](srctree/include/linux/io_uring/cmd.h)
+
+use super::bindings;
+use core::ptr::NonNull;
+
+/// Bytes of command a 128-byte SQE carries (`sqe->cmd`).
+pub const SQE_CMD_SIZE: usize = 80;
+
+/// The context a command is issued in.
+#[derive(Clone, Copy, Debug)]
+pub struct IssueFlags(u32);
+
+impl IssueFlags {
+    pub(crate) fn from_raw(flags: u32) -> Self {
+        IssueFlags(flags)
+    }
+
+    /// The issuer must not block: anything that would returns `EAGAIN`,
+    /// and io_uring issues the command again from a worker that may.
+    pub fn nonblocking(self) -> bool {
+        self.0 & bindings::NVME_RS_IO_URING_F_NONBLOCK != 0
+    }
+
+    /// The ring polls for completions (`IORING_SETUP_IOPOLL`).
+    pub fn iopoll(self) -> bool {
+        self.0 & bindings::NVME_RS_IO_URING_F_IOPOLL != 0
+    }
+
+    /// The ring has 128-byte SQEs and 32-byte CQEs (`IORING_SETUP_SQE128`
+    /// and `IORING_SETUP_CQE32`).
+    pub fn big_entries(self) -> bool {
+        let both = bindings::NVME_RS_IO_URING_F_SQE128 | bindings::NVME_RS_IO_URING_F_CQE32;
+        self.0 & both == both
+    }
+}
+
+/// Proof that a command was completed or handed to something that will
+/// complete it; what a successful [`super::chrdev::FileOps::uring_cmd`]
+/// returns.
+pub struct Queued(pub(crate) ());
+
+/// What a queued command keeps in the command's own space (`pdu`) until
+/// it completes: the request it waits for (for polling), the user mapping
+/// to undo, and the outcome.
+#[repr(C)]
+pub(crate) struct Pdu {
+    pub(crate) rq: *mut bindings::request,
+    pub(crate) bio: *mut bindings::bio,
+    pub(crate) result: u64,
+    pub(crate) status: i32,
+}
+
+/// An io_uring command, owned until it is completed.
+///
+/// # Invariants
+///
+/// `cmd` is a command io_uring handed to a file operation and that has not
+/// been completed; its file is open.
+pub struct UringCmd {
+    cmd: NonNull<bindings::io_uring_cmd>,
+}
+
+impl UringCmd {
+    /// # Safety
+    ///
+    /// `cmd` must be a command handed to a `uring_cmd` file operation and
+    /// not completed; the returned value owns it.
+    pub(crate) unsafe fn from_raw(cmd: *mut bindings::io_uring_cmd) -> Self {
+        // INVARIANT: as the caller promises.
+        UringCmd {
+            // SAFETY: io_uring passes a non-null command.
+            cmd: unsafe { NonNull::new_unchecked(cmd) },
+        }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::io_uring_cmd {
+        self.cmd.as_ptr()
+    }
+
+    /// The command's operation (`sqe->cmd_op`).
+    pub fn op(&self) -> u32 {
+        // SAFETY: valid by the type invariant.
+        unsafe { bindings::nvme_rs_uring_cmd_op(self.as_raw()) }
+    }
+
+    /// The command's file was opened for writing.
+    pub fn is_writable(&self) -> bool {
+        // SAFETY: valid by the type invariant; its file is open.
+        unsafe { bindings::nvme_rs_uring_cmd_writable(self.as_raw()) }
+    }
+
+    /// A copy of the command bytes of the SQE. Only meaningful for a ring
+    /// with 128-byte SQEs ([`IssueFlags::big_entries`]); with 64-byte SQEs
+    /// the last 64 bytes are not the command's.
+    pub fn sqe_cmd(&self) -> [u8; SQE_CMD_SIZE] {
+        let mut out = [0u8; SQE_CMD_SIZE];
+        // SAFETY: the SQE is valid while the command is (and io_uring keeps
+        // a stable copy of it); a 64-byte SQE is followed by the next one
+        // in the ring, so 80 bytes are always readable. Copying once keeps
+        // later checks from seeing different values.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bindings::nvme_rs_uring_cmd_sqe_cmd(self.as_raw()).cast::<u8>(),
+                out.as_mut_ptr(),
+                SQE_CMD_SIZE,
+            )
+        };
+        out
+    }
+
+    pub(crate) fn pdu(&self) -> *mut Pdu {
+        const { assert!(core::mem::size_of::<Pdu>() <= 32) };
+        // SAFETY: valid by the type invariant; the pdu is 32 bytes, 8-aligned.
+        unsafe { bindings::nvme_rs_uring_cmd_pdu(self.as_raw()).cast() }
+    }
+
+    /// Completes the command with `res` in the CQE's `res` and `result` in
+    /// the first extra word of a 32-byte CQE, from the issue path or task
+    /// work with the issue flags io_uring passed there.
+    pub fn done(self, res: i32, result: u64, flags: IssueFlags) -> Queued {
+        // SAFETY: not completed before (type invariant); `self` is consumed.
+        unsafe { bindings::io_uring_cmd_done(self.as_raw(), res as isize, result, flags.0) };
+        Queued(())
+    }
+}
+
+/// The `uring_cmd_iopoll` file operation: polls the hardware queue of the
+/// request a command waits for, as C's `nvme_ns_chr_uring_cmd_iopoll`.
+///
+/// # Safety
+///
+/// Called by io_uring for a command queued by
+/// [`super::block::passthrough::UserRequest::execute_uring`], whose pdu
+/// names its request. Requests live as long as their tag set, which
+/// outlives every command on its queues; a request that completed and was
+/// reused is merely polled in vain, as in C.
+pub(crate) unsafe extern "C" fn iopoll(
+    cmd: *mut bindings::io_uring_cmd,
+    iob: *mut bindings::io_comp_batch,
+    poll_flags: kernel::ffi::c_uint,
+) -> kernel::ffi::c_int {
+    // SAFETY: the command is valid during the call; its pdu is a `Pdu`.
+    let rq = unsafe { (*bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>()).rq };
+    // SAFETY: see above: `rq` is null or a request of a live tag set.
+    if !rq.is_null() && unsafe { bindings::nvme_rs_rq_is_poll(rq) } {
+        // SAFETY: as above.
+        return unsafe { bindings::blk_rq_poll(rq, iob, poll_flags) };
+    }
+    0
+}
