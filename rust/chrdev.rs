@@ -53,8 +53,14 @@ impl CharClass {
     }
 
     /// Allocates the device numbers and registers the class until the
-    /// returned value is dropped.
+    /// returned value is dropped. A class of 0 minors has nodes in sysfs
+    /// only, without device numbers.
     pub fn register(&'static self) -> Result<ClassRegistration> {
+        if self.minors == 0 {
+            // SAFETY: the class is static and initialised, and not registered.
+            to_result(unsafe { bindings::class_register(self.class.get()) })?;
+            return Ok(ClassRegistration(self));
+        }
         let mut base = 0u32;
         // SAFETY: `base` is valid for writes; the name outlives the region.
         to_result(unsafe {
@@ -72,6 +78,9 @@ impl CharClass {
     }
 
     fn devt(&self, minor: u32) -> Result<u32> {
+        if self.minors == 0 {
+            return Ok(0);
+        }
         let base = self.base.load(Ordering::Acquire);
         if base == 0 || minor >= self.minors {
             return Err(EINVAL);
@@ -90,10 +99,13 @@ impl Drop for ClassRegistration {
     fn drop(&mut self) {
         let class = self.0;
         let base = class.base.swap(0, Ordering::AcqRel);
-        // SAFETY: registered in `register` (type invariant), with `base`.
+        // SAFETY: registered in `register` (type invariant), with `base`
+        // unless the class has no device numbers.
         unsafe {
             bindings::class_unregister(class.class.get());
-            bindings::unregister_chrdev_region(base, class.minors);
+            if class.minors != 0 {
+                bindings::unregister_chrdev_region(base, class.minors);
+            }
         }
     }
 }
@@ -130,6 +142,48 @@ pub trait FileOps: Sized + Send + Sync + 'static {
     /// An io_uring command. To succeed it must complete the command or
     /// hand it to something that will ([`Queued`] proves one or the other).
     fn uring_cmd(data: &Self::Data, cmd: UringCmd, flags: IssueFlags) -> Result<Queued>;
+}
+
+/// File operations for nodes that have none: sysfs-only devices of a class
+/// without device numbers.
+pub struct NoFileOps<D>(PhantomData<D>);
+
+impl<D: Send + Sync + 'static> FileOps for NoFileOps<D> {
+    type Data = D;
+    const IOPOLL: bool = false;
+
+    fn ioctl(_: &D, _: &File<'_>, _: u32, _: usize) -> Result<i32> {
+        Err(ENOTTY)
+    }
+
+    fn uring_cmd(_: &D, _: UringCmd, _: IssueFlags) -> Result<Queued> {
+        Err(ENOTTY)
+    }
+}
+
+/// A sysfs symbolic link in a node's directory, removed when dropped.
+///
+/// # Invariants
+///
+/// `dev` holds a reference to a device with link `name` in its directory.
+pub struct Link {
+    dev: NonNull<bindings::device>,
+    name: kernel::str::CString,
+}
+
+// SAFETY: removing the link and dropping the reference work from any thread.
+unsafe impl Send for Link {}
+// SAFETY: no method uses `&Link`.
+unsafe impl Sync for Link {}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // SAFETY: the link exists and `dev` is referenced (type invariant).
+        unsafe {
+            bindings::nvme_rs_sysfs_remove_link(self.dev.as_ptr(), self.name.as_char_ptr());
+            bindings::put_device(self.dev.as_ptr());
+        }
+    }
 }
 
 /// A sysfs attribute of nodes whose data is `D`, shown by a function.
@@ -232,7 +286,7 @@ impl<T: FileOps> Node<T> {
     pub fn add(
         class: &'static CharClass,
         minor: u32,
-        parent: &device::Device,
+        parent: Option<&device::Device>,
         name: fmt::Arguments<'_>,
         data: T::Data,
         attrs: &'static [Attribute<T::Data>],
@@ -268,7 +322,7 @@ impl<T: FileOps> Node<T> {
             bindings::device_initialize(dev);
             (*dev).devt = devt;
             (*dev).class = class.class.get();
-            (*dev).parent = parent.as_raw();
+            (*dev).parent = parent.map_or(core::ptr::null_mut(), |p| p.as_raw());
             (*dev).release = Some(Self::release);
             (*dev).groups = (*inner).groups.as_ptr().cast_mut();
             bindings::nvme_rs_dev_set_drvdata(dev, (&raw const (*inner).data).cast_mut().cast());
@@ -298,6 +352,25 @@ impl<T: FileOps> Node<T> {
         Ok(Node {
             // SAFETY: `into_raw` never returns null.
             inner: unsafe { NonNull::new_unchecked(inner) },
+        })
+    }
+
+    /// Links `target` into this node's sysfs directory as `target`'s name,
+    /// until the returned value is dropped.
+    pub fn link(&self, target: &device::Device) -> Result<Link> {
+        let name = kernel::str::CString::try_from_fmt(kernel::fmt!("{}", target.name()))?;
+        let dev = self.as_dev().as_raw();
+        // SAFETY: both devices are registered; the name is a C string.
+        to_result(unsafe {
+            bindings::nvme_rs_sysfs_create_link(dev, target.as_raw(), name.as_char_ptr())
+        })?;
+        // SAFETY: the device is registered; the reference keeps it for `Link`.
+        unsafe { bindings::get_device(dev) };
+        // INVARIANT: link made, reference taken.
+        Ok(Link {
+            // SAFETY: a registered device is not null.
+            dev: unsafe { NonNull::new_unchecked(dev) },
+            name,
         })
     }
 

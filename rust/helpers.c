@@ -315,6 +315,26 @@ struct request_queue *nvme_rs_disk_queue(struct gendisk *disk)
 	return disk->queue;
 }
 
+void *nvme_rs_disk_private(struct gendisk *disk)
+{
+	return disk->private_data;
+}
+
+void nvme_rs_disk_set_private(struct gendisk *disk, void *data)
+{
+	disk->private_data = data;
+}
+
+struct gendisk *nvme_rs_bdev_disk(struct block_device *bdev)
+{
+	return bdev->bd_disk;
+}
+
+bool nvme_rs_bdev_is_partition(struct block_device *bdev)
+{
+	return bdev_is_partition(bdev);
+}
+
 void nvme_rs_disk_get(struct gendisk *disk)
 {
 	get_device(disk_to_dev(disk));
@@ -486,6 +506,17 @@ u32 nvme_rs_major(u32 dev)
 const char *nvme_rs_dev_name(struct device *dev)
 {
 	return dev_name(dev);
+}
+
+int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
+			      const char *name)
+{
+	return sysfs_create_link(&dev->kobj, &target->kobj, name);
+}
+
+void nvme_rs_sysfs_remove_link(struct device *dev, const char *name)
+{
+	sysfs_remove_link(&dev->kobj, name);
 }
 
 void *nvme_rs_dev_get_drvdata(struct device *dev)

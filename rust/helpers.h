@@ -94,6 +94,11 @@ struct cdev;
 struct request_queue;
 
 struct request_queue *nvme_rs_disk_queue(struct gendisk *disk);
+struct block_device;
+void *nvme_rs_disk_private(struct gendisk *disk);
+void nvme_rs_disk_set_private(struct gendisk *disk, void *data);
+struct gendisk *nvme_rs_bdev_disk(struct block_device *bdev);
+bool nvme_rs_bdev_is_partition(struct block_device *bdev);
 void nvme_rs_disk_get(struct gendisk *disk);
 int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 			bool vec, struct io_uring_cmd *ioucmd);
@@ -126,6 +131,9 @@ bool nvme_rs_capable_sys_admin(void);
 u32 nvme_rs_mkdev(u32 major, u32 minor);
 u32 nvme_rs_major(u32 dev);
 const char *nvme_rs_dev_name(struct device *dev);
+int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
+			      const char *name);
+void nvme_rs_sysfs_remove_link(struct device *dev, const char *name);
 void *nvme_rs_dev_get_drvdata(struct device *dev);
 void nvme_rs_dev_set_drvdata(struct device *dev, void *data);
 

@@ -42,12 +42,14 @@ module! {
 struct NvmeModule {
     _driver: Pin<KBox<kernel_ext::pci::Registration<pci::driver::NvmeDriver>>>,
     _generic_class: kernel_ext::chrdev::ClassRegistration,
+    _subsystem_class: kernel_ext::chrdev::ClassRegistration,
     _class: kernel_ext::chrdev::ClassRegistration,
 }
 
 impl kernel::Module for NvmeModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let class = pci::char_dev::NVME_CLASS.register()?;
+        let subsystem_class = pci::char_dev::NVME_SUBSYSTEM_CLASS.register()?;
         let generic_class = pci::char_dev::NVME_GENERIC_CLASS.register()?;
         let driver = KBox::pin_init(
             kernel_ext::pci::Registration::new(
@@ -60,6 +62,7 @@ impl kernel::Module for NvmeModule {
         Ok(NvmeModule {
             _driver: driver,
             _generic_class: generic_class,
+            _subsystem_class: subsystem_class,
             _class: class,
         })
     }

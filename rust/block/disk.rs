@@ -7,7 +7,71 @@
 use super::tag_set::{Operations, TagSet};
 use crate::kernel_ext::{bindings, device};
 use core::ptr::NonNull;
-use kernel::{error::to_result, prelude::*, str::CString, sync::Arc, types::ForeignOwnable};
+use kernel::sync::{Arc, Mutex};
+use kernel::{error::to_result, new_mutex, prelude::*, str::CString, types::ForeignOwnable};
+
+/// Ioctls on a disk's block device (`/dev/nvme0n1`).
+pub trait DiskIoctl: Send + Sync {
+    /// Ioctl `cmd` with argument `arg`, from a caller whose block device
+    /// is open for writing (`writable`), on a partition (`partition`) or
+    /// the whole disk.
+    fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32>;
+}
+
+/// What a disk's `private_data` points at, from `Disk::add` until the
+/// gendisk is freed (`free_disk`), which is after the last open of its
+/// block device is closed.
+#[pin_data]
+struct DiskHook {
+    /// Set while the disk's owner has it; taken when the disk is deleted,
+    /// so a late ioctl on a still-open block device gets `ENXIO`.
+    #[pin]
+    ioctl: Mutex<Option<Arc<dyn DiskIoctl>>>,
+}
+
+/// # Safety
+///
+/// Called by the block layer for an open block device of a disk made by
+/// `Disk::add`.
+unsafe extern "C" fn disk_ioctl(
+    bdev: *mut bindings::block_device,
+    mode: bindings::blk_mode_t,
+    cmd: kernel::ffi::c_uint,
+    arg: kernel::ffi::c_ulong,
+) -> kernel::ffi::c_int {
+    // SAFETY: the block device is open, so its disk and the disk's hook
+    // (freed only in `free_disk`) are alive.
+    let (hook, partition) = unsafe {
+        (
+            &*bindings::nvme_rs_disk_private(bindings::nvme_rs_bdev_disk(bdev)).cast::<DiskHook>(),
+            bindings::nvme_rs_bdev_is_partition(bdev),
+        )
+    };
+    // Not held during the ioctl: a long command must not hold up deletion.
+    let handler = hook.ioctl.lock().clone();
+    let writable = mode & bindings::NVME_RS_BLK_OPEN_WRITE != 0;
+    match handler {
+        Some(h) => match h.ioctl(writable, partition, cmd, arg) {
+            Ok(value) => value,
+            Err(err) => err.to_errno(),
+        },
+        None => ENXIO.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// Called by the block layer once, when the last reference to a disk made
+/// by `Disk::add` is gone.
+unsafe extern "C" fn free_disk(disk: *mut bindings::gendisk) {
+    // SAFETY: the hook was leaked from a pinned box in `Disk::add`, and
+    // nothing uses it after the disk is freed.
+    drop(unsafe {
+        Pin::new_unchecked(KBox::from_raw(
+            bindings::nvme_rs_disk_private(disk).cast::<DiskHook>(),
+        ))
+    });
+}
 
 extern "C" {
     /// This module (`THIS_MODULE`), defined by modpost's generated code.
@@ -22,6 +86,8 @@ static BLOCK_OPS: BlockOps = BlockOps(bindings::block_device_operations {
     // SAFETY: `__this_module` exists for as long as the module is loaded,
     // which is as long as this table is reachable.
     owner: unsafe { __this_module.get() }.cast(),
+    ioctl: Some(disk_ioctl),
+    free_disk: Some(free_disk),
     ..unsafe_zeroed_block_ops()
 });
 
@@ -130,6 +196,12 @@ impl<T: Operations> Disk<T> {
         parent: &device::Device,
     ) -> Result<Self> {
         let mut lim = limits.to_raw();
+        let hook = KBox::pin_init(
+            pin_init!(DiskHook {
+                ioctl <- new_mutex!(None),
+            }),
+            GFP_KERNEL,
+        )?;
         let foreign = data.into_foreign();
         // SAFETY: `set` is a live tag set and `lim` a valid limits struct
         // the call only reads; `foreign` stays valid until reclaimed below or
@@ -143,9 +215,13 @@ impl<T: Operations> Disk<T> {
                 return Err(err);
             }
         };
+        // SAFETY: the hook stays pinned where it is until `free_disk`.
+        let hook = KBox::into_raw(unsafe { Pin::into_inner_unchecked(hook) });
         // SAFETY: `disk` is a freshly allocated gendisk; `name` is a C string
-        // (copied, and truncated to the field's size by the helper).
+        // (copied, and truncated to the field's size by the helper). From
+        // here on the disk owns the hook: `free_disk` frees it.
         unsafe {
+            bindings::nvme_rs_disk_set_private(disk, hook.cast());
             bindings::nvme_rs_disk_set_name(disk, name.as_char_ptr());
             (*disk).fops = &BLOCK_OPS.0;
             bindings::set_capacity(disk, capacity);
@@ -156,10 +232,12 @@ impl<T: Operations> Disk<T> {
         });
         if let Err(err) = added {
             // SAFETY: the disk was never added; dropping the last reference
-            // frees it, after which nothing uses `foreign`.
+            // frees it, after which nothing uses `foreign`. A disk never
+            // added gets no `free_disk` call, so its hook is freed here.
             unsafe {
                 bindings::put_disk(disk);
                 drop(T::QueueData::from_foreign(foreign));
+                drop(Pin::new_unchecked(KBox::from_raw(hook)));
             }
             return Err(err);
         }
@@ -173,6 +251,18 @@ impl<T: Operations> Disk<T> {
 }
 
 impl<T: Operations> Disk<T> {
+    fn hook(&self) -> &DiskHook {
+        // SAFETY: set in `add`; freed only with the gendisk, which `self`
+        // holds a reference to.
+        unsafe { &*bindings::nvme_rs_disk_private(self.disk.as_ptr()).cast::<DiskHook>() }
+    }
+
+    /// Routes ioctls on the disk's block device to `handler` until the disk
+    /// is dropped.
+    pub fn set_ioctl(&self, handler: Arc<dyn DiskIoctl>) {
+        *self.hook().ioctl.lock() = Some(handler);
+    }
+
     /// A counted reference to the disk's request queue, for passthrough.
     pub fn queue_ref(&self) -> super::passthrough::QueueRef<T> {
         // SAFETY: the disk is live and on a tag set of operations `T`
@@ -189,6 +279,8 @@ impl<T: Operations> Drop for Disk<T> {
         unsafe {
             let foreign = bindings::nvme_rs_disk_queuedata(disk);
             bindings::del_gendisk(disk);
+            // Open block devices outlive the disk: their ioctls now fail.
+            drop(self.hook().ioctl.lock().take());
             bindings::put_disk(disk);
             drop(T::QueueData::from_foreign(foreign));
         }

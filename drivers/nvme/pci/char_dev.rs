@@ -28,6 +28,10 @@ pub static NVME_CLASS: CharClass = CharClass::new(
 pub static NVME_GENERIC_CLASS: CharClass =
     CharClass::new(kernel::c_str!("nvme-generic"), MAX_GENERIC_NODES);
 
+/// `/sys/class/nvme-subsystem`: one subsystem per controller (no
+/// multipath), sysfs only; nvme-cli finds controllers through it.
+pub static NVME_SUBSYSTEM_CLASS: CharClass = CharClass::new(kernel::c_str!("nvme-subsystem"), 0);
+
 /// One bit per generic node minor in use.
 static GENERIC_MINORS: [AtomicU64; (MAX_GENERIC_NODES / 64) as usize] =
     [const { AtomicU64::new(0) }; (MAX_GENERIC_NODES / 64) as usize];
@@ -117,16 +121,7 @@ impl FileOps for NamespaceNode {
     const IOPOLL: bool = true;
 
     fn ioctl(ns: &Arc<NsShared>, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32> {
-        let writable = file.is_writable();
-        match Ioctl::from_number(cmd).ok_or(ENOTTY)? {
-            Ioctl::Id => Ok(ns.nsid as i32),
-            Ioctl::AdminCmd => ns.ctrl.ioctl_admin(arg, false, writable),
-            Ioctl::Admin64Cmd => ns.ctrl.ioctl_admin(arg, true, writable),
-            Ioctl::IoCmd => ns.ioctl_io(arg, false, false, writable),
-            Ioctl::Io64Cmd { vectored } => ns.ioctl_io(arg, true, vectored, writable),
-            Ioctl::SubmitIo => ns.ioctl_submit_io(arg, writable),
-            Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan => Err(ENOTTY),
-        }
+        ns.ioctl(file.is_writable(), false, cmd, arg)
     }
 
     fn uring_cmd(ns: &Arc<NsShared>, cmd: UringCmd, flags: IssueFlags) -> Result<Queued> {
@@ -171,6 +166,19 @@ fn show_cntlid(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result
 fn show_subsysnqn(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.id.subsystem_nqn.trimmed())
 }
+
+fn show_subsystype(_: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "nvm")
+}
+
+/// The subsystem's attributes, as C's `nvme_subsys_attrs`.
+pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 5] = [
+    Attribute::new(kernel::c_str!("model"), show_model),
+    Attribute::new(kernel::c_str!("serial"), show_serial),
+    Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
+    Attribute::new(kernel::c_str!("subsysnqn"), show_subsysnqn),
+    Attribute::new(kernel::c_str!("subsystype"), show_subsystype),
+];
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
 /// reads (`nvme list`).

@@ -9,14 +9,14 @@ use super::admin_queue;
 use super::blk_ops::NvmeOps;
 use super::char_dev::{
     ControllerNode, GenericMinor, NamespaceNode, CONTROLLER_ATTRIBUTES, NVME_CLASS,
-    NVME_GENERIC_CLASS,
+    NVME_GENERIC_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
 };
 use super::passthru::{CtrlShared, NsShared};
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::registers::{Enabled, Registers, PAGE_SHIFT};
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
-use crate::kernel_ext::chrdev::Node;
+use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::identify::{identify, ControllerInfo};
@@ -63,6 +63,7 @@ struct Io {
 pub struct Controller {
     _user_admin: RevokeOnDrop,
     _io: Option<Io>,
+    _subsystem: Subsystem,
     _node: Node<ControllerNode>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
     _vectors: pci::IrqVectors,
@@ -71,6 +72,31 @@ pub struct Controller {
     _pci: pci::Enabled,
     _info: ControllerInfo,
     _instance: Instance,
+}
+
+/// The controller's NVM subsystem in sysfs (`nvme-subsysN`, linking to
+/// `nvmeN`), which nvme-cli's topology scan requires. Every controller is
+/// its own subsystem: nvme-rs does no multipath.
+struct Subsystem {
+    _link: Link,
+    _node: Node<NoFileOps<Arc<CtrlShared>>>,
+}
+
+impl Subsystem {
+    fn add(shared: &Arc<CtrlShared>, ctrl: &Node<ControllerNode>) -> Result<Self> {
+        let node = Node::add(
+            &NVME_SUBSYSTEM_CLASS,
+            0,
+            None,
+            kernel::fmt!("nvme-subsys{}", shared.instance),
+            shared.clone(),
+            &SUBSYSTEM_ATTRIBUTES,
+        )?;
+        Ok(Subsystem {
+            _link: node.link(ctrl.as_dev())?,
+            _node: node,
+        })
+    }
 }
 
 /// Ends user access to the admin queue, waiting for a command in progress.
@@ -152,11 +178,12 @@ impl Controller {
         let node = Node::<ControllerNode>::add(
             &NVME_CLASS,
             instance.number(),
-            pdev.as_dev(),
+            Some(pdev.as_dev()),
             kernel::fmt!("{}", instance),
             shared.clone(),
             &CONTROLLER_ATTRIBUTES,
         )?;
+        let subsystem = Subsystem::add(&shared, &node)?;
 
         let poll_queues = crate::POLL_QUEUES.get();
         let wanted = wanted_io_queues(cpu::possible_cpus(), poll_queues);
@@ -216,6 +243,7 @@ impl Controller {
             Controller {
                 _user_admin: user_admin,
                 _io: io,
+                _subsystem: subsystem,
                 _node: node,
                 _admin_irq: admin_irq,
                 _vectors: vectors,
@@ -295,21 +323,23 @@ impl IoContext<'_> {
                 namespace.capacity_sectors(),
                 self.node.as_dev(),
             )?;
+            let ns_shared = Arc::new(
+                NsShared::new(
+                    self.shared.clone(),
+                    ns.nsid,
+                    namespace.lba_shift,
+                    disk.queue_ref(),
+                ),
+                GFP_KERNEL,
+            )?;
+            disk.set_ioctl(ns_shared.clone());
             let minor = GenericMinor::alloc()?;
             let generic = Node::<NamespaceNode>::add(
                 &NVME_GENERIC_CLASS,
                 minor.number(),
-                self.node.as_dev(),
+                Some(self.node.as_dev()),
                 kernel::fmt!("ng{}n{}", name.number(), ns.nsid),
-                Arc::new(
-                    NsShared::new(
-                        self.shared.clone(),
-                        ns.nsid,
-                        namespace.lba_shift,
-                        disk.queue_ref(),
-                    ),
-                    GFP_KERNEL,
-                )?,
+                ns_shared,
                 &[],
             )?;
             disks.push(disk, GFP_KERNEL)?;

@@ -7,6 +7,7 @@
 
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
+use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::QueueRef;
 use crate::kernel_ext::chrdev::capable_sys_admin;
 use crate::kernel_ext::dma::CoherentAllocation;
@@ -18,7 +19,7 @@ use crate::spec::command::Command;
 use crate::spec::completion::Completion;
 use crate::spec::effects::IoEffects;
 use crate::spec::identify::IdentifyController;
-use crate::spec::passthru::{Invalid, PassthruCmd};
+use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
 use crate::spec::prp::{walk_prps, Segment};
 use kernel::new_mutex;
@@ -235,19 +236,33 @@ impl NsShared {
         }
     }
 
+    /// An ioctl on a namespace node, or on a partition of its disk: C's
+    /// `nvme_ns_chr_ioctl` and `nvme_ioctl`.
+    pub fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32> {
+        match Ioctl::from_number(cmd).ok_or(ENOTTY)? {
+            Ioctl::Id => Ok(self.nsid as i32),
+            Ioctl::AdminCmd => self.ctrl.ioctl_admin(arg, false, writable),
+            Ioctl::Admin64Cmd => self.ctrl.ioctl_admin(arg, true, writable),
+            Ioctl::IoCmd => self.ioctl_io(arg, false, false, writable, partition),
+            Ioctl::Io64Cmd { vectored } => self.ioctl_io(arg, true, vectored, writable, partition),
+            Ioctl::SubmitIo => self.ioctl_submit_io(arg, writable, partition),
+            Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan => Err(ENOTTY),
+        }
+    }
+
     /// Checks a user's I/O command against this namespace and the
     /// permission rules.
-    fn check(&self, user: &PassthruCmd, open_for_write: bool) -> Result<Command> {
+    fn check(&self, user: &PassthruCmd, open_for_write: bool, partition: bool) -> Result<Command> {
         user.validate(Some(self.nsid)).map_err(invalid)?;
         let cmd = user.command();
-        self.permit(&cmd, open_for_write)?;
+        self.permit(&cmd, open_for_write, partition)?;
         Ok(cmd)
     }
 
-    fn permit(&self, cmd: &Command, open_for_write: bool) -> Result {
+    fn permit(&self, cmd: &Command, open_for_write: bool, partition: bool) -> Result {
         permitted(Passthrough {
             on_namespace: true,
-            on_partition: false,
+            on_partition: partition,
             opcode: cmd.opcode(),
             cdw10_low: cmd.dword(10) as u8,
             effects: self.ctrl.effects.of(cmd.opcode()),
@@ -275,12 +290,13 @@ impl NsShared {
     }
 
     /// `NVME_IOCTL_IO_CMD` and `NVME_IOCTL_IO64_CMD(_VEC)`.
-    pub fn ioctl_io(
+    fn ioctl_io(
         &self,
         arg: usize,
         result_64: bool,
         vectored: bool,
         open_for_write: bool,
+        partition: bool,
     ) -> Result<i32> {
         let size = if result_64 {
             crate::spec::passthru::PASSTHRU_CMD64_SIZE
@@ -288,7 +304,7 @@ impl NsShared {
             crate::spec::passthru::PASSTHRU_CMD_SIZE
         };
         let user = read_user_struct(arg, size)?;
-        let cmd = self.check(&user, open_for_write)?;
+        let cmd = self.check(&user, open_for_write, partition)?;
         let (status, result) =
             self.run_io(cmd, user.addr, user.data_len, vectored, user.timeout_ms)?;
         write_result(arg, result_64, result)?;
@@ -296,7 +312,7 @@ impl NsShared {
     }
 
     /// `NVME_IOCTL_SUBMIT_IO`: a read, write or compare of whole blocks.
-    pub fn ioctl_submit_io(&self, arg: usize, open_for_write: bool) -> Result<i32> {
+    fn ioctl_submit_io(&self, arg: usize, open_for_write: bool, partition: bool) -> Result<i32> {
         use crate::spec::passthru::{UserIo, USER_IO_SIZE};
         let mut raw = [0u8; USER_IO_SIZE];
         kernel::uaccess::UserSlice::new(arg, USER_IO_SIZE)
@@ -305,7 +321,7 @@ impl NsShared {
         let io = UserIo::parse(&raw).map_err(invalid)?;
         io.validate().map_err(invalid)?;
         let cmd = io.command(self.nsid);
-        self.permit(&cmd, open_for_write)?;
+        self.permit(&cmd, open_for_write, partition)?;
         let len = u32::try_from(io.data_len(self.lba_shift)).map_err(|_| EINVAL)?;
         self.run_io(cmd, io.addr, len, false, 0)
             .map(|(status, _)| status)
@@ -314,7 +330,7 @@ impl NsShared {
     /// `NVME_URING_CMD_IO(_VEC)`: queued, completing through io_uring.
     pub fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
         let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
-        let nvme_cmd = self.check(&user, cmd.is_writable())?;
+        let nvme_cmd = self.check(&user, cmd.is_writable(), false)?;
         let mut rq = self.queue.alloc(
             nvme_cmd.opcode() & 1 != 0,
             flags.nonblocking(),
@@ -326,6 +342,12 @@ impl NsShared {
             rq.map_user(user.addr, user.data_len, vectored, Some(&cmd))?;
         }
         Ok(rq.execute_uring(cmd))
+    }
+}
+
+impl DiskIoctl for NsShared {
+    fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32> {
+        NsShared::ioctl(self, writable, partition, cmd, arg)
     }
 }
 
