@@ -88,7 +88,7 @@ pub fn identify<Q: AdminQueue>(
 
 /// The active NSIDs: from the Active Namespace ID list (NVMe 1.1 and
 /// later), fetched in pages of 1024, else every NSID up to NN.
-fn active_nsids<Q: AdminQueue>(
+pub fn active_nsids<Q: AdminQueue>(
     admin: &Q,
     buf: &mut KVec<u8>,
     id: &IdentifyController,

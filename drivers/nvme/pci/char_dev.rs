@@ -92,9 +92,10 @@ impl FileOps for ControllerNode {
             Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan if !capable_sys_admin() => {
                 Err(EACCES)
             }
-            // Resetting and rescanning need the recovery machinery of
-            // issue 5; until then say so rather than pretend.
-            Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan => Err(error::eopnotsupp()),
+            Ioctl::Rescan => ctrl.rescan(),
+            // Resetting needs the recovery machinery of issue 5; until
+            // then say so rather than pretend.
+            Ioctl::Reset | Ioctl::SubsysReset => Err(error::eopnotsupp()),
             // C supports the deprecated I/O command here only for a
             // controller with a single namespace.
             Ioctl::IoCmd => Err(EINVAL),

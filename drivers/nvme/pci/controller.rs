@@ -172,6 +172,13 @@ impl Controller {
             pdev.into(),
             io_effects(&admin, &info)?,
             max_transfer,
+            {
+                let mut nsids = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
+                for ns in info.namespaces.iter() {
+                    nsids.push(ns.nsid, GFP_KERNEL)?;
+                }
+                nsids
+            },
             admin.clone(),
         )?;
         let user_admin = RevokeOnDrop(shared.clone());

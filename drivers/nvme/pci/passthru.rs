@@ -7,6 +7,7 @@
 
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
+use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::QueueRef;
 use crate::kernel_ext::chrdev::capable_sys_admin;
@@ -15,6 +16,7 @@ use crate::kernel_ext::pci;
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::nvme_core::admin::AdminError;
+use crate::nvme_core::identify::active_nsids;
 use crate::spec::command::Command;
 use crate::spec::completion::Completion;
 use crate::spec::effects::IoEffects;
@@ -44,6 +46,8 @@ pub struct CtrlShared {
     effects: KBox<IoEffects>,
     /// Largest admin transfer in bytes.
     max_admin_bytes: u32,
+    /// The namespaces identified at probe, in NSID order.
+    nsids: KVec<u32>,
     /// The admin queue, `None` once the controller is going away. Held for
     /// the whole of a user's admin command, so teardown waits for it.
     #[pin]
@@ -102,6 +106,7 @@ impl CtrlShared {
         pdev: ARef<pci::Device>,
         effects: IoEffects,
         max_admin_bytes: u32,
+        nsids: KVec<u32>,
         admin: Arc<admin_queue::Queue>,
     ) -> Result<Arc<Self>> {
         let effects = KBox::new(effects, GFP_KERNEL)?;
@@ -112,6 +117,7 @@ impl CtrlShared {
                 pdev,
                 effects,
                 max_admin_bytes,
+                nsids,
                 admin <- new_mutex!(Some(admin)),
             }? Error),
             GFP_KERNEL,
@@ -121,6 +127,26 @@ impl CtrlShared {
     /// Stops user admin commands for good, waiting for one in progress.
     pub fn revoke_admin(&self) {
         drop(self.admin.lock().take());
+    }
+
+    /// `NVME_IOCTL_RESCAN`: reads the active namespace list again. Adding
+    /// and removing disks at runtime comes with issue 5; until then a
+    /// changed list is only reported.
+    pub fn rescan(&self) -> Result<i32> {
+        let admin = self.admin.lock();
+        let admin = admin.as_ref().ok_or(ENODEV)?;
+        let mut buf = KVec::from_elem(0u8, crate::spec::command::IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
+        let now = active_nsids(&**admin, &mut buf, &self.id)?;
+        if now[..] != self.nsids[..] {
+            dev_warn!(
+                self.pdev.as_dev(),
+                "nvme{}: namespace list changed ({} active, {} with disks); runtime namespace changes are not handled yet\n",
+                self.instance,
+                now.len(),
+                self.nsids.len()
+            );
+        }
+        Ok(0)
     }
 
     /// Checks a user's admin command, or an I/O command sent through the
