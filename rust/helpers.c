@@ -380,9 +380,26 @@ void *nvme_rs_rq_end_io_data(struct request *rq)
 	return rq->end_io_data;
 }
 
-bool nvme_rs_rq_is_poll(struct request *rq)
+/*
+ * Polls the hardware queue of a request that may complete, be freed and be
+ * reused by another queue of the tag set at any moment (another poller can
+ * reap it). blk_rq_poll reads rq->mq_hctx twice and oopses when it turns
+ * NULL in between; here it is read once, and used only if it belongs to the
+ * queue whose usage reference is held.
+ */
+int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob)
 {
-	return blk_rq_is_poll(rq);
+	struct request_queue *q = READ_ONCE(rq->q);
+	struct blk_mq_hw_ctx *hctx;
+	int ret = 0;
+
+	if (!q || !percpu_ref_tryget(&q->q_usage_counter))
+		return 0;
+	hctx = READ_ONCE(rq->mq_hctx);
+	if (hctx && hctx->queue == q && hctx->type == HCTX_TYPE_POLL)
+		ret = q->mq_ops->poll(hctx, iob);
+	percpu_ref_put(&q->q_usage_counter);
+	return ret;
 }
 
 /*

@@ -105,7 +105,8 @@ int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms);
 void nvme_rs_rq_set_end_io(struct request *rq, void *end_io, void *data);
 void *nvme_rs_rq_end_io_data(struct request *rq);
-bool nvme_rs_rq_is_poll(struct request *rq);
+struct io_comp_batch;
+int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob);
 
 struct nvme_rs_user_iter;
 struct nvme_rs_user_iter *nvme_rs_user_iter_new(u64 ubuf, unsigned int len,

@@ -138,18 +138,21 @@ impl UringCmd {
 /// [`super::block::passthrough::UserRequest::execute_uring`], whose pdu
 /// names its request. Requests live as long as their tag set, which
 /// outlives every command on its queues; a request that completed and was
-/// reused is merely polled in vain, as in C.
+/// reused is merely polled in vain, as in C. Unlike C's `blk_rq_poll`, the
+/// helper reads the request's hardware context once: another poller may
+/// complete and free the request meanwhile. One pass per call (no
+/// `poll_flags` loop): io_uring calls again.
 pub(crate) unsafe extern "C" fn iopoll(
     cmd: *mut bindings::io_uring_cmd,
     iob: *mut bindings::io_comp_batch,
-    poll_flags: kernel::ffi::c_uint,
+    _poll_flags: kernel::ffi::c_uint,
 ) -> kernel::ffi::c_int {
     // SAFETY: the command is valid during the call; its pdu is a `Pdu`.
     let rq = unsafe { (*bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>()).rq };
-    // SAFETY: see above: `rq` is null or a request of a live tag set.
-    if !rq.is_null() && unsafe { bindings::nvme_rs_rq_is_poll(rq) } {
-        // SAFETY: as above.
-        return unsafe { bindings::blk_rq_poll(rq, iob, poll_flags) };
+    if rq.is_null() {
+        return 0;
     }
-    0
+    // SAFETY: see above: `rq` is a request of a live tag set; the helper
+    // copes with it completing or being reused concurrently.
+    unsafe { bindings::nvme_rs_rq_poll(rq, iob) }
 }

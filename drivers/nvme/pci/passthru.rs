@@ -269,7 +269,9 @@ impl NsShared {
             Ioctl::Id => Ok(self.nsid as i32),
             Ioctl::AdminCmd => self.ctrl.ioctl_admin(arg, false, writable),
             Ioctl::Admin64Cmd => self.ctrl.ioctl_admin(arg, true, writable),
-            Ioctl::IoCmd => self.ioctl_io(arg, false, false, writable, partition),
+            // C's 32-bit `nvme_user_cmd` checks permission without the
+            // partition flag; the 64-bit ones carry it.
+            Ioctl::IoCmd => self.ioctl_io(arg, false, false, writable, false),
             Ioctl::Io64Cmd { vectored } => self.ioctl_io(arg, true, vectored, writable, partition),
             Ioctl::SubmitIo => self.ioctl_submit_io(arg, writable, partition),
             Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan => Err(ENOTTY),

@@ -231,7 +231,8 @@ impl PassthruCmd {
     /// Checks the command as C's `nvme_user_cmd` and `nvme_uring_cmd_io`
     /// do: no flags, and on a namespace node (`node_nsid`) the namespace's
     /// own NSID. Metadata is refused as C refuses it for a namespace
-    /// without integrity support (and for the admin queue).
+    /// without integrity support (and for the admin queue), which C only
+    /// looks at when there is data to map.
     pub fn validate(&self, node_nsid: Option<u32>) -> Result<(), Invalid> {
         if self.flags != 0 {
             return Err(Invalid::Flags);
@@ -239,7 +240,7 @@ impl PassthruCmd {
         if node_nsid.is_some_and(|nsid| nsid != self.nsid) {
             return Err(Invalid::Nsid);
         }
-        if self.metadata != 0 && self.metadata_len != 0 {
+        if self.has_data() && self.metadata != 0 && self.metadata_len != 0 {
             return Err(Invalid::Metadata);
         }
         Ok(())
@@ -498,6 +499,9 @@ mod tests {
             ..ok
         };
         assert_eq!(meta.validate(Some(1)), Err(Invalid::Metadata));
+        // Without data C never looks at the metadata.
+        let meta_no_data = PassthruCmd { data_len: 0, ..meta };
+        assert_eq!(meta_no_data.validate(Some(1)), Ok(()));
         // Either half alone means no metadata, as in C.
         assert_eq!(
             PassthruCmd {
