@@ -1011,6 +1011,12 @@ static void ns_node_checks(unsigned ni)
 	c.addr = (uintptr_t)unmapped_page();
 	expect_ret(whatf("%s IO_CMD Flush with an unmapped addr and data_len 0", dev),
 		   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), 0);
+	/* Without a data buffer the metadata buffer is not looked at either. */
+	c.addr = 0;
+	c.metadata = (uintptr_t)buf2;
+	c.metadata_len = 8;
+	expect_ret(whatf("%s IO_CMD Flush with a metadata buffer but no data buffer", dev),
+		   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), 0);
 
 	/* nsid must be the node's. */
 	c = rw_cmd(OP_READ, other, region_lba(other, 0), 1, buf, ex.lba[other]);
@@ -1033,10 +1039,14 @@ static void ns_node_checks(unsigned ni)
 	/* flags. */
 	c = rw_cmd(OP_READ, n->nsid, region_lba(n->nsid, 0), 1, buf, lba);
 	c.flags = 1;
-	expect_ret(whatf("%s IO_CMD with flags 1", dev), passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL),
-		   -EINVAL);
-	expect_ret(whatf("%s IO64_CMD with flags 1", dev),
-		   passthru(fd, NVME_IOCTL_IO64_CMD, &c, NULL), -EINVAL);
+	if (expect_ret(whatf("%s IO_CMD with flags 1", dev),
+		       passthru(fd, NVME_IOCTL_IO_CMD, &c, &res), -EINVAL))
+		expect_u64(whatf("%s IO_CMD with flags 1: result field left alone", dev), res,
+			   0xdeadbeef);
+	if (expect_ret(whatf("%s IO64_CMD with flags 1", dev),
+		       passthru(fd, NVME_IOCTL_IO64_CMD, &c, &res), -EINVAL))
+		expect_u64(whatf("%s IO64_CMD with flags 1: result field left alone", dev), res,
+			   0xdeadbeefdeadbeefull);
 	c.flags = 0x40; /* PSDT bits: SGL requested by user */
 	expect_ret(whatf("%s IO_CMD with flags 0x40 (PSDT)", dev),
 		   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), -EINVAL);
