@@ -137,6 +137,19 @@ add_bin blkdiscard
 ln -sfn mke2fs "$root$(dirname "$(command -v mke2fs)")/mkfs.ext4"
 if [ -f /etc/mke2fs.conf ]; then cp /etc/mke2fs.conf "$root/etc/"; fi
 
+# The passthrough ABI test program (85-passthru), linked statically so the
+# initramfs needs none of its libraries; rebuilt when its source is newer.
+passthru_src=$repo/tools/passthru/nvme-passthru-test.c
+passthru_bin=$repo/build/tools/nvme-passthru-test
+if [ ! -x "$passthru_bin" ] || [ "$passthru_src" -nt "$passthru_bin" ]; then
+	command -v gcc >/dev/null || die "gcc not found (scripts/install-deps.sh installs it)"
+	mkdir -p "${passthru_bin%/*}"
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$passthru_bin.tmp" "$passthru_src" -luring ||
+		die "cannot build $passthru_bin (liburing-dev missing? scripts/install-deps.sh)"
+	mv "$passthru_bin.tmp" "$passthru_bin"
+fi
+install -m 755 "$passthru_bin" "$root/usr/bin/nvme-passthru-test"
+
 if [ -f "$module" ]; then
 	cp "$module" "$root/lib/nvme-rs/nvme_rs.ko"
 else

@@ -9,6 +9,7 @@ packages=(
 	bc flex bison libelf-dev libssl-dev cpio kmod pahole python3
 	qemu-system-x86 busybox-static fio nvme-cli
 	e2fsprogs util-linux
+	gcc libc6-dev liburing-dev
 )
 
 missing=()

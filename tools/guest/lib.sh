@@ -73,6 +73,31 @@ equals() {
 	return 1
 }
 
+# count_lines_from OUTPUT [STATUS [NAME]]
+# For a program that prints its own checks as "ok - ..." and "FAIL - ..."
+# lines: echoes OUTPUT and adds those lines to the group's counts. The
+# program's exit STATUS (default 0) must agree: non-zero without a FAIL line
+# counts as one more failure, and so does output without a single ok or FAIL
+# line. NAME says which program that was.
+count_lines_from() {
+	local out status name nok nfail
+	out=$1
+	status=${2:-0}
+	name=${3:-program}
+	printf '%s\n' "$out"
+	nok=$(printf '%s\n' "$out" | grep -c '^ok - ')
+	nfail=$(printf '%s\n' "$out" | grep -c '^FAIL - ')
+	_pass=$((_pass + nok))
+	_fail=$((_fail + nfail))
+	if [ "$status" -ne 0 ] && [ "$nfail" -eq 0 ]; then
+		_fail=$((_fail + 1))
+		echo "FAIL - $name exited with status $status without a FAIL line"
+	elif [ "$nok" -eq 0 ] && [ "$nfail" -eq 0 ]; then
+		_fail=$((_fail + 1))
+		echo "FAIL - $name printed no ok or FAIL line"
+	fi
+}
+
 # sysfs_write VALUE FILE: for use under check, which runs a plain command.
 sysfs_write() {
 	echo "$1" >"$2"
