@@ -18,7 +18,10 @@ use crate::spec::command::Command;
 use crate::spec::completion::{Completion, Status};
 use crate::spec::io::{sectors_to_blocks, DsmRange, DSM_RANGE_SIZE, MAX_DSM_RANGES};
 use crate::spec::prp::{prp_list_entries, walk_prps, Segment};
-use crate::spec::sgl::{last_segment, prefer_sgl, SglDescriptor, SglType, SGL_DESCRIPTOR_SIZE};
+use crate::spec::sgl::{
+    last_segment, prefer_sgl, single_segment_prefers_sgl, SglDescriptor, SglType,
+    SGL_DESCRIPTOR_SIZE,
+};
 use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
 use core::sync::atomic::{AtomicU16, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
@@ -109,14 +112,28 @@ impl IoQueues {
         private.sg.map(rq).map_err(resource_or_error)?;
         let segments = private.sg.mapped_segments();
         let total = u64::from(rq.bytes());
-        if prefer_sgl(
-            self.sgls,
-            false,
-            user_command,
-            total,
-            segments,
-            self.sgl_threshold,
-        ) {
+        let single = match private.sg.segments().next() {
+            Some(s) if segments == 1 => single_segment_prefers_sgl(
+                self.sgls,
+                false,
+                (s.addr % u64::from(self.page_size)) as u32,
+                s.len,
+                self.page_size,
+                self.sgl_threshold,
+            ),
+            _ => None,
+        };
+        let sgl = single.unwrap_or_else(|| {
+            prefer_sgl(
+                self.sgls,
+                false,
+                user_command,
+                total,
+                segments,
+                self.sgl_threshold,
+            )
+        });
+        if sgl {
             self.map_sgl(private, cmd, segments)
         } else {
             self.map_prps(private, cmd, total)

@@ -500,7 +500,10 @@ mod tests {
         };
         assert_eq!(meta.validate(Some(1)), Err(Invalid::Metadata));
         // Without data C never looks at the metadata.
-        let meta_no_data = PassthruCmd { data_len: 0, ..meta };
+        let meta_no_data = PassthruCmd {
+            data_len: 0,
+            ..meta
+        };
         assert_eq!(meta_no_data.validate(Some(1)), Ok(()));
         // Either half alone means no metadata, as in C.
         assert_eq!(

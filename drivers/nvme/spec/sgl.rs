@@ -171,6 +171,29 @@ pub fn prefer_sgl(
     true
 }
 
+/// C's fast path for a request of one data segment (`nvme_map_data`),
+/// decided before [`prefer_sgl`]: a segment that ends within two pages of
+/// the page it starts in takes PRP1 and PRP2 (`false`) whatever the
+/// request is; a longer one on an I/O queue takes a single SGL descriptor
+/// (`true`) when the controller has SGLs and `threshold` is not 0. `None`:
+/// the general rule decides.
+pub fn single_segment_prefers_sgl(
+    sgls: u32,
+    is_admin: bool,
+    offset_in_page: u32,
+    len: u32,
+    page_size: u32,
+    threshold: u32,
+) -> Option<bool> {
+    if u64::from(offset_in_page) + u64::from(len) <= 2 * u64::from(page_size) {
+        return Some(false);
+    }
+    if !is_admin && threshold != 0 && sgls & 0b11 != 0 {
+        return Some(true);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +363,43 @@ mod tests {
         // Only whole descriptors are written.
         let mut short = [0u8; 20];
         assert_eq!(list_to_bytes(&descs, &mut short), 16);
+    }
+
+    #[test]
+    fn single_segment_fast_path_as_c() {
+        const P: u32 = 4096;
+        // Within two pages: PRPs, even for user commands on SGL controllers.
+        assert_eq!(
+            single_segment_prefers_sgl(1, false, 0, 511, P, 32768),
+            Some(false)
+        );
+        assert_eq!(
+            single_segment_prefers_sgl(1, false, 4095, 4097, P, 32768),
+            Some(false)
+        );
+        assert_eq!(
+            single_segment_prefers_sgl(1, false, 0, 8192, P, 0),
+            Some(false)
+        );
+        // Beyond: one SGL descriptor where SGLs are usable on the queue.
+        assert_eq!(
+            single_segment_prefers_sgl(1, false, 1, 8192, P, 32768),
+            Some(true)
+        );
+        assert_eq!(
+            single_segment_prefers_sgl(2, false, 0, 65536, P, 1),
+            Some(true)
+        );
+        // Otherwise the general rule.
+        assert_eq!(
+            single_segment_prefers_sgl(0, false, 0, 65536, P, 32768),
+            None
+        );
+        assert_eq!(
+            single_segment_prefers_sgl(1, true, 0, 65536, P, 32768),
+            None
+        );
+        assert_eq!(single_segment_prefers_sgl(1, false, 0, 65536, P, 0), None);
     }
 
     #[test]
