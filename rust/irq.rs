@@ -115,3 +115,9 @@ impl<T: Handler + 'static> Drop for Registration<T> {
         drop(unsafe { Arc::<T>::from_foreign(self.cookie) });
     }
 }
+
+/// Waits for handlers of `irq` running on other CPUs to finish.
+pub fn synchronize(irq: u32) {
+    // SAFETY: any interrupt number may be synchronised; unknown ones return.
+    unsafe { bindings::synchronize_irq(irq) };
+}

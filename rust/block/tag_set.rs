@@ -264,6 +264,47 @@ impl<T: Operations> TagSet<T> {
         unsafe { T::TagSetData::borrow((*self.as_raw()).driver_data) }
     }
 
+    /// Stops dispatching requests to the driver on every queue of the tag
+    /// set, waiting for dispatches in progress; requests wait in blk-mq.
+    pub fn quiesce(&self) {
+        // SAFETY: the tag set is allocated (type invariant).
+        unsafe { bindings::blk_mq_quiesce_tagset(self.as_raw()) };
+    }
+
+    /// Resumes dispatching after [`Self::quiesce`].
+    pub fn unquiesce(&self) {
+        // SAFETY: the tag set is allocated (type invariant).
+        unsafe { bindings::blk_mq_unquiesce_tagset(self.as_raw()) };
+    }
+
+    /// Calls `f` on every request the driver has started and not completed
+    /// (`blk_mq_tagset_busy_iter`), then waits until the completions `f`
+    /// started have run (`blk_mq_tagset_wait_completed_request`). For
+    /// cancelling the requests of a controller that was reset.
+    pub fn for_each_started<F: FnMut(&Request<T>)>(&self, mut f: F) {
+        /// # Safety
+        ///
+        /// Called by `blk_mq_tagset_busy_iter` with `data` the `F` below.
+        unsafe extern "C" fn visit<T: Operations, F: FnMut(&Request<T>)>(
+            rq: *mut bindings::request,
+            data: *mut kernel::ffi::c_void,
+        ) -> bool {
+            // SAFETY: `data` is the closure, borrowed for the iteration; `rq`
+            // is a request of this tag set, referenced during the call.
+            unsafe { (*data.cast::<F>())(Request::from_raw(rq)) };
+            true
+        }
+        // SAFETY: the tag set is allocated; the closure outlives the call.
+        unsafe {
+            bindings::blk_mq_tagset_busy_iter(
+                self.as_raw(),
+                Some(visit::<T, F>),
+                (&raw mut f).cast(),
+            );
+            bindings::blk_mq_tagset_wait_completed_request(self.as_raw());
+        }
+    }
+
     /// The in-flight request with `tag` on hardware queue `hctx`, if any.
     /// Interrupt handlers use it to find the request a completion is for.
     pub fn find_request(&self, hctx: u32, tag: u32) -> Option<&Request<T>> {

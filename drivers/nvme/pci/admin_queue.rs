@@ -164,6 +164,15 @@ impl Queue {
         irq::Registration::request(vectors.irq(0)?, irq_name, self.completions.clone())
     }
 
+    /// Holds admin commands off until the returned value is dropped, for a
+    /// controller reset.
+    pub fn hold(&self) -> Held<'_> {
+        Held {
+            queue: self,
+            sq: self.submissions.lock(),
+        }
+    }
+
     /// The admin queue sizes for `AQA`.
     pub fn aqa(&self) -> Aqa {
         Aqa::new(DEPTH, DEPTH)
@@ -260,5 +269,27 @@ impl AdminQueue for Queue {
         }
         sq.data.read_bytes(0, out)?;
         Ok(cqe)
+    }
+}
+
+/// Admin commands held off (the submission lock held), for a controller
+/// reset.
+pub struct Held<'a> {
+    queue: &'a Queue,
+    sq: kernel::sync::lock::Guard<'a, Submissions, kernel::sync::lock::mutex::MutexBackend>,
+}
+
+impl Held<'_> {
+    /// Forgets both rings' contents, as after the controller was disabled:
+    /// the controller starts over at entry 0 of each when enabled again.
+    /// The admin interrupt must be synchronised first.
+    pub fn reset_rings(&mut self) {
+        if let Some(cursor) = SqCursor::new(DEPTH) {
+            self.sq.cursor = cursor;
+        }
+        let completions = &self.queue.completions;
+        completions.ring.reset();
+        completions.sq_head.store(0, Ordering::Relaxed);
+        completions.waiter.store(NO_WAITER, Ordering::Release);
     }
 }

@@ -60,6 +60,17 @@ impl RqShared {
         rq.complete()
     }
 
+    /// Completes the request as aborted by the host: its controller was
+    /// reset and forgot the command. Block I/O is retried, a user's command
+    /// fails with that status (C `nvme_cancel_request`). Returns `false` if
+    /// the request was no longer in flight.
+    pub fn abort(&self, rq: &Request<NvmeOps>) -> bool {
+        self.result.store(0, Ordering::Relaxed);
+        self.status
+            .store(Status::HOST_ABORTED.to_field(), Ordering::Release);
+        rq.complete()
+    }
+
     fn status(&self) -> Status {
         Status::from_field(self.status.load(Ordering::Acquire))
     }
@@ -307,6 +318,9 @@ impl Operations for NvmeOps {
         cmd: Command,
         last: bool,
     ) -> Result<(), BlkStatus> {
+        if set.is_dead() {
+            return Err(BlkStatus::IO_ERROR);
+        }
         set.queue(hctx)
             .ok_or(BlkStatus::IO_ERROR)?
             .submit(&cmd, last)

@@ -93,9 +93,10 @@ impl FileOps for ControllerNode {
                 Err(EACCES)
             }
             Ioctl::Rescan => ctrl.rescan(),
-            // Resetting needs the recovery machinery of issue 5; until
-            // then say so rather than pretend.
-            Ioctl::Reset | Ioctl::SubsysReset => Err(error::eopnotsupp()),
+            Ioctl::Reset => ctrl.reset(),
+            // A subsystem reset takes the link down and needs the
+            // controller to be probed again, which needs issue 5's recovery.
+            Ioctl::SubsysReset => Err(error::eopnotsupp()),
             // C supports the deprecated I/O command here only for a
             // controller with a single namespace.
             Ioctl::IoCmd => Err(EINVAL),

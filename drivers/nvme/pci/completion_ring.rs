@@ -45,6 +45,16 @@ impl CompletionRing {
         })
     }
 
+    /// Forgets every entry, for a controller that was reset: zero phase
+    /// tags, head 0, expecting phase 1. The caller must keep every reaper
+    /// away (interrupt synchronised, pollers locked out).
+    pub fn reset(&self) {
+        self.ring.clear();
+        if let Some(cursor) = CqCursor::new(self.depth) {
+            self.cursor.store(cursor.pack(), Ordering::Relaxed);
+        }
+    }
+
     /// The ring's bus address, for `ACQ` or Create I/O Completion Queue.
     pub fn dma_handle(&self) -> u64 {
         self.ring.dma_handle()

@@ -14,6 +14,7 @@ use super::char_dev::{
 use super::passthru::{CtrlShared, NsShared};
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::registers::{Enabled, Registers, PAGE_SHIFT};
+use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
@@ -49,8 +50,9 @@ struct Io {
     _generic_nodes: KVec<(Node<NamespaceNode>, GenericMinor)>,
     _disks: KVec<Disk<NvmeOps>>,
     _irqs: KVec<irq::Registration<QueueIrq>>,
-    _tags: Arc<TagSet<NvmeOps>>,
+    tags: Arc<TagSet<NvmeOps>>,
     _on_device: OnDevice,
+    queues: Arc<IoQueues>,
 }
 
 /// A bound controller.
@@ -246,7 +248,11 @@ impl Controller {
             }
         };
 
-        Ok(KBox::new(
+        let mut irqs = KVec::with_capacity(vectors.count() as usize, GFP_KERNEL)?;
+        for index in 0..vectors.count() {
+            irqs.push(vectors.irq(index)?, GFP_KERNEL)?;
+        }
+        let ctrl = KBox::new(
             Controller {
                 _user_admin: user_admin,
                 _io: io,
@@ -261,7 +267,22 @@ impl Controller {
                 _instance: instance,
             },
             GFP_KERNEL,
-        )?)
+        )?;
+        // Last: from here a reset may touch any part, and a failure above
+        // must drop the parts in field order, not leave clones behind.
+        ctrl._user_admin.0.set_resetter(Resetter {
+            instance: ctrl._instance.number(),
+            pdev: pdev.into(),
+            regs: ctrl.enabled.registers(),
+            admin: ctrl._admin.clone(),
+            irqs,
+            io: ctrl._io.as_ref().map(|io| IoParts {
+                queues: io.queues.clone(),
+                tags: io.tags.clone(),
+                wanted,
+            }),
+        });
+        Ok(ctrl)
     }
 
     /// Shuts the controller down, for system shutdown or reboot while it is
@@ -366,8 +387,9 @@ impl IoContext<'_> {
             _generic_nodes: generic_nodes,
             _disks: disks,
             _irqs: irqs,
-            _tags: tags,
+            tags,
             _on_device: on_device,
+            queues,
         })
     }
 }

@@ -101,6 +101,20 @@ impl IoQueue {
         self.polled
     }
 
+    /// Forgets both rings' contents for a controller that was reset, as a
+    /// newly created queue pair starts. The queue's interrupt must be
+    /// synchronised and nothing may submit (the tag set is quiesced).
+    pub fn reset_rings(&self) {
+        let mut sq = self.sq.lock();
+        if let Some(cursor) = SqCursor::new(self.depth) {
+            sq.cursor = cursor;
+        }
+        sq.rung = 0;
+        let _pollers = self.poll_lock.lock();
+        self.cq.reset();
+        self.sq_head.store(0, Ordering::Relaxed);
+    }
+
     /// The submission ring's bus address, for Create I/O Submission Queue.
     pub fn sq_addr(&self) -> u64 {
         self.sq.lock().ring.dma_handle()

@@ -13,3 +13,4 @@ pub mod io_queue;
 pub mod passthru;
 pub mod queue_set;
 pub mod registers;
+pub mod reset;

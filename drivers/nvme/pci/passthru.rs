@@ -7,6 +7,7 @@
 
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
+use super::reset::Resetter;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::QueueRef;
@@ -52,6 +53,9 @@ pub struct CtrlShared {
     /// the whole of a user's admin command, so teardown waits for it.
     #[pin]
     admin: Mutex<Option<Arc<admin_queue::Queue>>>,
+    /// What a reset needs, once probe is done and until teardown starts.
+    #[pin]
+    resetter: Mutex<Option<Resetter>>,
 }
 
 /// What a namespace's nodes share.
@@ -119,14 +123,36 @@ impl CtrlShared {
                 max_admin_bytes,
                 nsids,
                 admin <- new_mutex!(Some(admin)),
+                resetter <- new_mutex!(None),
             }? Error),
             GFP_KERNEL,
         )
     }
 
-    /// Stops user admin commands for good, waiting for one in progress.
+    /// Stops user admin commands and resets for good, waiting for one in
+    /// progress.
     pub fn revoke_admin(&self) {
-        drop(self.admin.lock().take());
+        let mut admin = self.admin.lock();
+        drop(self.resetter.lock().take());
+        drop(admin.take());
+    }
+
+    /// Makes resets possible, once the controller is fully set up.
+    pub fn set_resetter(&self, resetter: Resetter) {
+        let admin = self.admin.lock();
+        // Not after teardown has started.
+        if admin.is_some() {
+            *self.resetter.lock() = Some(resetter);
+        }
+    }
+
+    /// `NVME_IOCTL_RESET`: resets the controller and waits for it. User
+    /// admin commands wait meanwhile.
+    pub fn reset(&self) -> Result<i32> {
+        let _admin = self.admin.lock();
+        let resetter = self.resetter.lock();
+        resetter.as_ref().ok_or(ENODEV)?.reset()?;
+        Ok(0)
     }
 
     /// `NVME_IOCTL_RESCAN`: reads the active namespace list again. Adding

@@ -15,6 +15,7 @@ use crate::nvme_core::instance::Instance;
 use crate::spec::command::Command;
 use crate::spec::queue_plan::{vector_for_queue, QueuePlan};
 use crate::{dev_err, dev_warn};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;
@@ -43,6 +44,9 @@ pub struct IoQueues {
     pub(super) sgl_threshold: u32,
     pub(super) page_size: u32,
     pub(super) max_segments: u16,
+    /// Set when a reset failed: the queues no longer exist on the
+    /// controller, so requests fail rather than wait for nothing.
+    dead: AtomicBool,
 }
 
 /// Parameters of [`IoQueues::create`].
@@ -96,6 +100,7 @@ impl IoQueues {
                 sgl_threshold: config.sgl_threshold,
                 page_size: config.page_size,
                 max_segments: MAX_SEGMENTS,
+                dead: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?)
@@ -126,6 +131,16 @@ impl IoQueues {
         &self.pdev
     }
 
+    /// Whether a failed reset left the queues unusable.
+    pub fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Acquire)
+    }
+
+    /// Fails every later request: a reset could not bring the queues back.
+    pub fn mark_dead(&self) {
+        self.dead.store(true, Ordering::Release);
+    }
+
     /// Creates every queue pair on the controller (completion queue first),
     /// returning a guard that deletes them again.
     pub fn create_on_device(
@@ -140,6 +155,20 @@ impl IoQueues {
             pdev: self.pdev.clone(),
             name: name.number(),
         };
+        self.create_queues(admin, name.number(), &mut guard.created)?;
+        Ok(guard)
+    }
+
+    /// Creates the queue pairs on the controller again after a reset, where
+    /// the controller forgot them; the guard from [`Self::create_on_device`]
+    /// still deletes them at teardown.
+    pub fn recreate_on_device(&self, admin: &admin_queue::Queue, name: u32) -> Result {
+        let mut created = 0;
+        self.create_queues(admin, name, &mut created)
+    }
+
+    /// Creates the queue pairs in order, counting them in `created`.
+    fn create_queues(&self, admin: &admin_queue::Queue, name: u32, created: &mut u16) -> Result {
         for queue in self.queues.iter() {
             let qid = queue.qid();
             let vector = vector_for_queue(qid, &self.plan, self.vectors);
@@ -152,14 +181,14 @@ impl IoQueues {
                 dev_err!(
                     self.pdev.as_dev(),
                     "nvme{}: cannot create queue {}\n",
-                    name.number(),
+                    name,
                     qid
                 );
                 return Err(err.into());
             }
-            guard.created = qid;
+            *created = qid;
         }
-        Ok(guard)
+        Ok(())
     }
 
     /// Registers the interrupt handlers of the interrupt-driven queues.

@@ -23,7 +23,9 @@ const SHUTDOWN_TIMEOUT_MIN_MS: u32 = 5_000;
 /// Longest wait for a normal shutdown, whatever RTD3E says.
 const SHUTDOWN_TIMEOUT_MAX_MS: u32 = 60_000;
 
-/// The controller's registers in BAR0 and its capabilities.
+/// The controller's registers in BAR0 and its capabilities. Clones share
+/// the mapping; only [`Enabled`] (one per controller) shuts it down.
+#[derive(Clone)]
 pub struct Registers {
     bar: Arc<pci::Bar>,
     cap: Cap,
@@ -149,12 +151,9 @@ impl Registers {
     /// The controller must be disabled. On success the returned value shuts
     /// the controller down when dropped.
     pub fn enable(self, aqa: Aqa, asq: u64, acq: u64, name: &Instance) -> Result<Enabled> {
-        self.bar.write32(aqa.0, offset::AQA)?;
-        self.bar.write64_lo_hi(asq, offset::ASQ)?;
-        self.bar.write64_lo_hi(acq, offset::ACQ)?;
-        self.bar.write32(Cc::for_enable(PAGE_SHIFT).0, offset::CC)?;
-        // From here on the controller may use the queues: whatever happens,
-        // `Enabled::drop` must stop it before their memory goes.
+        // From the register writes on, the controller may use the queues:
+        // whatever happens, `Enabled::drop` must stop it before their
+        // memory goes.
         let enabled = Enabled {
             regs: self,
             name: name.number(),
@@ -162,11 +161,23 @@ impl Registers {
             shut_down: AtomicBool::new(false),
             io_queues: None,
         };
-        enabled
-            .regs
-            .wait(enabled.regs.cap.ready_timeout_ms(), |csts| csts.ready())
-            .map_err(|err| enabled.regs.report("enable", err))?;
+        enabled.regs.program_and_enable(aqa, asq, acq)?;
         Ok(enabled)
+    }
+
+    /// Enables a controller [`Self::disable`]d for a reset again, on the
+    /// admin queue pair `aqa`, `asq`, `acq`.
+    pub fn reenable(&self, aqa: Aqa, asq: u64, acq: u64) -> Result {
+        self.program_and_enable(aqa, asq, acq)
+    }
+
+    fn program_and_enable(&self, aqa: Aqa, asq: u64, acq: u64) -> Result {
+        self.bar.write32(aqa.0, offset::AQA)?;
+        self.bar.write64_lo_hi(asq, offset::ASQ)?;
+        self.bar.write64_lo_hi(acq, offset::ACQ)?;
+        self.bar.write32(Cc::for_enable(PAGE_SHIFT).0, offset::CC)?;
+        self.wait(self.cap.ready_timeout_ms(), |csts| csts.ready())
+            .map_err(|err| self.report("enable", err))
     }
 }
 
@@ -190,6 +201,12 @@ pub struct Enabled {
 }
 
 impl Enabled {
+    /// The registers, for resetting the controller while it stays enabled
+    /// as far as teardown is concerned.
+    pub fn registers(&self) -> Registers {
+        self.regs.clone()
+    }
+
     /// Updates the shutdown timeout from Identify Controller's RTD3E.
     pub fn set_rtd3_entry_latency(&mut self, rtd3e_us: u32) {
         self.shutdown_timeout_ms = shutdown_timeout_ms(rtd3e_us);

@@ -36,9 +36,19 @@ impl Status {
     /// Successful completion.
     pub const SUCCESS: Status = Status(0);
 
+    /// Command Aborted By Host (path related, 71h): what the host records
+    /// for a command the controller forgot in a reset (C
+    /// `NVME_SC_HOST_ABORTED_CMD`). Retryable.
+    pub const HOST_ABORTED: Status = Status(0x371);
+
     /// The status from the 16-bit status field of a completion entry.
     pub const fn from_field(field: u16) -> Self {
         Status(field >> 1)
+    }
+
+    /// The 16-bit status field carrying this status, phase tag clear.
+    pub const fn to_field(self) -> u16 {
+        self.0 << 1
     }
 
     /// Status Code (SC).
@@ -210,5 +220,15 @@ mod tests {
         assert_eq!(sct(7), StatusCodeType::Vendor);
         // A non-zero type with a zero code is still a failure.
         assert!(!Status::from_field(1 << 9).is_success());
+    }
+
+    #[test]
+    fn host_aborted_is_a_retryable_path_status() {
+        let st = Status::HOST_ABORTED;
+        assert_eq!(st.code(), 0x71);
+        assert_eq!(st.code_type(), StatusCodeType::Path);
+        assert!(!st.do_not_retry());
+        assert_eq!(Status::from_field(st.to_field()), st);
+        assert_eq!(st.to_field() & 1, 0);
     }
 }

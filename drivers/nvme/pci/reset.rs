@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Controller reset on request (`NVME_IOCTL_RESET`), as C's
+//! `nvme_reset_ctrl_sync` for a live controller: quiesce the I/O queues,
+//! disable the controller, give back what it dropped, enable it on the
+//! same admin queue, create the I/O queues again and resume. Requests
+//! submitted meanwhile wait in blk-mq and then run; block I/O the
+//! controller dropped is retried, user commands fail with Command Aborted
+//! By Host. The queue layout (count, vectors, depth) stays as probed.
+
+use super::admin_queue;
+use super::blk_ops::NvmeOps;
+use super::queue_set::IoQueues;
+use super::registers::Registers;
+use crate::kernel_ext::block::tag_set::TagSet;
+use crate::kernel_ext::{irq, pci};
+use crate::nvme_core::admin::AdminQueue;
+use crate::spec::command::{usable_queue_pairs, Command};
+use crate::{dev_err, dev_info, dev_warn};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::types::ARef;
+
+/// The I/O side a reset brings back.
+pub struct IoParts {
+    /// The queue pairs.
+    pub queues: Arc<IoQueues>,
+    /// Their tag set.
+    pub tags: Arc<TagSet<NvmeOps>>,
+    /// I/O queues asked for with Set Features (Number of Queues).
+    pub wanted: u16,
+}
+
+/// What resetting a controller touches; shared with the controller, which
+/// takes it away first thing at teardown.
+pub struct Resetter {
+    /// The controller's `N`.
+    pub instance: u32,
+    /// The PCI device, for logging.
+    pub pdev: ARef<pci::Device>,
+    /// The controller registers.
+    pub regs: Registers,
+    /// The admin queue.
+    pub admin: Arc<admin_queue::Queue>,
+    /// Interrupt numbers of every vector, to wait out running handlers.
+    pub irqs: KVec<u32>,
+    /// The I/O side, if the controller granted I/O queues.
+    pub io: Option<IoParts>,
+}
+
+impl Resetter {
+    /// Resets the controller. On failure the I/O queues are dead: pending
+    /// and later requests fail instead of waiting for a controller that
+    /// will not answer.
+    pub fn reset(&self) -> Result {
+        let dev = self.pdev.as_dev();
+        dev_warn!(dev, "nvme{}: resetting controller\n", self.instance);
+        if let Some(io) = &self.io {
+            io.tags.quiesce();
+        }
+        let result = self.restart();
+        match &result {
+            Ok(()) => dev_info!(dev, "nvme{}: reset complete\n", self.instance),
+            Err(err) => {
+                dev_err!(
+                    dev,
+                    "nvme{}: reset failed ({:?}); I/O fails from now on\n",
+                    self.instance,
+                    err
+                );
+                if let Some(io) = &self.io {
+                    io.queues.mark_dead();
+                }
+            }
+        }
+        if let Some(io) = &self.io {
+            io.tags.unquiesce();
+        }
+        result
+    }
+
+    fn restart(&self) -> Result {
+        let (aqa, asq, acq) = (self.admin.aqa(), self.admin.sq_addr(), self.admin.cq_addr());
+        {
+            let mut held = self.admin.hold();
+            self.regs.disable()?;
+            // The controller is quiet now; no handler may still be reading
+            // a ring that is about to be cleared.
+            for &irq in self.irqs.iter() {
+                irq::synchronize(irq);
+            }
+            held.reset_rings();
+            if let Some(io) = &self.io {
+                io.tags.for_each_started(|rq| {
+                    rq.shared().abort(rq);
+                });
+                for queue in io.queues.queues() {
+                    queue.reset_rings();
+                }
+            }
+            self.regs.reenable(aqa, asq, acq)?;
+        }
+        if let Some(io) = &self.io {
+            let result = self
+                .admin
+                .execute_read(Command::set_queue_count(io.wanted), &mut [])?;
+            let granted = usable_queue_pairs(io.wanted, result.result);
+            if u32::from(granted) < io.queues.plan().total() {
+                return Err(EIO);
+            }
+            io.queues.recreate_on_device(&self.admin, self.instance)?;
+        }
+        Ok(())
+    }
+}
