@@ -7,6 +7,9 @@
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
 #   5. a second, shorter guest run with 4 CPUs sharing 2 I/O queues
 #      (max_ioqpairs=2): load, I/O smoke, shared-queue fio verify, leaks
+#   6. the user-ABI groups (io_uring passthrough with fio, the passthrough
+#      test program, nvme-cli) against the C driver: the same expectations
+#      must hold for the reference, or the tests are wrong
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -67,6 +70,9 @@ if make -s module > build/test-build.log 2>&1; then
 		GUEST_TESTS="10-load 60-io-smoke 80-shared-queues 90-kmemleak" \
 		scripts/guest.sh --mode test --smp 4 --name test-4cpu \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	run_stage guest-c-reference last env GUEST_DRIVER=c \
+		GUEST_TESTS="84-uring-cmd-fio 85-passthru 86-nvme-cli" \
+		scripts/guest.sh --mode test --name test-c-reference --kernel-dir build/kernel-test/
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"

@@ -7,7 +7,7 @@
 # /dev/nvme0nN for NVME_IOCTL_ID and Identify; every other command here
 # opens the node it is given and uses only ioctls (NVME_IOCTL_ADMIN_CMD,
 # NVME_IOCTL_IO_CMD, NVME_IOCTL_ID, NVME_IOCTL_RESET, NVME_IOCTL_RESCAN).
-# See SYSFS-NOTES.md for what libnvme reads. Each output is compared with
+# See Documentation/nvme-cli-sysfs.md for what libnvme reads. Each output is compared with
 # what the guest knows independently: /etc/nvme-rs-expect, the PCI config
 # space in sysfs, and the block devices.
 #
