@@ -63,7 +63,10 @@ run_stage host all cargo test --manifest-path "$repo/Cargo.toml"
 echo "=== build"
 if make -s module > build/test-build.log 2>&1; then
 	echo "built kernel and module"
-	run_stage guest last scripts/guest.sh --mode test --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	# Every group in one boot takes about 13 minutes under TCG here; the
+	# limit leaves room for a slower machine, not for a hang to hide.
+	run_stage guest last env GUEST_TIMEOUT="${GUEST_TIMEOUT:-1800}" \
+		scripts/guest.sh --mode test --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	# More CPUs than the controller grants I/O queues: the queue mapping
 	# and sharing paths the 2-CPU run never takes.
 	run_stage guest-4cpu last env GUEST_NVME_OPTS=max_ioqpairs=2 \

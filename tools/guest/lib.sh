@@ -325,26 +325,30 @@ all_nodes_present() {
 	done
 }
 
-# fio_ok [--verify] FIO-ARGUMENT...: runs fio (terse output, from /tmp so a
-# state file cannot land elsewhere) and succeeds when fio exited 0, printed a
-# result line and no job reports an error. With --verify every job must also
-# have written and read back data: a verify job that moved nothing would
-# otherwise pass. On failure, prints what fio said.
+# fio_ok [--verify | --wrote | --read] FIO-ARGUMENT...: runs fio (terse
+# output, from /tmp so a state file cannot land elsewhere) and succeeds when
+# fio exited 0, printed a result line and no job reports an error. With
+# --verify every job must also have written and read back data, with
+# --wrote written, with --read read: a job that moved nothing (a verify-only
+# run that found no work, say) would otherwise pass. On failure, prints what
+# fio said.
 fio_ok() {
-	local verify out rc bad
-	verify=0
-	if [ "$1" = --verify ]; then
-		verify=1
-		shift
-	fi
+	local need out rc bad
+	need=
+	case $1 in
+	--verify) need=rw ;;
+	--wrote) need=w ;;
+	--read) need=r ;;
+	esac
+	[ -n "$need" ] && shift
 	out=$(cd /tmp && fio --output-format=terse --terse-version=3 "$@" 2>&1)
 	rc=$?
 	# Terse v3: 3;fio-VER;JOB;GROUP;ERROR;READ_KB;...;WRITE_KB (field 47).
-	bad=$(printf '%s\n' "$out" | awk -F';' -v verify="$verify" '
+	bad=$(printf '%s\n' "$out" | awk -F';' -v need="$need" '
 		$1 == "3" && $2 ~ /^fio-/ {
 			jobs++
 			if ($5 != 0) print "job " $3 ": error " $5
-			else if (verify && ($6 + 0 == 0 || $47 + 0 == 0))
+			else if ((need ~ /w/ && $47 + 0 == 0) || (need ~ /r/ && $6 + 0 == 0))
 				print "job " $3 ": wrote " $47 " KiB, read " $6 " KiB"
 		}
 		END { if (!jobs) print "no job result lines" }')

@@ -147,28 +147,8 @@ fi
 check "reload with default parameters" load_driver
 
 # ---------------------------------------------------------------------------
-# Across paths. fio_moved DIRECTION FIO-ARGUMENT...: like fio_ok, and the
-# jobs must have moved data in DIRECTION (read or write): a write-only or a
-# verify-only run that did nothing would otherwise pass.
-fio_moved() {
-	local dir="$1" out rc bad
-	shift
-	out=$(cd /tmp && fio --output-format=terse --terse-version=3 "$@" 2>&1)
-	rc=$?
-	bad=$(printf '%s\n' "$out" | awk -F';' -v dir="$dir" '
-		$1 == "3" && $2 ~ /^fio-/ {
-			jobs++
-			kb = (dir == "read") ? $6 : $47
-			if ($5 != 0) print "job " $3 ": error " $5
-			else if (kb + 0 == 0) print "job " $3 ": no data " dir
-		}
-		END { if (!jobs) print "no job result lines" }')
-	[ "$rc" -eq 0 ] && [ -z "$bad" ] && return 0
-	echo "fio exit status $rc"
-	[ -n "$bad" ] && printf '%s\n' "$bad"
-	printf '%s\n' "$out" | grep -v '^3;fio-' | head -n 30
-	return 1
-}
+# Across paths. Write-only and verify-only runs use fio_ok --wrote and
+# --read, so a run that moved nothing fails.
 
 # The same jobs (pattern, sizes, seeds) on both paths: the verify-only run
 # regenerates the offsets and headers the writing run used. The header
@@ -190,19 +170,19 @@ xjobs() {
 }
 # shellcheck disable=SC2046 # option words
 check "ng0nN -> nvme0nN: fio writes 4 MiB at 24+4(N-1) MiB through io_uring_cmd" \
-	fio_moved write $(xglobal --do_verify=0) \
+	fio_ok --wrote $(xglobal --do_verify=0) \
 	--ioengine=io_uring_cmd --cmd_type=nvme $(xjobs /dev/ng0n 24)
 # shellcheck disable=SC2046
 check "ng0nN -> nvme0nN: verify-only through the block devices (io_uring, O_DIRECT)" \
-	fio_moved read $(xglobal --verify_only=1) \
+	fio_ok --read $(xglobal --verify_only=1) \
 	--ioengine=io_uring --direct=1 $(xjobs /dev/nvme0n 24)
 # shellcheck disable=SC2046
 check "nvme0nN -> ng0nN: fio writes 4 MiB at 36+4(N-1) MiB through the block devices (libaio, O_DIRECT)" \
-	fio_moved write $(xglobal --do_verify=0) \
+	fio_ok --wrote $(xglobal --do_verify=0) \
 	--ioengine=libaio --direct=1 $(xjobs /dev/nvme0n 36)
 # shellcheck disable=SC2046
 check "nvme0nN -> ng0nN: verify-only through io_uring_cmd" \
-	fio_moved read $(xglobal --verify_only=1) \
+	fio_ok --read $(xglobal --verify_only=1) \
 	--ioengine=io_uring_cmd --cmd_type=nvme $(xjobs /dev/ng0n 36)
 
 # Byte for byte, without fio's verify: a pattern written as passthrough
@@ -253,7 +233,7 @@ pjobs() {
 
 # shellcheck disable=SC2046 # option words
 check "ng0nN: io_uring_cmd writes 1 MiB of 0xdeadbe0N at 48 MiB" \
-	fio_moved write --ioengine=io_uring_cmd --cmd_type=nvme --rw=write --bs=64k \
+	fio_ok --wrote --ioengine=io_uring_cmd --cmd_type=nvme --rw=write --bs=64k \
 	--offset=48M --size=1M --iodepth=4 $(pjobs --buffer_pattern 0xdeadbe)
 n=1
 while [ "$n" -le "$NS_COUNT" ]; do
@@ -264,7 +244,7 @@ while [ "$n" -le "$NS_COUNT" ]; do
 done
 # shellcheck disable=SC2046
 check "ng0nN: io_uring_cmd reads the 0x5aa5c30N back (verify=pattern, verify-only)" \
-	fio_moved read --ioengine=io_uring_cmd --cmd_type=nvme --rw=write --bs=64k \
+	fio_ok --read --ioengine=io_uring_cmd --cmd_type=nvme --rw=write --bs=64k \
 	--offset=50M --size=1M --iodepth=4 --verify=pattern --verify_fatal=1 \
 	--verify_state_save=0 --verify_only=1 $(pjobs --verify_pattern 0x5aa5c3)
 rm -f /tmp/pat-ng* /tmp/pat-blk*
