@@ -87,8 +87,9 @@ impl FileOps for ControllerNode {
 
     fn ioctl(ctrl: &Arc<CtrlShared>, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32> {
         match Ioctl::from_number(cmd).ok_or(ENOTTY)? {
-            Ioctl::AdminCmd => ctrl.ioctl_admin(arg, false, file.is_writable()),
-            Ioctl::Admin64Cmd => ctrl.ioctl_admin(arg, true, file.is_writable()),
+            ioctl @ (Ioctl::AdminCmd | Ioctl::Admin64Cmd) => {
+                ctrl.ioctl_admin(arg, ioctl, file.is_writable())
+            }
             Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan if !capable_sys_admin() => {
                 Err(EACCES)
             }

@@ -196,7 +196,7 @@ impl CtrlShared {
             fabrics: false,
         })?;
         let data = if user.has_data() {
-            let dir = if cmd.opcode() & 1 != 0 {
+            let dir = if cmd.is_write() {
                 Direction::FromUser
             } else {
                 Direction::ToUser
@@ -234,7 +234,7 @@ impl CtrlShared {
             return Err(EINVAL);
         }
         let bounce = BounceBuffer::new(&self.pdev, len)?;
-        let to_device = cmd.opcode() & 1 != 0;
+        let to_device = cmd.is_write();
         let mut staging = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         if to_device {
             data.read_into(&mut staging)?;
@@ -250,17 +250,12 @@ impl CtrlShared {
         Ok(outcome(&cqe))
     }
 
-    /// An ioctl on the controller node, or a controller ioctl on a
-    /// namespace node: admin passthrough with a 32- or 64-bit result.
-    pub fn ioctl_admin(&self, arg: usize, result_64: bool, open_for_write: bool) -> Result<i32> {
-        let size = if result_64 {
-            crate::spec::passthru::PASSTHRU_CMD64_SIZE
-        } else {
-            crate::spec::passthru::PASSTHRU_CMD_SIZE
-        };
-        let user = read_user_struct(arg, size)?;
+    /// An admin passthrough ioctl (`ioctl` is `AdminCmd` or `Admin64Cmd`)
+    /// on the controller node, or on a namespace node.
+    pub fn ioctl_admin(&self, arg: usize, ioctl: Ioctl, open_for_write: bool) -> Result<i32> {
+        let user = read_user_struct(arg, ioctl)?;
         let (status, result) = self.admin_command(&user, open_for_write, false, None)?;
-        write_result(arg, result_64, result)?;
+        write_result(arg, ioctl, result)?;
         Ok(status)
     }
 
@@ -291,14 +286,14 @@ impl NsShared {
     /// An ioctl on a namespace node, or on a partition of its disk: C's
     /// `nvme_ns_chr_ioctl` and `nvme_ioctl`.
     pub fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32> {
-        match Ioctl::from_number(cmd).ok_or(ENOTTY)? {
+        let ioctl = Ioctl::from_number(cmd).ok_or(ENOTTY)?;
+        match ioctl {
             Ioctl::Id => Ok(self.nsid as i32),
-            Ioctl::AdminCmd => self.ctrl.ioctl_admin(arg, false, writable),
-            Ioctl::Admin64Cmd => self.ctrl.ioctl_admin(arg, true, writable),
+            Ioctl::AdminCmd | Ioctl::Admin64Cmd => self.ctrl.ioctl_admin(arg, ioctl, writable),
             // C's 32-bit `nvme_user_cmd` checks permission without the
             // partition flag; the 64-bit ones carry it.
-            Ioctl::IoCmd => self.ioctl_io(arg, false, false, writable, false),
-            Ioctl::Io64Cmd { vectored } => self.ioctl_io(arg, true, vectored, writable, partition),
+            Ioctl::IoCmd => self.ioctl_io(arg, ioctl, writable, false),
+            Ioctl::Io64Cmd { .. } => self.ioctl_io(arg, ioctl, writable, partition),
             Ioctl::SubmitIo => self.ioctl_submit_io(arg, writable, partition),
             Ioctl::Reset | Ioctl::SubsysReset | Ioctl::Rescan => Err(ENOTTY),
         }
@@ -334,7 +329,7 @@ impl NsShared {
         vectored: bool,
         timeout_ms: u32,
     ) -> Result<(i32, u64)> {
-        let mut rq = self.queue.alloc(cmd.opcode() & 1 != 0, false, false)?;
+        let mut rq = self.queue.alloc(cmd.is_write(), false, false)?;
         rq.private_mut().set_user_command(cmd);
         rq.set_timeout_ms(timeout_ms);
         if addr != 0 && len != 0 {
@@ -347,21 +342,16 @@ impl NsShared {
     fn ioctl_io(
         &self,
         arg: usize,
-        result_64: bool,
-        vectored: bool,
+        ioctl: Ioctl,
         open_for_write: bool,
         partition: bool,
     ) -> Result<i32> {
-        let size = if result_64 {
-            crate::spec::passthru::PASSTHRU_CMD64_SIZE
-        } else {
-            crate::spec::passthru::PASSTHRU_CMD_SIZE
-        };
-        let user = read_user_struct(arg, size)?;
+        let vectored = matches!(ioctl, Ioctl::Io64Cmd { vectored: true });
+        let user = read_user_struct(arg, ioctl)?;
         let cmd = self.check(&user, open_for_write, partition)?;
         let (status, result) =
             self.run_io(cmd, user.addr, user.data_len, vectored, user.timeout_ms)?;
-        write_result(arg, result_64, result)?;
+        write_result(arg, ioctl, result)?;
         Ok(status)
     }
 
@@ -385,11 +375,9 @@ impl NsShared {
     pub fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
         let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
         let nvme_cmd = self.check(&user, cmd.is_writable(), false)?;
-        let mut rq = self.queue.alloc(
-            nvme_cmd.opcode() & 1 != 0,
-            flags.nonblocking(),
-            flags.iopoll(),
-        )?;
+        let mut rq = self
+            .queue
+            .alloc(nvme_cmd.is_write(), flags.nonblocking(), flags.iopoll())?;
         rq.private_mut().set_user_command(nvme_cmd);
         rq.set_timeout_ms(user.timeout_ms);
         if user.has_data() {
@@ -405,19 +393,21 @@ impl DiskIoctl for NsShared {
     }
 }
 
-/// Reads a passthrough structure of `size` bytes from user address `arg`.
-fn read_user_struct(arg: usize, size: usize) -> Result<PassthruCmd> {
+/// Reads the passthrough structure `ioctl` takes from user address `arg`.
+fn read_user_struct(arg: usize, ioctl: Ioctl) -> Result<PassthruCmd> {
+    let size = ioctl.arg_size();
     let mut raw = [0u8; crate::spec::passthru::PASSTHRU_CMD64_SIZE];
-    let raw = &mut raw[..size];
+    let raw = raw.get_mut(..size).ok_or(EINVAL)?;
     kernel::uaccess::UserSlice::new(arg, size)
         .reader()
         .read_slice(raw)?;
     PassthruCmd::parse(raw).map_err(invalid)
 }
 
-/// Writes the command's result back into the user's structure.
-fn write_result(arg: usize, result_64: bool, result: u64) -> Result {
-    let (at, bytes) = if result_64 { (72, 8) } else { (68, 4) };
+/// Writes the command's result back into the user's structure, where and
+/// as wide as `ioctl`'s structure has it.
+fn write_result(arg: usize, ioctl: Ioctl, result: u64) -> Result {
+    let (at, bytes) = ioctl.result_field().ok_or(EINVAL)?;
     kernel::uaccess::UserSlice::new(arg + at, bytes)
         .writer()
         .write_slice(&result.to_le_bytes()[..bytes])

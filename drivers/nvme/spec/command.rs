@@ -75,6 +75,12 @@ impl Command {
         self.dw[0] as u8
     }
 
+    /// Whether data moves from host to controller: bit 0 of every opcode
+    /// is that direction (C `nvme_is_write`).
+    pub const fn is_write(&self) -> bool {
+        self.opcode() & 1 != 0
+    }
+
     /// The command identifier.
     pub const fn cid(&self) -> u16 {
         (self.dw[0] >> 16) as u16

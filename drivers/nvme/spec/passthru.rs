@@ -565,6 +565,17 @@ mod tests {
     }
 
     #[test]
+    fn data_direction_is_opcode_bit_zero() {
+        // Write, Compare and Dataset Management send data; Read and Identify fetch it.
+        for opcode in [0x01u8, 0x05, 0x09, 0x81] {
+            assert!(Command::new(opcode).is_write(), "{opcode:#x}");
+        }
+        for opcode in [0x00u8, 0x02, 0x06, 0x0a] {
+            assert!(!Command::new(opcode).is_write(), "{opcode:#x}");
+        }
+    }
+
+    #[test]
     fn user_io_accepts_only_read_write_compare_without_flags() {
         for opcode in 0..=255u8 {
             let io = UserIo::parse(&user_io_bytes(opcode)).unwrap();
