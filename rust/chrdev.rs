@@ -380,12 +380,6 @@ impl<T: FileOps> Node<T> {
         unsafe { device::Device::from_raw((*self.inner.as_ptr()).dev.get()) }
     }
 
-    /// The node's data.
-    pub fn data(&self) -> &T::Data {
-        // SAFETY: the memory lives while `self` holds its reference.
-        unsafe { &(*self.inner.as_ptr()).data }
-    }
-
     /// # Safety
     ///
     /// Called by the device core once the last reference to a node's

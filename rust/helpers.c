@@ -463,11 +463,6 @@ u32 nvme_rs_uring_cmd_op(struct io_uring_cmd *cmd)
 	return cmd->cmd_op;
 }
 
-bool nvme_rs_uring_cmd_fixed(struct io_uring_cmd *cmd)
-{
-	return cmd->flags & IORING_URING_CMD_FIXED;
-}
-
 bool nvme_rs_uring_cmd_writable(struct io_uring_cmd *cmd)
 {
 	return cmd->file->f_mode & FMODE_WRITE;

@@ -118,7 +118,6 @@ size_t nvme_rs_user_iter_copy(struct nvme_rs_user_iter *it, void *buf,
 void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it);
 
 u32 nvme_rs_uring_cmd_op(struct io_uring_cmd *cmd);
-bool nvme_rs_uring_cmd_fixed(struct io_uring_cmd *cmd);
 bool nvme_rs_uring_cmd_writable(struct io_uring_cmd *cmd);
 struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd);
 const void *nvme_rs_uring_cmd_sqe_cmd(struct io_uring_cmd *cmd);

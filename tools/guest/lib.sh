@@ -305,16 +305,7 @@ load_driver() {
 	return 1
 }
 
-# ensure_driver: load_driver unless the driver under test is loaded.
-ensure_driver() {
-	if [ "${NVME_RS_DRIVER:-rs}" = c ]; then
-		[ -d /sys/module/nvme ] && all_nodes_present && return 0
-	else
-		[ -d /sys/module/nvme_rs ] && all_nodes_present && return 0
-	fi
-	load_driver
-}
-
+# all_nodes_present: /dev/nvme0 and every namespace's block and generic node exist.
 all_nodes_present() {
 	local n
 	[ -c /dev/nvme0 ] || return 1

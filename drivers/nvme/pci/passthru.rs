@@ -10,7 +10,7 @@ use super::blk_ops::NvmeOps;
 use super::reset::Resetter;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
-use crate::kernel_ext::block::passthrough::QueueRef;
+use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
 use crate::kernel_ext::chrdev::capable_sys_admin;
 use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::pci;
@@ -329,13 +329,38 @@ impl NsShared {
         vectored: bool,
         timeout_ms: u32,
     ) -> Result<(i32, u64)> {
-        let mut rq = self.queue.alloc(cmd.is_write(), false, false)?;
+        let data = UserData {
+            addr,
+            len,
+            vectored,
+        };
+        Ok(self
+            .user_request(cmd, data, timeout_ms, None, None)?
+            .execute())
+    }
+
+    /// A request carrying `cmd` with `data` mapped (C's
+    /// `nvme_alloc_user_request` and `nvme_map_user_request`). For an
+    /// io_uring command (`uring`), its issue flags decide whether to wait
+    /// for a tag and whether to poll, and `fixed_from` may hold the
+    /// registered buffer.
+    fn user_request(
+        &self,
+        cmd: Command,
+        data: UserData,
+        timeout_ms: u32,
+        uring: Option<IssueFlags>,
+        fixed_from: Option<&UringCmd>,
+    ) -> Result<UserRequest<NvmeOps>> {
+        let (nowait, polled) = uring.map_or((false, false), |f| (f.nonblocking(), f.iopoll()));
+        let mut rq = self.queue.alloc(cmd.is_write(), nowait, polled)?;
         rq.private_mut().set_user_command(cmd);
         rq.set_timeout_ms(timeout_ms);
-        if addr != 0 && len != 0 {
-            rq.map_user(addr, len, vectored, None)?;
+        // C maps a buffer only when both are non-zero.
+        if data.addr != 0 && data.len != 0 {
+            rq.map_user(data.addr, data.len, data.vectored, fixed_from)?;
         }
-        Ok(rq.execute())
+        Ok(rq)
     }
 
     /// `NVME_IOCTL_IO_CMD` and `NVME_IOCTL_IO64_CMD(_VEC)`.
@@ -375,14 +400,12 @@ impl NsShared {
     pub fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
         let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
         let nvme_cmd = self.check(&user, cmd.is_writable(), false)?;
-        let mut rq = self
-            .queue
-            .alloc(nvme_cmd.is_write(), flags.nonblocking(), flags.iopoll())?;
-        rq.private_mut().set_user_command(nvme_cmd);
-        rq.set_timeout_ms(user.timeout_ms);
-        if user.has_data() {
-            rq.map_user(user.addr, user.data_len, vectored, Some(&cmd))?;
-        }
+        let data = UserData {
+            addr: user.addr,
+            len: user.data_len,
+            vectored,
+        };
+        let rq = self.user_request(nvme_cmd, data, user.timeout_ms, Some(flags), Some(&cmd))?;
         Ok(rq.execute_uring(cmd))
     }
 }
@@ -391,6 +414,14 @@ impl DiskIoctl for NsShared {
     fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32> {
         NsShared::ioctl(self, writable, partition, cmd, arg)
     }
+}
+
+/// Where a user command's data is: `len` bytes at `addr`, or with
+/// `vectored` an array of `len` iovecs there.
+struct UserData {
+    addr: u64,
+    len: u32,
+    vectored: bool,
 }
 
 /// Reads the passthrough structure `ioctl` takes from user address `arg`.
