@@ -18,25 +18,36 @@ extern "C" {
     static __this_module: Opaque<u8>;
 }
 
-/// A device class and the character device numbers of its nodes, meant to
-/// be a `static` registered while the module is loaded.
+/// A device class, the character device numbers of its nodes and their
+/// file operations `T`, meant to be a `static` registered while the module
+/// is loaded.
+///
+/// The file operations live here, not in a constant, because their
+/// `owner` (this module) is only known at run time: every open file holds
+/// a reference on the module through it until the VFS is done with the
+/// table (`fops_put` comes last in `__fput`, after the character device's
+/// own module reference is gone).
 ///
 /// # Invariants
 ///
 /// `base` is the first device number of a region of `minors` numbers
 /// while the class is registered ([`ClassRegistration`] exists), 0 when not.
-pub struct CharClass {
+/// `fops.owner` is this module from `register` on.
+pub struct CharClass<T: FileOps> {
     class: UnsafeCell<bindings::class>,
+    fops: UnsafeCell<bindings::file_operations>,
     name: &'static CStr,
     minors: u32,
     base: AtomicU32,
+    _ops: PhantomData<T>,
 }
 
-// SAFETY: the class structure is only written by `register`, before the
-// class is visible to anyone, and by the C class code, which locks itself.
-unsafe impl Sync for CharClass {}
+// SAFETY: the class and the file operations are only written by
+// `register`, before either is visible to anyone, and by the C class code,
+// which locks itself.
+unsafe impl<T: FileOps> Sync for CharClass<T> {}
 
-impl CharClass {
+impl<T: FileOps> CharClass<T> {
     /// A class named `name` (`/sys/class/<name>`) with room for `minors`
     /// nodes.
     pub const fn new(name: &'static CStr, minors: u32) -> Self {
@@ -46,9 +57,11 @@ impl CharClass {
         class.name = name.as_char_ptr();
         CharClass {
             class: UnsafeCell::new(class),
+            fops: UnsafeCell::new(FopsTable::<T>::FOPS),
             name,
             minors,
             base: AtomicU32::new(0),
+            _ops: PhantomData,
         }
     }
 
@@ -56,10 +69,18 @@ impl CharClass {
     /// returned value is dropped. A class of 0 minors has nodes in sysfs
     /// only, without device numbers.
     pub fn register(&'static self) -> Result<ClassRegistration> {
+        // SAFETY: no node exists yet, so nothing reads the table; the
+        // module outlives every file of its nodes (see the type's docs).
+        unsafe { (*self.fops.get()).owner = __this_module.get().cast() };
+        let registration = ClassRegistration {
+            class: self.class.get(),
+            base: &self.base,
+            minors: self.minors,
+        };
         if self.minors == 0 {
             // SAFETY: the class is static and initialised, and not registered.
             to_result(unsafe { bindings::class_register(self.class.get()) })?;
-            return Ok(ClassRegistration(self));
+            return Ok(registration);
         }
         let mut base = 0u32;
         // SAFETY: `base` is valid for writes; the name outlives the region.
@@ -74,7 +95,7 @@ impl CharClass {
         }
         // INVARIANT: region allocated, class registered.
         self.base.store(base, Ordering::Release);
-        Ok(ClassRegistration(self))
+        Ok(registration)
     }
 
     fn devt(&self, minor: u32) -> Result<u32> {
@@ -93,18 +114,31 @@ impl CharClass {
 /// A registered [`CharClass`]; unregisters it when dropped. Every node of
 /// the class is gone by then: each holds a module reference while a file
 /// is open, and the driver removes its nodes before the module exits.
-pub struct ClassRegistration(&'static CharClass);
+///
+/// # Invariants
+///
+/// `class` is a registered static class whose region of `minors` numbers
+/// (none if 0) starts at `base`.
+pub struct ClassRegistration {
+    class: *mut bindings::class,
+    base: &'static AtomicU32,
+    minors: u32,
+}
+
+// SAFETY: unregistering works from any thread.
+unsafe impl Send for ClassRegistration {}
+// SAFETY: no method uses `&ClassRegistration`.
+unsafe impl Sync for ClassRegistration {}
 
 impl Drop for ClassRegistration {
     fn drop(&mut self) {
-        let class = self.0;
-        let base = class.base.swap(0, Ordering::AcqRel);
-        // SAFETY: registered in `register` (type invariant), with `base`
-        // unless the class has no device numbers.
+        let base = self.base.swap(0, Ordering::AcqRel);
+        // SAFETY: registered (type invariant), with `base` unless the class
+        // has no device numbers.
         unsafe {
-            bindings::class_unregister(class.class.get());
-            if class.minors != 0 {
-                bindings::unregister_chrdev_region(base, class.minors);
+            bindings::class_unregister(self.class);
+            if self.minors != 0 {
+                bindings::unregister_chrdev_region(base, self.minors);
             }
         }
     }
@@ -284,7 +318,7 @@ impl<T: FileOps> Node<T> {
     /// Adds node `minor` of `class`, named `name`, under `parent`, with
     /// `data` and the read-only sysfs attributes `attrs`.
     pub fn add(
-        class: &'static CharClass,
+        class: &'static CharClass<T>,
         minor: u32,
         parent: Option<&device::Device>,
         name: fmt::Arguments<'_>,
@@ -328,7 +362,7 @@ impl<T: FileOps> Node<T> {
             bindings::nvme_rs_dev_set_drvdata(dev, (&raw const (*inner).data).cast_mut().cast());
             let cdev = (*inner).cdev.get();
             core::ptr::write_bytes(cdev, 0, 1);
-            bindings::cdev_init(cdev, Self::fops());
+            bindings::cdev_init(cdev, class.fops.get());
             (*cdev).owner = __this_module.get().cast();
         }
         // SAFETY: the device is initialised; the format takes one string.
@@ -436,17 +470,12 @@ impl<T: FileOps> Node<T> {
             Err(err) => err.to_errno(),
         }
     }
-
-    fn fops() -> &'static bindings::file_operations {
-        &FopsTable::<T>::FOPS
-    }
 }
 
 struct FopsTable<T: FileOps>(PhantomData<T>);
 
 impl<T: FileOps> FopsTable<T> {
-    // The module reference that keeps this table alive while a file is
-    // open comes from the cdev's `owner`; `owner` here can stay none.
+    // `owner` is set when the class is registered (`CharClass::register`).
     const FOPS: bindings::file_operations = bindings::file_operations {
         unlocked_ioctl: Some(Node::<T>::ioctl),
         uring_cmd: Some(Node::<T>::uring_cmd),

@@ -6,7 +6,9 @@
 //! layer's filesystem path, through ioctls and io_uring commands.
 
 use super::passthru::{CtrlShared, NsShared};
-use crate::kernel_ext::chrdev::{capable_sys_admin, Attribute, CharClass, File, FileOps, SysfsBuf};
+use crate::kernel_ext::chrdev::{
+    capable_sys_admin, Attribute, CharClass, File, FileOps, NoFileOps, SysfsBuf,
+};
 use crate::kernel_ext::error;
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::spec::passthru::{Ioctl, UringOp};
@@ -19,18 +21,19 @@ use kernel::sync::Arc;
 pub const MAX_GENERIC_NODES: u32 = 1024;
 
 /// `/sys/class/nvme`: controller nodes, minor = instance number.
-pub static NVME_CLASS: CharClass = CharClass::new(
+pub static NVME_CLASS: CharClass<ControllerNode> = CharClass::new(
     kernel::c_str!("nvme"),
     crate::nvme_core::instance::MAX_INSTANCES,
 );
 
 /// `/sys/class/nvme-generic`: namespace nodes.
-pub static NVME_GENERIC_CLASS: CharClass =
+pub static NVME_GENERIC_CLASS: CharClass<NamespaceNode> =
     CharClass::new(kernel::c_str!("nvme-generic"), MAX_GENERIC_NODES);
 
 /// `/sys/class/nvme-subsystem`: one subsystem per controller (no
 /// multipath), sysfs only; nvme-cli finds controllers through it.
-pub static NVME_SUBSYSTEM_CLASS: CharClass = CharClass::new(kernel::c_str!("nvme-subsystem"), 0);
+pub static NVME_SUBSYSTEM_CLASS: CharClass<NoFileOps<Arc<CtrlShared>>> =
+    CharClass::new(kernel::c_str!("nvme-subsystem"), 0);
 
 /// One bit per generic node minor in use.
 static GENERIC_MINORS: [AtomicU64; (MAX_GENERIC_NODES / 64) as usize] =
