@@ -4,6 +4,9 @@
 #                NVMe controller, load nvme_rs and show what it found
 #   make test    host unit tests, then the in-guest tests
 #   make module  build nvme_rs.ko against the test kernel
+#   make bench   fio against the C driver and nvme_rs in one guest, on a
+#                kernel without debug options; results in build/bench/
+#                (scripts/bench.sh: BENCH_ROUNDS, BENCH_RUNTIME, BENCH_FILTER)
 #
 # When invoked by the kernel build (M=...), Kbuild is used instead.
 
@@ -14,7 +17,7 @@ else
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 KDIR ?= $(REPO)/build/kernel-test
 
-.PHONY: all deps kernel module run test host-test guest-test clean
+.PHONY: all deps kernel module run test host-test guest-test bench clean
 
 all: module
 
@@ -40,8 +43,11 @@ guest-test: module
 test:
 	scripts/test.sh
 
+bench: deps
+	scripts/bench.sh
+
 clean:
 	-$(MAKE) -C $(KDIR)/ M=$(REPO) LLVM=1 clean
-	rm -rf $(REPO)/build/guest $(REPO)/build/rust $(REPO)/target
+	rm -rf $(REPO)/build/guest $(REPO)/build/rust $(REPO)/build/bench/module $(REPO)/target
 
 endif

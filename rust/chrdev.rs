@@ -220,11 +220,13 @@ impl Drop for Link {
     }
 }
 
-/// A sysfs attribute of nodes whose data is `D`, shown by a function.
+/// A sysfs attribute of nodes whose data is `D`: read-only and shown by a
+/// function, or write-only and acted on by one.
 #[repr(C)]
 pub struct Attribute<D: 'static> {
     raw: bindings::device_attribute,
-    show: fn(&D, &mut SysfsBuf<'_>) -> fmt::Result,
+    show: Option<fn(&D, &mut SysfsBuf<'_>) -> fmt::Result>,
+    store: Option<fn(&D, &[u8]) -> Result>,
 }
 
 // SAFETY: never written after construction; `D` is only read through `&D`.
@@ -239,7 +241,26 @@ impl<D: 'static> Attribute<D> {
         raw.attr.name = name.as_char_ptr();
         raw.attr.mode = 0o444;
         raw.show = Some(show_attribute::<D>);
-        Attribute { raw, show }
+        Attribute {
+            raw,
+            show: Some(show),
+            store: None,
+        }
+    }
+
+    /// A write-only (0200) attribute `name`: `store` gets what was written
+    /// (at most a page); its error, if any, is the `write`'s.
+    pub const fn write_only(name: &'static CStr, store: fn(&D, &[u8]) -> Result) -> Self {
+        // SAFETY: as in `new`.
+        let mut raw: bindings::device_attribute = unsafe { core::mem::zeroed() };
+        raw.attr.name = name.as_char_ptr();
+        raw.attr.mode = 0o200;
+        raw.store = Some(store_attribute::<D>);
+        Attribute {
+            raw,
+            show: None,
+            store: Some(store),
+        }
     }
 }
 
@@ -279,9 +300,33 @@ unsafe extern "C" fn show_attribute<D: 'static>(
     // SAFETY: sysfs hands a zeroed page.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), 4096) };
     let mut out = SysfsBuf { buf: page, len: 0 };
-    match (attr.show)(data, &mut out) {
-        Ok(()) => out.len as isize,
-        Err(_) => EINVAL.to_errno() as isize,
+    match attr.show.map(|show| show(data, &mut out)) {
+        Some(Ok(())) => out.len as isize,
+        _ => EINVAL.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called by sysfs for an attribute made by [`Attribute::write_only`] on a
+/// node whose data is a `D`, with `count` bytes at `buf`.
+unsafe extern "C" fn store_attribute<D: 'static>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *const kernel::ffi::c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: `attr` is the first field of a `#[repr(C)] Attribute<D>`.
+    let attr = unsafe { &*attr.cast::<Attribute<D>>() };
+    // SAFETY: as in `show_attribute`: device_del waits for running `store`
+    // calls before the data can go.
+    let data = unsafe { &*bindings::nvme_rs_dev_get_drvdata(dev).cast::<D>() };
+    // SAFETY: sysfs hands `count` (at most a page) readable bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    match attr.store.map(|store| store(data, input)) {
+        Some(Ok(())) => count as isize,
+        Some(Err(err)) => err.to_errno() as isize,
+        None => EINVAL.to_errno() as isize,
     }
 }
 

@@ -118,3 +118,10 @@ macro_rules! dev_dbg {
         $dev.printk($crate::kernel_ext::device::Level::Debug, format_args!($($arg)*))
     };
 }
+
+/// Whether a message that may repeat often (one per failed request, say)
+/// may be logged now: the kernel's shared printk rate limit.
+pub fn log_ratelimit() -> bool {
+    // SAFETY: callable from any context.
+    unsafe { bindings::nvme_rs_printk_ratelimit() }
+}

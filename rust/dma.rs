@@ -87,6 +87,23 @@ impl CoherentAllocation {
         Ok(u16::from_le(unsafe { p.cast::<u16>().read_volatile() }))
     }
 
+    /// Reads the little-endian `u32` at `offset`.
+    pub fn read_u32(&self, offset: usize) -> Result<u32> {
+        let p = self.checked(offset, 4, 4)?;
+        // SAFETY: `p` is aligned and in bounds of the live allocation; the
+        // read is volatile because the device may write concurrently.
+        Ok(u32::from_le(unsafe { p.cast::<u32>().read_volatile() }))
+    }
+
+    /// Writes `value` as the little-endian `u32` at `offset`, in one store.
+    pub fn write_u32(&self, offset: usize, value: u32) -> Result {
+        let p = self.checked(offset, 4, 4)?;
+        // SAFETY: `p` is aligned and in bounds of the live allocation;
+        // volatile because the device reads it concurrently.
+        unsafe { p.cast::<u32>().write_volatile(value.to_le()) };
+        Ok(())
+    }
+
     /// Copies `out.len()` bytes starting at `offset` out of the allocation.
     pub fn read_bytes(&self, offset: usize, out: &mut [u8]) -> Result {
         let p = self.checked(offset, out.len(), 1)?;
@@ -154,6 +171,22 @@ impl Drop for CoherentAllocation {
 unsafe impl Send for CoherentAllocation {}
 // SAFETY: as above.
 unsafe impl Sync for CoherentAllocation {}
+
+/// Orders all the CPU's earlier memory writes before its later ones as the
+/// device sees them (C `wmb()`): a queue entry before the shadow doorbell
+/// that announces it.
+pub fn write_barrier() {
+    // SAFETY: a barrier has no preconditions.
+    unsafe { bindings::nvme_rs_wmb() };
+}
+
+/// Orders all the CPU's earlier memory accesses before its later ones (C
+/// `mb()`): a shadow doorbell write before the event index read that
+/// decides whether the device must be told.
+pub fn full_barrier() {
+    // SAFETY: a barrier has no preconditions.
+    unsafe { bindings::nvme_rs_mb() };
+}
 
 /// Orders the CPU's reads of DMA memory: reads after the barrier see data at
 /// least as new as reads before it (C `dma_rmb()`). Used after seeing a new

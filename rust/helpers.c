@@ -52,6 +52,16 @@ void nvme_rs_dma_rmb(void)
 	dma_rmb();
 }
 
+void nvme_rs_wmb(void)
+{
+	wmb();
+}
+
+void nvme_rs_mb(void)
+{
+	mb();
+}
+
 void *nvme_rs_dma_alloc_coherent(struct device *dev, size_t size,
 				 dma_addr_t *dma_handle, gfp_t gfp)
 {
@@ -177,6 +187,18 @@ void *nvme_rs_rq_pdu(struct request *rq)
 struct request *nvme_rs_rq_from_pdu(void *pdu)
 {
 	return blk_mq_rq_from_pdu(pdu);
+}
+
+/* The name of the disk a request was sent to ("" for none). */
+const char *nvme_rs_rq_disk_name(struct request *rq)
+{
+	return rq->q->disk ? rq->q->disk->disk_name : "";
+}
+
+/* The kernel's shared rate limit for noisy messages. */
+bool nvme_rs_printk_ratelimit(void)
+{
+	return printk_ratelimit();
 }
 
 void *nvme_rs_rq_queuedata(struct request *rq)
@@ -387,6 +409,18 @@ void *nvme_rs_rq_end_io_data(struct request *rq)
  * NULL in between; here it is read once, and used only if it belongs to the
  * queue whose usage reference is held.
  */
+/* The fail_io_timeout fault injection: true when this completion is to be
+ * dropped, so the request times out (C nvme_try_complete_req). */
+bool nvme_rs_rq_should_fake_timeout(struct request *rq)
+{
+	return blk_should_fake_timeout(rq->q);
+}
+
+struct blk_mq_hw_ctx *nvme_rs_rq_hctx(struct request *rq)
+{
+	return rq->mq_hctx;
+}
+
 int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob)
 {
 	struct request_queue *q = READ_ONCE(rq->q);

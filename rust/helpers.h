@@ -20,6 +20,8 @@ void nvme_rs_writel(u32 value, void __iomem *addr);
 u64 nvme_rs_lo_hi_readq(const void __iomem *addr);
 void nvme_rs_lo_hi_writeq(u64 value, void __iomem *addr);
 void nvme_rs_dma_rmb(void);
+void nvme_rs_wmb(void);
+void nvme_rs_mb(void);
 
 void *nvme_rs_dma_alloc_coherent(struct device *dev, size_t size,
 				 dma_addr_t *dma_handle, gfp_t gfp);
@@ -60,6 +62,8 @@ struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
 void *nvme_rs_rq_pdu(struct request *rq);
 struct request *nvme_rs_rq_from_pdu(void *pdu);
 void *nvme_rs_rq_queuedata(struct request *rq);
+const char *nvme_rs_rq_disk_name(struct request *rq);
+bool nvme_rs_printk_ratelimit(void);
 void *nvme_rs_rq_set_driver_data(struct request *rq);
 unsigned int nvme_rs_rq_tag(struct request *rq);
 unsigned int nvme_rs_rq_op(struct request *rq);
@@ -107,6 +111,10 @@ void nvme_rs_rq_set_end_io(struct request *rq, void *end_io, void *data);
 void *nvme_rs_rq_end_io_data(struct request *rq);
 struct io_comp_batch;
 int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob);
+
+/* Timeouts. */
+bool nvme_rs_rq_should_fake_timeout(struct request *rq);
+struct blk_mq_hw_ctx *nvme_rs_rq_hctx(struct request *rq);
 
 struct nvme_rs_user_iter;
 struct nvme_rs_user_iter *nvme_rs_user_iter_new(u64 ubuf, unsigned int len,

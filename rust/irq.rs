@@ -121,3 +121,31 @@ pub fn synchronize(irq: u32) {
     // SAFETY: any interrupt number may be synchronised; unknown ones return.
     unsafe { bindings::synchronize_irq(irq) };
 }
+
+/// An interrupt masked until this is dropped, so code may do what the
+/// handler does without racing it (C `disable_irq` ... `enable_irq`). Masking
+/// waits for a handler already running; it nests.
+///
+/// # Invariants
+///
+/// `disable_irq(irq)` was called once for this value and `Drop` balances it.
+pub struct Masked {
+    irq: u32,
+}
+
+impl Masked {
+    /// Masks `irq`, waiting for a running handler. May sleep.
+    pub fn new(irq: u32) -> Self {
+        // SAFETY: any interrupt number may be disabled; unknown ones return.
+        unsafe { bindings::disable_irq(irq) };
+        // INVARIANT: disabled once, just now.
+        Masked { irq }
+    }
+}
+
+impl Drop for Masked {
+    fn drop(&mut self) {
+        // SAFETY: balances the `disable_irq` of `new` (type invariant).
+        unsafe { bindings::enable_irq(self.irq) };
+    }
+}

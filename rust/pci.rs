@@ -71,6 +71,14 @@ impl Device {
         unsafe { bindings::pci_device_is_present(self.as_raw()) }
     }
 
+    /// Stops the device mastering the bus: no more DMA from it, so memory it
+    /// was given can be reused even though it never completed the commands
+    /// (a dead controller). Harmless on a disabled device.
+    pub fn clear_master(&self) {
+        // SAFETY: the device is valid (type invariant).
+        unsafe { bindings::pci_clear_master(self.as_raw()) };
+    }
+
     /// Enables the device's memory space; disabled again when the returned
     /// value is dropped.
     pub fn enable_mem(&self) -> Result<Enabled> {

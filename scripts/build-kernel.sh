@@ -56,7 +56,10 @@ kmake() { make -C "$src" O="$out" LLVM=1 "$@"; }
 # source and flavour, if any: Kbuild then rebuilds only what the changed
 # options affect, minutes instead of a cold build.
 if [ ! -f "$out/.config" ]; then
-	seed=$(ls -1dt "$cache/kernels/$srcver-$flavour-"*/.nvme-rs-built 2>/dev/null | head -n 1)
+	# ls fails when there is none yet (the first build of a flavour);
+	# pipefail would make that end the script without a word.
+	# shellcheck disable=SC2012 # ls -t sorts by time; the paths are ours
+	seed=$(ls -1dt "$cache/kernels/$srcver-$flavour-"*/.nvme-rs-built 2>/dev/null | head -n 1 || true)
 	if [ -n "$seed" ]; then
 		seed=$(dirname "$seed")
 		echo "build-kernel: starting from $seed"

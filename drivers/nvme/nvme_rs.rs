@@ -27,6 +27,12 @@ module_param!(pub IO_QUEUE_DEPTH: u32 = 1024, "io_queue_depth",
     "Entries per I/O queue, at least 2, at most the controller's CAP.MQES+1 and 4096; default 1024");
 module_param!(pub SGL_THRESHOLD: u32 = 32768, "sgl_threshold",
     "Use SGLs when the average request segment size is at least this many bytes; 0 disables SGLs; default 32768");
+module_param!(pub SHADOW_DOORBELLS: u32 = 1, "shadow_doorbells",
+    "Use shadow doorbells (Doorbell Buffer Config) where the controller offers them, as emulated ones do; 0 disables; default 1");
+module_param!(pub IO_TIMEOUT: u32 = 30, "io_timeout",
+    "Seconds an I/O command may take before it is aborted (and, timing out again, the controller reset); default 30");
+module_param!(pub ADMIN_TIMEOUT: u32 = 60, "admin_timeout",
+    "Seconds an admin command may take before the controller is reset; default 60");
 
 module! {
     type: NvmeModule,

@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::tag_set::Operations;
+use super::tag_set::{HwQueue, Operations};
 use crate::kernel_ext::bindings;
 use core::{cell::UnsafeCell, marker::PhantomData};
 use kernel::types::{ForeignOwnable, Opaque};
@@ -166,6 +166,14 @@ impl<T: Operations> Request<T> {
         unsafe { &(*self.pdu()).shared }
     }
 
+    /// The name of the disk the request was sent to (`nvme0n1`), empty for
+    /// a request queue without one.
+    pub fn disk_name(&self) -> &kernel::str::CStr {
+        // SAFETY: the request is valid; the name lives in its gendisk, which
+        // outlives the request queue's requests.
+        unsafe { kernel::str::CStr::from_char_ptr(bindings::nvme_rs_rq_disk_name(self.as_raw())) }
+    }
+
     /// The data of the disk (request queue) the request was sent to.
     pub fn queue_data(&self) -> <T::QueueData as ForeignOwnable>::Borrowed<'_> {
         // SAFETY: every request queue of a tag set with operations `T` is
@@ -180,6 +188,32 @@ impl<T: Operations> Request<T> {
         // SAFETY: the tag set's `driver_data` is `T::TagSetData::into_foreign`
         // for the tag set's whole life (see `TagSet::new`).
         unsafe { T::TagSetData::borrow(bindings::nvme_rs_rq_set_driver_data(self.as_raw())) }
+    }
+
+    /// Whether the request is in flight: started and neither completed nor
+    /// freed since.
+    pub fn is_in_flight(&self) -> bool {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_in_flight(self.as_raw()) }
+    }
+
+    /// Whether the fault injection `fail_io_timeout` wants this completion
+    /// dropped, so the request times out instead. Only a completion from
+    /// the hardware asks; cancelling a request must not.
+    pub fn should_fake_timeout(&self) -> bool {
+        // SAFETY: the request is valid.
+        unsafe { bindings::nvme_rs_rq_should_fake_timeout(self.as_raw()) }
+    }
+
+    /// The hardware queue the request was dispatched to. Only meaningful
+    /// while the request is in flight, as in the timeout callback.
+    pub fn hw_queue(&self) -> Option<&HwQueue<T>> {
+        // SAFETY: the request is valid.
+        let hctx = unsafe { bindings::nvme_rs_rq_hctx(self.as_raw()) };
+        // SAFETY: a started request's hardware context lives as long as its
+        // request queue, which outlives every reference to the request;
+        // `HwQueue` is a transparent wrapper.
+        (!hctx.is_null()).then(|| unsafe { &*hctx.cast::<HwQueue<T>>() })
     }
 
     /// Asks the block layer to complete the request: the completion

@@ -41,6 +41,15 @@ pub enum Disposition {
     Requeue,
 }
 
+/// What the timeout callback did with a request (`enum blk_eh_timer_return`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutAction {
+    /// The request was completed (or will be, by whoever took it over).
+    Done,
+    /// Give the request another full timeout.
+    ResetTimer,
+}
+
 /// The operations of a multi-queue block driver.
 pub trait Operations: Sized + Send + Sync + 'static {
     /// Data of the whole tag set: the driver's hardware queues.
@@ -87,6 +96,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
 
     /// Reaps completions of polled hardware queue `hq`; returns how many.
     fn poll(set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>, hq: &HwQueue<Self>) -> u32;
+
+    /// A request has been in flight longer than the queue's timeout. Runs
+    /// in process context (the block layer's timeout work) and may sleep;
+    /// the request may be completed concurrently.
+    fn timeout(rq: &Request<Self>) -> TimeoutAction;
 
     /// Assigns hardware queues to CPUs for each queue type.
     fn map_queues(
@@ -417,6 +431,19 @@ impl<T: Operations> OperationsVTable<T> {
 
     /// # Safety
     ///
+    /// Called by the block layer's timeout work for a started request of a
+    /// tag set with operations `T`.
+    unsafe extern "C" fn timeout(rq: *mut bindings::request) -> bindings::blk_eh_timer_return {
+        // SAFETY: a request of this tag set, valid during the call.
+        let rq = unsafe { Request::<T>::from_raw(rq) };
+        match T::timeout(rq) {
+            TimeoutAction::Done => bindings::blk_eh_timer_return_BLK_EH_DONE,
+            TimeoutAction::ResetTimer => bindings::blk_eh_timer_return_BLK_EH_RESET_TIMER,
+        }
+    }
+
+    /// # Safety
+    ///
     /// Called by `blk_mq_alloc_tag_set` for each request, whose PDU is
     /// `cmd_size` (the size of `Pdu<T>`) uninitialised bytes.
     unsafe extern "C" fn init_request(
@@ -475,6 +502,7 @@ impl<T: Operations> OperationsVTable<T> {
         commit_rqs: Some(Self::commit_rqs),
         poll: Some(Self::poll),
         complete: Some(Self::complete),
+        timeout: Some(Self::timeout),
         init_request: Some(Self::init_request),
         exit_request: Some(Self::exit_request),
         map_queues: Some(Self::map_queues),

@@ -130,6 +130,14 @@ wait_for() {
 	eval "$cmd" >/dev/null 2>&1
 }
 
+# is_running PID: the process runs. `kill -0` is not enough for a background
+# job of this shell: once it exits it stays a zombie until the shell reaps
+# it, which busybox sh only does when it waits for a child, and `sleep` is
+# a built-in applet that never forks.
+is_running() {
+	[ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+}
+
 # dmesg_mark: puts a unique mark into the kernel log; dmesg_since_mark prints
 # the kernel log lines after the latest mark. The mark is logged at debug
 # level so it does not clutter the console (needs printk.devkmsg=on, which
@@ -324,7 +332,7 @@ all_nodes_present() {
 # run that found no work, say) would otherwise pass. On failure, prints what
 # fio said.
 fio_ok() {
-	local need out rc bad
+	local need out rc
 	need=
 	case $1 in
 	--verify) need=rw ;;
@@ -334,6 +342,15 @@ fio_ok() {
 	[ -n "$need" ] && shift
 	out=$(cd /tmp && fio --output-format=terse --terse-version=3 "$@" 2>&1)
 	rc=$?
+	fio_judge "$need" "$rc" "$out"
+}
+
+# fio_judge NEED STATUS OUTPUT: fio_ok's verdict on a fio run made
+# elsewhere (one stopped with SIGINT, say, whose expected status the caller
+# passes as 0). NEED is "rw", "w", "r" or empty, as fio_ok's options.
+fio_judge() {
+	local need rc out bad
+	need=$1 rc=$2 out=$3
 	# Terse v3: 3;fio-VER;JOB;GROUP;ERROR;READ_KB;...;WRITE_KB (field 47).
 	bad=$(printf '%s\n' "$out" | awk -F';' -v need="$need" '
 		$1 == "3" && $2 ~ /^fio-/ {

@@ -28,8 +28,11 @@ use kernel::sync::{Arc, Mutex};
 /// Entries in each admin ring, as the C driver's `NVME_AQ_DEPTH`.
 pub const DEPTH: u16 = 32;
 
-/// How long an admin command may take, as the C driver's `admin_timeout`.
-pub const TIMEOUT_MS: u32 = 60_000;
+/// How long an admin command may take: the `admin_timeout` parameter, as
+/// the C driver's.
+pub fn default_timeout_ms() -> u32 {
+    crate::ADMIN_TIMEOUT.get().max(1).saturating_mul(1000)
+}
 
 /// No command is waiting for its completion.
 const NO_WAITER: u32 = u32::MAX;
@@ -125,7 +128,7 @@ impl Queue {
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
     ) -> Result<Arc<Self>> {
-        let ring = CompletionRing::new(pdev, bar.clone(), 0, DEPTH, doorbell_stride)?;
+        let ring = CompletionRing::new(pdev, bar.clone(), 0, DEPTH, doorbell_stride, None)?;
         let completions = Arc::pin_init(
             try_pin_init!(Completions {
                 ring,
@@ -205,7 +208,7 @@ impl Queue {
         timeout_ms: u32,
     ) -> Result<Completion, AdminError> {
         let timeout_ms = if timeout_ms == 0 {
-            TIMEOUT_MS
+            default_timeout_ms()
         } else {
             timeout_ms
         };
@@ -246,7 +249,7 @@ impl Queue {
             }
             // The handler claimed the completion just now and is about to
             // signal it: take it, so no stale signal is left behind.
-            while !self.completions.done.wait_timeout_ms(TIMEOUT_MS) {}
+            while !self.completions.done.wait_timeout_ms(default_timeout_ms()) {}
         }
         Ok(self.completions.entry())
     }

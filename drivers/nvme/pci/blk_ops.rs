@@ -10,7 +10,10 @@ use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::request::{Owned, OwnedRequest, Request};
 use crate::kernel_ext::block::sg::RequestSg;
 use crate::kernel_ext::block::status::Status as BlkStatus;
-use crate::kernel_ext::block::tag_set::{Disposition, HwQueue, Operations, QueueMaps, QueueType};
+use crate::kernel_ext::block::tag_set::{
+    Disposition, HwQueue, Operations, QueueMaps, QueueType, TimeoutAction,
+};
+use crate::kernel_ext::device::log_ratelimit;
 use crate::kernel_ext::dma_pool::PoolBlock;
 use crate::nvme_core::namespace::{blk_status, Namespace, Payload};
 use crate::spec::cid;
@@ -23,7 +26,7 @@ use crate::spec::sgl::{
     SGL_DESCRIPTOR_SIZE,
 };
 use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
-use core::sync::atomic::{AtomicU16, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
@@ -39,6 +42,9 @@ pub struct RqShared {
     status: AtomicU16,
     /// Command-specific result of the completion.
     result: AtomicU64,
+    /// An Abort went out for the current command (C `iod->aborted`): the
+    /// next timeout resets the controller instead.
+    aborted: AtomicBool,
 }
 
 impl RqShared {
@@ -48,8 +54,13 @@ impl RqShared {
     }
 
     /// Records `cqe` as the request's outcome and completes it; returns
-    /// `false` if the request was no longer in flight.
+    /// `false` if the request was no longer in flight. With the
+    /// `fail_io_timeout` fault injection on, the completion may be dropped
+    /// on purpose so the request times out (C `nvme_try_complete_req`).
     pub fn finish(&self, rq: &Request<NvmeOps>, cqe: &Completion) -> bool {
+        if rq.should_fake_timeout() {
+            return true;
+        }
         self.result.store(
             u64::from(cqe.result_hi) << 32 | u64::from(cqe.result),
             Ordering::Relaxed,
@@ -73,6 +84,17 @@ impl RqShared {
 
     fn status(&self) -> Status {
         Status::from_field(self.status.load(Ordering::Acquire))
+    }
+
+    /// Notes that an Abort goes out for the current command; returns
+    /// whether one already had.
+    pub fn mark_aborted(&self) -> bool {
+        self.aborted.swap(true, Ordering::AcqRel)
+    }
+
+    /// The command identifier of the request's current command.
+    pub fn cid(&self, rq: &Request<NvmeOps>) -> u16 {
+        cid::encode(rq.tag() as u16, self.generation.load(Ordering::Acquire))
     }
 }
 
@@ -249,6 +271,28 @@ impl IoQueues {
     }
 }
 
+/// Logs a block request that failed with `status`, rate-limited, as C's
+/// `nvme_log_error`. A user's passthrough command is theirs to report.
+fn log_error(rq: &Request<NvmeOps>, status: Status) {
+    if !log_ratelimit() {
+        return;
+    }
+    let ns = rq.queue_data();
+    let shift = u32::from(ns.lba_shift);
+    pr_err!(
+        "{}: {:?} @ LBA {}, {} blocks, status {:#05x} (sct {:#x} / sc {:#x}){}{}\n",
+        rq.disk_name(),
+        rq.op(),
+        rq.sector() >> shift.saturating_sub(9),
+        rq.bytes() >> shift,
+        status.raw() & 0x7ff,
+        status.raw() >> 8 & 0x7,
+        status.code(),
+        if status.more() { " MORE" } else { "" },
+        if status.do_not_retry() { " DNR" } else { "" }
+    );
+}
+
 impl UserCommands for NvmeOps {
     fn outcome(rq: &Request<Self>, err: BlkStatus) -> (i32, u64) {
         let shared = rq.shared();
@@ -301,6 +345,7 @@ impl Operations for NvmeOps {
         // No stale outcome: a passthrough caller reads the status even of a
         // request that fails before reaching the device.
         shared.status.store(0, Ordering::Relaxed);
+        shared.aborted.store(false, Ordering::Relaxed);
         let generation = cid::next_generation(shared.generation.load(Ordering::Relaxed));
         shared.generation.store(generation, Ordering::Release);
         // Tags are below the queue depth, at most `cid::MAX_TAGS`.
@@ -345,6 +390,9 @@ impl Operations for NvmeOps {
             }
             NvmeDisposition::Complete => {
                 private.retries = 0;
+                if !status.is_success() && !request.is_passthrough() {
+                    log_error(&request, status);
+                }
                 Disposition::End(blk_status(block_status(status)))
             }
         }
@@ -353,6 +401,10 @@ impl Operations for NvmeOps {
     fn poll(set: ArcBorrow<'_, IoQueues>, hq: &HwQueue<Self>) -> u32 {
         set.queue(hq.index())
             .map_or(0, |queue| queue.reap(|tag| hq.find_request(tag)))
+    }
+
+    fn timeout(rq: &Request<Self>) -> TimeoutAction {
+        rq.tag_set_data().timed_out(rq)
     }
 
     fn map_queues(set: ArcBorrow<'_, IoQueues>, maps: &mut QueueMaps<'_>) {

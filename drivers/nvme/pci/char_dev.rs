@@ -173,6 +173,12 @@ fn show_subsysnqn(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Res
     writeln!(out, "{}", c.id.subsystem_nqn.trimmed())
 }
 
+/// Any write resets the controller and waits for it, as C's
+/// `nvme_sysfs_reset`; the file is the owner's (root's) to write.
+fn store_reset_controller(c: &Arc<CtrlShared>, _: &[u8]) -> Result {
+    c.reset().map(|_| ())
+}
+
 fn show_subsystype(_: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "nvm")
 }
@@ -188,7 +194,7 @@ pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 5] = [
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
 /// reads (`nvme list`).
-pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 8] = [
+pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 9] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
@@ -197,4 +203,5 @@ pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 8] = [
     Attribute::new(kernel::c_str!("state"), show_state),
     Attribute::new(kernel::c_str!("cntlid"), show_cntlid),
     Attribute::new(kernel::c_str!("subsysnqn"), show_subsysnqn),
+    Attribute::write_only(kernel::c_str!("reset_controller"), store_reset_controller),
 ];

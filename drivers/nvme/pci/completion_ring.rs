@@ -4,11 +4,13 @@
 //! phase tag, and telling the controller how far the host has read (C
 //! `nvme_cqe_pending`, `nvme_poll_cq`, `nvme_ring_cq_doorbell`).
 
+use super::shadow_doorbell::ShadowDoorbells;
 use crate::kernel_ext::dma::{self, CoherentAllocation};
 use crate::kernel_ext::pci;
 use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
 use crate::spec::queue::CqCursor;
 use crate::spec::regs::cq_head_doorbell;
+use crate::spec::shadow_doorbell::cq_slot;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -23,17 +25,21 @@ pub struct CompletionRing {
     /// handler, which the kernel never runs on two CPUs at once, or pollers
     /// under their queue's lock), so a load and a store suffice.
     cursor: AtomicU32,
+    /// Shadow doorbells (I/O queues only), with this ring's slot.
+    shadow: Option<(Arc<ShadowDoorbells>, usize)>,
 }
 
 impl CompletionRing {
     /// A zeroed ring of `depth` entries for queue `qid`; zero phase tags mark
-    /// every entry as old until the controller's first pass.
+    /// every entry as old until the controller's first pass. With `shadow`,
+    /// the head doorbell goes through the shadow doorbells.
     pub fn new(
         pdev: &pci::Device,
         bar: Arc<pci::Bar>,
         qid: u16,
         depth: u16,
         stride: usize,
+        shadow: Option<Arc<ShadowDoorbells>>,
     ) -> Result<Self> {
         let cursor = CqCursor::new(depth).ok_or(EINVAL)?;
         Ok(CompletionRing {
@@ -42,6 +48,7 @@ impl CompletionRing {
             doorbell: cq_head_doorbell(qid, stride),
             depth,
             cursor: AtomicU32::new(cursor.pack()),
+            shadow: shadow.map(|s| (s, cq_slot(qid, stride))),
         })
     }
 
@@ -76,9 +83,16 @@ impl CompletionRing {
         }
         if taken > 0 {
             self.cursor.store(cursor.pack(), Ordering::Relaxed);
-            // If this in-bounds write could fail, the controller would see a
-            // full ring and stall, and the command timeouts would say so.
-            let _ = self.bar.write32(u32::from(cursor.head()), self.doorbell);
+            let head = cursor.head();
+            let ring = self
+                .shadow
+                .as_ref()
+                .map_or(true, |(shadow, slot)| shadow.publish(*slot, head));
+            if ring {
+                // If this in-bounds write could fail, the controller would
+                // see a full ring and stall, and the timeouts would say so.
+                let _ = self.bar.write32(u32::from(head), self.doorbell);
+            }
         }
         taken
     }

@@ -29,6 +29,7 @@ use crate::spec::effects::{
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::regs::{bar_size_for_queues, offset, Version};
+use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -38,8 +39,11 @@ use kernel::sync::Arc;
 /// of one page then always suffices.
 const MAX_TRANSFER: u32 = 1 << 20;
 
-/// How long an I/O request may take, as the C driver's `io_timeout`.
-const IO_TIMEOUT_MS: u32 = 30_000;
+/// How long an I/O request may take before it is aborted: the `io_timeout`
+/// parameter, as the C driver's.
+fn io_timeout_ms() -> u32 {
+    crate::IO_TIMEOUT.get().max(1).saturating_mul(1000)
+}
 
 /// The I/O side of a controller.
 ///
@@ -221,6 +225,8 @@ impl Controller {
                     sgls: info.id.sgls,
                     sgl_threshold: crate::SGL_THRESHOLD.get(),
                     page_size: 1 << PAGE_SHIFT,
+                    shadow_doorbells: crate::SHADOW_DOORBELLS.get() != 0
+                        && info.id.oacs & OACS_DOORBELL_BUFFER_CONFIG != 0,
                 };
                 if bar.size() < bar_size_for_queues(1 + plan.total() as u16, stride) {
                     return Err(ENODEV);
@@ -312,9 +318,18 @@ impl IoContext<'_> {
     /// interrupt handlers, and a disk per usable namespace.
     fn setup(&self, enabled: &mut Enabled, config: QueueSetConfig) -> Result<Io> {
         let (pdev, info, name) = (self.pdev, self.info, self.name);
-        let queues = IoQueues::new(pdev, self.bar, &config)?;
+        let queues = IoQueues::new(
+            pdev,
+            self.bar,
+            &config,
+            self.shared.clone(),
+            enabled.registers(),
+        )?;
         enabled.hold_until_shutdown(queues.clone());
         let on_device = queues.create_on_device(self.admin, name)?;
+        if queues.shadow_doorbells_active() {
+            dev_info!(pdev.as_dev(), "{}: shadow doorbells on\n", name);
+        }
 
         let plan = config.plan;
         let tags = Arc::pin_init(
@@ -325,7 +340,7 @@ impl IoContext<'_> {
                     maps: if plan.poll_queues > 0 { 3 } else { 2 },
                     // A queue of `depth` entries holds `depth - 1` commands.
                     depth: u32::from(config.depth) - 1,
-                    timeout_ms: IO_TIMEOUT_MS,
+                    timeout_ms: io_timeout_ms(),
                 },
             ),
             GFP_KERNEL,

@@ -7,15 +7,17 @@
 
 use super::blk_ops::NvmeOps;
 use super::completion_ring::CompletionRing;
+use super::shadow_doorbell::ShadowDoorbells;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::dma::CoherentAllocation;
-use crate::kernel_ext::pci;
+use crate::kernel_ext::{irq, pci};
 use crate::spec::cid;
 use crate::spec::command::{Command, SQE_SIZE};
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::sq_tail_doorbell;
-use core::sync::atomic::{AtomicU16, Ordering};
+use crate::spec::shadow_doorbell::sq_slot;
+use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -42,13 +44,22 @@ pub struct IoQueue {
     /// Reaped by the queue's interrupt handler, or by pollers under
     /// `poll_lock` for a polled queue.
     cq: CompletionRing,
-    /// Serialises pollers of a polled queue (C `cq_poll_lock`).
+    /// Serialises pollers of a polled queue (C `cq_poll_lock`), and
+    /// timeouts looking for missed completions.
     #[pin]
     poll_lock: SpinLock<()>,
     /// The controller's submission queue head from the latest completion.
     sq_head: AtomicU16,
     polled: bool,
+    /// Interrupt number of an interrupt-driven queue once its handler is
+    /// registered; `NO_IRQ` before (and always for a polled queue).
+    irq: AtomicU32,
+    /// Shadow doorbells, with the tail doorbell's slot.
+    shadow: Option<(Arc<ShadowDoorbells>, usize)>,
 }
+
+/// [`IoQueue::irq`] before a handler is registered.
+const NO_IRQ: u32 = u32::MAX;
 
 impl IoQueue {
     /// Allocates the rings of queue `qid` with `depth` entries each.
@@ -59,13 +70,15 @@ impl IoQueue {
         depth: u16,
         stride: usize,
         polled: bool,
+        shadow: Option<Arc<ShadowDoorbells>>,
     ) -> Result<Arc<Self>> {
         // Everything is computed first: inside the initialiser, fields
         // already set shadow the variables of the same name.
         let sq_ring = CoherentAllocation::alloc(pdev, depth as usize * SQE_SIZE)?;
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
         let sq_doorbell = sq_tail_doorbell(qid, stride);
-        let cq = CompletionRing::new(pdev, bar.clone(), qid, depth, stride)?;
+        let cq = CompletionRing::new(pdev, bar.clone(), qid, depth, stride, shadow.clone())?;
+        let shadow = shadow.map(|s| (s, sq_slot(qid, stride)));
         Arc::pin_init(
             try_pin_init!(IoQueue {
                 qid,
@@ -81,6 +94,8 @@ impl IoQueue {
                 poll_lock <- new_spinlock!(()),
                 sq_head: AtomicU16::new(0),
                 polled,
+                irq: AtomicU32::new(NO_IRQ),
+                shadow,
             }? Error),
             GFP_KERNEL,
         )
@@ -99,6 +114,27 @@ impl IoQueue {
     /// Whether the queue is polled (no interrupt).
     pub fn is_polled(&self) -> bool {
         self.polled
+    }
+
+    /// Records the interrupt its handler was registered on, so a timeout
+    /// can mask it while looking for a missed completion.
+    pub fn set_irq(&self, irq: u32) {
+        self.irq.store(irq, Ordering::Relaxed);
+    }
+
+    /// Reaps completions from outside the interrupt handler, for a request
+    /// that timed out: its completion may be in the ring with the interrupt
+    /// lost (C `nvme_poll_irqdisable`). The handler is masked meanwhile, as
+    /// a ring has one reaper at a time. May sleep.
+    pub fn reap_missed<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
+        let irq = self.irq.load(Ordering::Relaxed);
+        if !self.polled && irq == NO_IRQ {
+            return 0;
+        }
+        let _masked = (!self.polled).then(|| irq::Masked::new(irq));
+        // Several disks' timeouts may look at once: one reaper at a time.
+        let _reapers = self.poll_lock.lock();
+        self.take_completions(find)
     }
 
     /// Forgets both rings' contents for a controller that was reset, as a
@@ -157,10 +193,15 @@ impl IoQueue {
     }
 
     fn ring(&self, sq: &mut Submissions, tail: u16) {
+        sq.rung = tail;
+        if let Some((shadow, slot)) = &self.shadow {
+            if !shadow.publish(*slot, tail) {
+                return;
+            }
+        }
         // The MMIO write orders after the entries' memory writes. An
         // in-bounds doorbell write cannot fail.
         let _ = self.bar.write32(u32::from(tail), self.sq_doorbell);
-        sq.rung = tail;
     }
 
     /// Takes every new completion, hands each to its request, and tells the
@@ -168,6 +209,11 @@ impl IoQueue {
     /// queue's in-flight requests. Returns how many completions were taken.
     pub fn reap<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
         let _pollers = self.polled.then(|| self.poll_lock.lock());
+        self.take_completions(find)
+    }
+
+    /// The body of [`Self::reap`]; the caller is the ring's only reaper.
+    fn take_completions<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
         self.cq.reap(|cqe| {
             self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
             let finished = match find(u32::from(cid::tag(cqe.cid))) {

@@ -14,3 +14,5 @@ pub mod passthru;
 pub mod queue_set;
 pub mod registers;
 pub mod reset;
+pub mod shadow_doorbell;
+mod timeout;

@@ -18,13 +18,14 @@ use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::nvme_core::admin::AdminError;
 use crate::nvme_core::identify::active_nsids;
-use crate::spec::command::Command;
+use crate::spec::command::{abort_succeeded, Command};
 use crate::spec::completion::Completion;
 use crate::spec::effects::IoEffects;
 use crate::spec::identify::IdentifyController;
 use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
 use crate::spec::prp::{walk_prps, Segment};
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -56,7 +57,17 @@ pub struct CtrlShared {
     /// What a reset needs, once probe is done and until teardown starts.
     #[pin]
     resetter: Mutex<Option<Resetter>>,
+    /// Resets attempted so far, so that timeouts racing each other reset
+    /// the controller once, not once each.
+    resets: AtomicU32,
 }
+
+/// The admin lock held: user admin commands and resets wait.
+type AdminGuard<'a> = kernel::sync::lock::Guard<
+    'a,
+    Option<Arc<admin_queue::Queue>>,
+    kernel::sync::lock::mutex::MutexBackend,
+>;
 
 /// What a namespace's nodes share.
 pub struct NsShared {
@@ -124,6 +135,7 @@ impl CtrlShared {
                 nsids,
                 admin <- new_mutex!(Some(admin)),
                 resetter <- new_mutex!(None),
+                resets: AtomicU32::new(0),
             }? Error),
             GFP_KERNEL,
         )
@@ -146,13 +158,67 @@ impl CtrlShared {
         }
     }
 
-    /// `NVME_IOCTL_RESET`: resets the controller and waits for it. User
-    /// admin commands wait meanwhile.
+    /// `NVME_IOCTL_RESET` and sysfs `reset_controller`: resets the
+    /// controller and waits for it. User admin commands wait meanwhile.
     pub fn reset(&self) -> Result<i32> {
         let _admin = self.admin.lock();
         let resetter = self.resetter.lock();
-        resetter.as_ref().ok_or(ENODEV)?.reset()?;
+        let resetter = resetter.as_ref().ok_or(ENODEV)?;
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        resetter.reset()?;
         Ok(0)
+    }
+
+    /// How many resets were attempted so far; see [`Self::reset_since`].
+    pub fn resets(&self) -> u32 {
+        self.resets.load(Ordering::Acquire)
+    }
+
+    /// Resets the controller for a command that timed out, unless a reset
+    /// was attempted since the timeout saw `resets` (that one cancelled the
+    /// command already). Fails with `ENODEV` once teardown has begun.
+    pub fn reset_since(&self, resets: u32) -> Result {
+        let admin = self.admin.lock();
+        self.reset_since_locked(&admin, resets)
+    }
+
+    /// [`Self::reset_since`] for a caller holding the admin lock.
+    fn reset_since_locked(&self, _admin: &AdminGuard<'_>, resets: u32) -> Result {
+        let resetter = self.resetter.lock();
+        let resetter = resetter.as_ref().ok_or(ENODEV)?;
+        if self
+            .resets
+            .compare_exchange(
+                resets,
+                resets.wrapping_add(1),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+        {
+            resetter.reset()?;
+        }
+        Ok(())
+    }
+
+    /// Fails all I/O for good: the device is gone (C `nvme_remove_dead_ctrl`).
+    /// Returns `false` if teardown has begun and took the means away.
+    pub fn fail_io(&self) -> bool {
+        let resetter = self.resetter.lock();
+        resetter.as_ref().map(|r| r.fail_io()).is_some()
+    }
+
+    /// Sends an Abort for command `cid` on submission queue `sqid`; returns
+    /// whether the controller aborted it. An Abort that itself times out
+    /// or fails is an error.
+    pub fn abort_command(&self, sqid: u16, cid: u16) -> Result<bool> {
+        let admin = self.admin.lock();
+        let admin = admin.as_ref().ok_or(ENODEV)?;
+        let cqe = admin.execute(Command::abort(sqid, cid), 0)?;
+        if !cqe.status().is_success() {
+            return Err(EIO);
+        }
+        Ok(abort_succeeded(cqe.result))
     }
 
     /// `NVME_IOCTL_RESCAN`: reads the active namespace list again. Adding
@@ -221,13 +287,13 @@ impl CtrlShared {
         data: Option<UserIter>,
         timeout_ms: u32,
     ) -> Result<(i32, u64)> {
-        let admin = self.admin.lock();
-        let admin = admin.as_ref().ok_or(ENODEV)?;
+        let resets = self.resets();
+        let guard = self.admin.lock();
+        let admin = guard.as_ref().ok_or(ENODEV)?;
         let Some(mut data) = data else {
-            return admin
-                .execute(cmd, timeout_ms)
-                .map(|c| outcome(&c))
-                .map_err(admin_error);
+            let result = admin.execute(cmd, timeout_ms);
+            self.reset_if_timed_out(&guard, &result, cmd, resets);
+            return result.map(|c| outcome(&c)).map_err(admin_error);
         };
         let len = data.len();
         if len == 0 || len > self.max_admin_bytes as usize {
@@ -240,14 +306,37 @@ impl CtrlShared {
             data.read_into(&mut staging)?;
             bounce.data.write_bytes(0, &staging)?;
         }
-        let cqe = admin
-            .execute(bounce.point(cmd)?, timeout_ms)
-            .map_err(admin_error)?;
+        let result = admin.execute(bounce.point(cmd)?, timeout_ms);
+        // Before the bounce buffer goes: the controller may still write to
+        // it until the reset disables it.
+        self.reset_if_timed_out(&guard, &result, cmd, resets);
+        let cqe = result.map_err(admin_error)?;
         if !to_device {
             bounce.data.read_bytes(0, &mut staging)?;
             data.write_from(&staging)?;
         }
         Ok(outcome(&cqe))
+    }
+
+    /// An admin command that never completed leaves the admin queue in
+    /// doubt: reset the controller, as C does, unless a reset came since.
+    fn reset_if_timed_out(
+        &self,
+        admin: &AdminGuard<'_>,
+        result: &Result<Completion, AdminError>,
+        cmd: Command,
+        resets: u32,
+    ) {
+        if !matches!(result, Err(AdminError::Timeout)) {
+            return;
+        }
+        dev_warn!(
+            self.pdev.as_dev(),
+            "nvme{}: admin command {:#04x} timed out; resetting controller\n",
+            self.instance,
+            cmd.opcode()
+        );
+        let _ = self.reset_since_locked(admin, resets);
     }
 
     /// An admin passthrough ioctl (`ioctl` is `AdminCmd` or `Admin64Cmd`)

@@ -7,6 +7,9 @@
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
 use super::io_queue::IoQueue;
+use super::passthru::CtrlShared;
+use super::registers::Registers;
+use super::shadow_doorbell::ShadowDoorbells;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::dma_pool::DmaPool;
 use crate::kernel_ext::{irq, pci};
@@ -47,6 +50,12 @@ pub struct IoQueues {
     /// Set when a reset failed: the queues no longer exist on the
     /// controller, so requests fail rather than wait for nothing.
     dead: AtomicBool,
+    /// The controller, for timeouts: Abort and reset go through it.
+    pub(super) ctrl: Arc<CtrlShared>,
+    /// Its registers, for timeouts to look at `CSTS`.
+    pub(super) regs: Registers,
+    /// Shadow doorbells, if the controller has them and they are wanted.
+    shadow: Option<Arc<ShadowDoorbells>>,
 }
 
 /// Parameters of [`IoQueues::create`].
@@ -65,6 +74,9 @@ pub struct QueueSetConfig {
     pub sgl_threshold: u32,
     /// Host memory page size.
     pub page_size: u32,
+    /// Use shadow doorbells (the controller supports them, and the
+    /// `shadow_doorbells` parameter allows them).
+    pub shadow_doorbells: bool,
 }
 
 impl IoQueues {
@@ -73,13 +85,28 @@ impl IoQueues {
         pdev: &pci::Device,
         bar: &Arc<pci::Bar>,
         config: &QueueSetConfig,
+        ctrl: Arc<CtrlShared>,
+        regs: Registers,
     ) -> Result<Arc<Self>> {
         let total = config.plan.total();
+        let shadow = if config.shadow_doorbells {
+            Some(ShadowDoorbells::new(pdev, 1 + total as u16, config.stride)?)
+        } else {
+            None
+        };
         let mut queues = KVec::with_capacity(total as usize, GFP_KERNEL)?;
         for qid in 1..=total as u16 {
             let polled = qid > config.plan.interrupt_queues;
             queues.push(
-                IoQueue::new(pdev, bar.clone(), qid, config.depth, config.stride, polled)?,
+                IoQueue::new(
+                    pdev,
+                    bar.clone(),
+                    qid,
+                    config.depth,
+                    config.stride,
+                    polled,
+                    shadow.clone(),
+                )?,
                 GFP_KERNEL,
             )?;
         }
@@ -101,6 +128,9 @@ impl IoQueues {
                 page_size: config.page_size,
                 max_segments: MAX_SEGMENTS,
                 dead: AtomicBool::new(false),
+                ctrl,
+                regs,
+                shadow,
             },
             GFP_KERNEL,
         )?)
@@ -150,7 +180,7 @@ impl IoQueues {
     ) -> Result<OnDevice> {
         let mut guard = OnDevice {
             admin: admin.clone(),
-            _queues: self.clone(),
+            queues: self.clone(),
             created: 0,
             pdev: self.pdev.clone(),
             name: name.number(),
@@ -167,8 +197,32 @@ impl IoQueues {
         self.create_queues(admin, name, &mut created)
     }
 
-    /// Creates the queue pairs in order, counting them in `created`.
+    /// Whether the controller uses shadow doorbells.
+    pub fn shadow_doorbells_active(&self) -> bool {
+        self.shadow.as_ref().is_some_and(|s| s.is_active())
+    }
+
+    /// Rings the doorbell registers from now on: the controller is being
+    /// disabled for a reset and forgets the shadow buffers.
+    pub fn deactivate_shadow_doorbells(&self) {
+        if let Some(shadow) = &self.shadow {
+            shadow.deactivate();
+        }
+    }
+
+    /// Creates the queue pairs in order, counting them in `created`. Shadow
+    /// doorbells are handed over first, so every queue starts with them.
     fn create_queues(&self, admin: &admin_queue::Queue, name: u32, created: &mut u16) -> Result {
+        if let Some(shadow) = &self.shadow {
+            if let Err(err) = shadow.activate(admin) {
+                dev_warn!(
+                    self.pdev.as_dev(),
+                    "nvme{}: Doorbell Buffer Config failed ({:?}); ringing doorbell registers\n",
+                    name,
+                    err
+                );
+            }
+        }
         for queue in self.queues.iter() {
             let qid = queue.qid();
             let vector = vector_for_queue(qid, &self.plan, self.vectors);
@@ -212,10 +266,12 @@ impl IoQueues {
                 GFP_KERNEL,
             )?;
             let irq_name = CString::try_from_fmt(kernel::fmt!("{}q{}", name, queue.qid()))?;
+            let irq = vectors.irq(u32::from(vector))?;
             registrations.push(
-                irq::Registration::request(vectors.irq(u32::from(vector))?, irq_name, handler)?,
+                irq::Registration::request(irq, irq_name, handler)?,
                 GFP_KERNEL,
             )?;
+            queue.set_irq(irq);
         }
         Ok(registrations)
     }
@@ -246,7 +302,7 @@ impl irq::Handler for QueueIrq {
 /// until then.
 pub struct OnDevice {
     admin: Arc<admin_queue::Queue>,
-    _queues: Arc<IoQueues>,
+    queues: Arc<IoQueues>,
     created: u16,
     pdev: ARef<pci::Device>,
     name: u32,
@@ -254,6 +310,12 @@ pub struct OnDevice {
 
 impl Drop for OnDevice {
     fn drop(&mut self) {
+        if self.queues.is_dead() {
+            // The controller was given up on and cannot fetch commands: each
+            // deletion would only wait out the admin timeout. The shutdown
+            // that follows stops it.
+            return;
+        }
         for qid in (1..=self.created).rev() {
             let deleted = self
                 .admin

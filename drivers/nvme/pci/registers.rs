@@ -86,7 +86,8 @@ impl Registers {
         self.cap
     }
 
-    fn csts(&self) -> Result<Csts> {
+    /// The controller status.
+    pub fn csts(&self) -> Result<Csts> {
         Ok(Csts(self.bar.read32(offset::CSTS)?))
     }
 

@@ -68,9 +68,7 @@ impl Resetter {
                     self.instance,
                     err
                 );
-                if let Some(io) = &self.io {
-                    io.queues.mark_dead();
-                }
+                self.fail_io();
             }
         }
         if let Some(io) = &self.io {
@@ -79,10 +77,27 @@ impl Resetter {
         result
     }
 
+    /// Gives up on the controller: stops its DMA, so the memory of commands
+    /// it never completed can be reused, and fails every request in flight
+    /// and every later one (C `nvme_dev_disable` then
+    /// `nvme_remove_dead_ctrl`).
+    pub fn fail_io(&self) {
+        self.pdev.clear_master();
+        if let Some(io) = &self.io {
+            io.queues.mark_dead();
+            io.tags.for_each_started(|rq| {
+                rq.shared().abort(rq);
+            });
+        }
+    }
+
     fn restart(&self) -> Result {
         let (aqa, asq, acq) = (self.admin.aqa(), self.admin.sq_addr(), self.admin.cq_addr());
         {
             let mut held = self.admin.hold();
+            if let Some(io) = &self.io {
+                io.queues.deactivate_shadow_doorbells();
+            }
             self.regs.disable()?;
             // The controller is quiet now; no handler may still be reading
             // a ring that is about to be cleared.

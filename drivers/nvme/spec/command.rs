@@ -33,6 +33,8 @@ pub enum AdminOpcode {
     GetFeatures = 0x0a,
     /// Asynchronous Event Request.
     AsyncEvent = 0x0c,
+    /// Doorbell Buffer Config.
+    DoorbellBufferConfig = 0x7c,
 }
 
 /// Controller or Namespace Structure values of Identify (CDW10.CNS).
@@ -284,6 +286,22 @@ impl Command {
         Self::admin(AdminOpcode::DeleteCq).with_cdw::<10>(qid as u32)
     }
 
+    /// Doorbell Buffer Config: the shadow doorbell buffer at `shadow` (PRP1)
+    /// and the event index buffer at `event_index` (PRP2), each page-aligned
+    /// (see `shadow_doorbell`).
+    pub const fn doorbell_buffer_config(shadow: u64, event_index: u64) -> Command {
+        Self::admin(AdminOpcode::DoorbellBufferConfig)
+            .with_prp1(shadow)
+            .with_prp2(event_index)
+    }
+
+    /// Abort the command with identifier `cid` on submission queue `sqid`
+    /// (CDW10 = `cid << 16 | sqid`). The completion's DW0 bit 0 is clear if
+    /// the command was aborted ([`abort_succeeded`]).
+    pub const fn abort(sqid: u16, cid: u16) -> Command {
+        Self::admin(AdminOpcode::Abort).with_cdw::<10>((cid as u32) << 16 | sqid as u32)
+    }
+
     /// Describes the data with the SGL descriptor `desc` instead of PRPs:
     /// sets PSDT (CDW0 bits 15:14) to 01b, "SGL, metadata pointer to a
     /// contiguous buffer", as the C driver's `NVME_CMD_SGL_METABUF`, and
@@ -304,6 +322,12 @@ impl Command {
     pub const fn flags(&self) -> u8 {
         (self.dw[0] >> 8) as u8
     }
+}
+
+/// Whether an Abort's completion result (DW0) says the command was aborted:
+/// bit 0 clear. Set means it was not (already completed, or not found).
+pub const fn abort_succeeded(result: u32) -> bool {
+    result & 1 == 0
 }
 
 /// The number of I/O queue pairs the controller granted, from the result
@@ -361,6 +385,29 @@ mod tests {
         assert!(b[44..].iter().all(|&x| x == 0));
         assert_eq!(cmd.cid(), 0xbeef);
         assert_eq!(cmd.opcode(), 0x06);
+    }
+
+    #[test]
+    fn doorbell_buffer_config_points_at_both_buffers() {
+        let b = Command::doorbell_buffer_config(0x1000, 0x2000).to_bytes();
+        assert_eq!(b[0], 0x7c, "opcode");
+        assert_eq!(
+            &b[24..32],
+            &0x1000u64.to_le_bytes(),
+            "PRP1: shadow doorbells"
+        );
+        assert_eq!(&b[32..40], &0x2000u64.to_le_bytes(), "PRP2: event indexes");
+        assert!(b[40..].iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn abort_names_queue_and_command() {
+        let b = Command::abort(3, 0xabcd).to_bytes();
+        assert_eq!(b[0], 0x08, "opcode");
+        assert_eq!(&b[40..44], &[3, 0, 0xcd, 0xab], "CDW10: SQID, then CID");
+        assert!(abort_succeeded(0));
+        assert!(!abort_succeeded(1));
+        assert!(abort_succeeded(0xffff_fffe), "only bit 0 counts");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod permission;
 pub mod prp;
 pub mod queue;
 pub mod queue_plan;
+pub mod recovery;
 pub mod regs;
 pub mod sgl;
+pub mod shadow_doorbell;
 pub mod status;

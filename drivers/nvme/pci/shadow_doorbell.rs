@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Shadow doorbells (C `nvme_dbbuf_*`): with a controller that supports
+//! Doorbell Buffer Config (emulated ones do), every new submission tail and
+//! completion head of an I/O queue goes to a shadow buffer in memory, and
+//! the doorbell register, which an emulated controller traps at great cost,
+//! is written only when the controller's event index asks for it. The
+//! admin queue always rings its registers, as in C.
+
+use super::admin_queue;
+use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::pci;
+use crate::nvme_core::admin::AdminQueue;
+use crate::spec::command::Command;
+use crate::spec::shadow_doorbell::{buffer_size, need_event};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// The shadow doorbell and event index buffers of a controller.
+pub struct ShadowDoorbells {
+    shadow: CoherentAllocation,
+    event_index: CoherentAllocation,
+    /// The controller took the buffers since it was last enabled. Until it
+    /// has (and from the moment it is disabled for a reset) every doorbell
+    /// is written for real.
+    active: AtomicBool,
+}
+
+impl ShadowDoorbells {
+    /// Buffers for the doorbells of queues `0..queues` at doorbell stride
+    /// `stride` bytes, not yet handed to the controller.
+    pub fn new(pdev: &pci::Device, queues: u16, stride: usize) -> Result<Arc<Self>> {
+        let size = buffer_size(queues, stride);
+        Ok(Arc::new(
+            ShadowDoorbells {
+                shadow: CoherentAllocation::alloc(pdev, size)?,
+                event_index: CoherentAllocation::alloc(pdev, size)?,
+                active: AtomicBool::new(false),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Hands both buffers, zeroed as the queues' tails and heads are, to
+    /// the controller, before the I/O queues are created. On failure the
+    /// real doorbells stay in use.
+    pub fn activate(&self, admin: &admin_queue::Queue) -> Result {
+        self.active.store(false, Ordering::Release);
+        self.shadow.clear();
+        self.event_index.clear();
+        let cmd = Command::doorbell_buffer_config(
+            self.shadow.dma_handle(),
+            self.event_index.dma_handle(),
+        );
+        admin.execute_read(cmd, &mut [])?;
+        self.active.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The controller forgets the buffers when it is disabled (a reset):
+    /// ring the registers until [`Self::activate`] succeeds again.
+    pub fn deactivate(&self) {
+        self.active.store(false, Ordering::Release);
+    }
+
+    /// Whether the controller uses the buffers.
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
+    /// Publishes `value` as the doorbell at byte offset `slot` (see
+    /// `spec::shadow_doorbell`); returns whether the doorbell register must
+    /// be written too. The caller serialises updates of one doorbell.
+    pub fn publish(&self, slot: usize, value: u16) -> bool {
+        if !self.is_active() {
+            return true;
+        }
+        // The entries the new value announces are visible first.
+        dma::write_barrier();
+        let Ok(old) = self.shadow.read_u32(slot) else {
+            return true;
+        };
+        if self.shadow.write_u32(slot, u32::from(value)).is_err() {
+            return true;
+        }
+        // The new value is visible before the event index is read; the
+        // controller orders its side the same way, so one of the two sees
+        // the other's update.
+        dma::full_barrier();
+        let Ok(event) = self.event_index.read_u32(slot) else {
+            return true;
+        };
+        need_event(event as u16, value, old as u16)
+    }
+}

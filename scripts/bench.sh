@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# make bench: fio against the C NVMe driver and nvme_rs on the same emulated
+# controller in one guest boot, then a report.
+#
+#   scripts/bench.sh
+#
+# Builds (or reuses) the benchmark kernel (scripts/kernel/bench.config: no
+# debug options) and nvme_rs.ko against it, boots the guest in bench mode
+# (scripts/guest.sh --mode bench, 2 vCPUs under TCG) where
+# tools/guest/bench.sh binds the controller to each driver in turn, round
+# after round, and runs every cell with fio; then tools/bench/report.py
+# turns the serial log into the outputs.
+#
+# Environment:
+#   BENCH_ROUNDS   rounds; each runs every cell with both drivers (3)
+#   BENCH_RUNTIME  seconds of each measured fio run (5)
+#   BENCH_RAMP     seconds of unmeasured warm-up before each (1)
+#   BENCH_FILTER   extended regex on cell names: only those cells (all).
+#                  Names are BACKEND/WORKLOAD/PATH, e.g. null/rr4k-qd32/ng;
+#                  `sh tools/guest/bench.sh --list` lists them
+#   GUEST_NVME_OPTS  extra properties for the emulated controller, after
+#                  ioeventfd=on (see scripts/guest.sh)
+#
+# Outputs in build/bench/: results.json (one object per cell), results.md,
+# chart.svg, meta.json (date, configuration), runs.jsonl (every fio run);
+# the guest's serial log is build/guest/bench/console.log. The module built
+# for the bench kernel is build/bench/module/nvme_rs.ko, so the test
+# module (nvme_rs.ko at the top) is left alone.
+#
+# This measures; it asserts nothing about speed. The exit status is non-zero
+# only if the guest failed or some fio run did.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+prog=bench.sh
+out=$repo/build/bench
+kdir=$repo/build/kernel-bench
+
+die() { echo "$prog: $*" >&2; exit 2; }
+
+rounds=${BENCH_ROUNDS:-3}
+runtime=${BENCH_RUNTIME:-5}
+ramp=${BENCH_RAMP:-1}
+filter=${BENCH_FILTER:-}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number"
+[[ $runtime =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNTIME must be a positive number of seconds"
+[[ $ramp =~ ^[0-9]+$ ]] || die "BENCH_RAMP must be a number of seconds"
+# The guest reads the filter as one KEY=VALUE line.
+[[ $filter != *$'\n'* ]] || die "BENCH_FILTER must be one line"
+
+# The cell list comes from the guest script itself, so host and guest
+# cannot disagree on it.
+mapfile -t cells < <(sh "$repo/tools/guest/bench.sh" --list | grep -E -- "${filter:-.}" || true)
+[ "${#cells[@]}" -gt 0 ] || die "BENCH_FILTER '$filter' matches no cell (sh tools/guest/bench.sh --list)"
+
+# Under TCG a measured run and its warm-up together take about 2.5 s more
+# than they run (fio starting and stopping twice); loading a driver and the
+# boot take a few seconds each.
+runs=$((${#cells[@]} * 2 * rounds))
+estimate=$((runs * (2 * (runtime + ramp) + 5) / 2 + rounds * 2 * 5 + 30))
+printf '%s: %d cells x 2 drivers x %d rounds = %d fio runs of %ss (+%ss warm-up): about %d min in the guest\n' \
+	"$prog" "${#cells[@]}" "$rounds" "$runs" "$runtime" "$ramp" $(((estimate + 59) / 60)) >&2
+
+# --- kernel and module -------------------------------------------------------
+
+"$repo/scripts/build-kernel.sh" bench
+[ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bench kernel at $kdir"
+
+# 6.12's Kbuild builds an external module in its source directory (MO=
+# arrived later), and `make module` keeps the test kernel's nvme_rs.ko at the
+# top of the work tree. So the sources are copied to build/bench/module and
+# built there. Only files whose content changed are copied, which keeps
+# their timestamps and the next build incremental; build outputs of the
+# work tree are not sources and stay behind.
+moddir=$out/module
+mkdir -p "$moddir"
+(
+	cd "$repo"
+	find Kbuild Makefile drivers rust -type f \
+		\( -name Kbuild -o -name Makefile -o -name '*.rs' -o -name '*.c' -o -name '*.h' \) -print0
+) | while IFS= read -r -d '' f; do
+	if ! cmp -s "$repo/$f" "$moddir/$f"; then
+		mkdir -p "$moddir/$(dirname "$f")"
+		cp -p "$repo/$f" "$moddir/$f"
+	fi
+done
+make -C "$kdir/" M="$moddir" LLVM=1 modules
+module=$moddir/nvme_rs.ko
+
+# --- guest -------------------------------------------------------------------
+
+mkdir -p "$out"
+export BENCH_ROUNDS=$rounds BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_FILTER=$filter
+# ioeventfd: a doorbell write only signals an eventfd and QEMU's main loop
+# works the queue, rather than the vCPU thread inside the write. The shadow
+# doorbell work (issue 6) relies on it, so both drivers are measured so.
+nvme_opts=ioeventfd=on${GUEST_NVME_OPTS:+,$GUEST_NVME_OPTS}
+log=$repo/build/guest/bench/console.log
+# A guest that never starts must not leave the last run's log to be reported.
+rm -f "$log"
+
+# Kernel log lines (timestamped) and the guest's JSON lines are left out of
+# the terminal, not of the log: its "nvme-rs-bench-log:" lines say the same
+# for people.
+set +e
+GUEST_NVME_OPTS=$nvme_opts GUEST_TIMEOUT=$((estimate * 2 + 600)) \
+	"$repo/scripts/guest.sh" --mode bench --name bench --smp 2 \
+	--kernel-dir "$kdir/" --module "$module" </dev/null |
+	grep --line-buffered -v -E '^(\[ *[0-9]+\.[0-9]+\]|nvme-rs-bench: )'
+guest_status=${PIPESTATUS[0]}
+set -e
+
+# --- report ------------------------------------------------------------------
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
+# Facts about the host and the setup, for meta.json, as KEY VALUE arguments.
+python3 - "$out/host-meta.json" \
+	date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	commit "$commit" \
+	qemu "$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')" \
+	accel tcg,thread=multi \
+	nvme_opts "$nvme_opts" \
+	kernel_config "$(basename "$(readlink -f "$kdir")")" \
+	host_kernel "$(uname -r)" \
+	host_cpus "$(nproc)" \
+	cpu "$cpu" \
+	filter "$filter" <<'EOF'
+import json, sys
+path, rest = sys.argv[1], sys.argv[2:]
+meta = dict(zip(rest[0::2], rest[1::2]))
+meta["host_cpus"] = int(meta["host_cpus"])
+with open(path, "w") as f:
+    json.dump(meta, f, indent=2)
+EOF
+report_status=0
+python3 "$repo/tools/bench/report.py" collect "$log" "$out/host-meta.json" "$out" || report_status=$?
+done_line=$(sed -n 's/^nvme-rs-bench-done: //p' "$log" | tail -n 1)
+
+echo
+[ -f "$out/results.md" ] && cat "$out/results.md"
+echo "$prog: results in ${out#"$repo"/}/: results.json, results.md, chart.svg (guest: ${done_line:-did not finish})" >&2
+if [ "$guest_status" -ne 0 ] || [ "$report_status" -ne 0 ] || [[ $done_line != *" failed=0" ]]; then
+	echo "$prog: FAILED (guest.sh status $guest_status, report status $report_status), see ${log#"$repo"/}" >&2
+	exit 1
+fi

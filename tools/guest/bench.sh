@@ -1,0 +1,268 @@
+#!/bin/sh
+# shellcheck disable=SC3043 # busybox sh has local
+# Guest side of `make bench` (busybox sh): fio against the same emulated
+# controller, bound in turn to the C driver and to nvme_rs.
+#
+#   sh bench.sh          run the benchmark; the init does this in bench mode
+#   sh bench.sh --list   print every cell name, one per line (scripts/bench.sh
+#                        runs this on the host to count cells)
+#
+# A cell is BACKEND/WORKLOAD/PATH, e.g. null/rr4k-qd32/ng-poll:
+#   BACKEND   file: namespace on a raw image file on the host (nsid 1);
+#             null: QEMU's null-co back end (reads return zeroes, writes are
+#             dropped), which keeps the host's storage out of the numbers
+#   WORKLOAD  rr4k-qd1, rr4k-qd32, rr4k-qd128x2 (two jobs), rw4k-qd32,
+#             rr512-qd32, sr128k-qd8 (rr random read, rw random write, sr
+#             sequential read; block size; queue depth)
+#   PATH      blk: /dev/nvme0nN with io_uring; ng: /dev/ng0nN with
+#             io_uring_cmd; -poll: the same with hipri=1 (poll queues)
+#
+# Settings come from /etc/nvme-rs-bench (KEY=VALUE lines, written by
+# scripts/guest.sh from the host's BENCH_* variables): BENCH_ROUNDS,
+# BENCH_RUNTIME, BENCH_RAMP (seconds), BENCH_FILTER (extended regex on cell
+# names), FILE_NSID and NULL_NSID.
+#
+# Output, on the serial console, which is the only way out of the guest:
+#   nvme-rs-bench-meta: {...}   once, before the first run
+#   nvme-rs-bench: {...}        one line per fio run (cell, driver, round)
+#   nvme-rs-bench-done: ...     at the end
+# The lines are short JSON objects that scripts/bench.sh collects; kernel
+# messages can interleave with them only between lines.
+
+WORKLOADS="rr4k-qd1 rr4k-qd32 rr4k-qd128x2 rw4k-qd32 rr512-qd32 sr128k-qd8"
+PATHS="blk blk-poll ng ng-poll"
+BACKENDS="file null"
+
+# workload_args WORKLOAD: its fio options.
+workload_args() {
+	case $1 in
+	rr4k-qd1) echo "--rw=randread --bs=4k --iodepth=1" ;;
+	rr4k-qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
+	rr4k-qd128x2) echo "--rw=randread --bs=4k --iodepth=128 --numjobs=2" ;;
+	rw4k-qd32) echo "--rw=randwrite --bs=4k --iodepth=32" ;;
+	rr512-qd32) echo "--rw=randread --bs=512 --iodepth=32" ;;
+	sr128k-qd8) echo "--rw=read --bs=128k --iodepth=8" ;;
+	*) return 1 ;;
+	esac
+}
+
+list_cells() {
+	local b w p
+	for b in $BACKENDS; do
+		for w in $WORKLOADS; do
+			for p in $PATHS; do
+				echo "$b/$w/$p"
+			done
+		done
+	done
+}
+
+if [ "${1:-}" = --list ]; then
+	list_cells
+	exit 0
+fi
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# wait_for, dmesg_mark, load_driver; lib.sh also reads /etc/nvme-rs-expect
+# (NS_COUNT, which load_driver waits for).
+# shellcheck disable=SC2034 # lib.sh's
+GROUP=bench
+# shellcheck source=lib.sh
+. /usr/share/nvme-rs/lib.sh
+
+BENCH_ROUNDS=3 BENCH_RUNTIME=5 BENCH_RAMP=1 BENCH_FILTER='' FILE_NSID=1 NULL_NSID=''
+# Read as data, not sourced: the filter is a regex the shell must not expand.
+if [ -f /etc/nvme-rs-bench ]; then
+	# shellcheck disable=SC2034 # value is read by the eval
+	while IFS='=' read -r key value; do
+		case $key in
+		BENCH_ROUNDS | BENCH_RUNTIME | BENCH_RAMP | BENCH_FILTER | FILE_NSID | NULL_NSID)
+			eval "$key=\$value" ;;
+		esac
+	done </etc/nvme-rs-bench
+fi
+
+say() { echo "nvme-rs-bench-log: $*"; }
+
+for v in "$BENCH_ROUNDS" "$BENCH_RUNTIME" "$FILE_NSID" "$NULL_NSID"; do
+	case $v in '' | *[!0-9]*) say "bad setting '$v' in /etc/nvme-rs-bench"; exit 1 ;; esac
+done
+case $BENCH_RAMP in '' | *[!0-9]*) say "bad BENCH_RAMP '$BENCH_RAMP'"; exit 1 ;; esac
+
+cells=$(list_cells | grep -E -- "${BENCH_FILTER:-.}")
+ncells=$(echo "$cells" | grep -c .)
+if [ "$ncells" -eq 0 ]; then
+	say "BENCH_FILTER '$BENCH_FILTER' matches no cell"
+	echo "nvme-rs-bench-done: runs=0 failed=0"
+	exit 1
+fi
+
+# Kernel messages on the serial console are written synchronously, and a
+# chatty one in the middle of a run would be measured. Keep warnings and
+# worse, which the host's verdict looks for.
+dmesg -n 5
+
+# /proc/stat counts in USER_HZ, which is 100 on x86.
+HZ=100
+
+# busy_ticks FILE: user+nice+system+irq+softirq of all CPUs from the first
+# "cpu " line of FILE (a copy of /proc/stat). fio's own usr_cpu/sys_cpu leave
+# out interrupt context, where completions run.
+busy_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' "$1" 2>/dev/null
+}
+
+# fio_summary DIR FILE: "IOPS TOTAL_IOS P50_NS P99_NS ERROR" for direction
+# DIR (read or write) from fio's JSON output in FILE (pretty-printed, one
+# key per line; with group_reporting there is one job entry). Lines that are
+# not JSON, such as fio's note about the prerun output, do not match.
+fio_summary() {
+	awk -v dir="$1" '
+		function val(s) { s = $NF; sub(/,$/, "", s); return s }
+		$1 == "\"error\"" && err == "" { err = val() }
+		/^ *"(read|write|trim|sync)" : \{/ { sec = $1; gsub(/"/, "", sec); clat = 0 }
+		sec != dir { next }
+		$1 == "\"iops\"" && iops == "" { iops = val() }
+		$1 == "\"total_ios\"" && ios == "" { ios = val() }
+		/"clat_ns" : \{/ { clat = 1 }
+		/"lat_ns" : \{/ { clat = 0 }
+		clat && $1 == "\"50.000000\"" { p50 = val() }
+		clat && $1 == "\"99.000000\"" { p99 = val() }
+		END {
+			if (iops == "") exit 1
+			print iops, ios, (p50 == "" ? 0 : p50), (p99 == "" ? 0 : p99), (err == "" ? 0 : err)
+		}' "$2"
+}
+
+# fio_args CELL: the fio options for a cell, less run time and output.
+fio_args() {
+	local backend rest workload path nsid args
+	backend=${1%%/*}
+	rest=${1#*/}
+	workload=${rest%%/*}
+	path=${rest#*/}
+	case $backend in
+	file) nsid=$FILE_NSID ;;
+	null) nsid=$NULL_NSID ;;
+	*) return 1 ;;
+	esac
+	args=$(workload_args "$workload") || return 1
+	# The block device gets O_DIRECT, so the page cache is out of the way;
+	# the char device has no page cache and refuses O_DIRECT.
+	case $path in
+	blk) args="$args --filename=/dev/nvme0n$nsid --ioengine=io_uring --direct=1" ;;
+	blk-poll) args="$args --filename=/dev/nvme0n$nsid --ioengine=io_uring --direct=1 --hipri=1" ;;
+	ng) args="$args --filename=/dev/ng0n$nsid --ioengine=io_uring_cmd --cmd_type=nvme" ;;
+	ng-poll) args="$args --filename=/dev/ng0n$nsid --ioengine=io_uring_cmd --cmd_type=nvme --hipri=1" ;;
+	*) return 1 ;;
+	esac
+	# norandommap and randrepeat=0: no per-block bookkeeping in fio, and no
+	# two runs replaying the same offsets from a cache.
+	echo "--name=bench --group_reporting --time_based --norandommap --randrepeat=0 $args"
+}
+
+runs=0
+failed=0
+
+# run_cell DRIVER ROUND CELL: a warm-up run (BENCH_RAMP s, not measured: the
+# first I/O after a load, or on a new path, sets up state in both the guest
+# and QEMU), then the measured run, and one line of results.
+#
+# CPU time is read from /proc/stat by fio's exec_prerun and exec_postrun,
+# which fio runs in each job's thread after setup and after the last I/O, so
+# fio's start-up and exit are outside the window. fio saves their output as
+# bench.prerun.txt and bench.postrun.txt in its working directory; with two
+# jobs both write the same file at nearly the same moment.
+run_cell() {
+	local drv="$1" round="$2" cell="$3" args dir out rc sum ticks0 ticks1
+	args=$(fio_args "$cell") || { say "$cell: no such cell"; return 1; }
+	case $args in *--rw=randwrite* | *--rw=write*) dir="write" ;; *) dir="read" ;; esac
+	cd /tmp || return 1
+	rm -f bench.prerun.txt bench.postrun.txt bench.json
+	if [ "$BENCH_RAMP" -gt 0 ]; then
+		# shellcheck disable=SC2086 # option words
+		fio $args --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
+	fi
+	# shellcheck disable=SC2086 # option words
+	out=$(fio $args --runtime="$BENCH_RUNTIME" --output-format=json --output=bench.json \
+		--exec_prerun='cat /proc/stat' --exec_postrun='cat /proc/stat' 2>&1)
+	rc=$?
+	runs=$((runs + 1))
+	ticks0=$(busy_ticks bench.prerun.txt)
+	ticks1=$(busy_ticks bench.postrun.txt)
+	if [ "$rc" -ne 0 ] || ! sum=$(fio_summary "$dir" bench.json) || [ -z "$ticks0" ] || [ -z "$ticks1" ]; then
+		failed=$((failed + 1))
+		say "[$n/$total] $drv round $round $cell: fio failed (exit $rc)"
+		printf '%s\n' "$out" | head -n 10 | sed 's/^/nvme-rs-bench-log:   /'
+		echo "nvme-rs-bench: {\"cell\":\"$cell\",\"drv\":\"$drv\",\"round\":$round,\"err\":\"fio exit $rc\"}"
+		return 1
+	fi
+	# shellcheck disable=SC2086 # five words
+	set -- $sum
+	[ "$5" = 0 ] || failed=$((failed + 1))
+	echo "nvme-rs-bench: {\"cell\":\"$cell\",\"drv\":\"$drv\",\"round\":$round,\"iops\":$1,\"ios\":$2,\"p50_ns\":$3,\"p99_ns\":$4,\"busy_ticks\":$((ticks1 - ticks0)),\"hz\":$HZ,\"err\":$5}"
+	awk -v n="$n/$total" -v d="$drv" -v r="$round" -v c="$cell" -v iops="$1" -v ios="$2" \
+		-v p50="$3" -v p99="$4" -v t="$((ticks1 - ticks0))" -v hz="$HZ" 'BEGIN {
+		printf "nvme-rs-bench-log: [%s] %s round %s %s: %.0f IOPS, p50 %.1f us, p99 %.1f us, %.1f us CPU/IO\n",
+			n, d, r, c, iops, p50 / 1000, p99 / 1000, (ios > 0 ? t * 1e6 / hz / ios : 0) }'
+}
+
+# unload DRIVER: rmmod; nvme_rs and nvme_core both register the nvme device
+# classes, so one must be gone before the other loads.
+unload() {
+	case $1 in
+	c) rmmod nvme && rmmod nvme_core ;;
+	rs) rmmod nvme_rs ;;
+	esac
+}
+
+# load DRIVER: insmod with one poll queue, so the -poll paths poll, and wait
+# for every namespace's block and char device (lib.sh's load_driver).
+load() {
+	NVME_RS_DRIVER=$1 load_driver poll_queues=1
+}
+
+# The file-backed namespace starts as a sparse image: reads of holes would
+# cost the host nothing. Write it once, whole, before anything is measured.
+prefill() {
+	cd /tmp || return 1
+	fio --name=prefill --filename="/dev/nvme0n$FILE_NSID" --ioengine=io_uring --direct=1 \
+		--rw=write --bs=128k --iodepth=8 --output-format=terse >/dev/null 2>&1 ||
+		say "prefill of /dev/nvme0n$FILE_NSID failed"
+}
+
+total=$((ncells * 2 * BENCH_ROUNDS))
+echo "nvme-rs-bench-meta: {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"fio\":\"$(fio --version)\",\"rounds\":$BENCH_ROUNDS,\"runtime_s\":$BENCH_RUNTIME,\"ramp_s\":$BENCH_RAMP,\"cells\":$ncells,\"runs\":$total,\"file_nsid\":$FILE_NSID,\"null_nsid\":$NULL_NSID}"
+say "$ncells cells x 2 drivers x $BENCH_ROUNDS rounds = $total fio runs of ${BENCH_RUNTIME}s (+${BENCH_RAMP}s warm-up)"
+
+prefilled=
+n=0
+round=1
+while [ "$round" -le "$BENCH_ROUNDS" ]; do
+	# Alternate which driver goes first, so neither always gets the
+	# freshly booted guest or the one that has run longest.
+	if [ $((round % 2)) -eq 1 ]; then order="c rs"; else order="rs c"; fi
+	for drv in $order; do
+		say "round $round/$BENCH_ROUNDS: loading the $drv driver"
+		if ! out=$(load "$drv" 2>&1); then
+			say "round $round: $drv driver did not come up, its cells are skipped"
+			printf '%s\n' "$out" | head -n 20 | sed 's/^/nvme-rs-bench-log:   /'
+			failed=$((failed + ncells))
+			n=$((n + ncells))
+			unload "$drv" >/dev/null 2>&1
+			continue
+		fi
+		if [ -z "$prefilled" ]; then
+			prefill
+			prefilled=1
+		fi
+		for cell in $cells; do
+			n=$((n + 1))
+			run_cell "$drv" "$round" "$cell"
+		done
+		unload "$drv" || say "round $round: rmmod of the $drv driver failed"
+	done
+	round=$((round + 1))
+done
+
+echo "nvme-rs-bench-done: runs=$runs failed=$failed"
