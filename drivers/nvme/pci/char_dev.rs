@@ -99,7 +99,8 @@ impl FileOps for ControllerNode {
             Ioctl::Rescan => ctrl.rescan(),
             Ioctl::Reset => ctrl.reset(),
             // A subsystem reset takes the link down and needs the
-            // controller to be probed again, which needs issue 5's recovery.
+            // controller to be found and probed again afterwards, which
+            // nvme-rs does not do yet.
             Ioctl::SubsysReset => Err(error::eopnotsupp()),
             // C supports the deprecated I/O command here only for a
             // controller with a single namespace.

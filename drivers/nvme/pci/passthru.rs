@@ -221,9 +221,9 @@ impl CtrlShared {
         Ok(abort_succeeded(cqe.result))
     }
 
-    /// `NVME_IOCTL_RESCAN`: reads the active namespace list again. Adding
-    /// and removing disks at runtime comes with issue 5; until then a
-    /// changed list is only reported.
+    /// `NVME_IOCTL_RESCAN`: reads the active namespace list again. Disks
+    /// are not yet added or removed at runtime: a changed list is only
+    /// reported.
     pub fn rescan(&self) -> Result<i32> {
         let admin = self.admin.lock();
         let admin = admin.as_ref().ok_or(ENODEV)?;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Controller reset on request (`NVME_IOCTL_RESET`), as C's
-//! `nvme_reset_ctrl_sync` for a live controller: quiesce the I/O queues,
+//! Controller reset (`NVME_IOCTL_RESET`, sysfs `reset_controller`, and
+//! recovery from timeouts), as C's `nvme_reset_work` for a live
+//! controller: quiesce the I/O queues,
 //! disable the controller, give back what it dropped, enable it on the
 //! same admin queue, create the I/O queues again and resume. Requests
 //! submitted meanwhile wait in blk-mq and then run; block I/O the
