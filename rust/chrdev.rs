@@ -232,14 +232,20 @@ pub struct Attribute<D: 'static> {
 // SAFETY: never written after construction; `D` is only read through `&D`.
 unsafe impl<D> Sync for Attribute<D> {}
 
+/// A `device_attribute` named `name` with file mode `mode` and no methods.
+const fn raw_attribute(name: &'static CStr, mode: u16) -> bindings::device_attribute {
+    // SAFETY: zero is none for every pointer and the lockdep key, which the
+    // sysfs code takes from the attribute's (static) address.
+    let mut raw: bindings::device_attribute = unsafe { core::mem::zeroed() };
+    raw.attr.name = name.as_char_ptr();
+    raw.attr.mode = mode;
+    raw
+}
+
 impl<D: 'static> Attribute<D> {
     /// A read-only (0444) attribute `name` whose contents `show` writes.
     pub const fn new(name: &'static CStr, show: fn(&D, &mut SysfsBuf<'_>) -> fmt::Result) -> Self {
-        // SAFETY: zero is none for every pointer and the lockdep key, which
-        // the sysfs code takes from the attribute's (static) address.
-        let mut raw: bindings::device_attribute = unsafe { core::mem::zeroed() };
-        raw.attr.name = name.as_char_ptr();
-        raw.attr.mode = 0o444;
+        let mut raw = raw_attribute(name, 0o444);
         raw.show = Some(show_attribute::<D>);
         Attribute {
             raw,
@@ -251,10 +257,7 @@ impl<D: 'static> Attribute<D> {
     /// A write-only (0200) attribute `name`: `store` gets what was written
     /// (at most a page); its error, if any, is the `write`'s.
     pub const fn write_only(name: &'static CStr, store: fn(&D, &[u8]) -> Result) -> Self {
-        // SAFETY: as in `new`.
-        let mut raw: bindings::device_attribute = unsafe { core::mem::zeroed() };
-        raw.attr.name = name.as_char_ptr();
-        raw.attr.mode = 0o200;
+        let mut raw = raw_attribute(name, 0o200);
         raw.store = Some(store_attribute::<D>);
         Attribute {
             raw,

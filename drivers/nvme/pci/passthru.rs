@@ -161,11 +161,10 @@ impl CtrlShared {
     /// `NVME_IOCTL_RESET` and sysfs `reset_controller`: resets the
     /// controller and waits for it. User admin commands wait meanwhile.
     pub fn reset(&self) -> Result<i32> {
-        let _admin = self.admin.lock();
-        let resetter = self.resetter.lock();
-        let resetter = resetter.as_ref().ok_or(ENODEV)?;
-        self.resets.fetch_add(1, Ordering::AcqRel);
-        resetter.reset()?;
+        let admin = self.admin.lock();
+        // Every reset runs under the admin lock: none can come between
+        // reading the count and resetting.
+        self.reset_since_locked(&admin, self.resets())?;
         Ok(0)
     }
 
