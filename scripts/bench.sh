@@ -74,6 +74,10 @@ printf '%s: %d cells x 2 drivers x %d rounds = %d fio runs of %ss (+%ss warm-up)
 # work tree are not sources and stay behind.
 moddir=$out/module
 mkdir -p "$moddir"
+# What is measured is the source as copied now, whatever is committed or
+# edited while the guest runs.
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
 (
 	cd "$repo"
 	find Kbuild Makefile drivers rust -type f \
@@ -113,10 +117,10 @@ set -e
 # --- report ------------------------------------------------------------------
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
 # Facts about the host and the setup, for meta.json, as KEY VALUE arguments.
 python3 - "$out/host-meta.json" \
-	date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	date "$started" \
+	finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	commit "$commit" \
 	qemu "$(qemu-system-x86_64 --version | sed -n '1s/^QEMU emulator version //p')" \
 	accel tcg,thread=multi \

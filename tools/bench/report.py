@@ -197,7 +197,9 @@ def render_markdown(results, meta):
         f"{d['date']}; {d['source']}. {d['setup']}. {d['method']}. {d['host']}.",
         "",
         "IOPS: median over rounds; ratio = nvme-rs / C, **bold ▼** where nvme-rs is slower. "
-        "Latency: fio completion latency p50 / p99 in µs (median over rounds). "
+        "Latency: fio completion latency (clat) p50 / p99 in µs (median over rounds); at low "
+        "queue depth an I/O can complete while its submitting io_uring_enter still runs, which "
+        "fio counts as submission time, so a few-µs clat there is not the device's latency. "
         "CPU: guest CPU time (user + system + irq + softirq of every vCPU, from /proc/stat) "
         "per I/O in µs. Spread: (max − min) / median of the rounds' IOPS, C / nvme-rs. "
         "Emulated hardware under TCG: compare the two drivers in a row, not rows with each other "
@@ -326,7 +328,7 @@ def collect(console_log, host_meta, outdir):
         "guest": guest,
         "runs": len(runs),
         "failed_runs": sum(1 for r in runs if not good(r)),
-        "finished": done,
+        "guest_done": done,
     }
     (outdir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     results = summarize(runs)

@@ -134,26 +134,53 @@ fio_summary() {
 		}' "$2"
 }
 
+# node_of NSID PREFIX: the /dev node among PREFIX* (/dev/nvme0n or
+# /dev/ng0n) whose namespace is NSID. The number in a name is the driver's
+# instance, not the NSID: the C driver scans namespaces in parallel, so
+# nvme0n1 can be namespace 2. NVME_IOCTL_ID (nvme get-ns-id) asks the
+# namespace itself, on either driver.
+node_of() {
+	local dev id
+	for dev in "$2"*; do
+		[ -e "$dev" ] || continue
+		id=$(nvme get-ns-id "$dev" 2>/dev/null | sed -n 's/.*namespace-id: *\([0-9]*\).*/\1/p')
+		[ "$id" = "$1" ] && { echo "$dev"; return 0; }
+	done
+	return 1
+}
+
+# find_nodes: sets FILE_BLK, FILE_NG, NULL_BLK and NULL_NG for the driver
+# just loaded (not in a subshell, then).
+find_nodes() {
+	if FILE_BLK=$(node_of "$FILE_NSID" /dev/nvme0n) && FILE_NG=$(node_of "$FILE_NSID" /dev/ng0n) &&
+		NULL_BLK=$(node_of "$NULL_NSID" /dev/nvme0n) && NULL_NG=$(node_of "$NULL_NSID" /dev/ng0n); then
+		say "namespace $FILE_NSID is $FILE_BLK and $FILE_NG, namespace $NULL_NSID is $NULL_BLK and $NULL_NG"
+		return 0
+	fi
+	say "no node for namespace $FILE_NSID or $NULL_NSID among" /dev/nvme0n* /dev/ng0n*
+	return 1
+}
+
 # fio_args CELL: the fio options for a cell, less run time and output.
 fio_args() {
-	local backend rest workload path nsid args
+	local backend rest workload path blk ng args
 	backend=${1%%/*}
 	rest=${1#*/}
 	workload=${rest%%/*}
 	path=${rest#*/}
 	case $backend in
-	file) nsid=$FILE_NSID ;;
-	null) nsid=$NULL_NSID ;;
+	file) blk=$FILE_BLK ng=$FILE_NG ;;
+	null) blk=$NULL_BLK ng=$NULL_NG ;;
 	*) return 1 ;;
 	esac
 	args=$(workload_args "$workload") || return 1
 	# The block device gets O_DIRECT, so the page cache is out of the way;
 	# the char device has no page cache and refuses O_DIRECT.
 	case $path in
-	blk) args="$args --filename=/dev/nvme0n$nsid --ioengine=io_uring --direct=1" ;;
-	blk-poll) args="$args --filename=/dev/nvme0n$nsid --ioengine=io_uring --direct=1 --hipri=1" ;;
-	ng) args="$args --filename=/dev/ng0n$nsid --ioengine=io_uring_cmd --cmd_type=nvme" ;;
-	ng-poll) args="$args --filename=/dev/ng0n$nsid --ioengine=io_uring_cmd --cmd_type=nvme --hipri=1" ;;
+	blk) args="$args --filename=$blk --ioengine=io_uring --direct=1" ;;
+	blk-poll) args="$args --filename=$blk --ioengine=io_uring --direct=1 --hipri=1" ;;
+	ng) args="$args --filename=$ng --ioengine=io_uring_cmd --cmd_type=nvme" ;;
+	ng-poll) args="$args --filename=$ng --ioengine=io_uring_cmd --cmd_type=nvme --hipri=1" ;;
 	*) return 1 ;;
 	esac
 	# norandommap and randrepeat=0: no per-block bookkeeping in fio, and no
@@ -226,9 +253,9 @@ load() {
 # cost the host nothing. Write it once, whole, before anything is measured.
 prefill() {
 	cd /tmp || return 1
-	fio --name=prefill --filename="/dev/nvme0n$FILE_NSID" --ioengine=io_uring --direct=1 \
+	fio --name=prefill --filename="$FILE_BLK" --ioengine=io_uring --direct=1 \
 		--rw=write --bs=128k --iodepth=8 --output-format=terse >/dev/null 2>&1 ||
-		say "prefill of /dev/nvme0n$FILE_NSID failed"
+		say "prefill of $FILE_BLK failed"
 }
 
 total=$((ncells * 2 * BENCH_ROUNDS))
@@ -244,7 +271,7 @@ while [ "$round" -le "$BENCH_ROUNDS" ]; do
 	if [ $((round % 2)) -eq 1 ]; then order="c rs"; else order="rs c"; fi
 	for drv in $order; do
 		say "round $round/$BENCH_ROUNDS: loading the $drv driver"
-		if ! out=$(load "$drv" 2>&1); then
+		if ! out=$(load "$drv" 2>&1) || ! find_nodes; then
 			say "round $round: $drv driver did not come up, its cells are skipped"
 			printf '%s\n' "$out" | head -n 20 | sed 's/^/nvme-rs-bench-log:   /'
 			failed=$((failed + ncells))
