@@ -49,6 +49,10 @@ check "the PCI device is gone" wait_for "[ ! -e /sys/bus/pci/devices/$BDF ]" 20
 check "nvme_rs logged the teardown" sh -c "dmesg | grep -qE 'nvme_rs $BDF: nvme0: (shutdown complete|device gone)'"
 check "the guest still runs commands" sh -c 'echo alive | grep -q alive'
 
+# QEMU finishes unplugging the old device some time after the guest powered
+# the slot off; a device_add into the slot before then can show the new
+# card as absent, and pciehp then never powers it on.
+sleep 10
 dmesg_mark
 echo "nvme-rs-host: device_add nvme,id=nvme1,serial=$SPARE_SERIAL,bus=rp0,drive=spare"
 new_controller_ready() {
