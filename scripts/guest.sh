@@ -17,10 +17,14 @@
 #
 # Environment:
 #   GUEST_TIMEOUT  seconds before QEMU is killed, counted as a failure (900)
+#   GUEST_QUIET    seconds of console silence after which a non-interactive
+#                  run asks QEMU's monitor for each vCPU's registers and
+#                  local APIC; nothing reaches the guest, and a guest that
+#                  carries on is noted in the verdict, not failed (90)
 #   GUEST_STALL    seconds of console silence after which a non-interactive
-#                  run asks QEMU for the vCPU registers and the guest for
-#                  sysrq w, l and t (blocked tasks, CPU backtraces, all
-#                  tasks), then kills QEMU, counted as a failure (300)
+#                  run asks the guest for sysrq w, l and t (blocked tasks,
+#                  CPU backtraces, all tasks), then kills QEMU, counted as a
+#                  failure (300)
 #   GUEST_DRIVER   rs (default) or c: in run mode, c loads the C driver
 #                  (nvme-core.ko, nvme.ko) instead and shows nvme list and a
 #                  short fio run; in test mode, c runs the groups marked
@@ -68,6 +72,7 @@ driver=${GUEST_DRIVER:-rs}
 tests=${GUEST_TESTS:-all}
 tests=${tests// /,}
 timeout_s=${GUEST_TIMEOUT:-900}
+quiet_s=${GUEST_QUIET:-90}
 stall_s=${GUEST_STALL:-300}
 nvme_opts=${GUEST_NVME_OPTS:-}
 faults=${GUEST_FAULTS:-0}
@@ -78,6 +83,7 @@ case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" 
 case $faults in 0 | 1) ;; *) die "GUEST_FAULTS must be 0 or 1, not '$faults'" ;; esac
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive number"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_TIMEOUT must be a positive number of seconds"
+[[ $quiet_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_QUIET must be a positive number of seconds"
 [[ $stall_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_STALL must be a positive number of seconds"
 [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "--name may only use letters, digits, '.', '_' and '-'"
 # One QEMU option string: no spaces, and no leading comma to swallow.
@@ -320,7 +326,7 @@ fi
 
 log=$out/console.log
 pidfile=$out/qemu.pid
-rm -f "$pidfile"
+rm -f "$pidfile" "$log.silences"
 tty_state=
 if [ -t 0 ]; then
 	tty_state=$(stty -g)
@@ -330,15 +336,20 @@ else
 	exec </dev/null
 fi
 
-# monitor COMMAND: runs an HMP command through the serial mux (Ctrl-A c
-# switches between the guest's serial line and QEMU's monitor). Its output
-# lands in the console log.
+# monitor COMMAND...: runs HMP commands through the serial mux (Ctrl-A c
+# switches between the guest's serial line and QEMU's monitor). Their output
+# lands in the console log. The guest sees nothing of it: the mux's switch
+# events do not reach the emulated UART.
 monitor() {
+	local cmd
 	printf '\001c'
 	sleep 0.2
-	printf '%s\n' "$1"
-	sleep 1
+	for cmd in "$@"; do
+		printf '%s\n' "$cmd"
+		sleep 1
+	done
 	printf '\001c'
+	sleep 0.5
 }
 
 # watch_guest: QEMU's stdin in a non-interactive run, with two jobs.
@@ -347,18 +358,29 @@ monitor() {
 # printing "nvme-rs-host: device_del ID" or "nvme-rs-host: device_add
 # PROPERTIES"; those two monitor commands, and nothing else, are run.
 #
-# Stalls: a guest that stops printing has hung somewhere the kernel's own
-# detectors may not see (a task sleeping interruptibly, or timers that
-# stopped), and the timeout alone would leave no clue. So after GUEST_STALL
-# seconds without console output this asks the monitor for the vCPU
-# registers (where each CPU is, whether interrupts are on), sends sysrq w, l
-# and t (a serial break then the key, with CONFIG_MAGIC_SYSRQ_SERIAL:
-# blocked tasks, CPU backtraces, every task), then kills QEMU, which the
-# verdict reports.
+# Silence: a guest that stops printing has either hung somewhere the
+# kernel's own detectors may not see (a task sleeping interruptibly, or
+# timers that stopped), or is just busy. In two stages:
+#  - after GUEST_QUIET seconds, QEMU's monitor dumps every vCPU's registers
+#    (halted or not, interrupts on or off) and local APIC (timer armed or
+#    expired, vectors pending). Nothing reaches the guest, so if it then
+#    carries on, either it was busy or QEMU itself had stalled. A CI run
+#    saw a guest silent for 300 s, even to its own hung-task and soft-lockup
+#    detectors, carry on as soon as the host touched the monitor and the
+#    serial line: that points at QEMU's main loop, the thread that fires the
+#    guest's timers, asleep until input arrived on one of its descriptors.
+#    The verdict notes each such silence; it is not a failure, since nothing
+#    the guest could do was involved in ending it.
+#  - after GUEST_STALL seconds, it sends sysrq w, l and t (a serial break
+#    then the key, with CONFIG_MAGIC_SYSRQ_SERIAL: blocked tasks, CPU
+#    backtraces, every task), then kills QEMU, which the verdict reports as
+#    a failure.
+# Both write what they saw to $log.silences for the verdict.
 #
 # It returns once QEMU has gone.
 watch_guest() {
-	local pid='' ticks=0 size last=0 lines seen_lines=0 quiet=0 key line
+	local pid='' ticks=0 size last=0 guest_end=0 lines seen_lines=0 since=$SECONDS dumped=0 key line cpu
+	local -a lapics
 	# Four ticks a second: a fault group times what follows its request.
 	while sleep 0.25; do
 		if [ -z "$pid" ]; then
@@ -370,6 +392,12 @@ watch_guest() {
 		kill -0 "$pid" 2>/dev/null || return 0
 		size=$(stat -c %s "$log" 2>/dev/null) || size=0
 		if [ "$size" -gt "$last" ]; then
+			if [ "$dumped" -gt 0 ]; then
+				line="console silent for $((SECONDS - since))s (GUEST_QUIET ${quiet_s}s), then resumed $((SECONDS - dumped))s after the monitor dump"
+				echo "$prog: $line" >&2
+				echo "$line" >>"$log.silences"
+				dumped=0
+			fi
 			# Whole lines only: a request still being printed waits a tick.
 			lines=$(wc -l <"$log")
 			while IFS= read -r line; do
@@ -381,13 +409,25 @@ watch_guest() {
 					;;
 				esac
 			done < <(sed -n "$((seen_lines + 1)),${lines}p" "$log" | grep -a '^nvme-rs-host: ')
-			seen_lines=$lines last=$size quiet=0
+			seen_lines=$lines last=$size guest_end=$size since=$SECONDS
 			continue
 		fi
-		quiet=$((quiet + 1))
-		[ "$quiet" -ge $((stall_s * 4)) ] || continue
-		echo "$prog: no console output for ${stall_s}s: dumping guest state, then stopping it" >&2
-		monitor 'info registers -a'
+		if [ "$dumped" -eq 0 ] && [ $((SECONDS - since)) -ge "$quiet_s" ]; then
+			echo "$prog: no console output for ${quiet_s}s: QEMU's monitor dumps the vCPUs (nothing reaches the guest)" >&2
+			lapics=()
+			for ((cpu = 0; cpu < smp; cpu++)); do lapics+=("info lapic $cpu"); done
+			monitor 'info registers -a' "${lapics[@]}"
+			# The dump is QEMU's output, not the guest's.
+			last=$(stat -c %s "$log" 2>/dev/null) || last=0
+			dumped=$SECONDS
+			continue
+		fi
+		[ $((SECONDS - since)) -ge "$stall_s" ] || continue
+		echo "$prog: no console output for ${stall_s}s: asking the guest for sysrq w, l and t, then stopping it" >&2
+		{
+			echo "console silent for ${stall_s}s (GUEST_STALL): guest stopped; its last lines before the silence:"
+			head -c "$guest_end" "$log" | tr -d '\r' | tail -n 5 | sed 's/^/    /'
+		} >>"$log.silences"
 		for key in w l t; do
 			sleep 1
 			printf '\001b'
@@ -459,6 +499,12 @@ elif [ "${status[0]}" -ne 0 ]; then
 	failed "guest came back: QEMU exit status ${status[0]}"
 else
 	ok "guest came back"
+fi
+# What the silence watchdog saw (see watch_guest): the stopped guest is
+# already a failure above; a silence that ended by itself is only noted.
+if [ -s "$log.silences" ]; then
+	echo "$prog: note: console silences (GUEST_QUIET ${quiet_s}s; QEMU's vCPU and local APIC dumps are in the console log):"
+	sed 's/^/    /' "$log.silences"
 fi
 
 # Kernel reports known not to come from nvme_rs are dropped before the
