@@ -20,6 +20,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/workqueue.h>
 
 #include "helpers.h"
 

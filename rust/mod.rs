@@ -2,7 +2,8 @@
 
 //! nvme-rs's safe abstractions over kernel C APIs that Linux 6.12's `kernel`
 //! crate does not provide: PCI drivers and devices, MMIO, coherent DMA, IRQ
-//! vectors and handlers, completions and sleeping.
+//! vectors and handlers, completions and sleeping, waiting for work
+//! items, and values set once for interrupt handlers.
 //!
 //! Every `unsafe` block of the project lives under this directory, each with
 //! a `// SAFETY:` comment; the driver in `drivers/nvme/` uses only the safe
@@ -23,5 +24,7 @@ pub mod io_mem;
 pub mod irq;
 pub mod module_param;
 pub mod pci;
+pub mod set_once;
 pub mod uring;
 pub mod user_iter;
+pub mod workqueue;

@@ -35,9 +35,16 @@
 #   GUEST_FAULTS   1: a boot for the groups marked "# needs: faults" (only
 #                  they run): namespace 1 returns media errors, through
 #                  QEMU's blkdebug, for reads of LBA MEDIA_READ_LBA and
-#                  writes of LBA MEDIA_WRITE_LBA (in /etc/nvme-rs-expect),
-#                  and a spare drive "spare" waits for a hot-added
-#                  controller (SPARE_SERIAL, SPARE_BLOCKS of 512 bytes)
+#                  writes of LBA MEDIA_WRITE_LBA (in /etc/nvme-rs-expect);
+#                  the controller sits in an NVM subsystem that also holds
+#                  namespace DETACHED_NSID (DETACHED_BLOCKS of DETACHED_LBA
+#                  bytes), attached to no controller at boot, for Namespace
+#                  Attachment; and a spare drive "spare" waits for a
+#                  hot-added controller (SPARE_SERIAL, SPARE_BLOCKS of 512
+#                  bytes). The guest asks for QEMU monitor commands
+#                  (device_del, device_add, qom-set) by printing
+#                  "nvme-rs-host: COMMAND" on the serial line; see
+#                  watch_guest. Not with --mode bench
 #   GUEST_NVME_OPTS  extra comma-separated properties for the emulated
 #                  controller, appended to its -device nvme,... (e.g.
 #                  "max_ioqpairs=2"); the guest finds them as NVME_OPTS in
@@ -81,6 +88,8 @@ name=${name:-$mode}
 case $mode in run | test | bench) ;; *) echo "$prog: --mode must be run, test or bench" >&2; usage ;; esac
 case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" ;; esac
 case $faults in 0 | 1) ;; *) die "GUEST_FAULTS must be 0 or 1, not '$faults'" ;; esac
+# Both would add a namespace 3.
+[ "$faults" = 0 ] || [ "$mode" != bench ] || die "GUEST_FAULTS=1 does not go with --mode bench"
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive number"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_TIMEOUT must be a positive number of seconds"
 [[ $quiet_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_QUIET must be a positive number of seconds"
@@ -117,6 +126,12 @@ media_read_lba=100000
 media_write_lba=100064
 spare_serial=nvmers-ci-0002
 spare_size=$((32 << 20))
+# Faults boot only: the NVM subsystem of nvme0, and a namespace in it that
+# starts attached to no controller (Namespace Attachment makes it active).
+subsys_nqn=nvmers-ci-subsys
+detached_nsid=3
+detached_size=$((16 << 20))
+detached_lba=512
 # Bench mode only: one more namespace on QEMU's null back end (reads return
 # zeroes, writes go nowhere), so the numbers leave out the host's storage.
 # 512-byte blocks, like namespace 1, so that 512-byte I/O works on both.
@@ -212,6 +227,11 @@ done
 	echo "MEDIA_WRITE_LBA=$media_write_lba"
 	echo "SPARE_SERIAL=$spare_serial"
 	echo "SPARE_BLOCKS=$((spare_size / 512))"
+	if [ "$faults" = 1 ]; then
+		echo "DETACHED_NSID=$detached_nsid"
+		echo "DETACHED_BLOCKS=$((detached_size / detached_lba))"
+		echo "DETACHED_LBA=$detached_lba"
+	fi
 	for i in 1 2; do
 		echo "NS${i}_BLOCKS=$((ns_size[i] / ns_lba[i]))"
 		echo "NS${i}_LBA=${ns_lba[i]}"
@@ -263,6 +283,17 @@ done
 
 # --- QEMU --------------------------------------------------------------------
 
+# The faults boot puts nvme0 in an NVM subsystem, which Namespace Attachment
+# needs: QEMU 7.2 attaches and detaches only namespaces of the controller's
+# subsystem, and a detached namespace (nvme-ns detached=on) must be in one.
+# The subsystem device must come before the controller that links to it.
+subsys=()
+nvme_subsys=
+if [ "$faults" = 1 ]; then
+	subsys=(-device "nvme-subsys,id=subsys0,nqn=$subsys_nqn")
+	nvme_subsys=,subsys=subsys0
+fi
+
 # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 qemu=(
 	qemu-system-x86_64
@@ -277,7 +308,8 @@ qemu=(
 	# rate-limited. log_buf_len: the marks must not scroll out.
 	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_faults=$faults"
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
-	-device "nvme,id=nvme0,serial=$serial,bus=rp0${nvme_opts:+,$nvme_opts}"
+	"${subsys[@]}"
+	-device "nvme,id=nvme0,serial=$serial,bus=rp0$nvme_subsys${nvme_opts:+,$nvme_opts}"
 )
 # discard=unmap: a Dataset Management deallocate punches a hole in the
 # image, so deallocated blocks read back as zeroes as the namespace claims
@@ -299,14 +331,22 @@ iotype = "write"
 errno = "5"
 sector = "$media_write_lba"
 EOF
-	rm -f "$out/spare.img"
+	rm -f "$out/spare.img" "$out/ns$detached_nsid.img"
 	truncate -s "$spare_size" "$out/spare.img"
+	truncate -s "$detached_size" "$out/ns$detached_nsid.img"
 	# QEMU's q35 hands hotplug of its root ports to ACPI by default; off,
 	# the guest's native PCIe hotplug driver (pciehp) handles device_del
-	# and device_add, as on real PCIe slots.
+	# and device_add, as on real PCIe slots. The spare's controller joins
+	# no subsystem: it is a different device that takes the slot.
+	#
+	# The detached namespace names the controller's bus like the others;
+	# QEMU moves it to the subsystem. shared=off: a private namespace, for
+	# one controller at a time (NMIC 0), which is all the tests need.
 	qemu+=(
 		-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
 		-drive "file=$out/spare.img,if=none,id=spare,format=raw"
+		-drive "file=$out/ns$detached_nsid.img,if=none,id=ns$detached_nsid,format=raw,discard=unmap"
+		-device "nvme-ns,drive=ns$detached_nsid,bus=nvme0,nsid=$detached_nsid,logical_block_size=$detached_lba,physical_block_size=$detached_lba,detached=on,shared=off"
 	)
 fi
 for i in 1 2; do
@@ -355,8 +395,15 @@ monitor() {
 # watch_guest: QEMU's stdin in a non-interactive run, with two jobs.
 #
 # Host requests: a fault group asks the host for what only QEMU can do by
-# printing "nvme-rs-host: device_del ID" or "nvme-rs-host: device_add
-# PROPERTIES"; those two monitor commands, and nothing else, are run.
+# printing "nvme-rs-host: COMMAND". Three monitor commands are run, and
+# nothing else:
+#  - device_del ID and device_add PROPERTIES (hot removal and hot add);
+#  - qom-set /machine/peripheral/ID PROPERTY VALUE, with plain words for
+#    ID, PROPERTY and VALUE, to change a device's property at run time
+#    (the controller's smart_critical_warning, which raises a SMART/health
+#    asynchronous event).
+# The monitor leaves its "(qemu) " prompt at the start of the guest's next
+# line, so a request may follow it.
 #
 # Silence: a guest that stops printing has either hung somewhere the
 # kernel's own detectors may not see (a task sleeping interruptibly, or
@@ -402,13 +449,15 @@ watch_guest() {
 			lines=$(wc -l <"$log")
 			while IFS= read -r line; do
 				line=${line%$'\r'}
-				case $line in
-				"nvme-rs-host: device_del "* | "nvme-rs-host: device_add "*)
+				line=${line#"(qemu) "}
+				if [[ $line == "nvme-rs-host: device_del "* || $line == "nvme-rs-host: device_add "* ||
+					$line =~ ^nvme-rs-host:\ qom-set\ /machine/peripheral/[A-Za-z0-9_-]+\ [A-Za-z0-9_-]+\ [A-Za-z0-9_.-]+$ ]]; then
 					echo "$prog: guest asks: ${line#nvme-rs-host: }" >&2
 					monitor "${line#nvme-rs-host: }"
-					;;
-				esac
-			done < <(sed -n "$((seen_lines + 1)),${lines}p" "$log" | grep -a '^nvme-rs-host: ')
+				elif [[ $line == "nvme-rs-host: "* ]]; then
+					echo "$prog: guest asks for something not allowed, ignored: ${line#nvme-rs-host: }" >&2
+				fi
+			done < <(sed -n "$((seen_lines + 1)),${lines}p" "$log" | grep -a -E '^(\(qemu\) )?nvme-rs-host: ')
 			seen_lines=$lines last=$size guest_end=$size since=$SECONDS
 			continue
 		fi

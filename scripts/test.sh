@@ -10,8 +10,9 @@
 #   6. the user-ABI groups (io_uring passthrough with fio, the passthrough
 #      test program, nvme-cli) against the C driver: the same expectations
 #      must hold for the reference, or the tests are wrong
-#   7. the fault groups, in a boot whose device has media errors and a
-#      spare drive (GUEST_FAULTS=1): media errors, hot removal and add
+#   7. the fault groups, in a boot whose device has media errors, a
+#      detached namespace and a spare drive (GUEST_FAULTS=1): media
+#      errors, asynchronous events, hot removal and add
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came

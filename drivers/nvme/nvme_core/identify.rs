@@ -4,7 +4,7 @@
 //! found (C `nvme_init_identify` and `nvme_scan_ns_list`).
 
 use super::admin::{AdminError, AdminQueue};
-use super::instance::Instance;
+use super::instance::{Instance, Name};
 use crate::kernel_ext::device::Device;
 use crate::spec::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::identify::{
@@ -56,26 +56,31 @@ pub fn identify<Q: AdminQueue>(
         version.tertiary()
     );
 
-    let nsids = active_nsids(admin, &mut buf, &id)?;
+    let namespaces = identify_namespaces(admin, dev, name.name(), &id, &mut buf)?;
+    for ns in namespaces.iter() {
+        log_namespace(dev, name.name(), ns);
+    }
+    Ok(ControllerInfo { id, namespaces })
+}
+
+/// Reads the active namespace list and each namespace's Identify
+/// Namespace into `buf`; logs the active count and the namespaces this
+/// driver cannot use, which are left out.
+pub fn identify_namespaces<Q: AdminQueue>(
+    admin: &Q,
+    dev: &Device,
+    name: Name,
+    id: &IdentifyController,
+    buf: &mut KVec<u8>,
+) -> Result<KVec<Namespace>> {
+    let nsids = active_nsids(admin, buf, id)?;
     dev_info!(dev, "{}: {} active namespaces\n", name, nsids.len());
 
     let mut namespaces = KVec::with_capacity(nsids.len(), GFP_KERNEL)?;
     for &nsid in nsids.iter() {
-        admin.execute_read(Command::identify(IdentifyCns::Namespace, nsid), &mut buf)?;
-        match IdentifyNamespace::parse(&buf) {
-            Ok(Some(ns)) => {
-                dev_info!(
-                    dev,
-                    "{}n{}: {} blocks of {} bytes ({} bytes), LBA format {}\n",
-                    name,
-                    nsid,
-                    ns.size_blocks,
-                    ns.block_size(),
-                    ns.size_bytes(),
-                    ns.format_index
-                );
-                namespaces.push(Namespace { nsid, id: ns }, GFP_KERNEL)?;
-            }
+        admin.execute_read(Command::identify(IdentifyCns::Namespace, nsid), buf)?;
+        match IdentifyNamespace::parse(buf) {
+            Ok(Some(ns)) => namespaces.push(Namespace { nsid, id: ns }, GFP_KERNEL)?,
             // Inactive: detached since the list was read, or skipped by the
             // sequential scan of older controllers.
             Ok(None) => dev_dbg!(dev, "{}n{}: inactive\n", name, nsid),
@@ -83,7 +88,21 @@ pub fn identify<Q: AdminQueue>(
             Err(err) => dev_err!(dev, "{}n{}: unsupported format: {:?}\n", name, nsid, err),
         }
     }
-    Ok(ControllerInfo { id, namespaces })
+    Ok(namespaces)
+}
+
+/// Logs a namespace's size and format.
+pub fn log_namespace(dev: &Device, name: Name, ns: &Namespace) {
+    dev_info!(
+        dev,
+        "{}n{}: {} blocks of {} bytes ({} bytes), LBA format {}\n",
+        name,
+        ns.nsid,
+        ns.id.size_blocks,
+        ns.id.block_size(),
+        ns.id.size_bytes(),
+        ns.id.format_index
+    );
 }
 
 /// The active NSIDs: from the Active Namespace ID list (NVMe 1.1 and

@@ -48,6 +48,21 @@ impl Instance {
     pub fn number(&self) -> u32 {
         self.0
     }
+
+    /// The name, for code that outlives or does not own the instance.
+    pub fn name(&self) -> Name {
+        Name(self.0)
+    }
+}
+
+/// A controller's name, `nvmeN`, by its instance number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Name(pub u32);
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "nvme{}", self.0)
+    }
 }
 
 impl Drop for Instance {
@@ -59,6 +74,6 @@ impl Drop for Instance {
 /// Shows the controller's name, `nvmeN`.
 impl fmt::Display for Instance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "nvme{}", self.0)
+        self.name().fmt(f)
     }
 }

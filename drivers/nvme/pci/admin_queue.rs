@@ -8,10 +8,15 @@
 //! the submission lock until its command completes or times out. That is
 //! all bring-up needs; the handler still matches completions to commands by
 //! command identifier, so a late completion of a timed-out command cannot be
-//! taken for the next command's.
+//! taken for the next command's. Beside them one Asynchronous Event Request
+//! may be outstanding, under its own command identifier, for as long as the
+//! controller likes; its completion goes to the controller's
+//! [`AsyncEvents`].
 
+use super::async_events::AsyncEvents;
 use super::completion_ring::CompletionRing;
 use crate::kernel_ext::dma::CoherentAllocation;
+use crate::kernel_ext::set_once::SetOnce;
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
 use crate::nvme_core::admin::{AdminError, AdminQueue};
 use crate::nvme_core::instance::Instance;
@@ -19,7 +24,7 @@ use crate::spec::command::{Command, IDENTIFY_DATA_SIZE, SQE_SIZE};
 use crate::spec::completion::{Completion, CQE_SIZE};
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::{sq_tail_doorbell, Aqa};
-use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -37,6 +42,10 @@ pub fn default_timeout_ms() -> u32 {
 /// No command is waiting for its completion.
 const NO_WAITER: u32 = u32::MAX;
 
+/// The command identifier of the Asynchronous Event Request; synchronous
+/// commands use the others.
+const ASYNC_EVENT_CID: u16 = u16::MAX;
+
 /// The completion side, shared with the interrupt handler.
 #[pin_data]
 pub struct Completions {
@@ -52,11 +61,22 @@ pub struct Completions {
     entry: [AtomicU32; CQE_SIZE / 4],
     #[pin]
     done: Event,
+    /// An Asynchronous Event Request is outstanding.
+    async_event_outstanding: AtomicBool,
+    /// Where its completion goes, once the controller is set up.
+    events: SetOnce<AsyncEvents>,
 }
 
 impl Completions {
     fn deliver(&self, cqe: &Completion) {
         self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
+        if cqe.cid == ASYNC_EVENT_CID {
+            self.async_event_outstanding.store(false, Ordering::Release);
+            if let Some(events) = self.events.get() {
+                AsyncEvents::arrived(events.into(), cqe);
+            }
+            return;
+        }
         let claimed = self
             .waiter
             .compare_exchange(
@@ -136,6 +156,8 @@ impl Queue {
                 waiter: AtomicU32::new(NO_WAITER),
                 entry: Default::default(),
                 done <- Event::new(),
+                async_event_outstanding: AtomicBool::new(false),
+                events: SetOnce::new(),
             }? Error),
             GFP_KERNEL,
         )?;
@@ -176,6 +198,51 @@ impl Queue {
         }
     }
 
+    /// Sends Asynchronous Event Request completions to `events` from now
+    /// on; only the first call counts.
+    pub fn set_async_events(&self, events: Arc<AsyncEvents>) {
+        // A second controller setup cannot happen on one queue.
+        let _ = self.completions.events.set(events);
+    }
+
+    /// Submits an Asynchronous Event Request unless one is outstanding. Its
+    /// completion, whenever the controller has an event, goes to the
+    /// queue's [`AsyncEvents`].
+    pub fn submit_async_event(&self) -> Result {
+        let mut sq = self.submissions.lock();
+        if self
+            .completions
+            .async_event_outstanding
+            .load(Ordering::Acquire)
+        {
+            return Ok(());
+        }
+        let mut cmd = Command::async_event_request();
+        cmd.set_cid(ASYNC_EVENT_CID);
+        // Before the doorbell: the completion may come at once and clears it.
+        let outstanding = &self.completions.async_event_outstanding;
+        outstanding.store(true, Ordering::Release);
+        self.push(&mut sq, &cmd)
+            .inspect_err(|_| outstanding.store(false, Ordering::Release))
+    }
+
+    /// Writes `cmd` at the submission tail and rings the doorbell; `EBUSY`
+    /// if the ring is full, which only commands left behind by timeouts
+    /// can make it.
+    fn push(&self, sq: &mut Submissions, cmd: &Command) -> Result {
+        if sq
+            .cursor
+            .is_full(self.completions.sq_head.load(Ordering::Relaxed))
+        {
+            return Err(EBUSY);
+        }
+        sq.ring
+            .write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
+        let tail = sq.cursor.advance();
+        // The MMIO write is ordered after the entry's memory writes.
+        self.bar.write32(u32::from(tail), self.doorbell)
+    }
+
     /// The admin queue sizes for `AQA`.
     pub fn aqa(&self) -> Aqa {
         Aqa::new(DEPTH, DEPTH)
@@ -212,26 +279,18 @@ impl Queue {
         } else {
             timeout_ms
         };
-        if sq
-            .cursor
-            .is_full(self.completions.sq_head.load(Ordering::Relaxed))
-        {
-            // Only possible after timeouts left commands in the ring.
-            return Err(EBUSY.into());
-        }
         let cid = sq.next_cid;
-        sq.next_cid = cid.wrapping_add(1);
+        sq.next_cid = (cid + 1) % ASYNC_EVENT_CID;
         cmd.set_cid(cid);
 
         self.completions.done.reinit();
         self.completions
             .waiter
             .store(u32::from(cid), Ordering::Release);
-        sq.ring
-            .write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
-        let tail = sq.cursor.advance();
-        // The MMIO write is ordered after the entry's memory writes.
-        self.bar.write32(u32::from(tail), self.doorbell)?;
+        if let Err(err) = self.push(sq, &cmd) {
+            self.completions.waiter.store(NO_WAITER, Ordering::Release);
+            return Err(err.into());
+        }
 
         if !self.completions.done.wait_timeout_ms(timeout_ms) {
             let gave_up = self
@@ -294,5 +353,9 @@ impl Held<'_> {
         completions.ring.reset();
         completions.sq_head.store(0, Ordering::Relaxed);
         completions.waiter.store(NO_WAITER, Ordering::Release);
+        // The controller forgot the request with everything else.
+        completions
+            .async_event_outstanding
+            .store(false, Ordering::Release);
     }
 }

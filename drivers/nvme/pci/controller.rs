@@ -6,23 +6,23 @@
 //! `nvme_remove`).
 
 use super::admin_queue;
+use super::async_events::AsyncEvents;
 use super::blk_ops::NvmeOps;
 use super::char_dev::{
-    ControllerNode, GenericMinor, NamespaceNode, CONTROLLER_ATTRIBUTES, NVME_CLASS,
-    NVME_GENERIC_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
+    ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
 };
-use super::passthru::{CtrlShared, NsShared};
+use super::namespaces::{DiskContext, NamespaceSet};
+use super::passthru::CtrlShared;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::registers::{Enabled, Registers, PAGE_SHIFT};
 use super::reset::{IoParts, Resetter};
-use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::identify::{identify, ControllerInfo};
 use crate::nvme_core::instance::Instance;
-use crate::nvme_core::namespace::{DiskProfile, Namespace};
+use crate::nvme_core::namespace::DiskProfile;
 use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::effects::{
     IoEffects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
@@ -32,7 +32,6 @@ use crate::spec::regs::{bar_size_for_queues, offset, Version};
 use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::Arc;
 
 /// Largest transfer the driver issues, whatever MDTS allows: a PRP list
@@ -51,27 +50,47 @@ fn io_timeout_ms() -> u32 {
 /// first (waiting for their requests), then the queue interrupts, the tag
 /// set, and the queues on the controller.
 struct Io {
-    _generic_nodes: KVec<(Node<NamespaceNode>, GenericMinor)>,
-    _disks: KVec<Disk<NvmeOps>>,
+    namespaces: CloseOnDrop,
     _irqs: KVec<irq::Registration<QueueIrq>>,
     tags: Arc<TagSet<NvmeOps>>,
     _on_device: OnDevice,
     queues: Arc<IoQueues>,
 }
 
+/// Removes the namespaces' disks and nodes when dropped; the set itself
+/// may be shared a little longer by a scan that is finishing.
+struct CloseOnDrop(Arc<NamespaceSet>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Waits for the asynchronous event work when dropped.
+struct FlushOnDrop(Arc<AsyncEvents>);
+
+impl Drop for FlushOnDrop {
+    fn drop(&mut self) {
+        self.0.flush();
+    }
+}
+
 /// A bound controller.
 ///
 /// Fields drop in declaration order, which is the teardown order: user
-/// admin commands stop, the I/O side goes while the admin queue still
-/// works, the controller node (the disks' parent) after it, the controller
-/// is shut down before any queue memory is freed, and the device is
-/// disabled last.
+/// admin commands, resets and namespace scans stop, the I/O side goes
+/// while the admin queue still works, the controller node (the disks'
+/// parent) after it, the admin interrupt goes and then the asynchronous
+/// event work it queues, the controller is shut down before any queue
+/// memory is freed, and the device is disabled last.
 pub struct Controller {
     _user_admin: RevokeOnDrop,
     _io: Option<Io>,
     _subsystem: Subsystem,
-    _node: Node<ControllerNode>,
+    _node: Arc<Node<ControllerNode>>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
+    _events: FlushOnDrop,
     _vectors: pci::IrqVectors,
     enabled: Enabled,
     _admin: Arc<admin_queue::Queue>,
@@ -178,23 +197,20 @@ impl Controller {
             pdev.into(),
             io_effects(&admin, &info)?,
             max_transfer,
-            {
-                let mut nsids = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
-                for ns in info.namespaces.iter() {
-                    nsids.push(ns.nsid, GFP_KERNEL)?;
-                }
-                nsids
-            },
             admin.clone(),
         )?;
         let user_admin = RevokeOnDrop(shared.clone());
-        let node = Node::<ControllerNode>::add(
-            &NVME_CLASS,
-            instance.number(),
-            Some(pdev.as_dev()),
-            kernel::fmt!("{}", instance),
-            shared.clone(),
-            &CONTROLLER_ATTRIBUTES,
+        let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &admin)?);
+        let node = Arc::new(
+            Node::<ControllerNode>::add(
+                &NVME_CLASS,
+                instance.number(),
+                Some(pdev.as_dev()),
+                kernel::fmt!("{}", instance),
+                shared.clone(),
+                &CONTROLLER_ATTRIBUTES,
+            )?,
+            GFP_KERNEL,
         )?;
         let subsystem = Subsystem::add(&shared, &node)?;
 
@@ -265,6 +281,7 @@ impl Controller {
                 _subsystem: subsystem,
                 _node: node,
                 _admin_irq: admin_irq,
+                _events: events,
                 _vectors: vectors,
                 enabled,
                 _admin: admin,
@@ -287,7 +304,20 @@ impl Controller {
                 tags: io.tags.clone(),
                 wanted,
             }),
+            events: ctrl._events.0.clone(),
         });
+        if let Some(io) = &ctrl._io {
+            shared.set_namespaces(io.namespaces.0.clone());
+        }
+        // The controller works without them; say so and go on.
+        if let Err(err) = ctrl._events.0.enable(&ctrl._admin) {
+            dev_warn!(
+                pdev.as_dev(),
+                "{}: asynchronous events not enabled: {:?}\n",
+                ctrl._instance,
+                err
+            );
+        }
         Ok(ctrl)
     }
 
@@ -310,7 +340,7 @@ struct IoContext<'a> {
     max_transfer: u32,
     shared: &'a Arc<CtrlShared>,
     /// The controller node, parent of the disks and generic nodes.
-    node: &'a Node<ControllerNode>,
+    node: &'a Arc<Node<ControllerNode>>,
 }
 
 impl IoContext<'_> {
@@ -353,41 +383,17 @@ impl IoContext<'_> {
             page_size: config.page_size,
             poll: plan.poll_queues > 0,
         };
-        let mut disks = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
-        let mut generic_nodes = KVec::with_capacity(info.namespaces.len(), GFP_KERNEL)?;
-        for ns in info.namespaces.iter() {
-            let namespace = Namespace::new(ns.nsid, &ns.id);
-            let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
-            let disk = Disk::add(
-                tags.clone(),
-                Arc::new(namespace, GFP_KERNEL)?,
-                &disk_name,
-                &namespace.limits(&info.id, &profile),
-                namespace.capacity_sectors(),
-                self.node.as_dev(),
-            )?;
-            let ns_shared = Arc::new(
-                NsShared::new(
-                    self.shared.clone(),
-                    ns.nsid,
-                    namespace.lba_shift,
-                    disk.queue_ref(),
-                ),
-                GFP_KERNEL,
-            )?;
-            disk.set_ioctl(ns_shared.clone());
-            let minor = GenericMinor::alloc()?;
-            let generic = Node::<NamespaceNode>::add(
-                &NVME_GENERIC_CLASS,
-                minor.number(),
-                Some(self.node.as_dev()),
-                kernel::fmt!("ng{}n{}", name.number(), ns.nsid),
-                ns_shared,
-                &[],
-            )?;
-            disks.push(disk, GFP_KERNEL)?;
-            generic_nodes.push((generic, minor), GFP_KERNEL)?;
-        }
+        let namespaces = CloseOnDrop(NamespaceSet::new(
+            name.name(),
+            DiskContext {
+                tags: tags.clone(),
+                parent: self.node.clone(),
+                id: info.id,
+                profile,
+                shared: self.shared.clone(),
+            },
+            &info.namespaces,
+        )?);
         dev_info!(
             pdev.as_dev(),
             "{}: {} I/O queues ({} interrupt, {} polled) of {} entries, {} disks\n",
@@ -396,11 +402,10 @@ impl IoContext<'_> {
             plan.interrupt_queues,
             plan.poll_queues,
             config.depth,
-            disks.len()
+            namespaces.0.count()
         );
         Ok(Io {
-            _generic_nodes: generic_nodes,
-            _disks: disks,
+            namespaces,
             _irqs: irqs,
             tags,
             _on_device: on_device,

@@ -4,12 +4,14 @@
 //! pairs in host memory, doorbells and MSI-X interrupts.
 
 pub mod admin_queue;
+pub mod async_events;
 pub mod blk_ops;
 pub mod char_dev;
 pub mod completion_ring;
 pub mod controller;
 pub mod driver;
 pub mod io_queue;
+pub mod namespaces;
 pub mod passthru;
 pub mod queue_set;
 pub mod registers;

@@ -7,6 +7,7 @@
 
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
+use super::namespaces::NamespaceSet;
 use super::reset::Resetter;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
@@ -17,7 +18,9 @@ use crate::kernel_ext::pci;
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::nvme_core::admin::AdminError;
-use crate::nvme_core::identify::active_nsids;
+use crate::nvme_core::identify::identify_namespaces;
+use crate::nvme_core::instance::Name;
+use crate::spec::command::IDENTIFY_DATA_SIZE;
 use crate::spec::command::{abort_succeeded, Command};
 use crate::spec::completion::Completion;
 use crate::spec::effects::IoEffects;
@@ -48,8 +51,10 @@ pub struct CtrlShared {
     effects: KBox<IoEffects>,
     /// Largest admin transfer in bytes.
     max_admin_bytes: u32,
-    /// The namespaces identified at probe, in NSID order.
-    nsids: KVec<u32>,
+    /// The disks and generic nodes, once probe made them and until
+    /// teardown starts.
+    #[pin]
+    namespaces: Mutex<Option<Arc<NamespaceSet>>>,
     /// The admin queue, `None` once the controller is going away. Held for
     /// the whole of a user's admin command, so teardown waits for it.
     #[pin]
@@ -121,7 +126,6 @@ impl CtrlShared {
         pdev: ARef<pci::Device>,
         effects: IoEffects,
         max_admin_bytes: u32,
-        nsids: KVec<u32>,
         admin: Arc<admin_queue::Queue>,
     ) -> Result<Arc<Self>> {
         let effects = KBox::new(effects, GFP_KERNEL)?;
@@ -132,7 +136,7 @@ impl CtrlShared {
                 pdev,
                 effects,
                 max_admin_bytes,
-                nsids,
+                namespaces <- new_mutex!(None),
                 admin <- new_mutex!(Some(admin)),
                 resetter <- new_mutex!(None),
                 resets: AtomicU32::new(0),
@@ -146,7 +150,53 @@ impl CtrlShared {
     pub fn revoke_admin(&self) {
         let mut admin = self.admin.lock();
         drop(self.resetter.lock().take());
+        drop(self.namespaces.lock().take());
         drop(admin.take());
+    }
+
+    /// Makes runtime namespace scans possible, once probe added the disks.
+    pub fn set_namespaces(&self, namespaces: Arc<NamespaceSet>) {
+        let admin = self.admin.lock();
+        // Not after teardown has started.
+        if admin.is_some() {
+            *self.namespaces.lock() = Some(namespaces);
+        }
+    }
+
+    /// Runs `f` on the admin queue, holding off teardown meanwhile; `ENODEV`
+    /// once teardown has begun.
+    pub fn with_admin<R>(&self, f: impl FnOnce(&admin_queue::Queue) -> Result<R>) -> Result<R> {
+        let admin = self.admin.lock();
+        f(admin.as_ref().ok_or(ENODEV)?)
+    }
+
+    /// Reads the active namespaces and makes the disks match: adds those
+    /// of new namespaces, removes those of namespaces gone (C
+    /// `nvme_scan_work`). Nothing to do for a controller without I/O
+    /// queues or once teardown has begun.
+    ///
+    /// The admin lock is held only while identifying: adding a disk reads
+    /// its partition table, and should that I/O time out, the reset that
+    /// recovers it needs the admin lock.
+    pub fn scan_namespaces(&self) -> Result {
+        let Some(set) = self.namespaces.lock().clone() else {
+            return Ok(());
+        };
+        let active = self.with_admin(|admin| {
+            let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
+            identify_namespaces(
+                admin,
+                self.pdev.as_dev(),
+                Name(self.instance),
+                &self.id,
+                &mut buf,
+            )
+        })?;
+        match set.update(&active) {
+            // Teardown began after the identify.
+            Err(ENODEV) => Ok(()),
+            other => other,
+        }
     }
 
     /// Makes resets possible, once the controller is fully set up.
@@ -220,23 +270,10 @@ impl CtrlShared {
         Ok(abort_succeeded(cqe.result))
     }
 
-    /// `NVME_IOCTL_RESCAN`: reads the active namespace list again. Disks
-    /// are not yet added or removed at runtime: a changed list is only
-    /// reported.
+    /// `NVME_IOCTL_RESCAN`: adds and removes disks as the active
+    /// namespace list has changed, and waits for that.
     pub fn rescan(&self) -> Result<i32> {
-        let admin = self.admin.lock();
-        let admin = admin.as_ref().ok_or(ENODEV)?;
-        let mut buf = KVec::from_elem(0u8, crate::spec::command::IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
-        let now = active_nsids(&**admin, &mut buf, &self.id)?;
-        if now[..] != self.nsids[..] {
-            dev_warn!(
-                self.pdev.as_dev(),
-                "nvme{}: namespace list changed ({} active, {} with disks); runtime namespace changes are not handled yet\n",
-                self.instance,
-                now.len(),
-                self.nsids.len()
-            );
-        }
+        self.scan_namespaces()?;
         Ok(0)
     }
 

@@ -7,9 +7,11 @@
 //! same admin queue, create the I/O queues again and resume. Requests
 //! submitted meanwhile wait in blk-mq and then run; block I/O the
 //! controller dropped is retried, user commands fail with Command Aborted
-//! By Host. The queue layout (count, vectors, depth) stays as probed.
+//! By Host. The queue layout (count, vectors, depth) stays as probed; the
+//! namespaces are scanned again afterwards (see `async_events`).
 
 use super::admin_queue;
+use super::async_events::AsyncEvents;
 use super::blk_ops::NvmeOps;
 use super::queue_set::IoQueues;
 use super::registers::Registers;
@@ -47,6 +49,8 @@ pub struct Resetter {
     pub irqs: KVec<u32>,
     /// The I/O side, if the controller granted I/O queues.
     pub io: Option<IoParts>,
+    /// Asynchronous events, requested again after the reset.
+    pub events: Arc<AsyncEvents>,
 }
 
 impl Resetter {
@@ -61,7 +65,18 @@ impl Resetter {
         }
         let result = self.restart();
         match &result {
-            Ok(()) => dev_info!(dev, "nvme{}: reset complete\n", self.instance),
+            Ok(()) => {
+                dev_info!(dev, "nvme{}: reset complete\n", self.instance);
+                // The controller works without them; say so and go on.
+                if let Err(err) = self.events.restart(&self.admin) {
+                    dev_warn!(
+                        dev,
+                        "nvme{}: asynchronous events not enabled: {:?}\n",
+                        self.instance,
+                        err
+                    );
+                }
+            }
             Err(err) => {
                 dev_err!(
                     dev,

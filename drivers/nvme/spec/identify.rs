@@ -120,6 +120,9 @@ pub struct IdentifyController {
     pub subsystem_nqn: AsciiField<256>,
     /// Asynchronous Event Request Limit, zero-based (AERL).
     pub aer_limit: u8,
+    /// Optional Asynchronous Events Supported (OAES); bit 8: Namespace
+    /// Attribute Notices.
+    pub oaes: u32,
     /// Number of Namespaces: the largest valid NSID (NN).
     pub namespace_count: u32,
     /// Optional NVM Command Support (ONCS).
@@ -148,6 +151,7 @@ impl IdentifyController {
             lpa: b[261],
             subsystem_nqn: AsciiField::from(b, 768),
             aer_limit: b[259],
+            oaes: le32(b, 92),
             namespace_count: le32(b, 516),
             oncs: le16(b, 520),
             volatile_write_cache: b[525] & 1 != 0,
@@ -278,6 +282,7 @@ mod tests {
         put(&mut b, 78, &0x0001u16.to_le_bytes());
         put(&mut b, 80, &0x0001_0400u32.to_le_bytes());
         put(&mut b, 88, &1_000_000u32.to_le_bytes());
+        put(&mut b, 92, &0x0000_0100u32.to_le_bytes());
         put(&mut b, 256, &0x000au16.to_le_bytes());
         b[258] = 3;
         b[259] = 3;
@@ -301,6 +306,7 @@ mod tests {
         assert_eq!(id.rtd3_entry_us, 1_000_000);
         assert_eq!(id.oacs, 0x0a);
         assert_eq!((id.abort_limit, id.aer_limit), (3, 3));
+        assert_eq!(id.oaes, 0x100);
         assert_eq!(id.namespace_count, 256);
         assert_eq!(id.oncs, 0x015d);
         assert!(id.volatile_write_cache);
