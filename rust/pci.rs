@@ -79,6 +79,20 @@ impl Device {
         unsafe { bindings::pci_clear_master(self.as_raw()) };
     }
 
+    /// Unbinds the device from its driver, as after a failed probe or
+    /// `unbind` in sysfs, for a controller given up on (C
+    /// `nvme_remove_dead_ctrl` does it). Does nothing if no driver is bound.
+    ///
+    /// # Deadlocks
+    ///
+    /// Takes the device lock and runs the driver's remove: never call it
+    /// from the driver's probe or remove, nor from anything they wait for.
+    pub fn release_driver(&self) {
+        // SAFETY: the device is valid (type invariant); the function takes
+        // the locks it needs.
+        unsafe { bindings::device_release_driver(self.as_dev().as_raw()) };
+    }
+
     /// Enables the device's memory space; disabled again when the returned
     /// value is dropped.
     pub fn enable_mem(&self) -> Result<Enabled> {

@@ -12,7 +12,8 @@
 #      must hold for the reference, or the tests are wrong
 #   7. the fault groups, in a boot whose device has media errors, a
 #      detached namespace and a spare drive (GUEST_FAULTS=1): media
-#      errors, asynchronous events, hot removal and add
+#      errors, asynchronous events, a controller that stops answering,
+#      hot removal and add
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came

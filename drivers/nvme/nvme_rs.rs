@@ -45,8 +45,11 @@ module! {
 
 // Fields drop in declaration order: the driver (and every node) goes
 // before the classes the nodes belong to.
+/// Fields drop in declaration order: the driver goes first, removing every
+/// controller, then the queue of controller removals is drained.
 struct NvmeModule {
     _driver: Pin<KBox<kernel_ext::pci::Registration<pci::driver::NvmeDriver>>>,
+    _removals: kernel_ext::workqueue::ModuleQueueGuard,
     _generic_class: kernel_ext::chrdev::ClassRegistration,
     _subsystem_class: kernel_ext::chrdev::ClassRegistration,
     _class: kernel_ext::chrdev::ClassRegistration,
@@ -57,6 +60,7 @@ impl kernel::Module for NvmeModule {
         let class = pci::char_dev::NVME_CLASS.register()?;
         let subsystem_class = pci::char_dev::NVME_SUBSYSTEM_CLASS.register()?;
         let generic_class = pci::char_dev::NVME_GENERIC_CLASS.register()?;
+        let removals = pci::removal::REMOVALS.create(kernel::c_str!("nvme_rs_removal"))?;
         let driver = KBox::pin_init(
             kernel_ext::pci::Registration::new(
                 kernel::c_str!("nvme_rs"),
@@ -67,6 +71,7 @@ impl kernel::Module for NvmeModule {
         )?;
         Ok(NvmeModule {
             _driver: driver,
+            _removals: removals,
             _generic_class: generic_class,
             _subsystem_class: subsystem_class,
             _class: class,

@@ -345,6 +345,27 @@ fio_ok() {
 	fio_judge "$need" "$rc" "$out"
 }
 
+# fio_load_start: starts 4 KiB random reads and writes on /dev/nvme0n2 in
+# the background (QD8, up to 300 s), its terse output in /tmp/load-fio.out,
+# for groups that take the controller away under load; sets fio_pid.
+fio_load_start() {
+	(cd /tmp && exec fio --output-format=terse --terse-version=3 --name=load \
+		--filename=/dev/nvme0n2 --ioengine=io_uring --direct=1 --rw=randrw \
+		--bs=4k --iodepth=8 --time_based --runtime=300 >/tmp/load-fio.out 2>&1) &
+	# shellcheck disable=SC2034 # for the calling group
+	fio_pid=$!
+}
+
+# fio_load_failed STATUS: the load fio_load_start began exited with STATUS,
+# non-zero, and a job line reports an error.
+fio_load_failed() {
+	[ "$1" -ne 0 ] || { echo "fio exited 0"; return 1; }
+	awk -F';' '$1 == "3" && $5 != 0 { e = 1 } END { exit !e }' /tmp/load-fio.out && return 0
+	echo "no job line reports an error:"
+	cat /tmp/load-fio.out
+	return 1
+}
+
 # fio_judge NEED STATUS OUTPUT: fio_ok's verdict on a fio run made
 # elsewhere (one stopped with SIGINT, say, whose expected status the caller
 # passes as 0). NEED is "rw", "w", "r" or empty, as fio_ok's options.

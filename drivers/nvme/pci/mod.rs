@@ -15,6 +15,7 @@ pub mod namespaces;
 pub mod passthru;
 pub mod queue_set;
 pub mod registers;
+pub mod removal;
 pub mod reset;
 pub mod shadow_doorbell;
 mod timeout;

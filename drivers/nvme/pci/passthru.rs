@@ -8,6 +8,7 @@
 use super::admin_queue;
 use super::blk_ops::NvmeOps;
 use super::namespaces::NamespaceSet;
+use super::removal::Removal;
 use super::reset::Resetter;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
@@ -65,6 +66,8 @@ pub struct CtrlShared {
     /// Resets attempted so far, so that timeouts racing each other reset
     /// the controller once, not once each.
     resets: AtomicU32,
+    /// Unbinds the driver once the controller is given up on.
+    removal: Arc<Removal>,
 }
 
 /// The admin lock held: user admin commands and resets wait.
@@ -129,6 +132,7 @@ impl CtrlShared {
         admin: Arc<admin_queue::Queue>,
     ) -> Result<Arc<Self>> {
         let effects = KBox::new(effects, GFP_KERNEL)?;
+        let removal = Removal::new(pdev.clone(), instance)?;
         Arc::pin_init(
             try_pin_init!(CtrlShared {
                 instance,
@@ -140,6 +144,7 @@ impl CtrlShared {
                 admin <- new_mutex!(Some(admin)),
                 resetter <- new_mutex!(None),
                 resets: AtomicU32::new(0),
+                removal,
             }? Error),
             GFP_KERNEL,
         )
@@ -245,7 +250,8 @@ impl CtrlShared {
             )
             .is_ok()
         {
-            resetter.reset()?;
+            // A failed reset failed all I/O; the controller goes too.
+            resetter.reset().inspect_err(|_| self.removal.schedule())?;
         }
         Ok(())
     }
@@ -254,7 +260,11 @@ impl CtrlShared {
     /// Returns `false` if teardown has begun and took the means away.
     pub fn fail_io(&self) -> bool {
         let resetter = self.resetter.lock();
-        resetter.as_ref().map(|r| r.fail_io()).is_some()
+        let failed = resetter.as_ref().map(|r| r.fail_io()).is_some();
+        if failed {
+            self.removal.schedule();
+        }
+        failed
     }
 
     /// Sends an Abort for command `cid` on submission queue `sqid`; returns

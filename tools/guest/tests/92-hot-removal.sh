@@ -15,10 +15,7 @@ BDF=$(nvme_bdf)
 require "one controller at start" equals "$(echo "$BDF" | wc -w)" 1
 
 dmesg_mark
-(cd /tmp && exec fio --output-format=terse --terse-version=3 --name=load \
-	--filename=/dev/nvme0n2 --ioengine=io_uring --direct=1 --rw=randrw \
-	--bs=4k --iodepth=8 --time_based --runtime=300 >/tmp/hot-fio.out 2>&1) &
-fio_pid=$!
+fio_load_start
 sleep 3
 require "fio running before the removal" is_running "$fio_pid"
 
@@ -35,15 +32,7 @@ echo "# fio ended $((($(_now_cs) - pressed) / 100)) s after the button press"
 kill "$fio_pid" 2>/dev/null
 wait "$fio_pid"
 rc=$?
-# fio_failed STATUS: fio exited non-zero and a job line carries an error.
-fio_failed() {
-	[ "$1" -ne 0 ] || { echo "fio exited 0"; return 1; }
-	awk -F';' '$1 == "3" && $5 != 0 { e = 1 } END { exit !e }' /tmp/hot-fio.out && return 0
-	echo "no job line reports an error:"
-	cat /tmp/hot-fio.out
-	return 1
-}
-check "fio reports an I/O error" fio_failed "$rc"
+check "fio reports an I/O error" fio_load_failed "$rc"
 check "the controller's nodes are gone" wait_for "[ ! -e /dev/nvme0n2 ] && [ ! -e /dev/ng0n2 ] && [ ! -e /dev/nvme0 ]" 20
 check "the PCI device is gone" wait_for "[ ! -e /sys/bus/pci/devices/$BDF ]" 20
 check "nvme_rs logged the teardown" sh -c "dmesg | grep -qE 'nvme_rs $BDF: nvme0: (shutdown complete|device gone)'"
