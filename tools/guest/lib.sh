@@ -356,6 +356,16 @@ fio_load_start() {
 	fio_pid=$!
 }
 
+# fio_load_stop: ends the load if it still runs (a check before found it
+# should have ended: do not wait out its runtime) and sets fio_rc to fio's
+# exit status.
+fio_load_stop() {
+	kill "$fio_pid" 2>/dev/null
+	wait "$fio_pid"
+	# shellcheck disable=SC2034 # for the calling group
+	fio_rc=$?
+}
+
 # fio_load_failed STATUS: the load fio_load_start began exited with STATUS,
 # non-zero, and a job line reports an error.
 fio_load_failed() {

@@ -33,10 +33,8 @@ gone=$(_now_cs)
 
 check "fio ends within 60 s" wait_for "! is_running $fio_pid" 60
 echo "# fio ended $((($(_now_cs) - gone) / 100)) s after the controller vanished"
-kill "$fio_pid" 2>/dev/null
-wait "$fio_pid"
-rc=$?
-check "fio reports an I/O error" fio_load_failed "$rc"
+fio_load_stop
+check "fio reports an I/O error" fio_load_failed "$fio_rc"
 gave_up() {
 	dmesg_since_mark | grep -qE "nvme_rs $BDF: nvme0: removing the controller, which no longer works"
 }
