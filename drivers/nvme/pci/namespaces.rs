@@ -126,15 +126,19 @@ impl NamespaceSet {
         self.members.lock().list.len()
     }
 
-    /// Makes the members those of `active`, the usable active namespaces
-    /// in ascending NSID order: removes the disks of namespaces no longer
-    /// in it, then adds disks for the new ones. A namespace that stays keeps
-    /// its disk. A namespace whose disk cannot be added is left out and
-    /// the first such error returned. Fails with `ENODEV` once the set is
-    /// closed.
-    pub fn update(&self, active: &[Namespace]) -> Result {
+    /// Makes the members those `identify` returns, the usable active
+    /// namespaces in ascending NSID order: removes the disks of namespaces
+    /// no longer among them, then adds disks for the new ones. A namespace
+    /// that stays keeps its disk. A namespace whose disk cannot be added is
+    /// left out and the first such error returned. Fails with `ENODEV` once
+    /// the set is closed.
+    ///
+    /// Scans run one at a time from identify to update (C's `scan_lock`),
+    /// so an older answer can never undo a newer one.
+    pub fn rescan(&self, identify: impl FnOnce() -> Result<KVec<Namespace>>) -> Result {
         let mut members = self.members.lock();
         let dev = members.ctx.as_ref().ok_or(ENODEV)?.shared.pdev.clone();
+        let active = identify()?;
         let dev = dev.as_dev();
         // Allocated up front: from here on nothing may fail half-way.
         let mut kept = KVec::with_capacity(members.list.len(), GFP_KERNEL)?;
@@ -151,7 +155,7 @@ impl NamespaceSet {
             }
         }
         let mut result = Ok(());
-        for ns in active {
+        for ns in active.iter() {
             let slot = kept.iter_mut().find(|slot: &&mut Option<Member>| {
                 slot.as_ref().is_some_and(|m| m.nsid == ns.nsid)
             });

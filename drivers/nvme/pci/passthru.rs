@@ -21,8 +21,7 @@ use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::nvme_core::admin::AdminError;
 use crate::nvme_core::identify::identify_namespaces;
 use crate::nvme_core::instance::Name;
-use crate::spec::command::IDENTIFY_DATA_SIZE;
-use crate::spec::command::{abort_succeeded, Command};
+use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::Completion;
 use crate::spec::effects::IoEffects;
 use crate::spec::identify::IdentifyController;
@@ -187,18 +186,20 @@ impl CtrlShared {
         let Some(set) = self.namespaces.lock().clone() else {
             return Ok(());
         };
-        let active = self.with_admin(|admin| {
-            let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
-            identify_namespaces(
-                admin,
-                self.pdev.as_dev(),
-                Name(self.instance),
-                &self.id,
-                &mut buf,
-            )
-        })?;
-        match set.update(&active) {
-            // Teardown began after the identify.
+        let result = set.rescan(|| {
+            self.with_admin(|admin| {
+                let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
+                identify_namespaces(
+                    admin,
+                    self.pdev.as_dev(),
+                    Name(self.instance),
+                    &self.id,
+                    &mut buf,
+                )
+            })
+        });
+        match result {
+            // Teardown has begun.
             Err(ENODEV) => Ok(()),
             other => other,
         }
