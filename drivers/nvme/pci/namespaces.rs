@@ -11,6 +11,7 @@ use super::passthru::{CtrlShared, NsShared};
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
+use crate::kernel_ext::device::Device;
 use crate::nvme_core::identify::{log_namespace, Namespace};
 use crate::nvme_core::instance::Name;
 use crate::nvme_core::namespace::{DiskProfile, Namespace as Geometry};
@@ -128,7 +129,7 @@ impl NamespaceSet {
 
     /// Makes the members those `identify` returns, the usable active
     /// namespaces in ascending NSID order: removes the disks of namespaces
-    /// no longer among them, then adds disks for the new ones. A namespace
+    /// no longer among them and adds disks for the new ones, in NSID order. A namespace
     /// that stays keeps its disk. A namespace whose disk cannot be added is
     /// left out and the first such error returned. Fails with `ENODEV` once
     /// the set is closed.
@@ -140,26 +141,20 @@ impl NamespaceSet {
         let dev = members.ctx.as_ref().ok_or(ENODEV)?.shared.pdev.clone();
         let active = identify()?;
         let dev = dev.as_dev();
-        // Allocated up front: from here on nothing may fail half-way.
-        let mut kept = KVec::with_capacity(members.list.len(), GFP_KERNEL)?;
+        // Allocated up front: once the old list is taken, nothing may fail.
         let mut next = KVec::with_capacity(active.len(), GFP_KERNEL)?;
-        for member in core::mem::replace(&mut members.list, KVec::new()) {
-            let nsid = member.nsid;
-            if active.iter().any(|ns| ns.nsid == nsid) {
-                kept.push(Some(member), GFP_KERNEL)?;
-            } else {
-                // Deleting the disk fails its queued and new requests and
-                // waits for those in flight.
-                drop(member);
-                dev_info!(dev, "{}: namespace {} removed\n", self.name, nsid);
-            }
-        }
+        // Both lists ascend by NSID: walk them side by side.
+        let mut old = core::mem::replace(&mut members.list, KVec::new())
+            .into_iter()
+            .peekable();
         let mut result = Ok(());
         for ns in active.iter() {
-            let slot = kept.iter_mut().find(|slot: &&mut Option<Member>| {
-                slot.as_ref().is_some_and(|m| m.nsid == ns.nsid)
-            });
-            if let Some(member) = slot.and_then(Option::take) {
+            // Deleting a disk fails its queued and new requests and waits
+            // for those in flight.
+            while let Some(gone) = old.next_if(|m| m.nsid < ns.nsid) {
+                Self::remove(dev, self.name, gone);
+            }
+            if let Some(member) = old.next_if(|m| m.nsid == ns.nsid) {
                 next.push(member, GFP_KERNEL)?;
                 continue;
             }
@@ -181,8 +176,18 @@ impl NamespaceSet {
                 }
             }
         }
+        for gone in old {
+            Self::remove(dev, self.name, gone);
+        }
         members.list = next;
         result
+    }
+
+    /// Deletes `member`'s node and disk, saying so.
+    fn remove(dev: &Device, name: Name, member: Member) {
+        let nsid = member.nsid;
+        drop(member);
+        dev_info!(dev, "{}: namespace {} removed\n", name, nsid);
     }
 
     /// Removes every disk and node, and refuses additions from now on.
