@@ -27,4 +27,14 @@ check "$NS_COUNT namespace lines" equals "$(printf '%s\n' "$log" | count_ns_line
 echo "# driver log after insmod:"
 printf '%s\n' "$log" | grep -F nvme_rs | sed 's/^/#   /'
 
+# guest.sh's heartbeat, Ctrl-A z on QEMU's stdin every 2 s, wakes QEMU's
+# main loop; QEMU's serial mux must swallow it. Each byte that got through
+# would arrive on ttyS0, whose count of received bytes reads "rx:N".
+serial_rx() {
+	sed -n 's/^0: .* rx:\([0-9]*\).*/\1/p' /proc/tty/driver/serial
+}
+if [ "$HOST_HEARTBEAT" = 1 ]; then
+	check "ttyS0 received none of the host's heartbeat bytes" equals "$(serial_rx)" 0
+fi
+
 group_end
