@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! DMA mapping of a request's data through a scatterlist.
+//! DMA mapping of a request's data: through a scatterlist, or straight
+//! from its only bio_vec.
 //!
 //! C headers: [`include/linux/scatterlist.h`](srctree/include/linux/scatterlist.h),
 //! [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
@@ -19,22 +20,34 @@ pub struct DmaSegment {
     pub len: u32,
 }
 
-struct Mapping {
-    /// Entries `blk_rq_map_sg` filled (what unmapping takes).
-    nents: u32,
-    /// Entries after DMA mapping, which may merge some.
-    mapped: u32,
-    dir: kernel::ffi::c_int,
+enum Mapping {
+    /// A request of one bio_vec, mapped straight from it: most requests,
+    /// and the scatterlist would only add work.
+    Single {
+        segment: DmaSegment,
+        dir: kernel::ffi::c_int,
+    },
+    /// Any other request, mapped through the table.
+    Table {
+        /// Entries `blk_rq_map_sg` filled (what unmapping takes).
+        nents: u32,
+        /// Entries after DMA mapping, which may merge some.
+        mapped: u32,
+        dir: kernel::ffi::c_int,
+    },
 }
 
 /// A scatterlist sized for one request, kept in the request's private
-/// data, and the request's data mapped through it while in flight.
+/// data, and the request's data mapped, through it or (for a request of
+/// one bio_vec) without it, while in flight.
 ///
 /// # Invariants
 ///
 /// `table` has `table.len()` entries initialised by `sg_init_table`. When
-/// `mapping` is `Some`, its first `nents` entries are mapped for `dev` in
-/// direction `dir` and must be unmapped before reuse or drop.
+/// `mapping` is `Some(Table)`, the table's first `nents` entries are mapped
+/// for `dev` in direction `dir`; when it is `Some(Single)`, `segment` is a
+/// mapping of `segment.len` bytes for `dev` in direction `dir`. Either must
+/// be unmapped before reuse or drop.
 pub struct RequestSg {
     dev: ARef<pci::Device>,
     table: KVec<bindings::scatterlist>,
@@ -64,10 +77,36 @@ impl RequestSg {
     }
 
     /// Maps the data of the owned request `rq` for DMA (unmapping any
-    /// previous mapping first). Fails with `EINVAL` if it has more segments
-    /// than the table holds and `ENOMEM` if the DMA mapping fails.
+    /// previous mapping first): a request of one bio_vec straight from it,
+    /// as C's `nvme_map_data` does, any other through the table. Fails with
+    /// `EINVAL` if it has more segments than the table holds and `ENOMEM`
+    /// if the DMA mapping fails.
     pub fn map<T: Operations>(&mut self, request: OwnedRequest<'_, T>) -> Result {
         self.unmap();
+        // SAFETY: the request is valid.
+        let dir = unsafe { bindings::nvme_rs_rq_dma_dir(request.as_raw()) };
+        let (mut addr, mut len) = (0u64, 0u32);
+        // SAFETY: the request is owned (its bios are stable) and the device
+        // is valid; the helper writes the two outputs only on success.
+        let single = unsafe {
+            bindings::nvme_rs_rq_map_bvec(
+                self.dev.as_dev().as_raw(),
+                request.as_raw(),
+                &mut addr,
+                &mut len,
+            )
+        };
+        if single == 0 {
+            // INVARIANT: mapped just now.
+            self.mapping = Some(Mapping::Single {
+                segment: DmaSegment { addr, len },
+                dir,
+            });
+            return Ok(());
+        }
+        if single == ENOMEM.to_errno() {
+            return Err(ENOMEM);
+        }
         if usize::from(request.phys_segments()) > self.table.len() {
             return Err(EINVAL);
         }
@@ -79,8 +118,6 @@ impl RequestSg {
         if nents == 0 {
             return Err(EINVAL);
         }
-        // SAFETY: the request is valid.
-        let dir = unsafe { bindings::nvme_rs_rq_dma_dir(request.as_raw()) };
         // SAFETY: the first `nents` entries describe the request's pages; the
         // device is valid.
         let mapped = unsafe {
@@ -96,14 +133,18 @@ impl RequestSg {
             return Err(ENOMEM);
         }
         // INVARIANT: mapped just now.
-        self.mapping = Some(Mapping { nents, mapped, dir });
+        self.mapping = Some(Mapping::Table { nents, mapped, dir });
         Ok(())
     }
 
     /// The mapped segments, in order; empty when nothing is mapped.
     pub fn segments(&self) -> impl Iterator<Item = DmaSegment> + '_ {
-        let count = self.mapping.as_ref().map_or(0, |m| m.mapped as usize);
-        self.table[..count].iter().map(|sg| {
+        let (single, count) = match &self.mapping {
+            Some(Mapping::Single { segment, .. }) => (Some(*segment), 0),
+            Some(Mapping::Table { mapped, .. }) => (None, *mapped as usize),
+            None => (None, 0),
+        };
+        let table = self.table[..count].iter().map(|sg| {
             let sg = sg as *const bindings::scatterlist as *mut bindings::scatterlist;
             // SAFETY: `sg` is one of the mapped entries (invariant); the
             // helpers only read it.
@@ -113,27 +154,49 @@ impl RequestSg {
                     len: bindings::nvme_rs_sg_dma_len(sg),
                 }
             }
-        })
+        });
+        // Spelled out: the kernel crate's `Init` trait has a `chain` too.
+        Iterator::chain(single.into_iter(), table)
     }
 
     /// How many segments are mapped.
     pub fn mapped_segments(&self) -> usize {
-        self.mapping.as_ref().map_or(0, |m| m.mapped as usize)
+        match &self.mapping {
+            Some(Mapping::Single { .. }) => 1,
+            Some(Mapping::Table { mapped, .. }) => *mapped as usize,
+            None => 0,
+        }
     }
 
     /// Unmaps the request's data, if mapped.
     pub fn unmap(&mut self) {
-        if let Some(m) = self.mapping.take() {
-            // SAFETY: the entries were mapped with these arguments (invariant).
-            unsafe {
-                bindings::dma_unmap_sg_attrs(
-                    self.dev.as_dev().as_raw(),
-                    self.table.as_mut_ptr(),
-                    m.nents as _,
-                    m.dir as _,
-                    0,
-                )
-            };
+        match self.mapping.take() {
+            None => {}
+            Some(Mapping::Single { segment, dir }) => {
+                // SAFETY: the segment was mapped with these arguments
+                // (invariant).
+                unsafe {
+                    bindings::nvme_rs_unmap_bvec(
+                        self.dev.as_dev().as_raw(),
+                        segment.addr,
+                        segment.len,
+                        dir,
+                    )
+                };
+            }
+            Some(Mapping::Table { nents, dir, .. }) => {
+                // SAFETY: the entries were mapped with these arguments
+                // (invariant).
+                unsafe {
+                    bindings::dma_unmap_sg_attrs(
+                        self.dev.as_dev().as_raw(),
+                        self.table.as_mut_ptr(),
+                        nents as _,
+                        dir as _,
+                        0,
+                    )
+                };
+            }
         }
     }
 }
