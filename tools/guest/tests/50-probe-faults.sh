@@ -31,6 +31,7 @@ require "identify report" wait_for identify_done_since_mark 30
 require "fail-nth available" test -w /proc/thread-self/fail-nth
 
 # The module's memory, from /proc/modules: "name size refs deps state base".
+# shellcheck disable=SC2046 # split into the fields on purpose
 set -- $(grep '^nvme_rs ' /proc/modules)
 size=$2 base=$6
 require "module address known" test -n "$base" -a "$base" != 0x0000000000000000
