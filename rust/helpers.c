@@ -296,13 +296,13 @@ int nvme_rs_rq_dma_dir(struct request *rq)
 
 /*
  * Maps the data of a request that is one bio_vec (one bio, one multi-page
- * segment) straight from it, without going through a scatterlist, as C's
+ * segment) straight from it in direction dir (the request's rq_dma_dir()), without going through a scatterlist, as C's
  * nvme_map_data does for such requests. Returns 0 with the bus address and
  * length, -EINVAL if the request is not one bio_vec, -ENOMEM if the mapping
  * failed.
  */
-int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, u64 *addr,
-			unsigned int *len)
+int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
+			u64 *addr, unsigned int *len)
 {
 	struct bio_vec bv;
 	dma_addr_t dma;
@@ -313,17 +313,12 @@ int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, u64 *addr,
 	bv = req_bvec(rq);
 	if (bv.bv_len != blk_rq_bytes(rq))
 		return -EINVAL;
-	dma = dma_map_bvec(dev, &bv, rq_dma_dir(rq), DMA_ATTR_NO_WARN);
+	dma = dma_map_bvec(dev, &bv, dir, DMA_ATTR_NO_WARN);
 	if (dma_mapping_error(dev, dma))
 		return -ENOMEM;
 	*addr = dma;
 	*len = bv.bv_len;
 	return 0;
-}
-
-void nvme_rs_unmap_bvec(struct device *dev, u64 addr, unsigned int len, int dir)
-{
-	dma_unmap_page(dev, addr, len, dir);
 }
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents)

@@ -79,9 +79,8 @@ u64 nvme_rs_bio_sector(struct bio *bio);
 unsigned int nvme_rs_bio_size(struct bio *bio);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
 int nvme_rs_rq_dma_dir(struct request *rq);
-int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, u64 *addr,
-			unsigned int *len);
-void nvme_rs_unmap_bvec(struct device *dev, u64 addr, unsigned int len, int dir);
+int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
+			u64 *addr, unsigned int *len);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
 u64 nvme_rs_sg_dma_address(struct scatterlist *sg);

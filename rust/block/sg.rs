@@ -86,12 +86,14 @@ impl RequestSg {
         // SAFETY: the request is valid.
         let dir = unsafe { bindings::nvme_rs_rq_dma_dir(request.as_raw()) };
         let (mut addr, mut len) = (0u64, 0u32);
-        // SAFETY: the request is owned (its bios are stable) and the device
-        // is valid; the helper writes the two outputs only on success.
+        // SAFETY: the request is owned (its bios are stable), the device is
+        // valid and `dir` is the request's; the helper writes the two outputs
+        // only on success.
         let single = unsafe {
             bindings::nvme_rs_rq_map_bvec(
                 self.dev.as_dev().as_raw(),
                 request.as_raw(),
+                dir,
                 &mut addr,
                 &mut len,
             )
@@ -176,11 +178,12 @@ impl RequestSg {
                 // SAFETY: the segment was mapped with these arguments
                 // (invariant).
                 unsafe {
-                    bindings::nvme_rs_unmap_bvec(
+                    bindings::dma_unmap_page_attrs(
                         self.dev.as_dev().as_raw(),
                         segment.addr,
-                        segment.len,
-                        dir,
+                        segment.len as _,
+                        dir as _,
+                        0,
                     )
                 };
             }

@@ -129,10 +129,10 @@ impl NamespaceSet {
 
     /// Makes the members those `identify` returns, the usable active
     /// namespaces in ascending NSID order: removes the disks of namespaces
-    /// no longer among them and adds disks for the new ones, in NSID order. A namespace
-    /// that stays keeps its disk. A namespace whose disk cannot be added is
-    /// left out and the first such error returned. Fails with `ENODEV` once
-    /// the set is closed.
+    /// no longer among them and adds disks for the new ones, in NSID order.
+    /// A namespace that stays keeps its disk. A namespace whose disk cannot
+    /// be added is left out and the first such error returned. Fails with
+    /// `ENODEV` once the set is closed.
     ///
     /// Scans run one at a time from identify to update (C's `scan_lock`),
     /// so an older answer can never undo a newer one.
