@@ -352,6 +352,33 @@ void *nvme_rs_disk_queuedata(struct gendisk *disk)
 	return disk->queue->queuedata;
 }
 
+void nvme_rs_disk_set_queuedata(struct gendisk *disk, void *queuedata)
+{
+	disk->queue->queuedata = queuedata;
+}
+
+/* Takes the queue's limits lock; the commit below releases it. */
+struct queue_limits nvme_rs_disk_limits_start_update(struct gendisk *disk)
+{
+	return queue_limits_start_update(disk->queue);
+}
+
+int nvme_rs_disk_limits_commit_update(struct gendisk *disk,
+				      struct queue_limits *lim)
+{
+	return queue_limits_commit_update(disk->queue, lim);
+}
+
+void nvme_rs_disk_freeze(struct gendisk *disk)
+{
+	blk_mq_freeze_queue(disk->queue);
+}
+
+void nvme_rs_disk_unfreeze(struct gendisk *disk)
+{
+	blk_mq_unfreeze_queue(disk->queue);
+}
+
 unsigned int nvme_rs_num_possible_cpus(void)
 {
 	return num_possible_cpus();

@@ -90,6 +90,12 @@ struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
 				   struct queue_limits *lim, void *queuedata);
 void nvme_rs_disk_set_name(struct gendisk *disk, const char *name);
 void *nvme_rs_disk_queuedata(struct gendisk *disk);
+void nvme_rs_disk_set_queuedata(struct gendisk *disk, void *queuedata);
+struct queue_limits nvme_rs_disk_limits_start_update(struct gendisk *disk);
+int nvme_rs_disk_limits_commit_update(struct gendisk *disk,
+				      struct queue_limits *lim);
+void nvme_rs_disk_freeze(struct gendisk *disk);
+void nvme_rs_disk_unfreeze(struct gendisk *disk);
 
 unsigned int nvme_rs_num_possible_cpus(void);
 

@@ -136,33 +136,43 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Limits to allocate a disk with: these, on the block layer's defaults.
     fn to_raw(&self) -> bindings::queue_limits {
-        let mut features = bindings::NVME_RS_BLK_FEAT_NOWAIT;
-        if self.write_cache {
-            features |= bindings::NVME_RS_BLK_FEAT_WRITE_CACHE;
-        }
-        if self.fua {
-            features |= bindings::NVME_RS_BLK_FEAT_FUA;
-        }
-        if self.poll {
-            features |= bindings::NVME_RS_BLK_FEAT_POLL;
-        }
-        bindings::queue_limits {
-            features,
-            logical_block_size: self.logical_block_size,
-            physical_block_size: self.physical_block_size,
-            io_min: self.physical_block_size,
-            max_hw_sectors: self.max_hw_sectors,
-            max_segments: self.max_segments,
-            max_segment_size: u32::MAX,
-            virt_boundary_mask: self.virt_boundary_mask as _,
-            dma_alignment: self.dma_alignment,
-            max_hw_discard_sectors: self.max_discard_sectors,
-            max_discard_segments: self.max_discard_segments,
-            discard_granularity: self.discard_granularity,
-            max_write_zeroes_sectors: self.max_write_zeroes_sectors,
+        let mut lim = bindings::queue_limits {
+            features: bindings::NVME_RS_BLK_FEAT_NOWAIT,
             ..Default::default()
+        };
+        self.apply(&mut lim);
+        lim
+    }
+
+    /// Writes these limits into `lim`, leaving the fields and feature bits
+    /// they do not cover (set by the block layer or by the administrator
+    /// through sysfs) as they are.
+    fn apply(&self, lim: &mut bindings::queue_limits) {
+        for (feature, on) in [
+            (bindings::NVME_RS_BLK_FEAT_WRITE_CACHE, self.write_cache),
+            (bindings::NVME_RS_BLK_FEAT_FUA, self.fua),
+            (bindings::NVME_RS_BLK_FEAT_POLL, self.poll),
+        ] {
+            if on {
+                lim.features |= feature;
+            } else {
+                lim.features &= !feature;
+            }
         }
+        lim.logical_block_size = self.logical_block_size;
+        lim.physical_block_size = self.physical_block_size;
+        lim.io_min = self.physical_block_size;
+        lim.max_hw_sectors = self.max_hw_sectors;
+        lim.max_segments = self.max_segments;
+        lim.max_segment_size = u32::MAX;
+        lim.virt_boundary_mask = self.virt_boundary_mask as _;
+        lim.dma_alignment = self.dma_alignment;
+        lim.max_hw_discard_sectors = self.max_discard_sectors;
+        lim.max_discard_segments = self.max_discard_segments;
+        lim.discard_granularity = self.discard_granularity;
+        lim.max_write_zeroes_sectors = self.max_write_zeroes_sectors;
     }
 }
 
@@ -171,8 +181,9 @@ impl Limits {
 /// # Invariants
 ///
 /// `disk` was allocated on `set` and added with `device_add_disk`; its
-/// request queue's `queuedata` is `T::QueueData::into_foreign`. `Drop`
-/// deletes the disk, then reclaims the queue data.
+/// request queue's `queuedata` is `T::QueueData::into_foreign`, replaced
+/// only while the queue is frozen (so no request exists to borrow it).
+/// `Drop` deletes the disk, then reclaims the queue data.
 pub struct Disk<T: Operations> {
     disk: NonNull<bindings::gendisk>,
     // Keeps the tag set alive while the disk uses it.
@@ -263,11 +274,68 @@ impl<T: Operations> Disk<T> {
         *self.hook().ioctl.lock() = Some(handler);
     }
 
+    /// Freezes the disk's request queue: waits until none of its requests
+    /// exists, and holds new ones back until the guard is dropped. The
+    /// caller must not hold anything a request in flight may need to
+    /// finish, such as what timeout recovery takes.
+    pub fn freeze(&self) -> Frozen<'_, T> {
+        // SAFETY: the disk is live (type invariant).
+        unsafe { bindings::nvme_rs_disk_freeze(self.disk.as_ptr()) };
+        // INVARIANT: frozen just now.
+        Frozen { disk: self }
+    }
+
     /// A counted reference to the disk's request queue, for passthrough.
     pub fn queue_ref(&self) -> super::passthrough::QueueRef<T> {
         // SAFETY: the disk is live and on a tag set of operations `T`
         // (type invariant).
         unsafe { super::passthrough::QueueRef::new(self.disk) }
+    }
+}
+
+/// A disk whose request queue is frozen: no request of it exists until
+/// this is dropped.
+///
+/// # Invariants
+///
+/// `disk`'s queue was frozen by `Disk::freeze`, and is unfrozen by `Drop`.
+pub struct Frozen<'a, T: Operations> {
+    disk: &'a Disk<T>,
+}
+
+impl<T: Operations> Frozen<'_, T> {
+    /// Gives the disk new limits, capacity (in 512-byte sectors) and queue
+    /// data, as a namespace that was reformatted or resized needs (C
+    /// `nvme_update_ns_info_block`). Requests made afterwards see only the
+    /// new ones. Fails, changing nothing, if the block layer rejects the
+    /// limits.
+    pub fn update(&self, data: T::QueueData, limits: &Limits, capacity: u64) -> Result {
+        let disk = self.disk.disk.as_ptr();
+        // SAFETY: the disk is live; starting an update takes the queue's
+        // limits lock, which committing releases whether it fails or not.
+        let committed = unsafe {
+            let mut lim = bindings::nvme_rs_disk_limits_start_update(disk);
+            limits.apply(&mut lim);
+            to_result(bindings::nvme_rs_disk_limits_commit_update(disk, &mut lim))
+        };
+        committed?;
+        // SAFETY: the queue is frozen (type invariant), so no request
+        // borrows the old queue data; the disk owns the new data from here
+        // (the `Disk` invariant).
+        unsafe {
+            let old = bindings::nvme_rs_disk_queuedata(disk);
+            bindings::nvme_rs_disk_set_queuedata(disk, data.into_foreign() as _);
+            drop(T::QueueData::from_foreign(old));
+            bindings::set_capacity_and_notify(disk, capacity);
+        }
+        Ok(())
+    }
+}
+
+impl<T: Operations> Drop for Frozen<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: frozen by `Disk::freeze` (type invariant), once.
+        unsafe { bindings::nvme_rs_disk_unfreeze(self.disk.disk.as_ptr()) };
     }
 }
 

@@ -177,9 +177,10 @@ impl<T: Operations> Request<T> {
     /// The data of the disk (request queue) the request was sent to.
     pub fn queue_data(&self) -> <T::QueueData as ForeignOwnable>::Borrowed<'_> {
         // SAFETY: every request queue of a tag set with operations `T` is
-        // made by `Disk::new`, which sets `queuedata` from
-        // `T::QueueData::into_foreign` and reclaims it only after
-        // `del_gendisk` has drained all requests.
+        // made by `Disk::add`, which sets `queuedata` from
+        // `T::QueueData::into_foreign`; it is reclaimed only after
+        // `del_gendisk` has drained all requests, or replaced while the
+        // queue is frozen, when no request exists (`Frozen::update`).
         unsafe { T::QueueData::borrow(bindings::nvme_rs_rq_queuedata(self.as_raw())) }
     }
 

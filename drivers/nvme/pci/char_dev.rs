@@ -151,7 +151,7 @@ fn show_serial(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result
 }
 
 fn show_firmware(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
-    writeln!(out, "{}", c.id.firmware.trimmed())
+    writeln!(out, "{}", c.firmware().trimmed())
 }
 
 fn show_transport(_: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {

@@ -25,7 +25,7 @@ use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::DiskProfile;
 use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::effects::{
-    IoEffects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
+    Effects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::regs::{bar_size_for_queues, offset, Version};
@@ -133,18 +133,18 @@ impl Drop for RevokeOnDrop {
     }
 }
 
-/// The I/O effects the permission check uses: from the Commands Supported
-/// and Effects log if the controller has one (C `nvme_init_effects`).
-fn io_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<IoEffects> {
+/// The command effects passthrough uses: from the Commands Supported and
+/// Effects log if the controller has one (C `nvme_init_effects`).
+fn command_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<Effects> {
     if info.id.lpa & LPA_EFFECTS_LOG == 0 {
-        return Ok(IoEffects::new(None));
+        return Ok(Effects::new(None));
     }
     let mut log = KVec::from_elem(0u8, EFFECTS_LOG_SIZE, GFP_KERNEL)?;
     admin.execute_read(
         Command::get_log_page(EFFECTS_LOG_ID, EFFECTS_LOG_SIZE as u32),
         &mut log,
     )?;
-    Ok(IoEffects::new(Some(&log)))
+    Ok(Effects::new(Some(&log)))
 }
 
 impl Controller {
@@ -195,7 +195,7 @@ impl Controller {
             instance.number(),
             info.id,
             pdev.into(),
-            io_effects(&admin, &info)?,
+            command_effects(&admin, &info)?,
             max_transfer,
             admin.clone(),
         )?;
@@ -305,6 +305,7 @@ impl Controller {
                 wanted,
             }),
             events: ctrl._events.0.clone(),
+            ctrl: shared.clone(),
         });
         if let Some(io) = &ctrl._io {
             shared.set_namespaces(io.namespaces.0.clone());

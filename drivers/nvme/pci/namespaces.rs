@@ -2,8 +2,9 @@
 
 //! A controller's namespaces as the system sees them: a disk `nvmeNnM` and
 //! a generic node `ngNnM` per usable active namespace, added at probe and
-//! added or removed at runtime when a rescan finds the active list changed
-//! (C `nvme_scan_work`, `nvme_alloc_ns`, `nvme_ns_remove`).
+//! added or removed at runtime when a rescan finds the active list changed,
+//! and updated when a namespace's format or size changed (C
+//! `nvme_scan_work`, `nvme_alloc_ns`, `nvme_validate_ns`, `nvme_ns_remove`).
 
 use super::blk_ops::NvmeOps;
 use super::char_dev::{ControllerNode, GenericMinor, NamespaceNode, NVME_GENERIC_CLASS};
@@ -42,9 +43,13 @@ pub struct DiskContext {
 /// disk whose queue its commands use.
 struct Member {
     nsid: u32,
+    /// The format and size the disk has.
+    geometry: Geometry,
+    /// What the disk's and the node's ioctls share.
+    shared: Arc<NsShared>,
     _generic: Node<NamespaceNode>,
     _minor: GenericMinor,
-    _disk: Disk<NvmeOps>,
+    disk: Disk<NvmeOps>,
 }
 
 /// The members, and what adding more needs until the set is closed.
@@ -111,15 +116,41 @@ impl NamespaceSet {
             minor.number(),
             Some(ctx.parent.as_dev()),
             kernel::fmt!("ng{}n{}", name.0, ns.nsid),
-            shared,
+            shared.clone(),
             &[],
         )?;
         Ok(Member {
             nsid: ns.nsid,
+            geometry,
+            shared,
             _generic: generic,
             _minor: minor,
-            _disk: disk,
+            disk,
         })
+    }
+
+    /// Gives `member`'s disk the format and size `ns` now has, if they
+    /// changed (a Format NVM, say): new requests wait while those in
+    /// flight finish, then see the new block size and capacity.
+    fn revalidate(name: Name, members: &Members, member: &mut Member, ns: &Namespace) -> Result {
+        let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
+        let geometry = Geometry::new(ns.nsid, &ns.id);
+        if geometry == member.geometry {
+            return Ok(());
+        }
+        let dev = ctx.shared.pdev.as_dev();
+        let frozen = member.disk.freeze();
+        frozen.update(
+            Arc::new(geometry, GFP_KERNEL)?,
+            &geometry.limits(&ctx.id, &ctx.profile),
+            geometry.capacity_sectors(),
+        )?;
+        member.shared.set_lba_shift(geometry.lba_shift);
+        drop(frozen);
+        member.geometry = geometry;
+        dev_info!(dev, "{}n{}: format or size changed\n", name, ns.nsid);
+        log_namespace(dev, name, ns);
+        Ok(())
     }
 
     /// How many namespaces have disks.
@@ -130,9 +161,10 @@ impl NamespaceSet {
     /// Makes the members those `identify` returns, the usable active
     /// namespaces in ascending NSID order: removes the disks of namespaces
     /// no longer among them and adds disks for the new ones, in NSID order.
-    /// A namespace that stays keeps its disk. A namespace whose disk cannot
-    /// be added is left out and the first such error returned. Fails with
-    /// `ENODEV` once the set is closed.
+    /// A namespace that stays keeps its disk, updated if its format or size
+    /// changed. A namespace whose disk cannot be added or updated is left
+    /// out and the first such error returned. Fails with `ENODEV` once the
+    /// set is closed.
     ///
     /// Scans run one at a time from identify to update (C's `scan_lock`),
     /// so an older answer can never undo a newer one.
@@ -154,8 +186,23 @@ impl NamespaceSet {
             while let Some(gone) = old.next_if(|m| m.nsid < ns.nsid) {
                 Self::remove(dev, self.name, gone);
             }
-            if let Some(member) = old.next_if(|m| m.nsid == ns.nsid) {
-                next.push(member, GFP_KERNEL)?;
+            if let Some(mut member) = old.next_if(|m| m.nsid == ns.nsid) {
+                match Self::revalidate(self.name, &members, &mut member, ns) {
+                    Ok(()) => next.push(member, GFP_KERNEL)?,
+                    // Its disk would address the namespace with the old
+                    // format: take it away rather than corrupt data.
+                    Err(err) => {
+                        dev_err!(
+                            dev,
+                            "{}: namespace {} not updated: {:?}\n",
+                            self.name,
+                            ns.nsid,
+                            err
+                        );
+                        Self::remove(dev, self.name, member);
+                        result = result.and(Err(err));
+                    }
+                }
                 continue;
             }
             log_namespace(dev, self.name, ns);
@@ -188,6 +235,21 @@ impl NamespaceSet {
         let nsid = member.nsid;
         drop(member);
         dev_info!(dev, "{}: namespace {} removed\n", name, nsid);
+    }
+
+    /// Runs `f` with every disk's request queue frozen: no block or
+    /// passthrough request of these namespaces exists meanwhile (C
+    /// `nvme_passthru_start` for a command that must run alone). Scans
+    /// wait, so the set cannot change under `f`. `f` must not wait for
+    /// the namespaces' I/O.
+    pub fn while_frozen<R>(&self, f: impl FnOnce() -> R) -> Result<R> {
+        let members = self.members.lock();
+        let mut frozen = KVec::with_capacity(members.list.len(), GFP_KERNEL)?;
+        for member in members.list.iter() {
+            // Cannot fail: the capacity is there.
+            frozen.push(member.disk.freeze(), GFP_KERNEL)?;
+        }
+        Ok(f())
     }
 
     /// Removes every disk and node, and refuses additions from now on.

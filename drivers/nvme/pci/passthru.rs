@@ -10,7 +10,6 @@ use super::blk_ops::NvmeOps;
 use super::namespaces::NamespaceSet;
 use super::removal::Removal;
 use super::reset::Resetter;
-use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
 use crate::kernel_ext::chrdev::capable_sys_admin;
@@ -23,12 +22,13 @@ use crate::nvme_core::identify::identify_namespaces;
 use crate::nvme_core::instance::Name;
 use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::Completion;
-use crate::spec::effects::IoEffects;
-use crate::spec::identify::IdentifyController;
+use crate::spec::effects::{Effects, Handling};
+use crate::spec::identify::{AsciiField, IdentifyController};
 use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
 use crate::spec::prp::{walk_prps, Segment};
-use core::sync::atomic::{AtomicU32, Ordering};
+use crate::{dev_info, dev_warn};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -43,12 +43,19 @@ const PAGE: u32 = 4096;
 pub struct CtrlShared {
     /// The `N` of `nvmeN`.
     pub instance: u32,
-    /// Identify Controller, for sysfs.
+    /// Identify Controller as probe read it.
     pub id: IdentifyController,
+    /// The firmware revision, for sysfs: it changes when a reset activates
+    /// new firmware.
+    #[pin]
+    firmware: Mutex<AsciiField<8>>,
     /// The PCI device, for bounce buffers and sysfs.
     pub pdev: ARef<pci::Device>,
-    /// Effects of each I/O opcode, for the permission check.
-    effects: KBox<IoEffects>,
+    /// Effects of each opcode, for the permission check and for what a
+    /// passthrough command needs around it.
+    effects: KBox<Effects>,
+    /// A command said the controller's capabilities changed (logged once).
+    capabilities_changed: AtomicBool,
     /// Largest admin transfer in bytes.
     max_admin_bytes: u32,
     /// The disks and generic nodes, once probe made them and until
@@ -82,8 +89,9 @@ pub struct NsShared {
     pub ctrl: Arc<CtrlShared>,
     /// Namespace ID.
     pub nsid: u32,
-    /// Log2 of the logical block size.
-    pub lba_shift: u8,
+    /// Log2 of the logical block size; changes, with the disk's queue
+    /// frozen, when the namespace is reformatted.
+    lba_shift: AtomicU8,
     /// The disk's request queue; fails new requests once the disk is gone.
     queue: QueueRef<NvmeOps>,
 }
@@ -126,7 +134,7 @@ impl CtrlShared {
         instance: u32,
         id: IdentifyController,
         pdev: ARef<pci::Device>,
-        effects: IoEffects,
+        effects: Effects,
         max_admin_bytes: u32,
         admin: Arc<admin_queue::Queue>,
     ) -> Result<Arc<Self>> {
@@ -136,8 +144,10 @@ impl CtrlShared {
             try_pin_init!(CtrlShared {
                 instance,
                 id,
+                firmware <- new_mutex!(id.firmware),
                 pdev,
                 effects,
+                capabilities_changed: AtomicBool::new(false),
                 max_admin_bytes,
                 namespaces <- new_mutex!(None),
                 admin <- new_mutex!(Some(admin)),
@@ -156,6 +166,16 @@ impl CtrlShared {
         drop(self.resetter.lock().take());
         drop(self.namespaces.lock().take());
         drop(admin.take());
+    }
+
+    /// The firmware revision the controller reports now.
+    pub fn firmware(&self) -> AsciiField<8> {
+        *self.firmware.lock()
+    }
+
+    /// Records a new firmware revision, read after a reset.
+    pub fn set_firmware(&self, firmware: AsciiField<8>) {
+        *self.firmware.lock() = firmware;
     }
 
     /// Makes runtime namespace scans possible, once probe added the disks.
@@ -203,6 +223,44 @@ impl CtrlShared {
             Err(ENODEV) => Ok(()),
             other => other,
         }
+    }
+
+    /// Runs the passthrough command `run`, whose opcode has `effects`, as
+    /// C's `nvme_passthru_start` and `nvme_passthru_end` do: with every
+    /// namespace's I/O held back if it must run alone, then rescanning the
+    /// namespaces if it may have changed them (Format NVM changes their
+    /// block size), whatever its outcome. As in C, the namespaces' I/O
+    /// resumes before that rescan has updated their disks.
+    fn with_effects<R>(&self, effects: u32, run: impl FnOnce() -> Result<R>) -> Result<R> {
+        let handling = Handling::of(effects);
+        let frozen = if handling.freeze {
+            self.namespaces.lock().clone()
+        } else {
+            None
+        };
+        let result = match frozen {
+            Some(set) => set.while_frozen(run)?,
+            None => run(),
+        };
+        if handling.capabilities_changed && !self.capabilities_changed.swap(true, Ordering::Relaxed)
+        {
+            dev_info!(
+                self.pdev.as_dev(),
+                "nvme{}: controller capabilities changed; reload the driver for them to take effect\n",
+                self.instance
+            );
+        }
+        if handling.rescan {
+            if let Err(err) = self.scan_namespaces() {
+                dev_warn!(
+                    self.pdev.as_dev(),
+                    "nvme{}: namespace rescan failed: {:?}\n",
+                    self.instance,
+                    err
+                );
+            }
+        }
+        result
     }
 
     /// Makes resets possible, once the controller is fully set up.
@@ -324,7 +382,9 @@ impl CtrlShared {
         } else {
             None
         };
-        self.run_admin(cmd, data, user.timeout_ms)
+        self.with_effects(self.effects.admin(cmd.opcode()), || {
+            self.run_admin(cmd, data, user.timeout_ms)
+        })
     }
 
     /// Runs `cmd` on the admin queue with `data` through a bounce buffer.
@@ -414,9 +474,14 @@ impl NsShared {
         NsShared {
             ctrl,
             nsid,
-            lba_shift,
+            lba_shift: AtomicU8::new(lba_shift),
             queue,
         }
+    }
+
+    /// Records the namespace's new block size, once reformatted.
+    pub fn set_lba_shift(&self, lba_shift: u8) {
+        self.lba_shift.store(lba_shift, Ordering::Relaxed);
     }
 
     /// An ioctl on a namespace node, or on a partition of its disk: C's
@@ -450,7 +515,7 @@ impl NsShared {
             on_partition: partition,
             opcode: cmd.opcode(),
             cdw10_low: cmd.dword(10) as u8,
-            effects: self.ctrl.effects.of(cmd.opcode()),
+            effects: self.ctrl.effects.io(cmd.opcode()),
             open_for_write,
             fabrics: false,
         })
@@ -470,9 +535,9 @@ impl NsShared {
             len,
             vectored,
         };
-        Ok(self
-            .user_request(cmd, data, timeout_ms, None, None)?
-            .execute())
+        let rq = self.user_request(cmd, data, timeout_ms, None, None)?;
+        self.ctrl
+            .with_effects(self.ctrl.effects.io(cmd.opcode()), || Ok(rq.execute()))
     }
 
     /// A request carrying `cmd` with `data` mapped (C's
@@ -527,7 +592,10 @@ impl NsShared {
         io.validate().map_err(invalid)?;
         let cmd = io.command(self.nsid);
         self.permit(&cmd, open_for_write, partition)?;
-        let len = u32::try_from(io.data_len(self.lba_shift)).map_err(|_| EINVAL)?;
+        // As in C, a reformat (which takes CAP_SYS_ADMIN) may come between
+        // reading the block size and the request being made.
+        let lba_shift = self.lba_shift.load(Ordering::Relaxed);
+        let len = u32::try_from(io.data_len(lba_shift)).map_err(|_| EINVAL)?;
         self.run_io(cmd, io.addr, len, false, 0)
             .map(|(status, _)| status)
     }

@@ -2,23 +2,25 @@
 
 //! Controller reset (`NVME_IOCTL_RESET`, sysfs `reset_controller`, and
 //! recovery from timeouts), as C's `nvme_reset_work` for a live
-//! controller: quiesce the I/O queues,
-//! disable the controller, give back what it dropped, enable it on the
-//! same admin queue, create the I/O queues again and resume. Requests
-//! submitted meanwhile wait in blk-mq and then run; block I/O the
-//! controller dropped is retried, user commands fail with Command Aborted
-//! By Host. The queue layout (count, vectors, depth) stays as probed; the
-//! namespaces are scanned again afterwards (see `async_events`).
+//! controller: quiesce the I/O queues, disable the controller, give back
+//! what it dropped, enable it on the same admin queue, identify it again,
+//! create the I/O queues again and resume. Requests submitted meanwhile
+//! wait in blk-mq and then run; block I/O the controller dropped is
+//! retried, user commands fail with Command Aborted By Host. The queue
+//! layout (count, vectors, depth) stays as probed; the namespaces are
+//! scanned again afterwards (see `async_events`).
 
 use super::admin_queue;
 use super::async_events::AsyncEvents;
 use super::blk_ops::NvmeOps;
+use super::passthru::CtrlShared;
 use super::queue_set::IoQueues;
 use super::registers::Registers;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
-use crate::spec::command::{usable_queue_pairs, Command};
+use crate::spec::command::{usable_queue_pairs, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
+use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -51,6 +53,8 @@ pub struct Resetter {
     pub io: Option<IoParts>,
     /// Asynchronous events, requested again after the reset.
     pub events: Arc<AsyncEvents>,
+    /// The controller's shared state, for what Identify said at probe.
+    pub ctrl: Arc<CtrlShared>,
 }
 
 impl Resetter {
@@ -131,6 +135,7 @@ impl Resetter {
             }
             self.regs.reenable(aqa, asq, acq)?;
         }
+        self.reidentify()?;
         if let Some(io) = &self.io {
             let result = self
                 .admin
@@ -140,6 +145,49 @@ impl Resetter {
                 return Err(EIO);
             }
             io.queues.recreate_on_device(&self.admin, self.instance)?;
+        }
+        Ok(())
+    }
+
+    /// Reads Identify Controller again, as C's `nvme_init_identify` does
+    /// after a reset: another controller answering at this address fails
+    /// the reset; new firmware is recorded (sysfs `firmware_rev`); other
+    /// changes are reported, as the queues and disks keep what probe set up.
+    fn reidentify(&self) -> Result {
+        let dev = self.pdev.as_dev();
+        let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
+        self.admin
+            .execute_read(Command::identify(IdentifyCns::Controller, 0), &mut buf)?;
+        let now = IdentifyController::parse(&buf).map_err(|_| EINVAL)?;
+        let mut before = self.ctrl.id;
+        before.firmware = self.ctrl.firmware();
+        let changes = now.changes_since(&before);
+        if changes.another_controller {
+            dev_err!(
+                dev,
+                "nvme{}: another controller answered after the reset: model \"{}\", serial \"{}\"\n",
+                self.instance,
+                now.model.trimmed(),
+                now.serial.trimmed()
+            );
+            return Err(ENODEV);
+        }
+        if changes.firmware {
+            dev_info!(
+                dev,
+                "nvme{}: firmware revision now \"{}\" (was \"{}\")\n",
+                self.instance,
+                now.firmware.trimmed(),
+                before.firmware.trimmed()
+            );
+            self.ctrl.set_firmware(now.firmware);
+        }
+        if changes.capabilities {
+            dev_warn!(
+                dev,
+                "nvme{}: controller capabilities changed; reload the driver for them to take effect\n",
+                self.instance
+            );
         }
         Ok(())
     }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The Commands Supported and Effects log (log page 05h) for the NVM
-//! command set, as the C driver keeps it (`nvme_init_effects`): what the
-//! passthrough permission check needs to know of each I/O opcode.
+//! command set, as the C driver keeps it (`nvme_init_effects`,
+//! `nvme_command_effects`): what each admin and I/O opcode may change,
+//! which the passthrough permission check and the handling around a
+//! passthrough command (`nvme_passthru_start`, `nvme_passthru_end`) use.
 
-use super::permission::effects::LBCC;
+use super::permission::effects::{CCC, CSER_MASK, CSE_MASK, LBCC, NCC, NIC};
 
 /// Log identifier of the Commands Supported and Effects log.
 pub const LOG_ID: u8 = 0x05;
@@ -14,37 +16,102 @@ pub const LOG_SIZE: usize = 4096;
 pub const LPA_EFFECTS_LOG: u8 = 1 << 1;
 
 /// Offset of the I/O Command Supported (IOCS) entries in the log, after
-/// the 256 admin ones.
+/// the 256 Admin Command Supported (ACS) ones.
 const IOCS_OFFSET: usize = 1024;
 
 /// NVM opcodes C marks as changing logical blocks whatever the log says
 /// (`nvme_init_known_nvm_effects`): Write, Write Uncorrectable, Write Zeroes.
 const KNOWN_LBCC: [u8; 3] = [0x01, 0x04, 0x08];
 
-/// The effects of each I/O opcode.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IoEffects([u32; 256]);
+/// Admin opcodes whose effects C adds whatever the log says: Format NVM
+/// changes blocks and namespace capabilities (the block size) and must
+/// run alone; so must Sanitize, which changes blocks.
+const KNOWN_ADMIN: [(u8, u32); 2] = [(0x80, LBCC | NCC | CSE_MASK), (0x84, LBCC | CSE_MASK)];
 
-impl IoEffects {
+/// Security Receive: C masks its execution restrictions off, since they
+/// concern the admin queue, where freezing the I/O queues enforces nothing.
+const SECURITY_RECEIVE: u8 = 0x82;
+
+/// The effects of each admin and I/O opcode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effects {
+    admin: [u32; 256],
+    io: [u32; 256],
+}
+
+fn entries(log: &[u8], offset: usize) -> [u32; 256] {
+    core::array::from_fn(|op| {
+        let at = offset + 4 * op;
+        u32::from_le_bytes([log[at], log[at + 1], log[at + 2], log[at + 3]])
+    })
+}
+
+impl Effects {
     /// From the log's bytes, or all zero when the controller has no log;
     /// then with C's known NVM effects added.
     pub fn new(log: Option<&[u8]>) -> Self {
-        let mut iocs = [0u32; 256];
-        if let Some(log) = log.filter(|l| l.len() >= LOG_SIZE) {
-            for (op, entry) in iocs.iter_mut().enumerate() {
-                let at = IOCS_OFFSET + 4 * op;
-                *entry = u32::from_le_bytes([log[at], log[at + 1], log[at + 2], log[at + 3]]);
-            }
-        }
+        let mut fx = match log.filter(|l| l.len() >= LOG_SIZE) {
+            Some(log) => Effects {
+                admin: entries(log, 0),
+                io: entries(log, IOCS_OFFSET),
+            },
+            None => Effects {
+                admin: [0; 256],
+                io: [0; 256],
+            },
+        };
         for op in KNOWN_LBCC {
-            iocs[usize::from(op)] |= LBCC;
+            fx.io[usize::from(op)] |= LBCC;
         }
-        IoEffects(iocs)
+        for (op, known) in KNOWN_ADMIN {
+            fx.admin[usize::from(op)] |= known;
+        }
+        fx.admin[usize::from(SECURITY_RECEIVE)] &= !CSE_MASK;
+        fx
     }
 
-    /// The effects entry of I/O `opcode`.
-    pub fn of(&self, opcode: u8) -> u32 {
-        self.0[usize::from(opcode)]
+    /// The effects of I/O `opcode`, without execution restrictions: C
+    /// drops them, since freezing the I/O queues for an I/O command would
+    /// deadlock.
+    pub fn io(&self, opcode: u8) -> u32 {
+        self.io[usize::from(opcode)] & !CSE_MASK
+    }
+
+    /// The effects of admin `opcode`; execution restrictions are ignored
+    /// when the entry also relaxes them.
+    pub fn admin(&self, opcode: u8) -> u32 {
+        let effects = self.admin[usize::from(opcode)];
+        if effects & CSER_MASK != 0 {
+            effects & !CSE_MASK
+        } else {
+            effects
+        }
+    }
+}
+
+/// What the driver does around a passthrough command, by its effects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Handling {
+    /// Hold all namespaces' I/O back until the command has completed: it
+    /// must not run alongside other commands.
+    pub freeze: bool,
+    /// Scan the namespaces afterwards: their capabilities (format, size)
+    /// or the set of them may have changed.
+    pub rescan: bool,
+    /// Tell the administrator the controller's capabilities may have
+    /// changed, which takes a reset to see.
+    pub capabilities_changed: bool,
+}
+
+impl Handling {
+    /// The handling of a command with `effects` (as returned by
+    /// [`Effects::io`] or [`Effects::admin`]).
+    pub fn of(effects: u32) -> Self {
+        Handling {
+            freeze: effects & CSE_MASK != 0,
+            rescan: effects & (NIC | NCC) != 0,
+            capabilities_changed: effects & CCC != 0,
+        }
     }
 }
 
@@ -53,17 +120,91 @@ mod tests {
     use super::super::permission::effects::CSUPP;
     use super::*;
 
-    #[test]
-    fn reads_the_iocs_half_of_the_log() {
+    fn log_with(entries: &[(usize, u32)]) -> [u8; LOG_SIZE] {
         let mut log = [0u8; LOG_SIZE];
-        // Admin entry for opcode 2 must not leak into the I/O table.
-        log[8..12].copy_from_slice(&0xdead_beefu32.to_le_bytes());
-        log[IOCS_OFFSET + 8..IOCS_OFFSET + 12].copy_from_slice(&CSUPP.to_le_bytes());
-        log[IOCS_OFFSET + 4 * 255..IOCS_OFFSET + 4 * 256].copy_from_slice(&7u32.to_le_bytes());
-        let fx = IoEffects::new(Some(&log));
-        assert_eq!(fx.of(0x02), CSUPP);
-        assert_eq!(fx.of(0xff), 7);
-        assert_eq!(fx.of(0x00), 0);
+        for &(at, value) in entries {
+            log[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        log
+    }
+
+    #[test]
+    fn reads_both_halves_of_the_log() {
+        let log = log_with(&[
+            (8, 0xdead_0001),
+            (IOCS_OFFSET + 8, CSUPP),
+            (IOCS_OFFSET + 4 * 255, 7),
+            (4 * 255, 9),
+        ]);
+        let fx = Effects::new(Some(&log));
+        assert_eq!(fx.io(0x02), CSUPP);
+        assert_eq!(fx.io(0xff), 7);
+        assert_eq!(fx.io(0x00), 0);
+        // CSE bits (18:16) of 0xdead_0001 are 0b101: CSER bits clear.
+        assert_eq!(fx.admin(0x02), 0xdead_0001);
+        assert_eq!(fx.admin(0xff), 9);
+    }
+
+    #[test]
+    fn io_commands_never_freeze() {
+        let log = log_with(&[(IOCS_OFFSET + 4 * 0x02, CSUPP | CSE_MASK)]);
+        let fx = Effects::new(Some(&log));
+        assert_eq!(fx.io(0x02), CSUPP);
+        assert!(!Handling::of(fx.io(0x02)).freeze);
+    }
+
+    #[test]
+    fn relaxations_lift_admin_restrictions() {
+        for cser in [1u32 << 14, 1 << 15, CSER_MASK] {
+            let log = log_with(&[(4 * 0x10, CSUPP | 1 << 16 | cser)]);
+            assert_eq!(Effects::new(Some(&log)).admin(0x10), CSUPP | cser);
+        }
+        let log = log_with(&[(4 * 0x10, CSUPP | 1 << 17)]);
+        assert_eq!(Effects::new(Some(&log)).admin(0x10), CSUPP | 1 << 17);
+    }
+
+    #[test]
+    fn known_effects_are_added() {
+        for log in [None, Some(&[0u8; LOG_SIZE][..])] {
+            let fx = Effects::new(log);
+            assert_eq!(fx.io(0x01), LBCC);
+            assert_eq!(fx.io(0x04), LBCC);
+            assert_eq!(fx.io(0x08), LBCC);
+            assert_eq!(fx.io(0x02), 0);
+            assert_eq!((0..=255u8).filter(|&op| fx.io(op) != 0).count(), 3);
+            assert_eq!(fx.admin(0x80), LBCC | NCC | CSE_MASK);
+            assert_eq!(fx.admin(0x84), LBCC | CSE_MASK);
+            assert_eq!((0..=255u8).filter(|&op| fx.admin(op) != 0).count(), 2);
+        }
+        // A short buffer counts as no log.
+        assert_eq!(Effects::new(Some(&[0xff; 100])), Effects::new(None));
+        // What the log says is kept, and added to; Security Receive loses
+        // its restrictions.
+        let log = log_with(&[(4 * 0x80, CSUPP | CCC), (4 * 0x82, CSUPP | CSE_MASK)]);
+        let fx = Effects::new(Some(&log));
+        assert_eq!(fx.admin(0x80), CSUPP | CCC | LBCC | NCC | CSE_MASK);
+        assert_eq!(fx.admin(0x82), CSUPP);
+    }
+
+    #[test]
+    fn handling_follows_the_effects() {
+        assert_eq!(Handling::of(0), Handling::default());
+        assert_eq!(Handling::of(CSUPP | LBCC), Handling::default());
+        for cse in 1..8u32 {
+            assert!(Handling::of(cse << 16).freeze);
+        }
+        assert!(Handling::of(NIC).rescan);
+        assert!(Handling::of(NCC).rescan);
+        assert!(Handling::of(CCC).capabilities_changed);
+        let format = Effects::new(None).admin(0x80);
+        assert_eq!(
+            Handling::of(format),
+            Handling {
+                freeze: true,
+                rescan: true,
+                capabilities_changed: false
+            }
+        );
     }
 
     #[test]
@@ -79,19 +220,5 @@ mod tests {
         let big = Command::get_log_page(0x02, 0x40004);
         assert_eq!(wire_dword(&big, 10) >> 16, 0);
         assert_eq!(wire_dword(&big, 11), 1);
-    }
-
-    #[test]
-    fn known_writes_always_change_blocks() {
-        for log in [None, Some(&[0u8; LOG_SIZE][..])] {
-            let fx = IoEffects::new(log);
-            assert_eq!(fx.of(0x01), LBCC);
-            assert_eq!(fx.of(0x04), LBCC);
-            assert_eq!(fx.of(0x08), LBCC);
-            assert_eq!(fx.of(0x02), 0);
-            assert_eq!((0..=255u8).filter(|&op| fx.of(op) != 0).count(), 3);
-        }
-        // A short buffer counts as no log.
-        assert_eq!(IoEffects::new(Some(&[0xff; 100])), IoEffects::new(None));
     }
 }

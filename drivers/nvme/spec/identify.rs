@@ -133,6 +133,19 @@ pub struct IdentifyController {
     pub sgls: u32,
 }
 
+/// What changed in a controller's Identify data across a reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Changes {
+    /// The identity (vendor, serial, model, subsystem) differs: another
+    /// controller answers at this address.
+    pub another_controller: bool,
+    /// The firmware revision differs: new firmware was activated.
+    pub firmware: bool,
+    /// Something besides the firmware revision differs (limits, optional
+    /// features, the identity).
+    pub capabilities: bool,
+}
+
 impl IdentifyController {
     /// Parses the Identify Controller data structure.
     pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
@@ -157,6 +170,21 @@ impl IdentifyController {
             volatile_write_cache: b[525] & 1 != 0,
             sgls: le32(b, 536),
         })
+    }
+
+    /// How this controller's Identify data, read again after a reset,
+    /// differs from `before`, what the driver was set up with.
+    pub fn changes_since(&self, before: &IdentifyController) -> Changes {
+        let mut rest = *self;
+        rest.firmware = before.firmware;
+        Changes {
+            another_controller: self.vendor_id != before.vendor_id
+                || self.serial != before.serial
+                || self.model != before.model
+                || self.subsystem_nqn != before.subsystem_nqn,
+            firmware: self.firmware != before.firmware,
+            capabilities: rest != *before,
+        }
     }
 
     /// The largest transfer in bytes, given the controller's minimum page
@@ -312,6 +340,59 @@ mod tests {
         assert!(id.volatile_write_cache);
         assert_eq!(id.sgls, 0x0010_0001);
         assert_eq!(id.max_transfer_bytes(12), Some(512 * 1024));
+    }
+
+    #[test]
+    fn changes_across_a_reset() {
+        let before = IdentifyController::parse(&qemu_id_ctrl()).unwrap();
+        let none = Changes {
+            another_controller: false,
+            firmware: false,
+            capabilities: false,
+        };
+        assert_eq!(before.changes_since(&before), none);
+
+        let mut b = qemu_id_ctrl();
+        put(&mut b, 64, b"7.2.23  ");
+        let after = IdentifyController::parse(&b).unwrap();
+        assert_eq!(
+            after.changes_since(&before),
+            Changes {
+                firmware: true,
+                ..none
+            }
+        );
+
+        // A limit or an optional feature.
+        for (at, value) in [(77, 5u8), (256, 0x02), (520, 0x01), (525, 0), (536, 0)] {
+            let mut b = qemu_id_ctrl();
+            b[at] = value;
+            let after = IdentifyController::parse(&b).unwrap();
+            assert_eq!(
+                after.changes_since(&before),
+                Changes {
+                    capabilities: true,
+                    ..none
+                },
+                "byte {at}"
+            );
+        }
+
+        // The identity: another controller.
+        for at in [0, 4, 24, 768] {
+            let mut b = qemu_id_ctrl();
+            b[at] ^= 1;
+            let after = IdentifyController::parse(&b).unwrap();
+            assert_eq!(
+                after.changes_since(&before),
+                Changes {
+                    another_controller: true,
+                    firmware: false,
+                    capabilities: true
+                },
+                "byte {at}"
+            );
+        }
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub mod effects {
     pub const NIC: u32 = 1 << 3;
     /// Controller capability change.
     pub const CCC: u32 = 1 << 4;
+    /// Command submission and execution relaxations, bits 15:14.
+    pub const CSER_MASK: u32 = 0b11 << 14;
+    /// Command submission and execution restrictions, bits 18:16.
+    pub const CSE_MASK: u32 = 0b111 << 16;
     /// UUID selection supported.
     pub const UUID_SEL: u32 = 1 << 19;
     /// Command scope, bits 31:20.
