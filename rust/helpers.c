@@ -179,11 +179,6 @@ struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
 	return in_flight(blk_mq_tag_to_rq(set->tags[hctx_idx], tag));
 }
 
-void *nvme_rs_rq_pdu(struct request *rq)
-{
-	return blk_mq_rq_to_pdu(rq);
-}
-
 struct request *nvme_rs_rq_from_pdu(void *pdu)
 {
 	return blk_mq_rq_from_pdu(pdu);
@@ -199,46 +194,6 @@ const char *nvme_rs_rq_disk_name(struct request *rq)
 bool nvme_rs_printk_ratelimit(void)
 {
 	return printk_ratelimit();
-}
-
-void *nvme_rs_rq_queuedata(struct request *rq)
-{
-	return rq->q->queuedata;
-}
-
-void *nvme_rs_rq_set_driver_data(struct request *rq)
-{
-	return rq->q->tag_set->driver_data;
-}
-
-unsigned int nvme_rs_rq_tag(struct request *rq)
-{
-	return rq->tag;
-}
-
-unsigned int nvme_rs_rq_op(struct request *rq)
-{
-	return req_op(rq);
-}
-
-u64 nvme_rs_rq_flags(struct request *rq)
-{
-	return (__force u64)rq->cmd_flags;
-}
-
-u64 nvme_rs_rq_pos(struct request *rq)
-{
-	return blk_rq_pos(rq);
-}
-
-unsigned int nvme_rs_rq_bytes(struct request *rq)
-{
-	return blk_rq_bytes(rq);
-}
-
-unsigned short nvme_rs_rq_nr_phys_segments(struct request *rq)
-{
-	return blk_rq_nr_phys_segments(rq);
 }
 
 bool nvme_rs_rq_in_flight(struct request *rq)

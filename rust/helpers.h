@@ -59,18 +59,9 @@ void *nvme_rs_hctx_set_driver_data(struct blk_mq_hw_ctx *hctx);
 struct request *nvme_rs_hctx_find_rq(struct blk_mq_hw_ctx *hctx, unsigned int tag);
 struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
 					unsigned int hctx_idx, unsigned int tag);
-void *nvme_rs_rq_pdu(struct request *rq);
 struct request *nvme_rs_rq_from_pdu(void *pdu);
-void *nvme_rs_rq_queuedata(struct request *rq);
 const char *nvme_rs_rq_disk_name(struct request *rq);
 bool nvme_rs_printk_ratelimit(void);
-void *nvme_rs_rq_set_driver_data(struct request *rq);
-unsigned int nvme_rs_rq_tag(struct request *rq);
-unsigned int nvme_rs_rq_op(struct request *rq);
-u64 nvme_rs_rq_flags(struct request *rq);
-u64 nvme_rs_rq_pos(struct request *rq);
-unsigned int nvme_rs_rq_bytes(struct request *rq);
-unsigned short nvme_rs_rq_nr_phys_segments(struct request *rq);
 bool nvme_rs_rq_in_flight(struct request *rq);
 bool nvme_rs_rq_complete_once(struct request *rq);
 struct bio *nvme_rs_rq_bio(struct request *rq);

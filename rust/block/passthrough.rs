@@ -58,13 +58,24 @@ impl<T: Operations> QueueRef<T> {
 
     /// Allocates a request for a user command that writes to the device
     /// (`write`) or reads from it. With `nowait` it fails with `EAGAIN`
-    /// rather than wait for a tag; `polled` puts it on a polled queue.
-    pub fn alloc(&self, write: bool, nowait: bool, polled: bool) -> Result<UserRequest<T>> {
+    /// rather than wait for a tag; `polled` puts it on a polled queue;
+    /// `bio_cache` takes the bio its data is mapped with from the per-CPU
+    /// bio cache (`REQ_ALLOC_CACHE`), as C does for io_uring commands.
+    pub fn alloc(
+        &self,
+        write: bool,
+        nowait: bool,
+        polled: bool,
+        bio_cache: bool,
+    ) -> Result<UserRequest<T>> {
         let mut opf = if write {
             bindings::NVME_RS_REQ_OP_DRV_OUT
         } else {
             bindings::NVME_RS_REQ_OP_DRV_IN
         };
+        if bio_cache {
+            opf |= bindings::NVME_RS_REQ_ALLOC_CACHE;
+        }
         let mut flags = 0;
         if nowait {
             opf |= bindings::NVME_RS_REQ_NOWAIT;

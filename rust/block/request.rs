@@ -62,6 +62,18 @@ unsafe impl<T: Operations> Send for Request<T> {}
 // (`Sync`), or calls C functions that are safe to call concurrently.
 unsafe impl<T: Operations> Sync for Request<T> {}
 
+/// The driver's data behind request `rq` (C `blk_mq_rq_to_pdu`): the tag
+/// set's `cmd_size` bytes that follow the request. Computed here rather than
+/// through a C helper, as it is needed for every I/O.
+///
+/// # Safety
+///
+/// `rq` must point to a request of a tag set.
+pub(crate) unsafe fn pdu_of(rq: *mut bindings::request) -> *mut kernel::ffi::c_void {
+    // SAFETY: the block layer allocates the PDU right after the request.
+    unsafe { rq.add(1).cast() }
+}
+
 impl<T: Operations> Request<T> {
     /// # Safety
     ///
@@ -78,7 +90,7 @@ impl<T: Operations> Request<T> {
 
     fn pdu(&self) -> *mut Pdu<T> {
         // SAFETY: the request is valid (type invariant); its PDU is a `Pdu<T>`.
-        unsafe { bindings::nvme_rs_rq_pdu(self.as_raw()).cast() }
+        unsafe { pdu_of(self.as_raw()).cast() }
     }
 
     /// The private data; only an owner of the request may dereference it.
@@ -89,14 +101,16 @@ impl<T: Operations> Request<T> {
 
     /// The tag: unique among the in-flight requests of its hardware queue.
     pub fn tag(&self) -> u32 {
-        // SAFETY: the request is valid.
-        unsafe { bindings::nvme_rs_rq_tag(self.as_raw()) }
+        // SAFETY: the request is valid; its tag does not change while the
+        // driver has it. A started request's tag is never negative.
+        unsafe { (*self.as_raw()).tag as u32 }
     }
 
     /// The operation.
     pub fn op(&self) -> Op {
-        // SAFETY: the request is valid.
-        match unsafe { bindings::nvme_rs_rq_op(self.as_raw()) } {
+        // SAFETY: the request is valid; its flags do not change while the
+        // driver has it.
+        match unsafe { (*self.as_raw()).cmd_flags } & bindings::NVME_RS_REQ_OP_MASK {
             bindings::NVME_RS_REQ_OP_READ => Op::Read,
             bindings::NVME_RS_REQ_OP_WRITE => Op::Write,
             bindings::NVME_RS_REQ_OP_FLUSH => Op::Flush,
@@ -109,8 +123,8 @@ impl<T: Operations> Request<T> {
     }
 
     fn has_flag(&self, flag: bindings::blk_opf_t) -> bool {
-        // SAFETY: the request is valid.
-        unsafe { bindings::nvme_rs_rq_flags(self.as_raw()) & u64::from(flag) != 0 }
+        // SAFETY: as in `op`.
+        unsafe { (*self.as_raw()).cmd_flags & flag != 0 }
     }
 
     /// Force Unit Access: the data must be on stable media when the write
@@ -142,20 +156,23 @@ impl<T: Operations> Request<T> {
 
     /// The first sector (512 bytes) the request addresses.
     pub fn sector(&self) -> u64 {
-        // SAFETY: the request is valid.
-        unsafe { bindings::nvme_rs_rq_pos(self.as_raw()) }
+        // SAFETY: the request is valid; the block layer moves its position
+        // only as it completes parts of it, after the driver is done.
+        unsafe { (*self.as_raw()).__sector }
     }
 
     /// Bytes the request transfers (for discard and write zeroes: covers).
     pub fn bytes(&self) -> u32 {
-        // SAFETY: the request is valid.
-        unsafe { bindings::nvme_rs_rq_bytes(self.as_raw()) }
+        // SAFETY: as in `sector`.
+        unsafe { (*self.as_raw()).__data_len }
     }
 
     /// Physical segments of the data, before DMA mapping (for discards: ranges).
     pub fn phys_segments(&self) -> u16 {
-        // SAFETY: the request is valid.
-        unsafe { bindings::nvme_rs_rq_nr_phys_segments(self.as_raw()) }
+        // SAFETY: as in `sector`. No request here has a special payload
+        // (`RQF_SPECIAL_PAYLOAD`), for which C's `blk_rq_nr_phys_segments`
+        // would say 1.
+        unsafe { (*self.as_raw()).nr_phys_segments }
     }
 
     /// The driver data every context may read.
@@ -181,14 +198,15 @@ impl<T: Operations> Request<T> {
         // `T::QueueData::into_foreign`; it is reclaimed only after
         // `del_gendisk` has drained all requests, or replaced while the
         // queue is frozen, when no request exists (`Frozen::update`).
-        unsafe { T::QueueData::borrow(bindings::nvme_rs_rq_queuedata(self.as_raw())) }
+        unsafe { T::QueueData::borrow((*(*self.as_raw()).q).queuedata) }
     }
 
     /// The tag set's data.
     pub fn tag_set_data(&self) -> <T::TagSetData as ForeignOwnable>::Borrowed<'_> {
-        // SAFETY: the tag set's `driver_data` is `T::TagSetData::into_foreign`
-        // for the tag set's whole life (see `TagSet::new`).
-        unsafe { T::TagSetData::borrow(bindings::nvme_rs_rq_set_driver_data(self.as_raw())) }
+        // SAFETY: the request's queue and its tag set outlive the request;
+        // the tag set's `driver_data` is `T::TagSetData::into_foreign` for
+        // the tag set's whole life (see `TagSet::new`).
+        unsafe { T::TagSetData::borrow((*(*(*self.as_raw()).q).tag_set).driver_data) }
     }
 
     /// Whether the request is in flight: started and neither completed nor

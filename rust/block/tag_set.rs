@@ -459,7 +459,7 @@ impl<T: Operations> OperationsVTable<T> {
                 // SAFETY: the PDU is valid, suitably aligned (checked in
                 // `TagSet::new`) and uninitialised.
                 unsafe {
-                    bindings::nvme_rs_rq_pdu(rq).cast::<Pdu<T>>().write(Pdu {
+                    super::request::pdu_of(rq).cast::<Pdu<T>>().write(Pdu {
                         shared,
                         private: UnsafeCell::new(private),
                     })
@@ -479,7 +479,7 @@ impl<T: Operations> OperationsVTable<T> {
         _hctx_idx: kernel::ffi::c_uint,
     ) {
         // SAFETY: the PDU was initialised by `init_request` and is dropped once.
-        unsafe { ptr::drop_in_place(bindings::nvme_rs_rq_pdu(rq).cast::<Pdu<T>>()) };
+        unsafe { ptr::drop_in_place(super::request::pdu_of(rq).cast::<Pdu<T>>()) };
     }
 
     /// # Safety

@@ -554,7 +554,9 @@ impl NsShared {
         fixed_from: Option<&UringCmd>,
     ) -> Result<UserRequest<NvmeOps>> {
         let (nowait, polled) = uring.map_or((false, false), |f| (f.nonblocking(), f.iopoll()));
-        let mut rq = self.queue.alloc(cmd.is_write(), nowait, polled)?;
+        let mut rq = self
+            .queue
+            .alloc(cmd.is_write(), nowait, polled, uring.is_some())?;
         rq.private_mut().set_user_command(cmd);
         rq.set_timeout_ms(timeout_ms);
         // C maps a buffer only when both are non-zero.
