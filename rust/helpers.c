@@ -89,11 +89,6 @@ void nvme_rs_pci_set_drvdata(struct pci_dev *pdev, void *data)
 	pci_set_drvdata(pdev, data);
 }
 
-struct device *nvme_rs_pci_dev(struct pci_dev *pdev)
-{
-	return &pdev->dev;
-}
-
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar)
 {
 	return pci_resource_len(pdev, bar);
@@ -134,51 +129,6 @@ void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us)
 	usleep_range(min_us, max_us);
 }
 
-struct request *nvme_rs_bd_rq(const struct blk_mq_queue_data *bd)
-{
-	return bd->rq;
-}
-
-bool nvme_rs_bd_last(const struct blk_mq_queue_data *bd)
-{
-	return bd->last;
-}
-
-unsigned int nvme_rs_hctx_queue_num(struct blk_mq_hw_ctx *hctx)
-{
-	return hctx->queue_num;
-}
-
-void *nvme_rs_hctx_set_driver_data(struct blk_mq_hw_ctx *hctx)
-{
-	return hctx->queue->tag_set->driver_data;
-}
-
-/*
- * Only requests the block layer has handed to the driver and not yet seen
- * completed are returned: a stale or corrupt tag from the device must not
- * complete a free request.
- */
-static struct request *in_flight(struct request *rq)
-{
-	if (rq && blk_mq_rq_state(rq) == MQ_RQ_IN_FLIGHT)
-		return rq;
-	return NULL;
-}
-
-struct request *nvme_rs_hctx_find_rq(struct blk_mq_hw_ctx *hctx, unsigned int tag)
-{
-	return in_flight(blk_mq_tag_to_rq(hctx->tags, tag));
-}
-
-struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
-					unsigned int hctx_idx, unsigned int tag)
-{
-	if (hctx_idx >= set->nr_hw_queues || !set->tags || !set->tags[hctx_idx])
-		return NULL;
-	return in_flight(blk_mq_tag_to_rq(set->tags[hctx_idx], tag));
-}
-
 struct request *nvme_rs_rq_from_pdu(void *pdu)
 {
 	return blk_mq_rq_from_pdu(pdu);
@@ -194,11 +144,6 @@ const char *nvme_rs_rq_disk_name(struct request *rq)
 bool nvme_rs_printk_ratelimit(void)
 {
 	return printk_ratelimit();
-}
-
-bool nvme_rs_rq_in_flight(struct request *rq)
-{
-	return blk_mq_rq_state(rq) == MQ_RQ_IN_FLIGHT;
 }
 
 /*
@@ -228,14 +173,21 @@ unsigned int nvme_rs_bio_size(struct bio *bio)
 /*
  * Completes a request only if it is in flight, claiming it atomically so a
  * second completion (a device repeating a command ID, say) is refused
- * rather than ending the request twice. blk_mq_complete_request() itself
- * marks the request complete without checking.
+ * rather than ending the request twice; blk_mq_complete_request() itself
+ * marks the request complete without checking. With @iob, a request the
+ * block layer can end in a batch is added to it instead of completed now
+ * (C nvme_handle_cqe: blk_mq_add_to_batch with nvme_pci_complete_batch).
  */
-bool nvme_rs_rq_complete_once(struct request *rq)
+bool nvme_rs_rq_complete_once(struct request *rq, struct io_comp_batch *iob,
+			      bool is_error,
+			      void (*complete)(struct io_comp_batch *))
 {
 	if (cmpxchg(&rq->state, MQ_RQ_IN_FLIGHT, MQ_RQ_COMPLETE) != MQ_RQ_IN_FLIGHT)
 		return false;
-	blk_mq_complete_request(rq);
+	if (blk_mq_complete_request_remote(rq))
+		return true;
+	if (!blk_mq_add_to_batch(rq, iob, is_error, complete))
+		rq->q->mq_ops->complete(rq);
 	return true;
 }
 
@@ -244,17 +196,12 @@ int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 	return blk_rq_map_sg(rq->q, rq, sgl);
 }
 
-int nvme_rs_rq_dma_dir(struct request *rq)
-{
-	return rq_dma_dir(rq);
-}
-
 /*
  * Maps the data of a request that is one bio_vec (one bio, one multi-page
- * segment) straight from it in direction dir (the request's rq_dma_dir()), without going through a scatterlist, as C's
- * nvme_map_data does for such requests. Returns 0 with the bus address and
- * length, -EINVAL if the request is not one bio_vec, -ENOMEM if the mapping
- * failed.
+ * segment) straight from it in direction dir (the request's rq_dma_dir()),
+ * without going through a scatterlist, as C's nvme_map_data does for such
+ * requests. Returns 0 with the bus address and length, -EINVAL if the
+ * request is not one bio_vec, -ENOMEM if the mapping failed.
  */
 int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
 			u64 *addr, unsigned int *len)
@@ -400,17 +347,6 @@ void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms)
 	rq->timeout = ms ? msecs_to_jiffies(ms) : 0;
 }
 
-void nvme_rs_rq_set_end_io(struct request *rq, void *end_io, void *data)
-{
-	rq->end_io = end_io;
-	rq->end_io_data = data;
-}
-
-void *nvme_rs_rq_end_io_data(struct request *rq)
-{
-	return rq->end_io_data;
-}
-
 /*
  * Polls the hardware queue of a request that may complete, be freed and be
  * reused by another queue of the tag set at any moment (another poller can
@@ -501,29 +437,9 @@ void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it)
 	kfree(it);
 }
 
-u32 nvme_rs_uring_cmd_op(struct io_uring_cmd *cmd)
-{
-	return cmd->cmd_op;
-}
-
-bool nvme_rs_uring_cmd_writable(struct io_uring_cmd *cmd)
-{
-	return cmd->file->f_mode & FMODE_WRITE;
-}
-
 struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd)
 {
 	return file_inode(cmd->file)->i_cdev;
-}
-
-const void *nvme_rs_uring_cmd_sqe_cmd(struct io_uring_cmd *cmd)
-{
-	return io_uring_sqe_cmd(cmd->sqe);
-}
-
-void *nvme_rs_uring_cmd_pdu(struct io_uring_cmd *cmd)
-{
-	return &cmd->pdu;
 }
 
 void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb)

@@ -31,7 +31,6 @@ int nvme_rs_dma_set_mask_and_coherent(struct device *dev, u64 mask);
 
 void *nvme_rs_pci_get_drvdata(struct pci_dev *pdev);
 void nvme_rs_pci_set_drvdata(struct pci_dev *pdev, void *data);
-struct device *nvme_rs_pci_dev(struct pci_dev *pdev);
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar);
 unsigned long nvme_rs_pci_resource_flags(struct pci_dev *pdev, int bar);
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name);
@@ -46,30 +45,23 @@ void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us);
 /* Block layer: requests, tag sets, disks. */
 struct bio;
 struct blk_mq_hw_ctx;
-struct blk_mq_queue_data;
 struct blk_mq_tag_set;
 struct gendisk;
+struct io_comp_batch;
 struct request;
 struct scatterlist;
 
-struct request *nvme_rs_bd_rq(const struct blk_mq_queue_data *bd);
-bool nvme_rs_bd_last(const struct blk_mq_queue_data *bd);
-unsigned int nvme_rs_hctx_queue_num(struct blk_mq_hw_ctx *hctx);
-void *nvme_rs_hctx_set_driver_data(struct blk_mq_hw_ctx *hctx);
-struct request *nvme_rs_hctx_find_rq(struct blk_mq_hw_ctx *hctx, unsigned int tag);
-struct request *nvme_rs_tag_set_find_rq(struct blk_mq_tag_set *set,
-					unsigned int hctx_idx, unsigned int tag);
 struct request *nvme_rs_rq_from_pdu(void *pdu);
 const char *nvme_rs_rq_disk_name(struct request *rq);
 bool nvme_rs_printk_ratelimit(void);
-bool nvme_rs_rq_in_flight(struct request *rq);
-bool nvme_rs_rq_complete_once(struct request *rq);
+bool nvme_rs_rq_complete_once(struct request *rq, struct io_comp_batch *iob,
+			      bool is_error,
+			      void (*complete)(struct io_comp_batch *));
 struct bio *nvme_rs_rq_bio(struct request *rq);
 struct bio *nvme_rs_bio_next(struct bio *bio);
 u64 nvme_rs_bio_sector(struct bio *bio);
 unsigned int nvme_rs_bio_size(struct bio *bio);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
-int nvme_rs_rq_dma_dir(struct request *rq);
 int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
 			u64 *addr, unsigned int *len);
 
@@ -106,9 +98,6 @@ void nvme_rs_disk_get(struct gendisk *disk);
 int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 			bool vec, struct io_uring_cmd *ioucmd);
 void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms);
-void nvme_rs_rq_set_end_io(struct request *rq, void *end_io, void *data);
-void *nvme_rs_rq_end_io_data(struct request *rq);
-struct io_comp_batch;
 int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob);
 
 /* Timeouts. */
@@ -124,11 +113,7 @@ size_t nvme_rs_user_iter_copy(struct nvme_rs_user_iter *it, void *buf,
 			      size_t len);
 void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it);
 
-u32 nvme_rs_uring_cmd_op(struct io_uring_cmd *cmd);
-bool nvme_rs_uring_cmd_writable(struct io_uring_cmd *cmd);
 struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd);
-const void *nvme_rs_uring_cmd_sqe_cmd(struct io_uring_cmd *cmd);
-void *nvme_rs_uring_cmd_pdu(struct io_uring_cmd *cmd);
 void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb);
 
 /* Files and character devices. */

@@ -60,8 +60,9 @@ impl Device {
     /// The generic device embedded in this PCI device.
     pub fn as_dev(&self) -> &device::Device {
         // SAFETY: `pdev->dev` lives as long as the PCI device, which outlives
-        // `&self` by the type invariant.
-        unsafe { device::Device::from_raw(bindings::nvme_rs_pci_dev(self.as_raw())) }
+        // `&self` by the type invariant. Computed here rather than by a C
+        // helper: DMA mapping asks for it on every I/O.
+        unsafe { device::Device::from_raw(core::ptr::addr_of_mut!((*self.as_raw()).dev)) }
     }
 
     /// Whether the device still answers on the bus. False once it has been

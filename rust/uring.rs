@@ -65,6 +65,22 @@ pub struct UringCmd {
     cmd: NonNull<bindings::io_uring_cmd>,
 }
 
+/// The driver's area in command `cmd` (C `io_uring_cmd_to_pdu`), where
+/// nvme-rs keeps a [`Pdu`].
+///
+/// # Safety
+///
+/// `cmd` must be a valid command.
+pub(crate) unsafe fn pdu_of(cmd: *mut bindings::io_uring_cmd) -> *mut Pdu {
+    const {
+        assert!(core::mem::size_of::<Pdu>() <= 32);
+        assert!(core::mem::align_of::<Pdu>() <= 8);
+    };
+    // SAFETY: the command is valid (caller's guarantee); its 32-byte pdu
+    // is 8-aligned, as io_uring lays it out for drivers.
+    unsafe { core::ptr::addr_of_mut!((*cmd).pdu).cast() }
+}
+
 impl UringCmd {
     /// # Safety
     ///
@@ -85,13 +101,13 @@ impl UringCmd {
     /// The command's operation (`sqe->cmd_op`).
     pub fn op(&self) -> u32 {
         // SAFETY: valid by the type invariant.
-        unsafe { bindings::nvme_rs_uring_cmd_op(self.as_raw()) }
+        unsafe { (*self.as_raw()).cmd_op }
     }
 
     /// The command's file was opened for writing.
     pub fn is_writable(&self) -> bool {
         // SAFETY: valid by the type invariant; its file is open.
-        unsafe { bindings::nvme_rs_uring_cmd_writable(self.as_raw()) }
+        unsafe { (*(*self.as_raw()).file).f_mode & bindings::NVME_RS_FMODE_WRITE != 0 }
     }
 
     /// A copy of the command bytes of the SQE. Only meaningful for a ring
@@ -100,12 +116,13 @@ impl UringCmd {
     pub fn sqe_cmd(&self) -> [u8; SQE_CMD_SIZE] {
         let mut out = [0u8; SQE_CMD_SIZE];
         // SAFETY: the SQE is valid while the command is (and io_uring keeps
-        // a stable copy of it); a 64-byte SQE is followed by the next one
-        // in the ring, so 80 bytes are always readable. Copying once keeps
+        // a stable copy of it); `cmd` marks where its command bytes start
+        // (`io_uring_sqe_cmd`). A 64-byte SQE is followed by the next one in
+        // the ring, so 80 bytes are always readable. Copying once keeps
         // later checks from seeing different values.
         unsafe {
             core::ptr::copy_nonoverlapping(
-                bindings::nvme_rs_uring_cmd_sqe_cmd(self.as_raw()).cast::<u8>(),
+                core::ptr::addr_of!((*(*self.as_raw()).sqe).__bindgen_anon_6.cmd).cast::<u8>(),
                 out.as_mut_ptr(),
                 SQE_CMD_SIZE,
             )
@@ -114,9 +131,8 @@ impl UringCmd {
     }
 
     pub(crate) fn pdu(&self) -> *mut Pdu {
-        const { assert!(core::mem::size_of::<Pdu>() <= 32) };
-        // SAFETY: valid by the type invariant; the pdu is 32 bytes, 8-aligned.
-        unsafe { bindings::nvme_rs_uring_cmd_pdu(self.as_raw()).cast() }
+        // SAFETY: valid by the type invariant.
+        unsafe { pdu_of(self.as_raw()) }
     }
 
     /// Completes the command with `res` in the CQE's `res` and `result` in
@@ -148,7 +164,7 @@ pub(crate) unsafe extern "C" fn iopoll(
     _poll_flags: kernel::ffi::c_uint,
 ) -> kernel::ffi::c_int {
     // SAFETY: the command is valid during the call; its pdu is a `Pdu`.
-    let rq = unsafe { (*bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>()).rq };
+    let rq = unsafe { (*pdu_of(cmd)).rq };
     if rq.is_null() {
         return 0;
     }

@@ -24,6 +24,7 @@
 //! run on another CPU as soon as the hardware sees the command, is the only
 //! owner from then on.
 
+pub mod batch;
 pub mod disk;
 pub mod passthrough;
 pub mod request;

@@ -12,7 +12,7 @@ use super::request::Request;
 use super::status::Status;
 use super::tag_set::Operations;
 use crate::kernel_ext::bindings;
-use crate::kernel_ext::uring::{IssueFlags, Pdu, Queued, UringCmd};
+use crate::kernel_ext::uring::{pdu_of, IssueFlags, Pdu, Queued, UringCmd};
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
@@ -139,8 +139,16 @@ impl<T: UserCommands> UserRequest<T> {
 
     /// Sets the timeout; 0 keeps the queue's default.
     pub fn set_timeout_ms(&mut self, ms: u32) {
-        // SAFETY: owned and not started.
-        unsafe { bindings::nvme_rs_rq_set_timeout_ms(self.rq.as_ptr(), ms) };
+        let rq = self.rq.as_ptr();
+        // SAFETY: owned and not started. Most commands keep the default, so
+        // the conversion to jiffies (a C call) is made only when asked for.
+        unsafe {
+            if ms == 0 {
+                (*rq).timeout = 0;
+            } else {
+                bindings::nvme_rs_rq_set_timeout_ms(rq, ms);
+            }
+        }
     }
 
     /// Maps `len` bytes of user memory at `addr` (with `vectored`, an
@@ -191,11 +199,8 @@ impl<T: UserCommands> UserRequest<T> {
                 result: 0,
                 status: 0,
             });
-            bindings::nvme_rs_rq_set_end_io(
-                rq,
-                end_io::<T> as *mut kernel::ffi::c_void,
-                cmd.as_raw().cast(),
-            );
+            (*rq).end_io = Some(end_io::<T>);
+            (*rq).end_io_data = cmd.as_raw().cast();
             bindings::blk_execute_rq_nowait(rq, false);
         }
         Queued(())
@@ -228,10 +233,10 @@ unsafe extern "C" fn end_io<T: UserCommands>(
     let request = unsafe { Request::<T>::from_raw(rq) };
     let (status, result) = T::outcome(request, Status::from_raw(err));
     // SAFETY: `end_io_data` is the command, owned by this completion.
-    let cmd = unsafe { bindings::nvme_rs_rq_end_io_data(rq) }.cast::<bindings::io_uring_cmd>();
+    let cmd = unsafe { (*rq).end_io_data }.cast::<bindings::io_uring_cmd>();
     // SAFETY: the pdu was written at execution; only this path uses it now.
     unsafe {
-        let pdu = bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>();
+        let pdu = pdu_of(cmd);
         (*pdu).status = status;
         (*pdu).result = result;
         // Unmapping needs the issuer's task (it may copy to user memory),
@@ -249,7 +254,7 @@ unsafe extern "C" fn end_io<T: UserCommands>(
 unsafe extern "C" fn task_done(cmd: *mut bindings::io_uring_cmd, issue_flags: kernel::ffi::c_uint) {
     // SAFETY: the command is owned by this completion, its pdu filled.
     let (bio, status, result) = unsafe {
-        let pdu = &*bindings::nvme_rs_uring_cmd_pdu(cmd).cast::<Pdu>();
+        let pdu = &*pdu_of(cmd);
         (pdu.bio, pdu.status, pdu.result)
     };
     if !bio.is_null() {

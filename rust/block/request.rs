@@ -4,7 +4,8 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::tag_set::{HwQueue, Operations};
+use super::batch::CompletionBatch;
+use super::tag_set::{batch_callback, HwQueue, Operations};
 use crate::kernel_ext::bindings;
 use core::{cell::UnsafeCell, marker::PhantomData};
 use kernel::types::{ForeignOwnable, Opaque};
@@ -61,6 +62,34 @@ unsafe impl<T: Operations> Send for Request<T> {}
 // SAFETY: as above; `&Request` only reads attributes and `Shared` data
 // (`Sync`), or calls C functions that are safe to call concurrently.
 unsafe impl<T: Operations> Sync for Request<T> {}
+
+/// The request with `tag` in tag map `tags`, if the driver has it in flight
+/// (C `blk_mq_tag_to_rq` with a state check): a stale or corrupt tag from
+/// the device must not complete a free request.
+///
+/// # Safety
+///
+/// `tags` must be a valid tag map of a live tag set with operations `T`,
+/// which outlives `'a`.
+pub(crate) unsafe fn in_flight_with_tag<'a, T: Operations>(
+    tags: *const bindings::blk_mq_tags,
+    tag: u32,
+) -> Option<&'a Request<T>> {
+    // SAFETY: `tags` is valid; `rqs` has `nr_tags` entries, each null or a
+    // request of the tag set, which lives as long as the tag set.
+    let rq = unsafe {
+        if tag >= (*tags).nr_tags {
+            return None;
+        }
+        *(*tags).rqs.add(tag as usize)
+    };
+    if rq.is_null() {
+        return None;
+    }
+    // SAFETY: a request of a tag set with operations `T`, valid for `'a`.
+    let rq = unsafe { Request::<T>::from_raw(rq) };
+    rq.is_in_flight().then_some(rq)
+}
 
 /// The driver's data behind request `rq` (C `blk_mq_rq_to_pdu`): the tag
 /// set's `cmd_size` bytes that follow the request. Computed here rather than
@@ -212,14 +241,30 @@ impl<T: Operations> Request<T> {
     /// Whether the request is in flight: started and neither completed nor
     /// freed since.
     pub fn is_in_flight(&self) -> bool {
-        // SAFETY: the request is valid.
-        unsafe { bindings::nvme_rs_rq_in_flight(self.as_raw()) }
+        // SAFETY: the request is valid; its state changes concurrently, so
+        // it is read once, as C's `blk_mq_rq_state` (`READ_ONCE`) does.
+        let state =
+            unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).state)) };
+        state == bindings::mq_rq_state_MQ_RQ_IN_FLIGHT
     }
 
     /// Whether the fault injection `fail_io_timeout` wants this completion
     /// dropped, so the request times out instead. Only a completion from
     /// the hardware asks; cancelling a request must not.
     pub fn should_fake_timeout(&self) -> bool {
+        // As C's `blk_should_fake_timeout`: nothing to ask unless the kernel
+        // has the fault injection and this queue has it switched on.
+        if !bindings::NVME_RS_FAIL_IO_TIMEOUT {
+            return false;
+        }
+        // SAFETY: the request and its queue are valid; the flags change
+        // concurrently, so they are read once.
+        let flags = unsafe {
+            core::ptr::read_volatile(core::ptr::addr_of!((*(*self.as_raw()).q).queue_flags))
+        };
+        if flags & bindings::NVME_RS_QUEUE_FLAG_FAIL_IO_MASK == 0 {
+            return false;
+        }
         // SAFETY: the request is valid.
         unsafe { bindings::nvme_rs_rq_should_fake_timeout(self.as_raw()) }
     }
@@ -243,9 +288,27 @@ impl<T: Operations> Request<T> {
     /// was completed already (the hardware reported it twice) or was never
     /// sent. The check and the transition are one atomic step.
     pub fn complete(&self) -> bool {
+        self.complete_in(&mut CompletionBatch::none(), false)
+    }
+
+    /// As [`Self::complete`], but where the block layer allows it (no I/O
+    /// scheduler, and for a block request no error and no `end_io`) the
+    /// request joins `batch` instead: its completion callback runs when the
+    /// batch is ended, with the others'. `failed` says the hardware
+    /// reported an error.
+    pub fn complete_in(&self, batch: &mut CompletionBatch<'_, T>, failed: bool) -> bool {
         // SAFETY: the request is valid; the helper completes it only if it
-        // atomically moves it from in flight to complete.
-        unsafe { bindings::nvme_rs_rq_complete_once(self.as_raw()) }
+        // atomically moves it from in flight to complete. The batch is null
+        // or valid (its invariant), and the callback ends requests of a tag
+        // set with operations `T`, as this one is.
+        unsafe {
+            bindings::nvme_rs_rq_complete_once(
+                self.as_raw(),
+                batch.as_raw(),
+                failed,
+                Some(batch_callback::<T>()),
+            )
+        }
     }
 }
 

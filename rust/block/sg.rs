@@ -83,8 +83,15 @@ impl RequestSg {
     /// if the DMA mapping fails.
     pub fn map<T: Operations>(&mut self, request: OwnedRequest<'_, T>) -> Result {
         self.unmap();
-        // SAFETY: the request is valid.
-        let dir = unsafe { bindings::nvme_rs_rq_dma_dir(request.as_raw()) };
+        // C `rq_dma_dir`: data goes to the device for a writing operation,
+        // one with the low bit set (`op_is_write`).
+        // SAFETY: the request is valid; its flags do not change while owned.
+        let write = unsafe { (*request.as_raw()).cmd_flags } & 1 != 0;
+        let dir = if write {
+            bindings::dma_data_direction_DMA_TO_DEVICE
+        } else {
+            bindings::dma_data_direction_DMA_FROM_DEVICE
+        } as kernel::ffi::c_int;
         let (mut addr, mut len) = (0u64, 0u32);
         // SAFETY: the request is owned (its bios are stable), the device is
         // valid and `dir` is the request's; the helper writes the two outputs

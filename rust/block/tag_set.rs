@@ -5,7 +5,8 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::request::{Owned, Pdu, Request};
+use super::batch::{self, CompletionBatch};
+use super::request::{in_flight_with_tag, Owned, Pdu, Request};
 use super::status::Status;
 use crate::kernel_ext::{bindings, pci};
 use core::{cell::UnsafeCell, marker::PhantomData, mem::size_of, ptr};
@@ -71,7 +72,8 @@ pub trait Operations: Sized + Send + Sync + 'static {
     ) -> Result<(Self::Private, Self::Shared)>;
 
     /// Builds the hardware command for a request (maps its data for DMA,
-    /// say). The request's timeout timer is already running.
+    /// say). The request is started (its timeout timer armed) only once
+    /// this succeeds, as C's `nvme_prep_rq` does.
     fn prepare(rq: Owned<'_, Self>) -> Result<Self::Command, Status>;
 
     /// Undoes [`Operations::prepare`], or what of it was done before it
@@ -94,8 +96,13 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// and says how it ends.
     fn complete(rq: Owned<'_, Self>) -> Disposition;
 
-    /// Reaps completions of polled hardware queue `hq`; returns how many.
-    fn poll(set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>, hq: &HwQueue<Self>) -> u32;
+    /// Reaps completions of polled hardware queue `hq`, adding what it
+    /// can to the poller's `batch`; returns how many.
+    fn poll(
+        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
+        hq: &HwQueue<Self>,
+        batch: &mut CompletionBatch<'_, Self>,
+    ) -> u32;
 
     /// A request has been in flight longer than the queue's timeout. Runs
     /// in process context (the block layer's timeout work) and may sleep;
@@ -117,16 +124,14 @@ impl<T: Operations> HwQueue<T> {
     /// The hardware queue's index in the tag set.
     pub fn index(&self) -> u32 {
         // SAFETY: the context is valid during the callback that lent it.
-        unsafe { bindings::nvme_rs_hctx_queue_num(self.0.get()) }
+        unsafe { (*self.0.get()).queue_num }
     }
 
     /// The in-flight request with `tag` on this hardware queue, if any.
     pub fn find_request(&self, tag: u32) -> Option<&Request<T>> {
-        // SAFETY: the context is valid; the C helper returns a request of
-        // this tag set that is in flight, or null.
-        let rq = unsafe { bindings::nvme_rs_hctx_find_rq(self.0.get(), tag) };
-        // SAFETY: a non-null result is a request of this tag set.
-        (!rq.is_null()).then(|| unsafe { Request::from_raw(rq) })
+        // SAFETY: the context is valid, and its tag map is one of the tag
+        // set's, which outlives the context.
+        unsafe { in_flight_with_tag((*self.0.get()).tags, tag) }
     }
 }
 
@@ -322,11 +327,20 @@ impl<T: Operations> TagSet<T> {
     /// The in-flight request with `tag` on hardware queue `hctx`, if any.
     /// Interrupt handlers use it to find the request a completion is for.
     pub fn find_request(&self, hctx: u32, tag: u32) -> Option<&Request<T>> {
-        // SAFETY: the tag set is valid; the helper bounds-checks `hctx` and
-        // returns an in-flight request of this tag set, or null.
-        let rq = unsafe { bindings::nvme_rs_tag_set_find_rq(self.as_raw(), hctx, tag) };
-        // SAFETY: a request of this tag set, valid while `self` is.
-        (!rq.is_null()).then(|| unsafe { Request::from_raw(rq) })
+        let set = self.as_raw();
+        // SAFETY: the tag set is allocated (type invariant): `tags` has
+        // `nr_hw_queues` entries, each null or a valid tag map of this tag
+        // set, which lives as long as `self`.
+        unsafe {
+            if hctx >= (*set).nr_hw_queues || (*set).tags.is_null() {
+                return None;
+            }
+            let tags = *(*set).tags.add(hctx as usize);
+            if tags.is_null() {
+                return None;
+            }
+            in_flight_with_tag(tags, tag)
+        }
     }
 }
 
@@ -342,9 +356,54 @@ impl<T: Operations> PinnedDrop for TagSet<T> {
     }
 }
 
+/// Why [`OperationsVTable::issue`] did not hand a command to the hardware.
+enum Unsent {
+    /// It could not be prepared; the request was not started.
+    Idle(Status),
+    /// It could not be submitted; the request was started.
+    Started(Status),
+}
+
+/// The callback that ends a completion batch of requests of operations `T`,
+/// for [`Request::complete_in`].
+pub(crate) fn batch_callback<T: Operations>() -> unsafe extern "C" fn(*mut bindings::io_comp_batch)
+{
+    OperationsVTable::<T>::complete_batch
+}
+
 struct OperationsVTable<T: Operations>(PhantomData<T>);
 
 impl<T: Operations> OperationsVTable<T> {
+    /// Prepares `rq`, starts it and hands its command to hardware queue
+    /// `index` (C `nvme_prep_rq` and `nvme_sq_copy_cmd`).
+    ///
+    /// # Safety
+    ///
+    /// `rq` must be a request of a tag set with operations `T`, handed to
+    /// the driver by the block layer and not started.
+    unsafe fn issue(rq: &Request<T>, index: u32, last: bool) -> Result<(), Unsent> {
+        // SAFETY: the block layer handed the request to the driver, and the
+        // hardware has not seen it: this context is its only owner.
+        let cmd = match T::prepare(unsafe { Owned::new(rq) }) {
+            Ok(cmd) => cmd,
+            Err(status) => {
+                // SAFETY: nothing reached the hardware; still the only owner.
+                T::unprepare(unsafe { Owned::new(rq) });
+                return Err(Unsent::Idle(status));
+            }
+        };
+        // Started before the hardware can see it: its completion looks for a
+        // request in flight.
+        // SAFETY: the request is valid and not started (caller's guarantee).
+        unsafe { bindings::blk_mq_start_request(rq.as_raw()) };
+        T::submit(rq.tag_set_data(), index, cmd, last).map_err(|status| {
+            // SAFETY: the command never reached the hardware, so this
+            // context still owns the request.
+            T::unprepare(unsafe { Owned::new(rq) });
+            Unsent::Started(status)
+        })
+    }
+
     /// # Safety
     ///
     /// Called by the block layer for a request of a tag set with operations
@@ -353,32 +412,86 @@ impl<T: Operations> OperationsVTable<T> {
         hctx: *mut bindings::blk_mq_hw_ctx,
         bd: *const bindings::blk_mq_queue_data,
     ) -> bindings::blk_status_t {
-        // SAFETY: `bd` is valid during the call.
-        let (rq, last) = unsafe { (bindings::nvme_rs_bd_rq(bd), bindings::nvme_rs_bd_last(bd)) };
-        // SAFETY: a request of this tag set, valid during the call.
-        let rq = unsafe { Request::<T>::from_raw(rq) };
-        // SAFETY: the request is valid and not started.
-        unsafe { bindings::blk_mq_start_request(rq.as_raw()) };
-        // SAFETY: the block layer handed the request to the driver, and the
-        // hardware has not seen it: this context is its only owner.
-        let cmd = match T::prepare(unsafe { Owned::new(rq) }) {
-            Ok(cmd) => cmd,
-            Err(status) => {
-                // SAFETY: nothing reached the hardware; still the only owner.
-                T::unprepare(unsafe { Owned::new(rq) });
-                return status.raw();
-            }
-        };
-        // SAFETY: `hctx` is valid during the call.
-        let index = unsafe { bindings::nvme_rs_hctx_queue_num(hctx) };
-        match T::submit(rq.tag_set_data(), index, cmd, last) {
+        // SAFETY: `bd` and `hctx` are valid during the call; `bd.rq` is a
+        // request of this tag set, handed over and not started.
+        let result =
+            unsafe { Self::issue(Request::from_raw((*bd).rq), (*hctx).queue_num, (*bd).last) };
+        match result {
             Ok(()) => Status::OK.raw(),
-            Err(status) => {
-                // SAFETY: the command never reached the hardware, so this
-                // context still owns the request.
-                T::unprepare(unsafe { Owned::new(rq) });
-                status.raw()
+            // The block layer deals with a started request too: it requeues
+            // or ends it by the status.
+            Err(Unsent::Idle(status) | Unsent::Started(status)) => status.raw(),
+        }
+    }
+
+    /// Issues a plugged list of requests of one request queue at once (C
+    /// `nvme_queue_rqs`): each hardware queue's doorbell is written for the
+    /// last of its requests, not through `commit_rqs`, and the block layer's
+    /// per-request dispatch is skipped. Requests that could not be prepared
+    /// are left on the list, which the block layer then issues one by one
+    /// through `queue_rq`, with its handling of their errors.
+    ///
+    /// # Safety
+    ///
+    /// Called by the block layer with a valid list of requests of a tag set
+    /// with operations `T`, handed to the driver and not started.
+    unsafe extern "C" fn queue_rqs(list: *mut bindings::rq_list) {
+        // SAFETY: the list is valid and the driver's during the call.
+        let list = unsafe { &mut *list };
+        let mut leftover = bindings::rq_list::default();
+        // SAFETY: the list is valid.
+        while let Some(raw) = unsafe { batch::pop(list) } {
+            let next = batch::peek(list);
+            // SAFETY: requests on the list are valid and have been assigned
+            // a hardware context; so has `next`, if any.
+            let (hctx, last) = unsafe {
+                let hctx = (*raw).mq_hctx;
+                (hctx, next.is_null() || (*next).mq_hctx != hctx)
+            };
+            // SAFETY: `hctx` is valid while its request is.
+            let index = unsafe { (*hctx).queue_num };
+            // SAFETY: a request of this tag set, valid during the call.
+            let rq = unsafe { Request::<T>::from_raw(raw) };
+            // SAFETY: handed over and not started, as the list's requests are.
+            let Err(unsent) = (unsafe { Self::issue(rq, index, last) }) else {
+                continue;
+            };
+            if last {
+                // The commands already copied for this hardware queue were
+                // waiting for this one to ring the doorbell.
+                T::commit(rq.tag_set_data(), index);
             }
+            match unsent {
+                // SAFETY: popped off the list, so on none; not started.
+                Unsent::Idle(_) => unsafe { batch::push_tail(&mut leftover, raw) },
+                Unsent::Started(status) => Self::end_unsent(rq, status),
+            }
+        }
+        *list = leftover;
+    }
+
+    /// Ends a started request whose command was never sent, as the block
+    /// layer does for one `queue_rq` refuses: a resource shortage
+    /// requeues it, anything else fails it.
+    fn end_unsent(rq: &Request<T>, status: Status) {
+        let disposition = if status == Status::RESOURCE || status == Status::DEV_RESOURCE {
+            Disposition::Requeue
+        } else {
+            Disposition::End(status)
+        };
+        Self::end(rq, disposition);
+    }
+
+    /// Ends or requeues a request as its completion callback decided.
+    fn end(rq: &Request<T>, disposition: Disposition) {
+        match disposition {
+            // SAFETY: the request is valid, and ended exactly once: its
+            // owner gives it up here.
+            Disposition::End(status) => unsafe {
+                bindings::blk_mq_end_request(rq.as_raw(), status.raw())
+            },
+            // SAFETY: as above; the block layer sends it again later.
+            Disposition::Requeue => unsafe { bindings::blk_mq_requeue_request(rq.as_raw(), true) },
         }
     }
 
@@ -386,11 +499,12 @@ impl<T: Operations> OperationsVTable<T> {
     ///
     /// Called by the block layer with a valid hardware context.
     unsafe extern "C" fn commit_rqs(hctx: *mut bindings::blk_mq_hw_ctx) {
-        // SAFETY: `hctx` is valid; the tag set's data is `T::TagSetData`.
+        // SAFETY: `hctx` is valid, and so are its request queue and tag set;
+        // the tag set's data is `T::TagSetData`.
         let (index, data) = unsafe {
             (
-                bindings::nvme_rs_hctx_queue_num(hctx),
-                T::TagSetData::borrow(bindings::nvme_rs_hctx_set_driver_data(hctx)),
+                (*hctx).queue_num,
+                T::TagSetData::borrow((*(*(*hctx).queue).tag_set).driver_data),
             )
         };
         T::commit(data, index);
@@ -405,13 +519,41 @@ impl<T: Operations> OperationsVTable<T> {
         let rq = unsafe { Request::<T>::from_raw(rq) };
         // SAFETY: the hardware is done with the request and the completion
         // callback runs once per completion: this context owns it.
-        match T::complete(unsafe { Owned::new(rq) }) {
-            // SAFETY: the request is valid and completed exactly once here.
-            Disposition::End(status) => unsafe {
-                bindings::blk_mq_end_request(rq.as_raw(), status.raw())
-            },
-            // SAFETY: as above; the block layer sends it again later.
-            Disposition::Requeue => unsafe { bindings::blk_mq_requeue_request(rq.as_raw(), true) },
+        Self::end(rq, T::complete(unsafe { Owned::new(rq) }));
+    }
+
+    /// Ends a batch of completed requests of this tag set (C
+    /// `nvme_pci_complete_batch`): each goes through the completion
+    /// callback, then those ending successfully are ended together; any
+    /// other outcome (only possible for a request that failed) is handled
+    /// on its own.
+    ///
+    /// # Safety
+    ///
+    /// Called through an `io_comp_batch` whose requests were added with this
+    /// callback by [`Request::complete_in`], so are completed requests of
+    /// a tag set with operations `T`.
+    unsafe extern "C" fn complete_batch(iob: *mut bindings::io_comp_batch) {
+        // SAFETY: the batch is valid and ours during the call.
+        let iob = unsafe { &mut *iob };
+        let mut ending = bindings::rq_list::default();
+        // SAFETY: the batch's list is valid.
+        while let Some(raw) = unsafe { batch::pop(&mut iob.req_list) } {
+            // SAFETY: a request of this tag set (callback's contract).
+            let rq = unsafe { Request::<T>::from_raw(raw) };
+            // SAFETY: completed by the hardware; the batch hands each of its
+            // requests to this callback once, so this context owns it.
+            match T::complete(unsafe { Owned::new(rq) }) {
+                // SAFETY: popped off the batch, so on no list.
+                Disposition::End(Status::OK) => unsafe { batch::push_tail(&mut ending, raw) },
+                other => Self::end(rq, other),
+            }
+        }
+        if !ending.head.is_null() {
+            iob.req_list = ending;
+            // SAFETY: the batch holds only requests whose owners are done,
+            // each ended here exactly once.
+            unsafe { bindings::blk_mq_end_request_batch(iob) };
         }
     }
 
@@ -420,13 +562,16 @@ impl<T: Operations> OperationsVTable<T> {
     /// Called by the block layer with a valid polled hardware context.
     unsafe extern "C" fn poll(
         hctx: *mut bindings::blk_mq_hw_ctx,
-        _batch: *mut bindings::io_comp_batch,
+        iob: *mut bindings::io_comp_batch,
     ) -> kernel::ffi::c_int {
         // SAFETY: `hctx` is valid for the call; `HwQueue` is transparent.
         let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
-        // SAFETY: the tag set's data is `T::TagSetData`.
-        let data = unsafe { T::TagSetData::borrow(bindings::nvme_rs_hctx_set_driver_data(hctx)) };
-        T::poll(data, hq).min(i32::MAX as u32) as kernel::ffi::c_int
+        // SAFETY: `hctx`, its request queue and tag set are valid; the tag
+        // set's data is `T::TagSetData`.
+        let data = unsafe { T::TagSetData::borrow((*(*(*hctx).queue).tag_set).driver_data) };
+        // SAFETY: the poller's batch is null or valid, and lent to this call.
+        let mut batch = unsafe { CompletionBatch::from_raw(iob) };
+        T::poll(data, hq, &mut batch).min(i32::MAX as u32) as kernel::ffi::c_int
     }
 
     /// # Safety
@@ -499,6 +644,7 @@ impl<T: Operations> OperationsVTable<T> {
     // configuration (`show_rq` on `CONFIG_BLK_DEBUG_FS`).
     const VTABLE: bindings::blk_mq_ops = bindings::blk_mq_ops {
         queue_rq: Some(Self::queue_rq),
+        queue_rqs: Some(Self::queue_rqs),
         commit_rqs: Some(Self::commit_rqs),
         poll: Some(Self::poll),
         complete: Some(Self::complete),

@@ -6,6 +6,7 @@
 //! `nvme_pci_complete_rq`, `nvme_poll`, `nvme_pci_map_queues`).
 
 use super::queue_set::IoQueues;
+use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::request::{Owned, OwnedRequest, Request};
 use crate::kernel_ext::block::sg::RequestSg;
@@ -53,11 +54,17 @@ impl RqShared {
         cid::generation_matches(cid, self.generation.load(Ordering::Acquire))
     }
 
-    /// Records `cqe` as the request's outcome and completes it; returns
-    /// `false` if the request was no longer in flight. With the
-    /// `fail_io_timeout` fault injection on, the completion may be dropped
-    /// on purpose so the request times out (C `nvme_try_complete_req`).
-    pub fn finish(&self, rq: &Request<NvmeOps>, cqe: &Completion) -> bool {
+    /// Records `cqe` as the request's outcome and completes it, in `batch`
+    /// where it can be; returns `false` if the request was no longer in
+    /// flight. With the `fail_io_timeout` fault injection on, the completion
+    /// may be dropped on purpose so the request times out (C
+    /// `nvme_try_complete_req`, `nvme_handle_cqe`).
+    pub fn finish(
+        &self,
+        rq: &Request<NvmeOps>,
+        cqe: &Completion,
+        batch: &mut CompletionBatch<'_, NvmeOps>,
+    ) -> bool {
         if rq.should_fake_timeout() {
             return true;
         }
@@ -68,7 +75,8 @@ impl RqShared {
         // Pairs with the acquire in `status`, which the completion callback
         // (possibly on another CPU) reads first.
         self.status.store(cqe.status_field, Ordering::Release);
-        rq.complete()
+        let failed = !Status::from_field(cqe.status_field).is_success();
+        rq.complete_in(batch, failed)
     }
 
     /// Completes the request as aborted by the host: its controller was
@@ -398,9 +406,13 @@ impl Operations for NvmeOps {
         }
     }
 
-    fn poll(set: ArcBorrow<'_, IoQueues>, hq: &HwQueue<Self>) -> u32 {
+    fn poll(
+        set: ArcBorrow<'_, IoQueues>,
+        hq: &HwQueue<Self>,
+        batch: &mut CompletionBatch<'_, Self>,
+    ) -> u32 {
         set.queue(hq.index())
-            .map_or(0, |queue| queue.reap(|tag| hq.find_request(tag)))
+            .map_or(0, |queue| queue.reap(|tag| hq.find_request(tag), batch))
     }
 
     fn timeout(rq: &Request<Self>) -> TimeoutAction {

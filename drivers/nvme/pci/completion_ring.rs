@@ -97,6 +97,21 @@ impl CompletionRing {
         taken
     }
 
+    /// Whether the controller has written an entry not yet reaped (C
+    /// `nvme_cqe_pending`). Callable without being the reaper: pollers ask
+    /// before taking their lock, so polling an idle queue costs no lock.
+    /// The answer can be stale if another context is reaping; that one then
+    /// takes what is there.
+    pub fn has_pending(&self) -> bool {
+        let Some(cursor) = CqCursor::unpack(self.depth, self.cursor.load(Ordering::Relaxed)) else {
+            return false;
+        };
+        let at = cursor.head() as usize * CQE_SIZE;
+        self.ring
+            .read_u16(at + STATUS_OFFSET)
+            .is_ok_and(|status| cursor.is_new(status))
+    }
+
     /// The entry at the cursor, if the controller has written it on this pass.
     fn entry_at(&self, cursor: &CqCursor) -> Option<Completion> {
         let at = cursor.head() as usize * CQE_SIZE;

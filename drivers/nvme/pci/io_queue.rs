@@ -8,6 +8,7 @@
 use super::blk_ops::NvmeOps;
 use super::completion_ring::CompletionRing;
 use super::shadow_doorbell::ShadowDoorbells;
+use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::dma::CoherentAllocation;
@@ -134,7 +135,7 @@ impl IoQueue {
         let _masked = (!self.polled).then(|| irq::Masked::new(irq));
         // Several disks' timeouts may look at once: one reaper at a time.
         let _reapers = self.poll_lock.lock();
-        self.take_completions(find)
+        self.take_completions(find, &mut CompletionBatch::none())
     }
 
     /// Forgets both rings' contents for a controller that was reset, as a
@@ -206,18 +207,36 @@ impl IoQueue {
 
     /// Takes every new completion, hands each to its request, and tells the
     /// controller with one doorbell write. `find` looks a tag up among the
-    /// queue's in-flight requests. Returns how many completions were taken.
-    pub fn reap<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
-        let _pollers = self.polled.then(|| self.poll_lock.lock());
-        self.take_completions(find)
+    /// queue's in-flight requests; requests that can be are added to
+    /// `batch`, to be ended together once the caller ends it. Returns how
+    /// many completions were taken.
+    pub fn reap<'t>(
+        &self,
+        find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>,
+        batch: &mut CompletionBatch<'_, NvmeOps>,
+    ) -> u32 {
+        if !self.polled {
+            return self.take_completions(find, batch);
+        }
+        // Pollers spin on this: an empty ring is told without the lock, as
+        // C's `nvme_poll` does.
+        if !self.cq.has_pending() {
+            return 0;
+        }
+        let _pollers = self.poll_lock.lock();
+        self.take_completions(find, batch)
     }
 
     /// The body of [`Self::reap`]; the caller is the ring's only reaper.
-    fn take_completions<'t>(&self, find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>) -> u32 {
+    fn take_completions<'t>(
+        &self,
+        find: impl Fn(u32) -> Option<&'t Request<NvmeOps>>,
+        batch: &mut CompletionBatch<'_, NvmeOps>,
+    ) -> u32 {
         self.cq.reap(|cqe| {
             self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
             let finished = match find(u32::from(cid::tag(cqe.cid))) {
-                Some(rq) if rq.shared().owns(cqe.cid) => rq.shared().finish(rq, cqe),
+                Some(rq) if rq.shared().owns(cqe.cid) => rq.shared().finish(rq, cqe, batch),
                 _ => false,
             };
             if !finished {

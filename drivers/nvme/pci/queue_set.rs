@@ -10,6 +10,7 @@ use super::io_queue::IoQueue;
 use super::passthru::CtrlShared;
 use super::registers::Registers;
 use super::shadow_doorbell::ShadowDoorbells;
+use crate::kernel_ext::block::batch;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::dma_pool::DmaPool;
 use crate::kernel_ext::{irq, pci};
@@ -288,7 +289,11 @@ impl irq::Handler for QueueIrq {
     fn handle_irq(&self) -> irq::Return {
         let tags = &self.tags;
         let hctx = self.hctx;
-        if self.queue.reap(|tag| tags.find_request(hctx, tag)) > 0 {
+        // Completions are ended as a batch once the ring is read and its
+        // head doorbell written, as C's `nvme_irq` does.
+        let reaped =
+            batch::gather(|batch| self.queue.reap(|tag| tags.find_request(hctx, tag), batch));
+        if reaped > 0 {
             irq::Return::Handled
         } else {
             irq::Return::None
