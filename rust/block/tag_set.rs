@@ -127,6 +127,14 @@ impl<T: Operations> HwQueue<T> {
         unsafe { (*self.0.get()).queue_num }
     }
 
+    /// The data of the tag set the hardware queue belongs to.
+    pub fn tag_set_data(&self) -> <T::TagSetData as ForeignOwnable>::Borrowed<'_> {
+        // SAFETY: the context is valid, and so are its request queue and tag
+        // set, whose `driver_data` is `T::TagSetData::into_foreign` for the
+        // tag set's whole life (see `TagSet::new`).
+        unsafe { T::TagSetData::borrow((*(*(*self.0.get()).queue).tag_set).driver_data) }
+    }
+
     /// The in-flight request with `tag` on this hardware queue, if any.
     pub fn find_request(&self, tag: u32) -> Option<&Request<T>> {
         // SAFETY: the context is valid, and its tag map is one of the tag
@@ -499,15 +507,9 @@ impl<T: Operations> OperationsVTable<T> {
     ///
     /// Called by the block layer with a valid hardware context.
     unsafe extern "C" fn commit_rqs(hctx: *mut bindings::blk_mq_hw_ctx) {
-        // SAFETY: `hctx` is valid, and so are its request queue and tag set;
-        // the tag set's data is `T::TagSetData`.
-        let (index, data) = unsafe {
-            (
-                (*hctx).queue_num,
-                T::TagSetData::borrow((*(*(*hctx).queue).tag_set).driver_data),
-            )
-        };
-        T::commit(data, index);
+        // SAFETY: `hctx` is valid for the call; `HwQueue` is transparent.
+        let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
+        T::commit(hq.tag_set_data(), hq.index());
     }
 
     /// # Safety
@@ -566,12 +568,9 @@ impl<T: Operations> OperationsVTable<T> {
     ) -> kernel::ffi::c_int {
         // SAFETY: `hctx` is valid for the call; `HwQueue` is transparent.
         let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
-        // SAFETY: `hctx`, its request queue and tag set are valid; the tag
-        // set's data is `T::TagSetData`.
-        let data = unsafe { T::TagSetData::borrow((*(*(*hctx).queue).tag_set).driver_data) };
         // SAFETY: the poller's batch is null or valid, and lent to this call.
         let mut batch = unsafe { CompletionBatch::from_raw(iob) };
-        T::poll(data, hq, &mut batch).min(i32::MAX as u32) as kernel::ffi::c_int
+        T::poll(hq.tag_set_data(), hq, &mut batch).min(i32::MAX as u32) as kernel::ffi::c_int
     }
 
     /// # Safety
