@@ -103,9 +103,13 @@ impl CompletionRing {
     /// The answer can be stale if another context is reaping; that one then
     /// takes what is there.
     pub fn has_pending(&self) -> bool {
-        let Some(cursor) = CqCursor::unpack(self.depth, self.cursor.load(Ordering::Relaxed)) else {
-            return false;
-        };
+        CqCursor::unpack(self.depth, self.cursor.load(Ordering::Relaxed))
+            .is_some_and(|cursor| self.is_written(&cursor))
+    }
+
+    /// Whether the entry at the cursor carries this pass's phase tag, that
+    /// is, the controller has written it since the host last read there.
+    fn is_written(&self, cursor: &CqCursor) -> bool {
         let at = cursor.head() as usize * CQE_SIZE;
         self.ring
             .read_u16(at + STATUS_OFFSET)
@@ -114,11 +118,10 @@ impl CompletionRing {
 
     /// The entry at the cursor, if the controller has written it on this pass.
     fn entry_at(&self, cursor: &CqCursor) -> Option<Completion> {
-        let at = cursor.head() as usize * CQE_SIZE;
-        let status = self.ring.read_u16(at + STATUS_OFFSET).ok()?;
-        if !cursor.is_new(status) {
+        if !self.is_written(cursor) {
             return None;
         }
+        let at = cursor.head() as usize * CQE_SIZE;
         // Read the rest of the entry only after seeing the new phase tag.
         dma::read_barrier();
         let mut raw = [0u8; CQE_SIZE];
