@@ -55,9 +55,11 @@ mapfile -t cells < <(sh "$repo/tools/guest/bench.sh" --list | grep -E -- "${filt
 
 # Under TCG a measured run and its warm-up together take about 2.5 s more
 # than they run (fio starting and stopping twice); loading a driver and the
-# boot take a few seconds each.
+# boot take a few seconds each. The guest switches drivers once per group
+# of cells (backend and workload), and at most once more per round.
+groups=$(printf '%s\n' "${cells[@]}" | sed 's|/[^/]*$||' | uniq | wc -l)
 runs=$((${#cells[@]} * 2 * rounds))
-estimate=$((runs * (2 * (runtime + ramp) + 5) / 2 + rounds * 2 * 5 + 30))
+estimate=$((runs * (2 * (runtime + ramp) + 5) / 2 + rounds * (groups + 1) * 5 + 30))
 printf '%s: %d cells x 2 drivers x %d rounds = %d fio runs of %ss (+%ss warm-up): about %d min in the guest\n' \
 	"$prog" "${#cells[@]}" "$rounds" "$runs" "$runtime" "$ramp" $(((estimate + 59) / 60)) >&2
 

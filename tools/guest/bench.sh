@@ -250,11 +250,13 @@ load() {
 }
 
 # The file-backed namespace starts as a sparse image: reads of holes would
-# cost the host nothing. Write it once, whole, before anything is measured.
+# cost the host nothing. Write it once, whole, before anything is measured,
+# and flush it: QEMU then syncs the image, so the host's writeback of it is
+# over before the first run rather than slowing it.
 prefill() {
 	cd /tmp || return 1
 	fio --name=prefill --filename="$FILE_BLK" --ioengine=io_uring --direct=1 \
-		--rw=write --bs=128k --iodepth=8 --output-format=terse >/dev/null 2>&1 ||
+		--rw=write --bs=128k --iodepth=8 --end_fsync=1 --output-format=terse >/dev/null 2>&1 ||
 		say "prefill of $FILE_BLK failed"
 }
 
@@ -262,34 +264,70 @@ total=$((ncells * 2 * BENCH_ROUNDS))
 echo "nvme-rs-bench-meta: {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"fio\":\"$(fio --version)\",\"rounds\":$BENCH_ROUNDS,\"runtime_s\":$BENCH_RUNTIME,\"ramp_s\":$BENCH_RAMP,\"cells\":$ncells,\"runs\":$total,\"file_nsid\":$FILE_NSID,\"null_nsid\":$NULL_NSID}"
 say "$ncells cells x 2 drivers x $BENCH_ROUNDS rounds = $total fio runs of ${BENCH_RUNTIME}s (+${BENCH_RAMP}s warm-up)"
 
+# A group is a BACKEND/WORKLOAD pair, its cells the paths through it. Both
+# drivers run a group back to back, so the two runs of a cell are at most a
+# few runs apart: the host's load drifts over minutes (its writeback, its
+# other work), and runs far apart in time would compare that drift too.
+groups=$(echo "$cells" | sed 's|/[^/]*$||' | uniq)
+ngroups=$(echo "$groups" | grep -c .)
+
+# The driver bound now ("" for none): a group that starts with the driver
+# the one before ended with keeps it bound.
+bound=
 prefilled=
+
+# use DRIVER: binds the controller to DRIVER unless it already is; returns
+# non-zero, having said why, if the driver did not come up.
+use() {
+	local out
+	[ "$bound" = "$1" ] && return 0
+	if [ -n "$bound" ]; then
+		unload "$bound" || say "round $round: rmmod of the $bound driver failed"
+		bound=
+	fi
+	if ! out=$(load "$1" 2>&1) || ! find_nodes; then
+		say "round $round: the $1 driver did not come up"
+		printf '%s\n' "$out" | head -n 20 | sed 's/^/nvme-rs-bench-log:   /'
+		unload "$1" >/dev/null 2>&1
+		return 1
+	fi
+	bound=$1
+	if [ -z "$prefilled" ]; then
+		prefill
+		prefilled=1
+	fi
+}
+
+say "$ngroups groups of cells (backend and workload), each run by both drivers in turn"
 n=0
 round=1
 while [ "$round" -le "$BENCH_ROUNDS" ]; do
-	# Alternate which driver goes first, so neither always gets the
-	# freshly booted guest or the one that has run longest.
-	if [ $((round % 2)) -eq 1 ]; then order="c rs"; else order="rs c"; fi
-	for drv in $order; do
-		say "round $round/$BENCH_ROUNDS: loading the $drv driver"
-		if ! out=$(load "$drv" 2>&1) || ! find_nodes; then
-			say "round $round: $drv driver did not come up, its cells are skipped"
-			printf '%s\n' "$out" | head -n 20 | sed 's/^/nvme-rs-bench-log:   /'
-			failed=$((failed + ncells))
-			n=$((n + ncells))
-			unload "$drv" >/dev/null 2>&1
-			continue
-		fi
-		if [ -z "$prefilled" ]; then
-			prefill
-			prefilled=1
-		fi
-		for cell in $cells; do
-			n=$((n + 1))
-			run_cell "$drv" "$round" "$cell"
+	g=0
+	for group in $groups; do
+		# Alternate which driver goes first, group after group and round
+		# after round, so neither always has the earlier slot or the
+		# freshly loaded module.
+		if [ $(((round + g) % 2)) -eq 1 ]; then order="c rs"; else order="rs c"; fi
+		g=$((g + 1))
+		group_cells=$(echo "$cells" | grep -F -- "$group/")
+		for drv in $order; do
+			if ! use "$drv"; then
+				k=$(echo "$group_cells" | grep -c .)
+				say "round $round: $group with the $drv driver skipped ($k cells)"
+				failed=$((failed + k))
+				n=$((n + k))
+				continue
+			fi
+			for cell in $group_cells; do
+				n=$((n + 1))
+				run_cell "$drv" "$round" "$cell"
+			done
 		done
-		unload "$drv" || say "round $round: rmmod of the $drv driver failed"
 	done
 	round=$((round + 1))
 done
+if [ -n "$bound" ]; then
+	unload "$bound" || say "rmmod of the $bound driver failed"
+fi
 
 echo "nvme-rs-bench-done: runs=$runs failed=$failed"
