@@ -153,7 +153,9 @@ impl RequestSg {
             Some(Mapping::Table { mapped, .. }) => (None, *mapped as usize),
             None => (None, 0),
         };
-        let table = self.table[..count].iter().map(|sg| {
+        // `count` is within the table (invariant); `get` keeps a panic path
+        // out of the I/O path all the same.
+        let table = self.table.get(..count).unwrap_or(&[]).iter().map(|sg| {
             let sg = sg as *const bindings::scatterlist as *mut bindings::scatterlist;
             // SAFETY: `sg` is one of the mapped entries (invariant); the
             // helpers only read it.
@@ -166,6 +168,15 @@ impl RequestSg {
         });
         // Spelled out: the kernel crate's `Init` trait has a `chain` too.
         Iterator::chain(single.into_iter(), table)
+    }
+
+    /// The mapped segment, if there is exactly one.
+    pub fn only_segment(&self) -> Option<DmaSegment> {
+        match &self.mapping {
+            Some(Mapping::Single { segment, .. }) => Some(*segment),
+            Some(Mapping::Table { mapped: 1, .. }) => self.segments().next(),
+            _ => None,
+        }
     }
 
     /// How many segments are mapped.

@@ -21,7 +21,7 @@ use crate::spec::cid;
 use crate::spec::command::Command;
 use crate::spec::completion::{Completion, Status};
 use crate::spec::io::{sectors_to_blocks, DsmRange, DSM_RANGE_SIZE, MAX_DSM_RANGES};
-use crate::spec::prp::{prp_list_entries, walk_prps, Segment};
+use crate::spec::prp::{offset_in_page, prp_list_entries, two_page_prps, walk_prps, Segment};
 use crate::spec::sgl::{
     last_segment, prefer_sgl, single_segment_prefers_sgl, SglDescriptor, SglType,
     SGL_DESCRIPTOR_SIZE,
@@ -147,33 +147,46 @@ impl IoQueues {
         &self,
         rq: OwnedRequest<'_, NvmeOps>,
         private: &mut RqPrivate,
-        cmd: Command,
+        cmd: &mut Command,
         user_command: bool,
-    ) -> Result<Command, BlkStatus> {
+    ) -> Result<(), BlkStatus> {
         private.sg.map(rq).map_err(resource_or_error)?;
+        let single = private.sg.only_segment().map(|s| Segment {
+            addr: s.addr,
+            len: s.len,
+        });
+        if let Some(seg) = single {
+            // Most requests: one segment within two pages takes PRP1 and
+            // PRP2 and nothing else, whatever the request (C's
+            // `nvme_setup_prp_simple`).
+            if let Some((prp1, prp2)) = two_page_prps(seg, self.page_size) {
+                cmd.set_prps(prp1, prp2);
+                return Ok(());
+            }
+        }
         let segments = private.sg.mapped_segments();
         let total = u64::from(rq.bytes());
-        let single = match private.sg.segments().next() {
-            Some(s) if segments == 1 => single_segment_prefers_sgl(
-                self.sgls,
-                false,
-                (s.addr % u64::from(self.page_size)) as u32,
-                s.len,
-                self.page_size,
-                self.sgl_threshold,
-            ),
-            _ => None,
-        };
-        let sgl = single.unwrap_or_else(|| {
-            prefer_sgl(
-                self.sgls,
-                false,
-                user_command,
-                total,
-                segments,
-                self.sgl_threshold,
-            )
-        });
+        let sgl = single
+            .and_then(|s| {
+                single_segment_prefers_sgl(
+                    self.sgls,
+                    false,
+                    offset_in_page(s.addr, self.page_size),
+                    s.len,
+                    self.page_size,
+                    self.sgl_threshold,
+                )
+            })
+            .unwrap_or_else(|| {
+                prefer_sgl(
+                    self.sgls,
+                    false,
+                    user_command,
+                    total,
+                    segments,
+                    self.sgl_threshold,
+                )
+            });
         if sgl {
             self.map_sgl(private, cmd, segments)
         } else {
@@ -184,14 +197,14 @@ impl IoQueues {
     fn map_prps(
         &self,
         private: &mut RqPrivate,
-        cmd: Command,
+        cmd: &mut Command,
         total: u64,
-    ) -> Result<Command, BlkStatus> {
+    ) -> Result<(), BlkStatus> {
         let page = self.page_size;
         let first = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
         // A list is needed only for more than two pages; most requests fit
         // in PRP1 and PRP2 and need no allocation.
-        let entries = prp_list_entries((first.addr % u64::from(page)) as u32, total, page);
+        let entries = prp_list_entries(offset_in_page(first.addr, page), total, page);
         let mut list = if entries > 1 {
             Some(self.pool.alloc_atomic().map_err(resource_or_error)?)
         } else {
@@ -215,15 +228,16 @@ impl IoQueues {
         }
         let prp2 = prps.prp2_value(list.as_ref().map_or(0, |l| l.dma_handle()));
         private.list = list;
-        Ok(cmd.with_prp1(prps.prp1).with_prp2(prp2))
+        cmd.set_prps(prps.prp1, prp2);
+        Ok(())
     }
 
     fn map_sgl(
         &self,
         private: &mut RqPrivate,
-        cmd: Command,
+        cmd: &mut Command,
         segments: usize,
-    ) -> Result<Command, BlkStatus> {
+    ) -> Result<(), BlkStatus> {
         let descriptor = |addr, len| SglDescriptor {
             addr,
             len,
@@ -231,7 +245,8 @@ impl IoQueues {
         };
         if segments == 1 {
             let s = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
-            return Ok(cmd.with_sgl(descriptor(s.addr, s.len)));
+            cmd.set_sgl(descriptor(s.addr, s.len));
+            return Ok(());
         }
         let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
         for (i, s) in private.sg.segments().enumerate() {
@@ -243,7 +258,8 @@ impl IoQueues {
         }
         let segment = last_segment(list.dma_handle(), segments);
         private.list = Some(list);
-        Ok(cmd.with_sgl(segment))
+        cmd.set_sgl(segment);
+        Ok(())
     }
 
     /// Writes the request's discard ranges as a Dataset Management range
@@ -252,9 +268,9 @@ impl IoQueues {
         &self,
         rq: OwnedRequest<'_, NvmeOps>,
         private: &mut RqPrivate,
-        cmd: Command,
+        cmd: &mut Command,
         lba_shift: u8,
-    ) -> Result<Command, BlkStatus> {
+    ) -> Result<(), BlkStatus> {
         let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
         let mut ranges = 0usize;
         for (sector, bytes) in rq.discard_ranges() {
@@ -275,7 +291,8 @@ impl IoQueues {
         }
         let addr = list.dma_handle();
         private.list = Some(list);
-        Ok(cmd.with_prp1(addr))
+        cmd.set_prps(addr, 0);
+        Ok(())
     }
 }
 
@@ -332,21 +349,21 @@ impl Operations for NvmeOps {
         let (request, private) = rq.parts();
         let ns = request.queue_data();
         let set = request.tag_set_data();
-        let mut cmd = if request.is_passthrough() {
-            let cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
-            if request.bytes() == 0 {
-                cmd
-            } else {
-                set.map_data(request, private, cmd, true)?
+        let mut cmd;
+        if request.is_passthrough() {
+            cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
+            if request.bytes() != 0 {
+                set.map_data(request, private, &mut cmd, true)?;
             }
         } else {
-            let (cmd, payload) = ns.command(&request)?;
+            let payload;
+            (cmd, payload) = ns.command(&request)?;
             match payload {
-                Payload::None => cmd,
-                Payload::Data => set.map_data(request, private, cmd, false)?,
-                Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
+                Payload::None => {}
+                Payload::Data => set.map_data(request, private, &mut cmd, false)?,
+                Payload::DsmRanges => set.map_dsm(request, private, &mut cmd, ns.lba_shift)?,
             }
-        };
+        }
         // A new generation per use of the tag, so a late completion of an
         // earlier use is recognised and dropped.
         let shared = request.shared();

@@ -118,6 +118,15 @@ impl Command {
         self
     }
 
+    /// Sets both PRP entries in place, for the I/O path, which builds the
+    /// command where it lies rather than passing 64 bytes around.
+    pub fn set_prps(&mut self, prp1: u64, prp2: u64) {
+        self.dw[6] = prp1 as u32;
+        self.dw[7] = (prp1 >> 32) as u32;
+        self.dw[8] = prp2 as u32;
+        self.dw[9] = (prp2 >> 32) as u32;
+    }
+
     /// Get Log Page `lid` for all namespaces, `bytes` long (a multiple of
     /// four), from offset 0. The transport points the data pointer at it.
     pub const fn get_log_page(lid: u8, bytes: u32) -> Self {
@@ -308,13 +317,18 @@ impl Command {
     /// puts the descriptor's 16 bytes in the data pointer (bytes 24 to 39,
     /// where PRP1 and PRP2 otherwise live).
     pub fn with_sgl(mut self, desc: SglDescriptor) -> Command {
+        self.set_sgl(desc);
+        self
+    }
+
+    /// [`Self::with_sgl`] in place.
+    pub fn set_sgl(&mut self, desc: SglDescriptor) {
         let b = desc.to_bytes();
         // The descriptor is little-endian on the wire, as the dwords are.
         for (dw, chunk) in self.dw[6..10].iter_mut().zip(b.chunks_exact(4)) {
             *dw = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         }
         self.dw[0] = (self.dw[0] & !PSDT_MASK) | PSDT_SGL_MPTR_CONTIGUOUS;
-        self
     }
 
     /// The command flags byte (CDW0 bits 15:8): fused operation in bits 1:0
@@ -385,6 +399,16 @@ mod tests {
         assert!(b[44..].iter().all(|&x| x == 0));
         assert_eq!(cmd.cid(), 0xbeef);
         assert_eq!(cmd.opcode(), 0x06);
+    }
+
+    #[test]
+    fn set_prps_matches_the_builders() {
+        let base = Command::new(0x02).with_nsid(1).with_cdw::<10>(7);
+        let mut cmd = base;
+        cmd.set_prps(0x1_2345_6008, 0xfedc_b000);
+        assert_eq!(cmd, base.with_prp1(0x1_2345_6008).with_prp2(0xfedc_b000));
+        cmd.set_prps(0x4000, 0);
+        assert_eq!(cmd, base.with_prp1(0x4000));
     }
 
     #[test]

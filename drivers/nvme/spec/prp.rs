@@ -206,6 +206,35 @@ pub fn walk_prps(
     })
 }
 
+/// PRP1 and PRP2 for a lone segment that ends within two pages of the page
+/// it starts in, which needs no list (C `nvme_setup_prp_simple`): PRP2 is
+/// the second page's address, or 0 if the segment stays in its first page.
+/// `None` for a longer or empty segment or a zero page size: those go
+/// through [`walk_prps`].
+pub fn two_page_prps(seg: Segment, page_size: u32) -> Option<(u64, u64)> {
+    let page = u64::from(page_size);
+    let offset = seg.addr.checked_rem(page)?;
+    let end = offset + u64::from(seg.len);
+    if seg.len == 0 || end > 2 * page {
+        return None;
+    }
+    if end <= page {
+        return Some((seg.addr, 0));
+    }
+    // The segment's first page is below its address, so this cannot wrap
+    // unless the segment itself runs past the end of the address space.
+    let second = (seg.addr - offset).checked_add(page)?;
+    second.checked_add(end - page - 1)?;
+    Some((seg.addr, second))
+}
+
+/// The offset of bus address `addr` into its page of `page_size` bytes; 0
+/// for a zero page size (which [`walk_prps`] refuses).
+pub fn offset_in_page(addr: u64, page_size: u32) -> u32 {
+    // The remainder is below `page_size`, so it fits.
+    addr.checked_rem(u64::from(page_size)).unwrap_or(0) as u32
+}
+
 /// The pages after the first that a transfer of `len` bytes starting at
 /// offset `offset` into a page (taken modulo `page_size`) touches: the total
 /// pages touched minus one. 0 and 1 mean no list is needed (PRP2 unused, or
@@ -737,6 +766,62 @@ mod tests {
         }
         // Every outcome was exercised many times.
         assert!(seen.iter().all(|&n| n > 200), "{seen:?}");
+    }
+
+    /// The fast path agrees with the general walk wherever it applies, and
+    /// applies exactly to the segments within two pages.
+    #[test]
+    fn two_page_prps_match_the_walk() {
+        for page in [4096u32, 8192] {
+            let p = u64::from(page);
+            for base in [0u64, 0x10_0000, u64::MAX - 3 * p + 1] {
+                for off in (0..p).step_by(509).chain([1, 4, p - 4, p - 1]) {
+                    for len in
+                        (0u32..3 * page)
+                            .step_by(257)
+                            .chain([1, page - 1, page, page + 1, 2 * page])
+                    {
+                        let seg = Segment {
+                            addr: base + off,
+                            len,
+                        };
+                        let fast = two_page_prps(seg, page);
+                        let walk = walk_prps([seg].into_iter(), page, |_, _| {});
+                        let within = len > 0 && off + u64::from(len) <= 2 * p;
+                        match walk {
+                            Ok(w) if within => {
+                                let prps = w.prps(0).unwrap();
+                                assert_eq!(fast, Some((prps.prp1, prps.prp2_value(0))), "{seg:?}");
+                            }
+                            _ => assert_eq!(fast, None, "{seg:?} {walk:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            two_page_prps(
+                Segment {
+                    addr: 0x1000,
+                    len: 8
+                },
+                0
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn offset_in_page_is_the_remainder() {
+        for page in [4096u32, 8192, 1 << 27] {
+            for addr in [0u64, 1, 4095, 4096, 4097, 0x1_0000_0fff, u64::MAX] {
+                assert_eq!(
+                    u64::from(offset_in_page(addr, page)),
+                    addr % u64::from(page)
+                );
+            }
+        }
+        assert_eq!(offset_in_page(0x1234, 0), 0);
     }
 
     /// Every small scatter list over a tiny address space: up to three
