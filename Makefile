@@ -6,7 +6,8 @@
 #   make module  build nvme_rs.ko against the test kernel
 #   make bench   fio against the C driver and nvme_rs in one guest, on a
 #                kernel without debug options; results in build/bench/
-#                (scripts/bench.sh: BENCH_ROUNDS, BENCH_RUNTIME, BENCH_FILTER)
+#                (scripts/bench.sh: BENCH_ROUNDS, BENCH_RUNTIME, BENCH_FILTER,
+#                BENCH_INSNS)
 #
 # When invoked by the kernel build (M=...), Kbuild is used instead.
 

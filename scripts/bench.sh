@@ -8,8 +8,11 @@
 # debug options) and nvme_rs.ko against it, boots the guest in bench mode
 # (scripts/guest.sh --mode bench, 2 vCPUs under TCG) where
 # tools/guest/bench.sh binds the controller to each driver in turn, round
-# after round, and runs every cell with fio; then tools/bench/report.py
-# turns the serial log into the outputs.
+# after round, and runs every cell with fio. A second boot, with the
+# insn-count QEMU plugin (tools/bench/insn-count.c), runs every cell once
+# per driver for a fixed number of I/Os and counts the guest instructions
+# they take. tools/bench/report.py turns both serial logs and the counts
+# into the outputs.
 #
 # Environment:
 #   BENCH_ROUNDS   rounds; each runs every cell with both drivers (3)
@@ -18,12 +21,16 @@
 #   BENCH_FILTER   extended regex on cell names: only those cells (all).
 #                  Names are BACKEND/WORKLOAD/PATH, e.g. null/rr4k-qd32/ng;
 #                  `sh tools/guest/bench.sh --list` lists them
+#   BENCH_INSNS    I/Os per fio job in the instruction-counting boot (4000);
+#                  0 skips that boot
 #   GUEST_NVME_OPTS  extra properties for the emulated controller, after
 #                  ioeventfd=on (see scripts/guest.sh)
 #
 # Outputs in build/bench/: results.json (one object per cell), results.md,
 # chart.svg, meta.json (date, configuration), runs.jsonl (every fio run);
-# the guest's serial log is build/guest/bench/console.log. The module built
+# the guest's serial logs are build/guest/bench/console.log and
+# build/guest/bench-insns/console.log, the plugin's counts
+# build/bench/insns.txt. The module built
 # for the bench kernel is build/bench/module/nvme_rs.ko, so the test
 # module (nvme_rs.ko at the top) is left alone.
 #
@@ -42,9 +49,11 @@ rounds=${BENCH_ROUNDS:-3}
 runtime=${BENCH_RUNTIME:-5}
 ramp=${BENCH_RAMP:-1}
 filter=${BENCH_FILTER:-}
+insns=${BENCH_INSNS:-4000}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number"
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNTIME must be a positive number of seconds"
 [[ $ramp =~ ^[0-9]+$ ]] || die "BENCH_RAMP must be a number of seconds"
+[[ $insns =~ ^[0-9]+$ ]] || die "BENCH_INSNS must be a number of I/Os"
 # The guest reads the filter as one KEY=VALUE line.
 [[ $filter != *$'\n'* ]] || die "BENCH_FILTER must be one line"
 
@@ -60,8 +69,16 @@ mapfile -t cells < <(sh "$repo/tools/guest/bench.sh" --list | grep -E -- "${filt
 groups=$(printf '%s\n' "${cells[@]}" | sed 's|/[^/]*$||' | uniq | wc -l)
 runs=$((${#cells[@]} * 2 * rounds))
 estimate=$((runs * (2 * (runtime + ramp) + 5) / 2 + rounds * (groups + 1) * 5 + 30))
-printf '%s: %d cells x 2 drivers x %d rounds = %d fio runs of %ss (+%ss warm-up): about %d min in the guest\n' \
-	"$prog" "${#cells[@]}" "$rounds" "$runs" "$runtime" "$ramp" $(((estimate + 59) / 60)) >&2
+# The counting boot: one round; a counted run takes about as long as a
+# timed one under the plugin's extra work.
+insn_estimate=0
+if [ "$insns" -gt 0 ]; then
+	insn_estimate=$((${#cells[@]} * (2 * (runtime + ramp) + 5) + (groups + 1) * 5 + 30))
+fi
+printf '%s: %d cells x 2 drivers x %d rounds = %d fio runs of %ss (+%ss warm-up), then %s: about %d min in the guest\n' \
+	"$prog" "${#cells[@]}" "$rounds" "$runs" "$runtime" "$ramp" \
+	"$([ "$insns" -gt 0 ] && echo "one round of $insns I/Os per job with instructions counted" || echo "no instruction count")" \
+	$(((estimate + insn_estimate + 59) / 60)) >&2
 
 # --- kernel and module -------------------------------------------------------
 
@@ -96,7 +113,7 @@ module=$moddir/nvme_rs.ko
 # --- guest -------------------------------------------------------------------
 
 mkdir -p "$out"
-export BENCH_ROUNDS=$rounds BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_FILTER=$filter
+export BENCH_ROUNDS=$rounds BENCH_RUNTIME=$runtime BENCH_RAMP=$ramp BENCH_FILTER=$filter BENCH_INSNS=0
 # ioeventfd: a doorbell write only signals an eventfd and QEMU's main loop
 # works the queue, rather than the vCPU thread inside the write. The shadow
 # doorbell work (issue 6) relies on it, so both drivers are measured so.
@@ -115,6 +132,42 @@ GUEST_NVME_OPTS=$nvme_opts GUEST_TIMEOUT=$((estimate * 2 + 600)) \
 	grep --line-buffered -v -E '^(\[ *[0-9]+\.[0-9]+\]|nvme-rs-bench: )'
 guest_status=${PIPESTATUS[0]}
 set -e
+
+# --- instruction count -------------------------------------------------------
+
+# The same cells in a second boot, each run once per driver for $insns I/Os
+# per job, with QEMU counting the guest instructions between the guest's
+# marks: unlike time, that count does not move with the host's load.
+insn_log=$repo/build/guest/bench-insns/console.log
+insn_counts=$out/insns.txt
+rm -f "$insn_log" "$insn_counts"
+insn_status=0
+if [ "$insns" -gt 0 ]; then
+	plugin=$repo/build/tools/insn-count.so
+	plugin_src=$repo/tools/bench/insn-count.c
+	if [ ! -f "$plugin" ] || [ "$plugin_src" -nt "$plugin" ]; then
+		mkdir -p "${plugin%/*}"
+		gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Werror -shared -fPIC \
+			-fvisibility=hidden -o "$plugin.tmp" "$plugin_src" -lpthread ||
+			die "cannot build $plugin"
+		mv "$plugin.tmp" "$plugin"
+	fi
+	# Where the kernel's module area starts (MODULES_VADDR): past a kernel
+	# image of 1 GiB with KASLR configured, 512 MiB without.
+	if grep -q '^CONFIG_RANDOMIZE_BASE=y' "$kdir/.config"; then
+		modules=0xffffffffc0000000
+	else
+		modules=0xffffffffa0000000
+	fi
+	set +e
+	BENCH_INSNS=$insns GUEST_QEMU_PLUGIN="$plugin,out=$insn_counts,modules=$modules" \
+		GUEST_NVME_OPTS=$nvme_opts GUEST_TIMEOUT=$((insn_estimate * 3 + 600)) \
+		"$repo/scripts/guest.sh" --mode bench --name bench-insns --smp 2 \
+		--kernel-dir "$kdir/" --module "$module" </dev/null |
+		grep --line-buffered -v -E '^(\[ *[0-9]+\.[0-9]+\]|nvme-rs-insns: )'
+	insn_status=${PIPESTATUS[0]}
+	set -e
+fi
 
 # --- report ------------------------------------------------------------------
 
@@ -140,13 +193,23 @@ with open(path, "w") as f:
     json.dump(meta, f, indent=2)
 EOF
 report_status=0
-python3 "$repo/tools/bench/report.py" collect "$log" "$out/host-meta.json" "$out" || report_status=$?
+insn_args=()
+if [ "$insns" -gt 0 ]; then insn_args=("$insn_log" "$insn_counts"); fi
+python3 "$repo/tools/bench/report.py" collect "$log" "$out/host-meta.json" "$out" "${insn_args[@]}" ||
+	report_status=$?
 done_line=$(sed -n 's/^nvme-rs-bench-done: //p' "$log" | tail -n 1)
+insn_done=$(sed -n 's/^nvme-rs-bench-done: //p' "$insn_log" 2>/dev/null | tail -n 1)
 
 echo
 [ -f "$out/results.md" ] && cat "$out/results.md"
-echo "$prog: results in ${out#"$repo"/}/: results.json, results.md, chart.svg (guest: ${done_line:-did not finish})" >&2
+insn_note=
+if [ "$insns" -gt 0 ]; then insn_note="; counting guest: ${insn_done:-did not finish}"; fi
+echo "$prog: results in ${out#"$repo"/}/: results.json, results.md, chart.svg (guest: ${done_line:-did not finish}$insn_note)" >&2
 if [ "$guest_status" -ne 0 ] || [ "$report_status" -ne 0 ] || [[ $done_line != *" failed=0" ]]; then
 	echo "$prog: FAILED (guest.sh status $guest_status, report status $report_status), see ${log#"$repo"/}" >&2
+	exit 1
+fi
+if [ "$insns" -gt 0 ] && { [ "$insn_status" -ne 0 ] || [[ $insn_done != *" failed=0" ]]; }; then
+	echo "$prog: FAILED: the instruction-counting boot (guest.sh status $insn_status), see ${insn_log#"$repo"/}" >&2
 	exit 1
 fi

@@ -45,6 +45,11 @@
 #                  (device_del, device_add, qom-set) by printing
 #                  "nvme-rs-host: COMMAND" on the serial line; see
 #                  watch_guest. Not with --mode bench
+#   GUEST_QEMU_PLUGIN  a TCG plugin for QEMU with its arguments, as
+#                  -plugin takes them (make bench's instruction count:
+#                  "build/tools/insn-count.so,out=FILE,modules=ADDR"); the
+#                  guest kernel then boots with nokaslr, so a plugin can tell
+#                  its text from the module area by address
 #   GUEST_NVME_OPTS  extra comma-separated properties for the emulated
 #                  controller, appended to its -device nvme,... (e.g.
 #                  "max_ioqpairs=2"); the guest finds them as NVME_OPTS in
@@ -82,6 +87,7 @@ timeout_s=${GUEST_TIMEOUT:-900}
 quiet_s=${GUEST_QUIET:-90}
 stall_s=${GUEST_STALL:-300}
 nvme_opts=${GUEST_NVME_OPTS:-}
+qemu_plugin=${GUEST_QEMU_PLUGIN:-}
 faults=${GUEST_FAULTS:-0}
 name=${name:-$mode}
 
@@ -202,6 +208,18 @@ if [ ! -x "$passthru_bin" ] || [ "$passthru_src" -nt "$passthru_bin" ]; then
 fi
 install -m 755 "$passthru_bin" "$root/usr/bin/nvme-passthru-test"
 
+# The bench's instruction count marks its runs with this (tools/bench/insn-count.c).
+if [ "$mode" = bench ]; then
+	mark_src=$repo/tools/bench/insn-mark.c
+	mark_bin=$repo/build/tools/insn-mark
+	if [ ! -x "$mark_bin" ] || [ "$mark_src" -nt "$mark_bin" ]; then
+		gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$mark_bin.tmp" "$mark_src" ||
+			die "cannot build $mark_bin"
+		mv "$mark_bin.tmp" "$mark_bin"
+	fi
+	install -m 755 "$mark_bin" "$root/usr/bin/insn-mark"
+fi
+
 if [ -f "$module" ]; then
 	cp "$module" "$root/lib/nvme-rs/nvme_rs.ko"
 else
@@ -308,11 +326,14 @@ qemu=(
 	# the guest keeps going and the whole report reaches the log.
 	# printk.devkmsg=on: lib.sh writes marks to /dev/kmsg, which is otherwise
 	# rate-limited. log_buf_len: the marks must not scroll out.
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_faults=$faults"
+	-append "${qemu_plugin:+nokaslr }console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_faults=$faults"
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
 	"${subsys[@]}"
 	-device "nvme,id=nvme0,serial=$serial,bus=rp0$nvme_subsys${nvme_opts:+,$nvme_opts}"
 )
+if [ -n "$qemu_plugin" ]; then
+	qemu+=(-plugin "$qemu_plugin")
+fi
 # discard=unmap: a Dataset Management deallocate punches a hole in the
 # image, so deallocated blocks read back as zeroes as the namespace claims
 # (DLFEAT); QEMU's default, discard=ignore, would leave the old data.

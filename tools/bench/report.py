@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Turn `make bench` runs into results.json, results.md and chart.svg.
 
-    report.py collect CONSOLE_LOG HOST_META OUTDIR
+    report.py collect CONSOLE_LOG HOST_META OUTDIR [INSN_LOG INSN_COUNTS]
         Reads the guest's serial log (the "nvme-rs-bench..." lines that
         tools/guest/bench.sh prints) and the host's facts (a JSON object
         written by scripts/bench.sh), writes OUTDIR/runs.jsonl (every fio
         run), OUTDIR/meta.json (configuration and date), OUTDIR/results.json
-        (one object per cell, medians over rounds), then renders.
+        (one object per cell, medians over rounds), then renders. With the
+        instruction-counting boot's serial log ("nvme-rs-insns:" lines) and
+        the insn-count plugin's output, each cell also gets the guest
+        instructions per I/O of each driver.
 
     report.py render OUTDIR
         Writes OUTDIR/results.md and OUTDIR/chart.svg from OUTDIR/results.json
@@ -91,6 +94,58 @@ def parse_console(path):
                     runs.append(obj)
                 break
     return meta, runs, done
+
+
+def parse_insns(console_log, counts_path):
+    """Instruction counts per (cell, driver): {"ios", "user", "kernel", "module"}.
+
+    The guest prints one "nvme-rs-insns:" line per counted run, naming the
+    plugin's epoch; the plugin writes "epoch E user U kernel K module M" at
+    every stop, cumulative within the epoch, so an epoch's last line is the
+    whole run (a job of several threads stops once per thread)."""
+    counts = {}
+    with open(counts_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            words = line.split()
+            if len(words) == 8 and words[0] == "epoch":
+                try:
+                    counts[int(words[1])] = {words[i]: int(words[i + 1]) for i in (2, 4, 6)}
+                except ValueError:
+                    continue
+    found = {}
+    tag = "nvme-rs-insns: "
+    with open(console_log, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            at = line.find(tag)
+            if at < 0:
+                continue
+            try:
+                run = json.loads(line[at + len(tag):].strip())
+            except json.JSONDecodeError:
+                print(f"report: skipping a garbled line: {line.strip()[:120]}", file=sys.stderr)
+                continue
+            count = counts.get(run.get("epoch"))
+            if run.get("err") != 0 or not run.get("ios") or count is None or run.get("drv") not in DRIVERS:
+                continue
+            found[(run["cell"], run["drv"])] = {"ios": run["ios"]} | count
+    return found
+
+
+def add_insns(results, insns):
+    """Adds instructions per I/O (all, and split by where they ran) to each cell."""
+    for row in results:
+        for d in DRIVERS:
+            got = insns.get((row["name"], d))
+            for part in ("insns", "driver_insns", "kernel_insns", "user_insns"):
+                row[f"{d}_{part}_per_io"] = None
+            if got:
+                ios = got["ios"]
+                row[f"{d}_insns_per_io"] = round((got["user"] + got["kernel"] + got["module"]) / ios)
+                row[f"{d}_driver_insns_per_io"] = round(got["module"] / ios)
+                row[f"{d}_kernel_insns_per_io"] = round(got["kernel"] / ios)
+                row[f"{d}_user_insns_per_io"] = round(got["user"] / ios)
+        c, r = row["c_insns_per_io"], row["rs_insns_per_io"]
+        row["insns_ratio"] = round(r / c, 3) if c and r is not None else None
 
 
 def good(run):
@@ -180,13 +235,61 @@ def describe(meta):
             f"({config.group(0) if config else '?'}); {g.get('fio', 'fio')}"
         ),
         "method": (
-            f"{rounds} round{'' if rounds == 1 else 's'}, drivers alternating; each fio run "
+            f"{rounds} round{'' if rounds == 1 else 's'}, both drivers in turn on each group of cells; each fio run "
             f"{g.get('runtime_s', '?')} s after a {g.get('ramp_s', '?')} s warm-up; "
             f"poll_queues=1 for both drivers"
         ),
         "host": f"host {h.get('cpu', '?')}, {h.get('host_cpus', '?')} CPUs, Linux {h.get('host_kernel', '?')}",
         "source": f"nvme-rs {h.get('commit', '?')}",
     }
+
+
+def fmt_insns_ratio(x):
+    if x is None:
+        return "n/a"
+    s = f"{x:.2f}"
+    # Marked when nvme-rs executes more: rounded, 1.004 is 1.00.
+    return f"**{s}** ▲" if round(x, 2) > 1.0 else s
+
+
+def fmt_split(row, d):
+    parts = [row.get(f"{d}_{p}_insns_per_io") for p in ("driver", "kernel", "user")]
+    if any(p is None for p in parts):
+        return "n/a"
+    return " / ".join(fmt_num(p) for p in parts)
+
+
+def render_insns_markdown(results, meta):
+    rows = [r for r in results if r.get("insns_ratio") is not None]
+    if not rows:
+        return []
+    per_job = meta.get("insns_guest", {}).get("insns", "?")
+    lines = [
+        "",
+        "## Instructions per I/O",
+        "",
+        f"Guest instructions executed per I/O, counted by QEMU (the insn-count TCG plugin) in a "
+        f"second boot where each cell ran once per driver for {per_job} I/Os per job, from after "
+        "fio's setup to after its last I/O, on every vCPU. Unlike time, the count does not move "
+        "with the host's load, so a difference of a percent is real. Ratio = nvme-rs / C, "
+        "**bold ▲** where nvme-rs executes more. Split: in the driver's modules (nvme and "
+        "nvme_core, or nvme_rs) / the rest of the kernel / user space (fio). Polled cells count "
+        "the instructions of polling too, which grow with the time an I/O takes.",
+        "",
+        "| cell | C | nvme-rs | ratio | C driver / kernel / user | nvme-rs driver / kernel / user |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| `{row['name']}` | {fmt_num(row['c_insns_per_io'])} | {fmt_num(row['rs_insns_per_io'])} "
+            f"| {fmt_insns_ratio(row['insns_ratio'])} | {fmt_split(row, 'c')} | {fmt_split(row, 'rs')} |"
+        )
+    ratios = [r["insns_ratio"] for r in rows]
+    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+    more = sum(1 for r in ratios if round(r, 2) > 1.0)
+    lines += ["", f"Geometric mean of the instruction ratios: {geo:.3f} over {len(ratios)} cells; "
+              f"nvme-rs executes more in {more}."]
+    return lines
 
 
 def render_markdown(results, meta):
@@ -231,8 +334,9 @@ def render_markdown(results, meta):
         "512-byte blocks. Workloads: rr = random read, rw = random write, sr = sequential read; "
         "block size; queue depth (x2 = two jobs). Paths: `blk` = /dev/nvme0nN with io_uring, "
         "`ng` = /dev/ng0nN with io_uring_cmd, `-poll` = hipri=1 on the poll queue.",
-        "",
     ]
+    lines += render_insns_markdown(results, meta)
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -253,7 +357,7 @@ def render_svg(results, meta):
     lo = math.floor(lo / step) * step
     hi = math.ceil(hi / step) * step
 
-    width, label_w, value_w, top, row_h = 980, 330, 200, 92, 20
+    width, label_w, value_w, top, row_h = 1120, 330, 340, 92, 20
     plot_x0, plot_x1 = label_w, width - value_w
     height = top + row_h * len(rows) + 46
 
@@ -296,6 +400,8 @@ def render_svg(results, meta):
         colour = "#c0392b" if round(r, 2) < 1.0 else "#2e8b57"
         out.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 6}" fill="{colour}"/>')
         note = f"{r:.2f}  ({fmt_num(row['rs_iops'])} vs {fmt_num(row['c_iops'])} IOPS)"
+        if row.get("insns_ratio") is not None:
+            note += f"; instructions {row['insns_ratio']:.2f}"
         out.append(f'<text x="{plot_x1 + 8}" y="{y + 14}" fill="{colour}">{e(note)}</text>')
     one = x(1.0)
     out.append(f'<line x1="{one:.1f}" y1="{y_plot0}" x2="{one:.1f}" y2="{y_plot1}" stroke="#000" stroke-width="1.5"/>')
@@ -315,7 +421,7 @@ def render(outdir):
     (outdir / "chart.svg").write_text(render_svg(results, meta), encoding="utf-8")
 
 
-def collect(console_log, host_meta, outdir):
+def collect(console_log, host_meta, outdir, insn_log=None, insn_counts=None):
     guest, runs, done = parse_console(console_log)
     host = json.loads(Path(host_meta).read_text())
     outdir.mkdir(parents=True, exist_ok=True)
@@ -330,17 +436,27 @@ def collect(console_log, host_meta, outdir):
         "failed_runs": sum(1 for r in runs if not good(r)),
         "guest_done": done,
     }
-    (outdir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     results = summarize(runs)
+    if insn_log and insn_counts:
+        insns = {}
+        try:
+            insns = parse_insns(insn_log, insn_counts)
+        except OSError as err:
+            print(f"report: no instruction counts: {err}", file=sys.stderr)
+        meta["insns_guest"] = parse_console(insn_log)[0] if Path(insn_log).exists() else {}
+        meta["insns_counted"] = len(insns)
+        add_insns(results, insns)
+    (outdir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     (outdir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     render(outdir)
     return meta, results
 
 
 def main(argv):
-    if len(argv) == 5 and argv[1] == "collect":
-        meta, results = collect(argv[2], argv[3], Path(argv[4]))
-        print(f"report: {meta['runs']} fio runs ({meta['failed_runs']} failed), {len(results)} cells")
+    if len(argv) in (5, 7) and argv[1] == "collect":
+        meta, results = collect(argv[2], argv[3], Path(argv[4]), *argv[5:])
+        counted = f", instructions counted for {meta['insns_counted']} cell runs" if "insns_counted" in meta else ""
+        print(f"report: {meta['runs']} fio runs ({meta['failed_runs']} failed), {len(results)} cells{counted}")
         if not results:
             return 1
         return 0

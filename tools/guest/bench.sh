@@ -20,11 +20,18 @@
 # Settings come from /etc/nvme-rs-bench (KEY=VALUE lines, written by
 # scripts/guest.sh from the host's BENCH_* variables): BENCH_ROUNDS,
 # BENCH_RUNTIME, BENCH_RAMP (seconds), BENCH_FILTER (extended regex on cell
-# names), FILE_NSID and NULL_NSID.
+# names), BENCH_INSNS, FILE_NSID and NULL_NSID.
+#
+# With BENCH_INSNS set (a number of I/Os per fio job), the boot counts
+# instructions instead of timing: one round, each cell run for that many
+# I/Os between insn-mark start and stop, which the insn-count QEMU plugin
+# (tools/bench/insn-count.c) turns into instruction counts on the host.
 #
 # Output, on the serial console, which is the only way out of the guest:
 #   nvme-rs-bench-meta: {...}   once, before the first run
 #   nvme-rs-bench: {...}        one line per fio run (cell, driver, round)
+#   nvme-rs-insns: {...}        instead, with BENCH_INSNS: one per counted run
+#                               (cell, driver, the plugin's epoch, I/Os)
 #   nvme-rs-bench-done: ...     at the end
 # The lines are short JSON objects that scripts/bench.sh collects; kernel
 # messages can interleave with them only between lines.
@@ -70,13 +77,13 @@ GROUP=bench
 # shellcheck source=lib.sh
 . /usr/share/nvme-rs/lib.sh
 
-BENCH_ROUNDS=3 BENCH_RUNTIME=5 BENCH_RAMP=1 BENCH_FILTER='' FILE_NSID=1 NULL_NSID=''
+BENCH_ROUNDS=3 BENCH_RUNTIME=5 BENCH_RAMP=1 BENCH_FILTER='' BENCH_INSNS=0 FILE_NSID=1 NULL_NSID=''
 # Read as data, not sourced: the filter is a regex the shell must not expand.
 if [ -f /etc/nvme-rs-bench ]; then
 	# shellcheck disable=SC2034 # value is read by the eval
 	while IFS='=' read -r key value; do
 		case $key in
-		BENCH_ROUNDS | BENCH_RUNTIME | BENCH_RAMP | BENCH_FILTER | FILE_NSID | NULL_NSID)
+		BENCH_ROUNDS | BENCH_RUNTIME | BENCH_RAMP | BENCH_FILTER | BENCH_INSNS | FILE_NSID | NULL_NSID)
 			eval "$key=\$value" ;;
 		esac
 	done </etc/nvme-rs-bench
@@ -84,7 +91,7 @@ fi
 
 say() { echo "nvme-rs-bench-log: $*"; }
 
-for v in "$BENCH_ROUNDS" "$BENCH_RUNTIME" "$FILE_NSID" "$NULL_NSID"; do
+for v in "$BENCH_ROUNDS" "$BENCH_RUNTIME" "$BENCH_INSNS" "$FILE_NSID" "$NULL_NSID"; do
 	case $v in '' | *[!0-9]*) say "bad setting '$v' in /etc/nvme-rs-bench"; exit 1 ;; esac
 done
 case $BENCH_RAMP in '' | *[!0-9]*) say "bad BENCH_RAMP '$BENCH_RAMP'"; exit 1 ;; esac
@@ -185,7 +192,7 @@ fio_args() {
 	esac
 	# norandommap and randrepeat=0: no per-block bookkeeping in fio, and no
 	# two runs replaying the same offsets from a cache.
-	echo "--name=bench --group_reporting --time_based --norandommap --randrepeat=0 $args"
+	echo "--name=bench --group_reporting --norandommap --randrepeat=0 $args"
 }
 
 runs=0
@@ -208,10 +215,10 @@ run_cell() {
 	rm -f bench.prerun.txt bench.postrun.txt bench.json
 	if [ "$BENCH_RAMP" -gt 0 ]; then
 		# shellcheck disable=SC2086 # option words
-		fio $args --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
+		fio $args --time_based --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
 	fi
 	# shellcheck disable=SC2086 # option words
-	out=$(fio $args --runtime="$BENCH_RUNTIME" --output-format=json --output=bench.json \
+	out=$(fio $args --time_based --runtime="$BENCH_RUNTIME" --output-format=json --output=bench.json \
 		--exec_prerun='cat /proc/stat' --exec_postrun='cat /proc/stat' 2>&1)
 	rc=$?
 	runs=$((runs + 1))
@@ -232,6 +239,45 @@ run_cell() {
 		-v p50="$3" -v p99="$4" -v t="$((ticks1 - ticks0))" -v hz="$HZ" 'BEGIN {
 		printf "nvme-rs-bench-log: [%s] %s round %s %s: %.0f IOPS, p50 %.1f us, p99 %.1f us, %.1f us CPU/IO\n",
 			n, d, r, c, iops, p50 / 1000, p99 / 1000, (ios > 0 ? t * 1e6 / hz / ios : 0) }'
+}
+
+# count_cell DRIVER ROUND CELL: with BENCH_INSNS, a warm-up run as run_cell's,
+# then BENCH_INSNS I/Os per job between insn-mark start and stop, which fio
+# runs in each job's thread after its setup and after its last I/O, so fio's
+# start-up and exit are not counted. One line gives the plugin's epoch (one
+# per insn-mark reset, so the host can pair the line with its counts) and
+# the I/Os fio did, which can be fewer where a sequential job reaches the end
+# of the namespace first.
+epoch=0
+count_cell() {
+	local drv="$1" cell="$3" args dir out rc sum
+	args=$(fio_args "$cell") || { say "$cell: no such cell"; return 1; }
+	case $args in *--rw=randwrite* | *--rw=write*) dir="write" ;; *) dir="read" ;; esac
+	cd /tmp || return 1
+	rm -f bench.json
+	if [ "$BENCH_RAMP" -gt 0 ]; then
+		# shellcheck disable=SC2086 # option words
+		fio $args --time_based --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
+	fi
+	insn-mark reset
+	epoch=$((epoch + 1))
+	# shellcheck disable=SC2086 # option words
+	out=$(fio $args --number_ios="$BENCH_INSNS" --output-format=json --output=bench.json \
+		--exec_prerun='insn-mark start' --exec_postrun='insn-mark stop' 2>&1)
+	rc=$?
+	runs=$((runs + 1))
+	if [ "$rc" -ne 0 ] || ! sum=$(fio_summary "$dir" bench.json); then
+		failed=$((failed + 1))
+		say "[$n/$total] $drv $cell: fio failed (exit $rc)"
+		printf '%s\n' "$out" | head -n 10 | sed 's/^/nvme-rs-bench-log:   /'
+		echo "nvme-rs-insns: {\"cell\":\"$cell\",\"drv\":\"$drv\",\"epoch\":$epoch,\"err\":\"fio exit $rc\"}"
+		return 1
+	fi
+	# shellcheck disable=SC2086 # five words
+	set -- $sum
+	[ "$5" = 0 ] || failed=$((failed + 1))
+	echo "nvme-rs-insns: {\"cell\":\"$cell\",\"drv\":\"$drv\",\"epoch\":$epoch,\"ios\":$2,\"err\":$5}"
+	say "[$n/$total] $drv $cell: $2 I/Os counted"
 }
 
 # unload DRIVER: rmmod; nvme_rs and nvme_core both register the nvme device
@@ -260,9 +306,19 @@ prefill() {
 		say "prefill of $FILE_BLK failed"
 }
 
+if [ "$BENCH_INSNS" -gt 0 ]; then
+	measure=count_cell
+	BENCH_ROUNDS=1
+else
+	measure=run_cell
+fi
 total=$((ncells * 2 * BENCH_ROUNDS))
-echo "nvme-rs-bench-meta: {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"fio\":\"$(fio --version)\",\"rounds\":$BENCH_ROUNDS,\"runtime_s\":$BENCH_RUNTIME,\"ramp_s\":$BENCH_RAMP,\"cells\":$ncells,\"runs\":$total,\"file_nsid\":$FILE_NSID,\"null_nsid\":$NULL_NSID}"
-say "$ncells cells x 2 drivers x $BENCH_ROUNDS rounds = $total fio runs of ${BENCH_RUNTIME}s (+${BENCH_RAMP}s warm-up)"
+echo "nvme-rs-bench-meta: {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"fio\":\"$(fio --version)\",\"rounds\":$BENCH_ROUNDS,\"runtime_s\":$BENCH_RUNTIME,\"ramp_s\":$BENCH_RAMP,\"insns\":$BENCH_INSNS,\"cells\":$ncells,\"runs\":$total,\"file_nsid\":$FILE_NSID,\"null_nsid\":$NULL_NSID}"
+if [ "$BENCH_INSNS" -gt 0 ]; then
+	say "$ncells cells x 2 drivers = $total fio runs of $BENCH_INSNS I/Os per job (+${BENCH_RAMP}s warm-up), instructions counted"
+else
+	say "$ncells cells x 2 drivers x $BENCH_ROUNDS rounds = $total fio runs of ${BENCH_RUNTIME}s (+${BENCH_RAMP}s warm-up)"
+fi
 
 # A group is a BACKEND/WORKLOAD pair, its cells the paths through it. Both
 # drivers run a group back to back, so the two runs of a cell are at most a
@@ -320,7 +376,7 @@ while [ "$round" -le "$BENCH_ROUNDS" ]; do
 			fi
 			for cell in $group_cells; do
 				n=$((n + 1))
-				run_cell "$drv" "$round" "$cell"
+				$measure "$drv" "$round" "$cell"
 			done
 		done
 	done
