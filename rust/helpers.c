@@ -228,16 +228,6 @@ void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents)
 	sg_init_table(sgl, nents);
 }
 
-u64 nvme_rs_sg_dma_address(struct scatterlist *sg)
-{
-	return sg_dma_address(sg);
-}
-
-unsigned int nvme_rs_sg_dma_len(struct scatterlist *sg)
-{
-	return sg_dma_len(sg);
-}
-
 struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
 				   struct queue_limits *lim, void *queuedata)
 {

@@ -66,8 +66,6 @@ int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
 			u64 *addr, unsigned int *len);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
-u64 nvme_rs_sg_dma_address(struct scatterlist *sg);
-unsigned int nvme_rs_sg_dma_len(struct scatterlist *sg);
 
 struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
 				   struct queue_limits *lim, void *queuedata);

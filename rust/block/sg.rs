@@ -155,17 +155,12 @@ impl RequestSg {
         };
         // `count` is within the table (invariant); `get` keeps a panic path
         // out of the I/O path all the same.
-        let table = self.table.get(..count).unwrap_or(&[]).iter().map(|sg| {
-            let sg = sg as *const bindings::scatterlist as *mut bindings::scatterlist;
-            // SAFETY: `sg` is one of the mapped entries (invariant); the
-            // helpers only read it.
-            unsafe {
-                DmaSegment {
-                    addr: bindings::nvme_rs_sg_dma_address(sg),
-                    len: bindings::nvme_rs_sg_dma_len(sg),
-                }
-            }
-        });
+        let table = self
+            .table
+            .get(..count)
+            .unwrap_or(&[])
+            .iter()
+            .map(dma_segment);
         // Spelled out: the kernel crate's `Init` trait has a `chain` too.
         Iterator::chain(single.into_iter(), table)
     }
@@ -219,6 +214,19 @@ impl RequestSg {
                 };
             }
         }
+    }
+}
+
+/// The bus address and length `dma_map_sg` gave a mapped entry (C
+/// `sg_dma_address`, `sg_dma_len`): plain fields of memory this type owns,
+/// read without a call per entry.
+fn dma_segment(sg: &bindings::scatterlist) -> DmaSegment {
+    DmaSegment {
+        addr: sg.dma_address,
+        #[cfg(CONFIG_NEED_SG_DMA_LENGTH)]
+        len: sg.dma_length,
+        #[cfg(not(CONFIG_NEED_SG_DMA_LENGTH))]
+        len: sg.length,
     }
 }
 

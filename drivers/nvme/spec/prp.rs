@@ -31,7 +31,8 @@ pub enum PrpError {
     },
     /// Segment `index` breaks the PRP rules: a segment other than the first
     /// starts inside a page, or one other than the last ends inside one (or
-    /// it runs past the end of the address space, or the page size is zero).
+    /// it runs past the end of the address space, or the page size is not a
+    /// power of two).
     Gap {
         /// The offending segment.
         index: usize,
@@ -151,20 +152,25 @@ pub fn walk_prps(
     page_size: u32,
     mut emit: impl FnMut(usize, u64),
 ) -> Result<PrpWalk, PrpError> {
-    if page_size == 0 {
+    // Pages are powers of two (CC.MPS), so offsets are masks, not divisions,
+    // which under emulation are calls.
+    if !page_size.is_power_of_two() {
         return Err(PrpError::Gap { index: 0 });
     }
     let page = u64::from(page_size);
-    let mut segments = segments.enumerate().peekable();
-    let first = segments
-        .peek()
-        .map(|(_, seg)| seg.addr)
-        .ok_or(PrpError::Empty)?;
-
+    let mask = page - 1;
+    let mut first = None;
     let mut count = 0usize;
     let mut second = 0u64;
-    while let Some((index, seg)) = segments.next() {
-        let is_last = segments.peek().is_none();
+    // The segment before, if it must end on a page boundary because another
+    // follows: its index and end.
+    let mut previous: Option<(usize, u64)> = None;
+    for (index, seg) in segments.enumerate() {
+        if let Some((before, end)) = previous {
+            if end & mask != 0 {
+                return Err(PrpError::Gap { index: before });
+            }
+        }
         if seg.len == 0 {
             return Err(PrpError::ZeroLength { index });
         }
@@ -172,13 +178,15 @@ pub fn walk_prps(
             .addr
             .checked_add(u64::from(seg.len))
             .ok_or(PrpError::Gap { index })?;
-        if (index > 0 && seg.addr % page != 0) || (!is_last && end % page != 0) {
+        if index > 0 && seg.addr & mask != 0 {
             return Err(PrpError::Gap { index });
         }
+        previous = Some((index, end));
         // The first segment's first page is PRP1's; later segments start on
         // a page boundary, so every page they touch is a new entry.
-        let start = if index == 0 {
-            match (seg.addr - seg.addr % page).checked_add(page) {
+        let mut addr = if index == 0 {
+            first = Some(seg.addr);
+            match (seg.addr & !mask).checked_add(page) {
                 Some(next) => next,
                 // The data ends in the last page of the address space.
                 None => continue,
@@ -186,7 +194,6 @@ pub fn walk_prps(
         } else {
             seg.addr
         };
-        let mut addr = start;
         while addr < end {
             if count == 0 {
                 second = addr;
@@ -200,7 +207,7 @@ pub fn walk_prps(
         }
     }
     Ok(PrpWalk {
-        prp1: first,
+        prp1: first.ok_or(PrpError::Empty)?,
         entries: count,
         second,
     })
@@ -529,12 +536,14 @@ mod tests {
             build_prps(&wrap, PAGE, &mut list),
             Err(PrpError::Gap { index: 0 })
         );
-        // A zero page size is refused rather than dividing by zero.
+        // A page size that is zero or not a power of two is refused.
         let one = [Segment { addr: 0, len: 1 }];
-        assert_eq!(
-            build_prps(&one, 0, &mut list),
-            Err(PrpError::Gap { index: 0 })
-        );
+        for page in [0, 3000, 4097] {
+            assert_eq!(
+                build_prps(&one, page, &mut list),
+                Err(PrpError::Gap { index: 0 })
+            );
+        }
         // The list is too small: 10 pages need 9 entries.
         let ten = [Segment {
             addr: 0,
