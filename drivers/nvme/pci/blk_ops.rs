@@ -128,7 +128,11 @@ impl RqPrivate {
     /// Gives back what the command used: the data mapping and the list.
     fn release(&mut self) {
         self.sg.unmap();
-        self.list = None;
+        // Most commands have no list: `take` looks before it drops, where
+        // assigning `None` would call the drop glue every time.
+        if let Some(list) = self.list.take() {
+            drop(list);
+        }
     }
 }
 
