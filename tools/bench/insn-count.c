@@ -3,8 +3,8 @@
  * insn-count: a QEMU TCG plugin that counts the guest instructions executed
  * between two marks the guest makes, split into user space, the kernel and
  * loadable modules. `make bench` uses it for instructions per I/O: unlike
- * time, the count does not move with the host's load, so the two drivers'
- * CPU cost per I/O can be compared to the percent.
+ * time, the count hardly moves with the host's load, so the two drivers'
+ * CPU cost per I/O can be compared to within a few percent.
  *
  *   qemu-system-x86_64 ... -plugin insn-count.so,out=FILE,modules=ADDR
  *

@@ -270,8 +270,10 @@ def render_insns_markdown(results, meta):
         "",
         f"Guest instructions executed per I/O, counted by QEMU (the insn-count TCG plugin) in a "
         f"second boot where each cell ran once per driver for {per_job} I/Os per job, from after "
-        "fio's setup to after its last I/O, on every vCPU. Unlike time, the count does not move "
-        "with the host's load, so a difference of a percent is real. Ratio = nvme-rs / C, "
+        "fio's setup to after its last I/O, on every vCPU. Unlike time, the count hardly moves "
+        "with the host's load: most cells repeat to within a percent or two from run to run, some "
+        "to within a few percent (batching, hence interrupts per I/O, still follows timing). "
+        "Ratio = nvme-rs / C, "
         "**bold ▲** where nvme-rs executes more. Split: in the driver's modules (nvme and "
         "nvme_core, or nvme_rs) / the rest of the kernel / user space (fio). Polled cells count "
         "the instructions of polling too, which grow with the time an I/O takes.",
