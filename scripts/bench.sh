@@ -69,11 +69,11 @@ mapfile -t cells < <(sh "$repo/tools/guest/bench.sh" --list | grep -E -- "${filt
 groups=$(printf '%s\n' "${cells[@]}" | sed 's|/[^/]*$||' | uniq | wc -l)
 runs=$((${#cells[@]} * 2 * rounds))
 estimate=$((runs * (2 * (runtime + ramp) + 5) / 2 + rounds * (groups + 1) * 5 + 30))
-# The counting boot: one round; a counted run takes about as long as a
-# timed one under the plugin's extra work.
+# The counting boot: one round; a counted run of a few thousand I/Os takes
+# a second or two besides its warm-up and fio's start and exit.
 insn_estimate=0
 if [ "$insns" -gt 0 ]; then
-	insn_estimate=$((${#cells[@]} * (2 * (runtime + ramp) + 5) + (groups + 1) * 5 + 30))
+	insn_estimate=$((${#cells[@]} * 2 * (ramp + 2) + (groups + 1) * 5 + 30))
 fi
 printf '%s: %d cells x 2 drivers x %d rounds = %d fio runs of %ss (+%ss warm-up), then %s: about %d min in the guest\n' \
 	"$prog" "${#cells[@]}" "$rounds" "$runs" "$runtime" "$ramp" \

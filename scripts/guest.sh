@@ -213,6 +213,7 @@ if [ "$mode" = bench ]; then
 	mark_src=$repo/tools/bench/insn-mark.c
 	mark_bin=$repo/build/tools/insn-mark
 	if [ ! -x "$mark_bin" ] || [ "$mark_src" -nt "$mark_bin" ]; then
+		mkdir -p "${mark_bin%/*}"
 		gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$mark_bin.tmp" "$mark_src" ||
 			die "cannot build $mark_bin"
 		mv "$mark_bin.tmp" "$mark_bin"

@@ -221,6 +221,9 @@ pub fn walk_prps(
 pub fn two_page_prps(seg: Segment, page_size: u32) -> Option<(u64, u64)> {
     let page = u64::from(page_size);
     let offset = seg.addr.checked_rem(page)?;
+    // A segment running past the end of the address space is refused, as
+    // `walk_prps` refuses it.
+    seg.addr.checked_add(u64::from(seg.len))?;
     let end = offset + u64::from(seg.len);
     if seg.len == 0 || end > 2 * page {
         return None;
@@ -228,10 +231,9 @@ pub fn two_page_prps(seg: Segment, page_size: u32) -> Option<(u64, u64)> {
     if end <= page {
         return Some((seg.addr, 0));
     }
-    // The segment's first page is below its address, so this cannot wrap
-    // unless the segment itself runs past the end of the address space.
-    let second = (seg.addr - offset).checked_add(page)?;
-    second.checked_add(end - page - 1)?;
+    // The second page starts inside the segment, below its end, so this
+    // does not wrap.
+    let second = seg.addr - offset + page;
     Some((seg.addr, second))
 }
 
