@@ -286,6 +286,7 @@ def render_insns_markdown(results, meta):
             f"| `{row['name']}` | {fmt_num(row['c_insns_per_io'])} | {fmt_num(row['rs_insns_per_io'])} "
             f"| {fmt_insns_ratio(row['insns_ratio'])} | {fmt_split(row, 'c')} | {fmt_split(row, 'rs')} |"
         )
+
     def summary(subset, what):
         ratios = [r["insns_ratio"] for r in subset]
         if not ratios:
