@@ -198,9 +198,33 @@ fio_args() {
 runs=0
 failed=0
 
-# run_cell DRIVER ROUND CELL: a warm-up run (BENCH_RAMP s, not measured: the
-# first I/O after a load, or on a new path, sets up state in both the guest
-# and QEMU), then the measured run, and one line of results.
+# set_up_cell CELL: sets args (CELL's fio options) and dir (read or write),
+# clears the last run's files in /tmp and does a warm-up run (BENCH_RAMP s,
+# not measured: the first I/O after a load, or on a new path, sets up state
+# in both the guest and QEMU).
+set_up_cell() {
+	args=$(fio_args "$1") || { say "$1: no such cell"; return 1; }
+	case $args in *--rw=randwrite* | *--rw=write*) dir="write" ;; *) dir="read" ;; esac
+	cd /tmp || return 1
+	rm -f bench.prerun.txt bench.postrun.txt bench.json
+	if [ "$BENCH_RAMP" -gt 0 ]; then
+		# shellcheck disable=SC2086 # option words
+		fio $args --time_based --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
+	fi
+}
+
+# run_failed WHAT TAG FIELDS: counts a failed fio run, says so with the first
+# lines of its output ($out, exit status $rc) and prints TAG's line with
+# FIELDS (JSON members) and the error, so the host sees the run too.
+run_failed() {
+	failed=$((failed + 1))
+	say "[$n/$total] $1: fio failed (exit $rc)"
+	printf '%s\n' "$out" | head -n 10 | sed 's/^/nvme-rs-bench-log:   /'
+	echo "$2: {$3,\"err\":\"fio exit $rc\"}"
+}
+
+# run_cell DRIVER ROUND CELL: set_up_cell, then the measured run, and one
+# line of results.
 #
 # CPU time is read from /proc/stat by fio's exec_prerun and exec_postrun,
 # which fio runs in each job's thread after setup and after the last I/O, so
@@ -209,14 +233,7 @@ failed=0
 # jobs both write the same file at nearly the same moment.
 run_cell() {
 	local drv="$1" round="$2" cell="$3" args dir out rc sum ticks0 ticks1
-	args=$(fio_args "$cell") || { say "$cell: no such cell"; return 1; }
-	case $args in *--rw=randwrite* | *--rw=write*) dir="write" ;; *) dir="read" ;; esac
-	cd /tmp || return 1
-	rm -f bench.prerun.txt bench.postrun.txt bench.json
-	if [ "$BENCH_RAMP" -gt 0 ]; then
-		# shellcheck disable=SC2086 # option words
-		fio $args --time_based --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
-	fi
+	set_up_cell "$cell" || return 1
 	# shellcheck disable=SC2086 # option words
 	out=$(fio $args --time_based --runtime="$BENCH_RUNTIME" --output-format=json --output=bench.json \
 		--exec_prerun='cat /proc/stat' --exec_postrun='cat /proc/stat' 2>&1)
@@ -225,10 +242,8 @@ run_cell() {
 	ticks0=$(busy_ticks bench.prerun.txt)
 	ticks1=$(busy_ticks bench.postrun.txt)
 	if [ "$rc" -ne 0 ] || ! sum=$(fio_summary "$dir" bench.json) || [ -z "$ticks0" ] || [ -z "$ticks1" ]; then
-		failed=$((failed + 1))
-		say "[$n/$total] $drv round $round $cell: fio failed (exit $rc)"
-		printf '%s\n' "$out" | head -n 10 | sed 's/^/nvme-rs-bench-log:   /'
-		echo "nvme-rs-bench: {\"cell\":\"$cell\",\"drv\":\"$drv\",\"round\":$round,\"err\":\"fio exit $rc\"}"
+		run_failed "$drv round $round $cell" nvme-rs-bench \
+			"\"cell\":\"$cell\",\"drv\":\"$drv\",\"round\":$round"
 		return 1
 	fi
 	# shellcheck disable=SC2086 # five words
@@ -241,8 +256,8 @@ run_cell() {
 			n, d, r, c, iops, p50 / 1000, p99 / 1000, (ios > 0 ? t * 1e6 / hz / ios : 0) }'
 }
 
-# count_cell DRIVER ROUND CELL: with BENCH_INSNS, a warm-up run as run_cell's,
-# then BENCH_INSNS I/Os per job between insn-mark start and stop, which fio
+# count_cell DRIVER ROUND CELL: with BENCH_INSNS, set_up_cell, then
+# BENCH_INSNS I/Os per job between insn-mark start and stop, which fio
 # runs in each job's thread after its setup and after its last I/O, so fio's
 # start-up and exit are not counted. One line gives the plugin's epoch (one
 # per insn-mark reset, so the host can pair the line with its counts) and
@@ -251,14 +266,7 @@ run_cell() {
 epoch=0
 count_cell() {
 	local drv="$1" cell="$3" args dir out rc sum
-	args=$(fio_args "$cell") || { say "$cell: no such cell"; return 1; }
-	case $args in *--rw=randwrite* | *--rw=write*) dir="write" ;; *) dir="read" ;; esac
-	cd /tmp || return 1
-	rm -f bench.json
-	if [ "$BENCH_RAMP" -gt 0 ]; then
-		# shellcheck disable=SC2086 # option words
-		fio $args --time_based --runtime="$BENCH_RAMP" --output-format=terse >/dev/null 2>&1
-	fi
+	set_up_cell "$cell" || return 1
 	insn-mark reset
 	epoch=$((epoch + 1))
 	# shellcheck disable=SC2086 # option words
@@ -267,10 +275,7 @@ count_cell() {
 	rc=$?
 	runs=$((runs + 1))
 	if [ "$rc" -ne 0 ] || ! sum=$(fio_summary "$dir" bench.json); then
-		failed=$((failed + 1))
-		say "[$n/$total] $drv $cell: fio failed (exit $rc)"
-		printf '%s\n' "$out" | head -n 10 | sed 's/^/nvme-rs-bench-log:   /'
-		echo "nvme-rs-insns: {\"cell\":\"$cell\",\"drv\":\"$drv\",\"epoch\":$epoch,\"err\":\"fio exit $rc\"}"
+		run_failed "$drv $cell" nvme-rs-insns "\"cell\":\"$cell\",\"drv\":\"$drv\",\"epoch\":$epoch"
 		return 1
 	fi
 	# shellcheck disable=SC2086 # five words
