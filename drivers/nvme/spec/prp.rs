@@ -216,11 +216,14 @@ pub fn walk_prps(
 /// PRP1 and PRP2 for a lone segment that ends within two pages of the page
 /// it starts in, which needs no list (C `nvme_setup_prp_simple`): PRP2 is
 /// the second page's address, or 0 if the segment stays in its first page.
-/// `None` for a longer or empty segment or a zero page size: those go
-/// through [`walk_prps`].
+/// `None` for a longer or empty segment, or a page size [`walk_prps`]
+/// refuses (not a power of two): those go through the walk.
 pub fn two_page_prps(seg: Segment, page_size: u32) -> Option<(u64, u64)> {
+    if !page_size.is_power_of_two() {
+        return None;
+    }
     let page = u64::from(page_size);
-    let offset = seg.addr.checked_rem(page)?;
+    let offset = seg.addr & (page - 1);
     // A segment running past the end of the address space is refused, as
     // `walk_prps` refuses it.
     seg.addr.checked_add(u64::from(seg.len))?;
@@ -810,16 +813,14 @@ mod tests {
                 }
             }
         }
-        assert_eq!(
-            two_page_prps(
-                Segment {
-                    addr: 0x1000,
-                    len: 8
-                },
-                0
-            ),
-            None
-        );
+        for page in [0, 3000, 4097] {
+            let seg = Segment {
+                addr: 0x1000,
+                len: 8,
+            };
+            assert_eq!(two_page_prps(seg, page), None);
+            assert!(walk_prps([seg].into_iter(), page, |_, _| {}).is_err());
+        }
     }
 
     #[test]
