@@ -62,8 +62,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// Per-request data every context may read, such as a completion status
     /// written by the interrupt handler.
     type Shared: Send + Sync;
-    /// What [`Operations::prepare`] hands to [`Operations::submit`].
-    type Command;
+    /// What [`Operations::prepare`] hands to [`Operations::submit`]. It
+    /// lives on the submitting CPU's stack: `prepare` fills in a default one
+    /// where it lies and `submit` reads it there, so a command is built once
+    /// and copied once, into the hardware's queue.
+    type Command: Default;
 
     /// Makes the per-request data, once per request when the tag set is
     /// allocated.
@@ -71,10 +74,10 @@ pub trait Operations: Sized + Send + Sync + 'static {
         set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
     ) -> Result<(Self::Private, Self::Shared)>;
 
-    /// Builds the hardware command for a request (maps its data for DMA,
-    /// say). The request is started (its timeout timer armed) only once
-    /// this succeeds, as C's `nvme_prep_rq` does.
-    fn prepare(rq: Owned<'_, Self>) -> Result<Self::Command, Status>;
+    /// Builds the hardware command for a request in `cmd` (maps its data
+    /// for DMA, say). The request is started (its timeout timer armed) only
+    /// once this succeeds, as C's `nvme_prep_rq` does.
+    fn prepare(rq: Owned<'_, Self>, cmd: &mut Self::Command) -> Result<(), Status>;
 
     /// Undoes [`Operations::prepare`], or what of it was done before it
     /// failed, for a command that was not submitted.
@@ -85,7 +88,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
     fn submit(
         set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
         hctx: u32,
-        cmd: Self::Command,
+        cmd: &Self::Command,
         last: bool,
     ) -> Result<(), Status>;
 
@@ -390,21 +393,19 @@ impl<T: Operations> OperationsVTable<T> {
     /// `rq` must be a request of a tag set with operations `T`, handed to
     /// the driver by the block layer and not started.
     unsafe fn issue(rq: &Request<T>, index: u32, last: bool) -> Result<(), Unsent> {
+        let mut cmd = T::Command::default();
         // SAFETY: the block layer handed the request to the driver, and the
         // hardware has not seen it: this context is its only owner.
-        let cmd = match T::prepare(unsafe { Owned::new(rq) }) {
-            Ok(cmd) => cmd,
-            Err(status) => {
-                // SAFETY: nothing reached the hardware; still the only owner.
-                T::unprepare(unsafe { Owned::new(rq) });
-                return Err(Unsent::Idle(status));
-            }
-        };
+        if let Err(status) = T::prepare(unsafe { Owned::new(rq) }, &mut cmd) {
+            // SAFETY: nothing reached the hardware; still the only owner.
+            T::unprepare(unsafe { Owned::new(rq) });
+            return Err(Unsent::Idle(status));
+        }
         // Started before the hardware can see it: its completion looks for a
         // request in flight.
         // SAFETY: the request is valid and not started (caller's guarantee).
         unsafe { bindings::blk_mq_start_request(rq.as_raw()) };
-        T::submit(rq.tag_set_data(), index, cmd, last).map_err(|status| {
+        T::submit(rq.tag_set_data(), index, &cmd, last).map_err(|status| {
             // SAFETY: the command never reached the hardware, so this
             // context still owns the request.
             T::unprepare(unsafe { Owned::new(rq) });

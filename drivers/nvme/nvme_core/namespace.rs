@@ -9,7 +9,7 @@ use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::Operations;
 use crate::spec::command::Command;
 use crate::spec::identify::{IdentifyController, IdentifyNamespace};
-use crate::spec::io::{sectors_to_blocks, MAX_DSM_RANGES};
+use crate::spec::io::{sectors_to_blocks, IoError, MAX_DSM_RANGES};
 use crate::spec::status::BlockStatus;
 
 /// ONCS bit: Dataset Management (deallocate) is supported.
@@ -99,25 +99,38 @@ impl Namespace {
         }
     }
 
-    /// The command for `rq` on this namespace, without command identifier
-    /// or data pointer, and what data it needs.
-    pub fn command<T: Operations>(&self, rq: &Request<T>) -> Result<(Command, Payload), BlkStatus> {
+    /// Writes the command for `rq` on this namespace into `cmd`, without
+    /// command identifier or data pointer, and says what data it needs.
+    /// Each kind is written where `cmd` lies, not built elsewhere and
+    /// copied: this runs for every block request.
+    pub fn command<T: Operations>(
+        &self,
+        rq: &Request<T>,
+        cmd: &mut Command,
+    ) -> Result<Payload, BlkStatus> {
+        let mut encode = |built: Result<Command, IoError>, payload| {
+            *cmd = built.map_err(|_| BlkStatus::IO_ERROR)?;
+            Ok(payload)
+        };
         let slba = sectors_to_blocks(rq.sector(), self.lba_shift);
         let blocks = rq.bytes() >> self.lba_shift;
-        let encoded = match rq.op() {
-            Op::Read => Command::read(self.nsid, slba, blocks).map(|c| (c, Payload::Data)),
-            Op::Write => {
-                Command::write(self.nsid, slba, blocks, rq.is_fua()).map(|c| (c, Payload::Data))
-            }
-            Op::Flush => Ok((Command::flush(self.nsid), Payload::None)),
-            Op::WriteZeroes => {
-                Command::write_zeroes(self.nsid, slba, blocks, false).map(|c| (c, Payload::None))
-            }
-            Op::Discard => Command::deallocate(self.nsid, u32::from(rq.phys_segments()))
-                .map(|c| (c, Payload::DsmRanges)),
-            _ => return Err(BlkStatus::NOT_SUPPORTED),
-        };
-        encoded.map_err(|_| BlkStatus::IO_ERROR)
+        match rq.op() {
+            Op::Read => encode(Command::read(self.nsid, slba, blocks), Payload::Data),
+            Op::Write => encode(
+                Command::write(self.nsid, slba, blocks, rq.is_fua()),
+                Payload::Data,
+            ),
+            Op::Flush => encode(Ok(Command::flush(self.nsid)), Payload::None),
+            Op::WriteZeroes => encode(
+                Command::write_zeroes(self.nsid, slba, blocks, false),
+                Payload::None,
+            ),
+            Op::Discard => encode(
+                Command::deallocate(self.nsid, u32::from(rq.phys_segments())),
+                Payload::DsmRanges,
+            ),
+            _ => Err(BlkStatus::NOT_SUPPORTED),
+        }
     }
 }
 

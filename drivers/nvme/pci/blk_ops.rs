@@ -9,7 +9,7 @@ use super::queue_set::IoQueues;
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::request::{Owned, OwnedRequest, Request};
-use crate::kernel_ext::block::sg::RequestSg;
+use crate::kernel_ext::block::sg::{DmaSegment, RequestSg};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::{
     Disposition, HwQueue, Operations, QueueMaps, QueueType, TimeoutAction,
@@ -136,6 +136,14 @@ impl RqPrivate {
     }
 }
 
+/// A mapped piece of data as the PRP and SGL builders take it.
+fn segment(s: DmaSegment) -> Segment {
+    Segment {
+        addr: s.addr,
+        len: s.len,
+    }
+}
+
 fn resource_or_error(err: Error) -> BlkStatus {
     if err == ENOMEM {
         BlkStatus::RESOURCE
@@ -155,21 +163,31 @@ impl IoQueues {
         user_command: bool,
     ) -> Result<(), BlkStatus> {
         private.sg.map(rq).map_err(resource_or_error)?;
-        let single = private.sg.only_segment().map(|s| Segment {
-            addr: s.addr,
-            len: s.len,
-        });
-        if let Some(seg) = single {
+        if let Some(seg) = private.sg.only_segment() {
             // Most requests: one segment within two pages takes PRP1 and
             // PRP2 and nothing else, whatever the request (C's
             // `nvme_setup_prp_simple`).
-            if let Some((prp1, prp2)) = two_page_prps(seg, self.page_size) {
+            if let Some((prp1, prp2)) = two_page_prps(segment(seg), self.page_size) {
                 cmd.set_prps(prp1, prp2);
                 return Ok(());
             }
         }
+        self.map_segments(private, cmd, u64::from(rq.bytes()), user_command)
+    }
+
+    /// [`Self::map_data`] for the `total` bytes its fast path does not
+    /// take: an SGL, or PRPs with a list. Kept out of line so the common
+    /// path's frame stays small.
+    #[inline(never)]
+    fn map_segments(
+        &self,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        total: u64,
+        user_command: bool,
+    ) -> Result<(), BlkStatus> {
+        let single = private.sg.only_segment().map(segment);
         let segments = private.sg.mapped_segments();
-        let total = u64::from(rq.bytes());
         let sgl = single
             .and_then(|s| {
                 single_segment_prefers_sgl(
@@ -215,10 +233,7 @@ impl IoQueues {
             None
         };
         let mut overflow = false;
-        let segments = private.sg.segments().map(|s| Segment {
-            addr: s.addr,
-            len: s.len,
-        });
+        let segments = private.sg.segments().map(segment);
         let walk = walk_prps(segments, page, |i, addr| {
             if let Some(list) = list.as_mut() {
                 overflow |= list.write_u64_at(i, addr).is_err();
@@ -322,6 +337,29 @@ fn log_error(rq: &Request<NvmeOps>, status: Status) {
     );
 }
 
+/// How a request whose command failed with `status` ends: retried if the
+/// status allows and the request may be, else ended with the block layer's
+/// status for it (C `nvme_decide_disposition`). Out of line, so the
+/// completion of a successful command stays short.
+#[cold]
+fn complete_failed(rq: &Request<NvmeOps>, private: &mut RqPrivate, status: Status) -> Disposition {
+    // A user's command is theirs to retry: it may not be idempotent.
+    let failfast = rq.is_failfast() || rq.is_passthrough();
+    match disposition(status, private.retries, failfast) {
+        NvmeDisposition::Retry => {
+            private.retries += 1;
+            Disposition::Requeue
+        }
+        NvmeDisposition::Complete => {
+            private.retries = 0;
+            if !rq.is_passthrough() {
+                log_error(rq, status);
+            }
+            Disposition::End(blk_status(block_status(status)))
+        }
+    }
+}
+
 impl UserCommands for NvmeOps {
     fn outcome(rq: &Request<Self>, err: BlkStatus) -> (i32, u64) {
         let shared = rq.shared();
@@ -349,23 +387,20 @@ impl Operations for NvmeOps {
         Ok((private, RqShared::default()))
     }
 
-    fn prepare(mut rq: Owned<'_, Self>) -> Result<Command, BlkStatus> {
+    fn prepare(mut rq: Owned<'_, Self>, cmd: &mut Command) -> Result<(), BlkStatus> {
         let (request, private) = rq.parts();
         let ns = request.queue_data();
         let set = request.tag_set_data();
-        let mut cmd;
         if request.is_passthrough() {
-            cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
+            *cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
             if request.bytes() != 0 {
-                set.map_data(request, private, &mut cmd, true)?;
+                set.map_data(request, private, cmd, true)?;
             }
         } else {
-            let payload;
-            (cmd, payload) = ns.command(&request)?;
-            match payload {
+            match ns.command(&request, cmd)? {
                 Payload::None => {}
-                Payload::Data => set.map_data(request, private, &mut cmd, false)?,
-                Payload::DsmRanges => set.map_dsm(request, private, &mut cmd, ns.lba_shift)?,
+                Payload::Data => set.map_data(request, private, cmd, false)?,
+                Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
             }
         }
         // A new generation per use of the tag, so a late completion of an
@@ -379,7 +414,7 @@ impl Operations for NvmeOps {
         shared.generation.store(generation, Ordering::Release);
         // Tags are below the queue depth, at most `cid::MAX_TAGS`.
         cmd.set_cid(cid::encode(request.tag() as u16, generation));
-        Ok(cmd)
+        Ok(())
     }
 
     fn unprepare(mut rq: Owned<'_, Self>) {
@@ -389,7 +424,7 @@ impl Operations for NvmeOps {
     fn submit(
         set: ArcBorrow<'_, IoQueues>,
         hctx: u32,
-        cmd: Command,
+        cmd: &Command,
         last: bool,
     ) -> Result<(), BlkStatus> {
         if set.is_dead() {
@@ -397,7 +432,7 @@ impl Operations for NvmeOps {
         }
         set.queue(hctx)
             .ok_or(BlkStatus::IO_ERROR)?
-            .submit(&cmd, last)
+            .submit(cmd, last)
     }
 
     fn commit(set: ArcBorrow<'_, IoQueues>, hctx: u32) {
@@ -410,21 +445,11 @@ impl Operations for NvmeOps {
         let (request, private) = rq.parts();
         private.release();
         let status = request.shared().status();
-        // A user's command is theirs to retry: it may not be idempotent.
-        let failfast = request.is_failfast() || request.is_passthrough();
-        match disposition(status, private.retries, failfast) {
-            NvmeDisposition::Retry => {
-                private.retries += 1;
-                Disposition::Requeue
-            }
-            NvmeDisposition::Complete => {
-                private.retries = 0;
-                if !status.is_success() && !request.is_passthrough() {
-                    log_error(&request, status);
-                }
-                Disposition::End(blk_status(block_status(status)))
-            }
+        if status.is_success() {
+            private.retries = 0;
+            return Disposition::End(BlkStatus::OK);
         }
+        complete_failed(&request, private, status)
     }
 
     fn poll(
