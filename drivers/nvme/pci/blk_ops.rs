@@ -421,6 +421,9 @@ impl Operations for NvmeOps {
         rq.parts().1.release();
     }
 
+    // Inline: the copy into the ring is short, and this runs for every
+    // command; a call frame of its own costs as much.
+    #[inline]
     fn submit(
         set: ArcBorrow<'_, IoQueues>,
         hctx: u32,
