@@ -35,6 +35,7 @@ const unsigned int NVME_RS_PCI_ANY_ID = PCI_ANY_ID;
 const gfp_t NVME_RS_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t NVME_RS_GFP_NOWAIT = GFP_NOWAIT;
 const unsigned long NVME_RS_DMA_ATTR_NO_WARN = DMA_ATTR_NO_WARN;
+const req_flags_t NVME_RS_RQF_SPECIAL_PAYLOAD = RQF_SPECIAL_PAYLOAD;
 
 const blk_status_t NVME_RS_BLK_STS_OK = BLK_STS_OK;
 const blk_status_t NVME_RS_BLK_STS_NOTSUPP = BLK_STS_NOTSUPP;

@@ -196,33 +196,6 @@ int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 	return blk_rq_map_sg(rq->q, rq, sgl);
 }
 
-/*
- * Maps the data of a request that is one bio_vec (one bio, one multi-page
- * segment) straight from it in direction dir (the request's rq_dma_dir()),
- * without going through a scatterlist, as C's nvme_map_data does for such
- * requests. Returns 0 with the bus address and length, -EINVAL if the
- * request is not one bio_vec, -ENOMEM if the mapping failed.
- */
-int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
-			u64 *addr, unsigned int *len)
-{
-	struct bio_vec bv;
-	dma_addr_t dma;
-
-	if ((rq->rq_flags & RQF_SPECIAL_PAYLOAD) || !rq->bio ||
-	    blk_rq_nr_phys_segments(rq) != 1)
-		return -EINVAL;
-	bv = req_bvec(rq);
-	if (bv.bv_len != blk_rq_bytes(rq))
-		return -EINVAL;
-	dma = dma_map_bvec(dev, &bv, dir, DMA_ATTR_NO_WARN);
-	if (dma_mapping_error(dev, dma))
-		return -ENOMEM;
-	*addr = dma;
-	*len = bv.bv_len;
-	return 0;
-}
-
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents)
 {
 	sg_init_table(sgl, nents);

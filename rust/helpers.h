@@ -62,8 +62,6 @@ struct bio *nvme_rs_bio_next(struct bio *bio);
 u64 nvme_rs_bio_sector(struct bio *bio);
 unsigned int nvme_rs_bio_size(struct bio *bio);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
-int nvme_rs_rq_map_bvec(struct device *dev, struct request *rq, int dir,
-			u64 *addr, unsigned int *len);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
 

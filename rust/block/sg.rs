@@ -92,29 +92,32 @@ impl RequestSg {
         } else {
             bindings::dma_data_direction_DMA_FROM_DEVICE
         } as kernel::ffi::c_int;
-        let (mut addr, mut len) = (0u64, 0u32);
-        // SAFETY: the request is owned (its bios are stable), the device is
-        // valid and `dir` is the request's; the helper writes the two outputs
-        // only on success.
-        let single = unsafe {
-            bindings::nvme_rs_rq_map_bvec(
-                self.dev.as_dev().as_raw(),
-                request.as_raw(),
-                dir,
-                &mut addr,
-                &mut len,
-            )
-        };
-        if single == 0 {
+        let dev = self.dev.as_dev().as_raw();
+        if let Some(bvec) = single_bvec(request) {
+            // SAFETY: the page and the range within it are the request's
+            // data, stable while it is owned; the device is valid.
+            let addr = unsafe {
+                bindings::dma_map_page_attrs(
+                    dev,
+                    bvec.page,
+                    bvec.offset as usize,
+                    bvec.len as usize,
+                    dir as _,
+                    bindings::NVME_RS_DMA_ATTR_NO_WARN as _,
+                )
+            };
+            if mapping_failed(dev, addr) {
+                return Err(ENOMEM);
+            }
             // INVARIANT: mapped just now.
             self.mapping = Some(Mapping::Single {
-                segment: DmaSegment { addr, len },
+                segment: DmaSegment {
+                    addr,
+                    len: bvec.len,
+                },
                 dir,
             });
             return Ok(());
-        }
-        if single == ENOMEM.to_errno() {
-            return Err(ENOMEM);
         }
         if usize::from(request.phys_segments()) > self.table.len() {
             return Err(EINVAL);
@@ -215,6 +218,64 @@ impl RequestSg {
             }
         }
     }
+}
+
+/// The data of a request that is one multi-page bio_vec.
+struct SingleBvec {
+    page: *mut bindings::page,
+    offset: u32,
+    len: u32,
+}
+
+/// The request's data as one bio_vec, if that is what it is: one bio whose
+/// first segment covers the whole request (C `req_bvec` under the checks of
+/// `nvme_map_data`). Most requests are; their data is then mapped straight
+/// from the bio_vec, without a scatterlist. Read in place rather than
+/// through a C helper: this runs for every read and write.
+fn single_bvec<T: Operations>(request: OwnedRequest<'_, T>) -> Option<SingleBvec> {
+    // SAFETY: the request is valid and owned, so its fields, its bios and
+    // their vectors are stable; a bio's iterator indexes its vector.
+    unsafe {
+        let rq = &*request.as_raw();
+        // A special payload (a discard's range list) is not the bio's data
+        // (C `blk_rq_nr_phys_segments`).
+        if rq.rq_flags & bindings::NVME_RS_RQF_SPECIAL_PAYLOAD != 0
+            || rq.nr_phys_segments != 1
+            || rq.bio.is_null()
+        {
+            return None;
+        }
+        let bio = &*rq.bio;
+        let iter = &bio.bi_iter;
+        let bv = &*bio.bi_io_vec.add(iter.bi_idx as usize);
+        // C `mp_bvec_iter_len` and `mp_bvec_iter_offset`; the iterator is
+        // within its vector (`bi_bvec_done <= bv_len`), and wrapping
+        // arithmetic keeps a panic path out of the I/O path all the same.
+        let len = iter.bi_size.min(bv.bv_len.wrapping_sub(iter.bi_bvec_done));
+        if len != rq.__data_len {
+            return None;
+        }
+        Some(SingleBvec {
+            page: bv.bv_page,
+            offset: bv.bv_offset.wrapping_add(iter.bi_bvec_done),
+            len,
+        })
+    }
+}
+
+/// Whether `addr`, from a DMA mapping call for `dev`, says it failed (C
+/// `dma_mapping_error`).
+fn mapping_failed(dev: *mut bindings::device, addr: bindings::dma_addr_t) -> bool {
+    #[cfg(CONFIG_DMA_API_DEBUG)]
+    // SAFETY: `dev` is valid; the call only records that the driver
+    // checked `addr`.
+    unsafe {
+        bindings::debug_dma_mapping_error(dev, addr)
+    };
+    #[cfg(not(CONFIG_DMA_API_DEBUG))]
+    let _ = dev;
+    // C `DMA_MAPPING_ERROR`: every bit set.
+    addr == bindings::dma_addr_t::MAX
 }
 
 /// The bus address and length `dma_map_sg` gave a mapped entry (C
