@@ -36,6 +36,9 @@ const gfp_t NVME_RS_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t NVME_RS_GFP_NOWAIT = GFP_NOWAIT;
 const unsigned long NVME_RS_DMA_ATTR_NO_WARN = DMA_ATTR_NO_WARN;
 const req_flags_t NVME_RS_RQF_SPECIAL_PAYLOAD = RQF_SPECIAL_PAYLOAD;
+const req_flags_t NVME_RS_RQF_SCHED_TAGS = RQF_SCHED_TAGS;
+/* What C blk_mq_need_time_stamp() looks for in a block request. */
+const req_flags_t NVME_RS_RQF_NEED_TIME_STAMP = RQF_IO_STAT | RQF_STATS | RQF_USE_SCHED;
 
 const blk_status_t NVME_RS_BLK_STS_OK = BLK_STS_OK;
 const blk_status_t NVME_RS_BLK_STS_NOTSUPP = BLK_STS_NOTSUPP;

@@ -170,27 +170,6 @@ unsigned int nvme_rs_bio_size(struct bio *bio)
 	return bio->bi_iter.bi_size;
 }
 
-/*
- * Completes a request only if it is in flight, claiming it atomically so a
- * second completion (a device repeating a command ID, say) is refused
- * rather than ending the request twice; blk_mq_complete_request() itself
- * marks the request complete without checking. With @iob, a request the
- * block layer can end in a batch is added to it instead of completed now
- * (C nvme_handle_cqe: blk_mq_add_to_batch with nvme_pci_complete_batch).
- */
-bool nvme_rs_rq_complete_once(struct request *rq, struct io_comp_batch *iob,
-			      bool is_error,
-			      void (*complete)(struct io_comp_batch *))
-{
-	if (cmpxchg(&rq->state, MQ_RQ_IN_FLIGHT, MQ_RQ_COMPLETE) != MQ_RQ_IN_FLIGHT)
-		return false;
-	if (blk_mq_complete_request_remote(rq))
-		return true;
-	if (!blk_mq_add_to_batch(rq, iob, is_error, complete))
-		rq->q->mq_ops->complete(rq);
-	return true;
-}
-
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 {
 	return blk_rq_map_sg(rq->q, rq, sgl);

@@ -54,9 +54,6 @@ struct scatterlist;
 struct request *nvme_rs_rq_from_pdu(void *pdu);
 const char *nvme_rs_rq_disk_name(struct request *rq);
 bool nvme_rs_printk_ratelimit(void);
-bool nvme_rs_rq_complete_once(struct request *rq, struct io_comp_batch *iob,
-			      bool is_error,
-			      void (*complete)(struct io_comp_batch *));
 struct bio *nvme_rs_rq_bio(struct request *rq);
 struct bio *nvme_rs_bio_next(struct bio *bio);
 u64 nvme_rs_bio_sector(struct bio *bio);

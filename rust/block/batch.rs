@@ -15,7 +15,8 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::tag_set::Operations;
+use super::request::Request;
+use super::tag_set::{batch_callback, Operations};
 use crate::kernel_ext::bindings;
 use core::{marker::PhantomData, ptr};
 
@@ -52,8 +53,50 @@ impl<'a, T: Operations> CompletionBatch<'a, T> {
         }
     }
 
-    pub(crate) fn as_raw(&mut self) -> *mut bindings::io_comp_batch {
-        self.iob
+    /// Adds `rq`, which the hardware completed, if the block layer can end
+    /// it with the batch (C `blk_mq_add_to_batch`, written here because it
+    /// runs for every completion): there is a batch, the request holds no
+    /// I/O scheduler's tag, and a block request has no `end_io` of its own
+    /// and did not fail (`failed`). Returns whether it was added; if so, the
+    /// batch's callback ends it.
+    ///
+    /// # Safety
+    ///
+    /// `rq` must have just been moved out of flight by the caller, so it is
+    /// on no list and no other context ends it.
+    pub(crate) unsafe fn add(&mut self, rq: &Request<T>, failed: bool) -> bool {
+        if self.iob.is_null() {
+            return false;
+        }
+        let raw = rq.as_raw();
+        // SAFETY: the request is valid; its flags and `end_io` are set before
+        // it is started and do not change until it ends.
+        let (flags, end_io) = unsafe { ((*raw).rq_flags, (*raw).end_io.is_some()) };
+        if flags & bindings::NVME_RS_RQF_SCHED_TAGS != 0 {
+            return false;
+        }
+        let passthrough = rq.is_passthrough();
+        if !passthrough && (end_io || failed) {
+            return false;
+        }
+        // SAFETY: not null, so valid and used by nothing else (invariant).
+        let iob = unsafe { &mut *self.iob };
+        let complete = batch_callback::<T>();
+        match iob.complete {
+            None => iob.complete = Some(complete),
+            // One batch, one callback: requests of another kind end apart.
+            Some(other) if other as usize != complete as usize => return false,
+            Some(_) => {}
+        }
+        // C `blk_mq_need_time_stamp`: passthrough requests take none.
+        if !passthrough && flags & bindings::NVME_RS_RQF_NEED_TIME_STAMP != 0 {
+            iob.need_ts = true;
+        }
+        // SAFETY: the batch's list is valid and ours; the request is on no
+        // list and its `rq_next` is free for the batch to use (the caller's
+        // guarantee).
+        unsafe { push_head(&mut iob.req_list, raw) };
+        true
     }
 }
 
@@ -96,6 +139,21 @@ pub(crate) unsafe fn pop(list: &mut bindings::rq_list) -> Option<*mut bindings::
 /// The request that [`pop`] would take next, left on the list.
 pub(crate) fn peek(list: &bindings::rq_list) -> *mut bindings::request {
     list.head
+}
+
+/// Puts `rq` first on `list` (C `rq_list_add_head`).
+///
+/// # Safety
+///
+/// `list` must be a valid request list that the caller may change, and
+/// `rq` a valid request on no list, whose `rq_next` the caller may use.
+unsafe fn push_head(list: &mut bindings::rq_list, rq: *mut bindings::request) {
+    // SAFETY: `rq` is valid and free to be chained (caller's guarantee).
+    unsafe { (*rq).__bindgen_anon_1.rq_next = list.head };
+    list.head = rq;
+    if list.tail.is_null() {
+        list.tail = rq;
+    }
 }
 
 /// Appends `rq` to `list` (C `rq_list_add_tail`).

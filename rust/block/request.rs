@@ -5,8 +5,9 @@
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
 use super::batch::CompletionBatch;
-use super::tag_set::{batch_callback, HwQueue, Operations};
+use super::tag_set::{complete_callback, HwQueue, Operations};
 use crate::kernel_ext::bindings;
+use core::sync::atomic::{AtomicU32, Ordering};
 use core::{cell::UnsafeCell, marker::PhantomData};
 use kernel::types::{ForeignOwnable, Opaque};
 
@@ -297,18 +298,40 @@ impl<T: Operations> Request<T> {
     /// batch is ended, with the others'. `failed` says the hardware
     /// reported an error.
     pub fn complete_in(&self, batch: &mut CompletionBatch<'_, T>, failed: bool) -> bool {
-        // SAFETY: the request is valid; the helper completes it only if it
-        // atomically moves it from in flight to complete. The batch is null
-        // or valid (its invariant), and the callback ends requests of a tag
-        // set with operations `T`, as this one is.
-        unsafe {
-            bindings::nvme_rs_rq_complete_once(
-                self.as_raw(),
-                batch.as_raw(),
-                failed,
-                Some(batch_callback::<T>()),
+        let rq = self.as_raw();
+        // Claimed atomically, so a second completion (a device repeating a
+        // command identifier, say) is refused rather than ending the request
+        // twice: C's `blk_mq_complete_request` marks it complete unchecked.
+        // SAFETY: the request is valid; its state is only ever changed with
+        // atomic operations (C `cmpxchg`, `WRITE_ONCE`), as here.
+        let state = unsafe { AtomicU32::from_ptr((&raw mut (*rq).state).cast()) };
+        if state
+            .compare_exchange(
+                bindings::mq_rq_state_MQ_RQ_IN_FLIGHT,
+                bindings::mq_rq_state_MQ_RQ_COMPLETE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
             )
+            .is_err()
+        {
+            return false;
         }
+        // The rest is C's `blk_mq_complete_request`, with the batch of
+        // `nvme_handle_cqe`, written here rather than called through a C
+        // helper: it runs for every completion.
+        // SAFETY: the request is valid and was in flight until just now.
+        if unsafe { bindings::blk_mq_complete_request_remote(rq) } {
+            // Another CPU completes it.
+            return true;
+        }
+        // SAFETY: moved out of flight just now, by this context only.
+        if !unsafe { batch.add(self, failed) } {
+            // SAFETY: a completed request of a tag set with operations `T`,
+            // which is what that callback takes; this context completes it
+            // once, as the transition above let only one context through.
+            unsafe { complete_callback::<T>()(rq) };
+        }
+        true
     }
 }
 
