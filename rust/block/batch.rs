@@ -58,7 +58,9 @@ impl<'a, T: Operations> CompletionBatch<'a, T> {
     /// runs for every completion): there is a batch, the request holds no
     /// I/O scheduler's tag, and a block request has no `end_io` of its own
     /// and did not fail (`failed`). Returns whether it was added; if so, the
-    /// batch's callback ends it.
+    /// batch's callback ends it. Kept in step by hand with the C function of
+    /// the kernel built against: the generated bindings catch a changed
+    /// structure, not a changed rule.
     ///
     /// # Safety
     ///

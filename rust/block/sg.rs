@@ -231,7 +231,8 @@ struct SingleBvec {
 /// first segment covers the whole request (C `req_bvec` under the checks of
 /// `nvme_map_data`). Most requests are; their data is then mapped straight
 /// from the bio_vec, without a scatterlist. Read in place rather than
-/// through a C helper: this runs for every read and write.
+/// through a C helper: this runs for every read and write. Kept in step by
+/// hand with C's `mp_bvec_iter_*` of the kernel built against.
 fn single_bvec<T: Operations>(request: OwnedRequest<'_, T>) -> Option<SingleBvec> {
     // SAFETY: the request is valid and owned, so its fields, its bios and
     // their vectors are stable; a bio's iterator indexes its vector.
