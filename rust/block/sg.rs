@@ -134,7 +134,7 @@ impl RequestSg {
         // device is valid.
         let mapped = unsafe {
             bindings::dma_map_sg_attrs(
-                self.dev.as_dev().as_raw(),
+                dev,
                 self.table.as_mut_ptr(),
                 nents as _,
                 dir as _,
