@@ -522,8 +522,9 @@ impl<T: Operations> OperationsVTable<T> {
 
     /// # Safety
     ///
-    /// Called by the block layer for a request that `blk_mq_complete_request`
-    /// was called on.
+    /// Called for a request of this tag set that was moved out of flight:
+    /// by the block layer after `blk_mq_complete_request`, or by
+    /// [`Request::complete_in`] for one it did not add to a batch.
     // Out of line: besides the block layer, only `Request::complete_in`
     // calls it, for the few requests that cannot join a batch, and built in
     // there it would keep that per-completion path from being built into
