@@ -146,30 +146,6 @@ bool nvme_rs_printk_ratelimit(void)
 	return printk_ratelimit();
 }
 
-/*
- * A discard request carries one range per bio (the block layer merges
- * discards as separate ranges, up to max_discard_segments).
- */
-struct bio *nvme_rs_rq_bio(struct request *rq)
-{
-	return rq->bio;
-}
-
-struct bio *nvme_rs_bio_next(struct bio *bio)
-{
-	return bio->bi_next;
-}
-
-u64 nvme_rs_bio_sector(struct bio *bio)
-{
-	return bio->bi_iter.bi_sector;
-}
-
-unsigned int nvme_rs_bio_size(struct bio *bio)
-{
-	return bio->bi_iter.bi_size;
-}
-
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 {
 	return blk_rq_map_sg(rq->q, rq, sgl);

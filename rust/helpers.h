@@ -54,10 +54,6 @@ struct scatterlist;
 struct request *nvme_rs_rq_from_pdu(void *pdu);
 const char *nvme_rs_rq_disk_name(struct request *rq);
 bool nvme_rs_printk_ratelimit(void);
-struct bio *nvme_rs_rq_bio(struct request *rq);
-struct bio *nvme_rs_bio_next(struct bio *bio);
-u64 nvme_rs_bio_sector(struct bio *bio);
-unsigned int nvme_rs_bio_size(struct bio *bio);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);

@@ -168,7 +168,7 @@ impl<T: UserCommands> UserRequest<T> {
             bindings::nvme_rs_rq_map_user(self.rq.as_ptr(), addr, len, vectored, cmd)
         })?;
         // SAFETY: as above; the mapping's first bio, kept to unmap it.
-        self.bio = unsafe { bindings::nvme_rs_rq_bio(self.rq.as_ptr()) };
+        self.bio = unsafe { (*self.rq.as_ptr()).bio };
         Ok(())
     }
 

@@ -394,8 +394,10 @@ impl<'a, T: Operations> OwnedRequest<'a, T> {
     pub fn discard_ranges(&self) -> DiscardRanges<'a> {
         DiscardRanges {
             // SAFETY: the request is valid; its bios stay attached while it
-            // is owned, which `'a` covers.
-            bio: unsafe { bindings::nvme_rs_rq_bio(self.0.as_raw()) },
+            // is owned, which `'a` covers. A discard request carries one
+            // range per bio (the block layer merges discards as separate
+            // ranges, up to `max_discard_segments`).
+            bio: unsafe { (*self.0.as_raw()).bio },
             _owner: PhantomData,
         }
     }
@@ -417,14 +419,8 @@ impl Iterator for DiscardRanges<'_> {
         }
         // SAFETY: `bio` is in the owned request's bio chain, which does not
         // change while the request is owned (the iterator borrows the owner).
-        let item = unsafe {
-            (
-                bindings::nvme_rs_bio_sector(self.bio),
-                bindings::nvme_rs_bio_size(self.bio),
-            )
-        };
-        // SAFETY: as above.
-        self.bio = unsafe { bindings::nvme_rs_bio_next(self.bio) };
-        Some(item)
+        let bio = unsafe { &*self.bio };
+        self.bio = bio.bi_next;
+        Some((bio.bi_iter.bi_sector, bio.bi_iter.bi_size))
     }
 }
