@@ -27,10 +27,11 @@
 #                  ioeventfd=on (see scripts/guest.sh)
 #
 # Outputs in build/bench/: results.json (one object per cell), results.md,
-# chart.svg, meta.json (date, configuration), runs.jsonl (every fio run);
-# the guest's serial logs are build/guest/bench/console.log and
-# build/guest/bench-insns/console.log, the plugin's counts
-# build/bench/insns.txt. The module built
+# chart.svg, meta.json (date, configuration), runs.jsonl (every fio run),
+# and with the instruction count profile.md (instructions per I/O by
+# function, tools/bench/profile.py); the guest's serial logs are
+# build/guest/bench/console.log and build/guest/bench-insns/console.log,
+# the plugin's counts build/bench/insns.txt and blocks.txt. The module built
 # for the bench kernel is build/bench/module/nvme_rs.ko, so the test
 # module (nvme_rs.ko at the top) is left alone.
 #
@@ -122,16 +123,23 @@ log=$repo/build/guest/bench/console.log
 # A guest that never starts must not leave the last run's log to be reported.
 rm -f "$log"
 
-# Kernel log lines (timestamped) and the guest's JSON lines are left out of
-# the terminal, not of the log: its "nvme-rs-bench-log:" lines say the same
-# for people.
-set +e
-GUEST_NVME_OPTS=$nvme_opts GUEST_TIMEOUT=$((estimate * 2 + 600)) \
-	"$repo/scripts/guest.sh" --mode bench --name bench --smp 2 \
-	--kernel-dir "$kdir/" --module "$module" </dev/null |
-	grep --line-buffered -v -E '^(\[ *[0-9]+\.[0-9]+\]|nvme-rs-bench: )'
-guest_status=${PIPESTATUS[0]}
-set -e
+# boot NAME TIMEOUT QUIET [VAR=VALUE...]: boots the bench guest as
+# build/guest/NAME with the extra environment given and returns guest.sh's
+# status. Kernel log lines (timestamped) and the guest's lines starting with
+# QUIET (its JSON lines) are left out of the terminal, not of the log: its
+# "nvme-rs-bench-log:" lines say the same for people.
+boot() {
+	local name=$1 timeout=$2 quiet=$3
+	shift 3
+	env "$@" GUEST_NVME_OPTS="$nvme_opts" GUEST_TIMEOUT="$timeout" \
+		"$repo/scripts/guest.sh" --mode bench --name "$name" --smp 2 \
+		--kernel-dir "$kdir/" --module "$module" </dev/null |
+		grep --line-buffered -v -E "^(\[ *[0-9]+\.[0-9]+\]|$quiet)"
+	return "${PIPESTATUS[0]}"
+}
+
+guest_status=0
+boot bench $((estimate * 2 + 600)) 'nvme-rs-bench: ' || guest_status=$?
 
 # --- instruction count -------------------------------------------------------
 
@@ -140,7 +148,8 @@ set -e
 # marks: unlike time, that count does not move with the host's load.
 insn_log=$repo/build/guest/bench-insns/console.log
 insn_counts=$out/insns.txt
-rm -f "$insn_log" "$insn_counts"
+insn_blocks=$out/blocks.txt
+rm -f "$insn_log" "$insn_counts" "$insn_blocks" "$out/profile.md"
 insn_status=0
 if [ "$insns" -gt 0 ]; then
 	plugin=$repo/build/tools/insn-count.so
@@ -159,14 +168,9 @@ if [ "$insns" -gt 0 ]; then
 	else
 		modules=0xffffffffa0000000
 	fi
-	set +e
-	BENCH_INSNS=$insns GUEST_QEMU_PLUGIN="$plugin,out=$insn_counts,modules=$modules" \
-		GUEST_NVME_OPTS=$nvme_opts GUEST_TIMEOUT=$((insn_estimate * 3 + 600)) \
-		"$repo/scripts/guest.sh" --mode bench --name bench-insns --smp 2 \
-		--kernel-dir "$kdir/" --module "$module" </dev/null |
-		grep --line-buffered -v -E '^(\[ *[0-9]+\.[0-9]+\]|nvme-rs-insns: )'
-	insn_status=${PIPESTATUS[0]}
-	set -e
+	boot bench-insns $((insn_estimate * 3 + 600)) 'nvme-rs-insns: ' \
+		BENCH_INSNS="$insns" GUEST_QEMU_PLUGIN="$plugin,out=$insn_counts,blocks=$insn_blocks,modules=$modules" ||
+		insn_status=$?
 fi
 
 # --- report ------------------------------------------------------------------
@@ -197,6 +201,12 @@ insn_args=()
 if [ "$insns" -gt 0 ]; then insn_args=("$insn_log" "$insn_counts"); fi
 python3 "$repo/tools/bench/report.py" collect "$log" "$out/host-meta.json" "$out" "${insn_args[@]}" ||
 	report_status=$?
+# Where each driver's instructions went, by function: for people, so a
+# failure here is said and fails nothing.
+if [ "$insns" -gt 0 ] && [ -s "$insn_blocks" ]; then
+	python3 "$repo/tools/bench/profile.py" "$insn_log" "$insn_blocks" "$kdir" "$module" >"$out/profile.md" ||
+		echo "$prog: no profile (tools/bench/profile.py failed)" >&2
+fi
 done_line=$(sed -n 's/^nvme-rs-bench-done: //p' "$log" | tail -n 1)
 insn_done=$(sed -n 's/^nvme-rs-bench-done: //p' "$insn_log" 2>/dev/null | tail -n 1)
 
@@ -204,7 +214,7 @@ echo
 [ -f "$out/results.md" ] && cat "$out/results.md"
 insn_note=
 if [ "$insns" -gt 0 ]; then insn_note="; counting guest: ${insn_done:-did not finish}"; fi
-echo "$prog: results in ${out#"$repo"/}/: results.json, results.md, chart.svg (guest: ${done_line:-did not finish}$insn_note)" >&2
+echo "$prog: results in ${out#"$repo"/}/: results.json, results.md, chart.svg, profile.md (guest: ${done_line:-did not finish}$insn_note)" >&2
 if [ "$guest_status" -ne 0 ] || [ "$report_status" -ne 0 ] || [[ $done_line != *" failed=0" ]]; then
 	echo "$prog: FAILED (guest.sh status $guest_status, report status $report_status), see ${log#"$repo"/}" >&2
 	exit 1

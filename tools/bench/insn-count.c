@@ -9,6 +9,10 @@
  *   qemu-system-x86_64 ... -plugin insn-count.so,out=FILE,modules=ADDR
  *
  * out      file the counts are appended to (required)
+ * blocks   file that, at every stop, also gets "epoch E" and then one line
+ *          "VADDR INSNS RUNS" per kernel or module block that ran since
+ *          start (hex address, instructions in the block, times it ran):
+ *          a profile, which tools/bench/profile.py names by function
  * modules  lowest address of the kernel's module area (MODULES_VADDR:
  *          0xffffffffa0000000 without KASLR in the config, 0xffffffffc0000000
  *          with); instructions from there up to the fixmap count as module
@@ -99,6 +103,7 @@ static struct block overflow[CLASSES];
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *out;
+static FILE *blocks_out;
 static uint64_t modules_start;
 static unsigned int epoch;
 static bool counting;
@@ -177,6 +182,17 @@ static void on_stop(unsigned int vcpu, void *data)
 			fprintf(out, " %s %" PRIu64, class_name[c], sum[c]);
 		fputc('\n', out);
 		fflush(out);
+		if (blocks_out) {
+			fprintf(blocks_out, "epoch %u\n", epoch);
+			for (size_t i = 0; i < SLOTS; i++) {
+				const struct block *b = &blocks[i];
+
+				if (b->runs && b->class != USER)
+					fprintf(blocks_out, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
+						b->vaddr, b->insns, b->runs);
+			}
+			fflush(blocks_out);
+		}
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -222,11 +238,13 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
 			       char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *blocks_path = NULL;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "out=", 4))
 			path = argv[i] + 4;
+		else if (!strncmp(argv[i], "blocks=", 7))
+			blocks_path = argv[i] + 7;
 		else if (!strncmp(argv[i], "modules=", 8))
 			modules_start = strtoull(argv[i] + 8, NULL, 0);
 	}
@@ -238,6 +256,13 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 	if (!out) {
 		perror(path);
 		return -1;
+	}
+	if (blocks_path) {
+		blocks_out = fopen(blocks_path, "a");
+		if (!blocks_out) {
+			perror(blocks_path);
+			return -1;
+		}
 	}
 	blocks = calloc(SLOTS, sizeof(*blocks));
 	if (!blocks)

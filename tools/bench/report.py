@@ -67,32 +67,49 @@ def cell_key(name):
     return (index(BACKENDS, parts[0]), index(WORKLOADS, parts[1]), index(PATHS, parts[2]), name)
 
 
-def parse_console(path):
-    """Returns (guest meta dict, list of run dicts, done line or None)."""
-    meta, runs, done = {}, [], None
+def tagged_lines(path, tags):
+    """Yields (tag, rest of the line) for each line of the serial log at
+    `path` that carries one of `tags`.
+
+    A kernel message can land at the start of a line the guest was printing;
+    the tag is then not at column 0."""
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             line = line.strip()
-            # A kernel message can land at the start of a line the guest was
-            # printing; the marker is then not at column 0.
-            for tag in ("nvme-rs-bench-meta: ", "nvme-rs-bench: ", "nvme-rs-bench-done: "):
+            for tag in tags:
                 at = line.find(tag)
-                if at < 0:
-                    continue
-                body = line[at + len(tag):]
-                if tag == "nvme-rs-bench-done: ":
-                    done = body
+                if at >= 0:
+                    yield tag, line[at + len(tag):]
                     break
-                try:
-                    obj = json.loads(body)
-                except json.JSONDecodeError:
-                    print(f"report: skipping a garbled line: {line[:120]}", file=sys.stderr)
-                    break
-                if tag == "nvme-rs-bench-meta: ":
-                    meta = obj
-                else:
-                    runs.append(obj)
-                break
+
+
+def json_or_none(tag, body):
+    """The JSON object a tagged line carries, or None, said, if garbled."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        print(f"report: skipping a garbled line: {(tag + body)[:120]}", file=sys.stderr)
+        return None
+
+
+META_TAG, RUN_TAG, DONE_TAG = "nvme-rs-bench-meta: ", "nvme-rs-bench: ", "nvme-rs-bench-done: "
+INSNS_TAG = "nvme-rs-insns: "
+
+
+def parse_console(path):
+    """Returns (guest meta dict, list of run dicts, done line or None)."""
+    meta, runs, done = {}, [], None
+    for tag, body in tagged_lines(path, (META_TAG, RUN_TAG, DONE_TAG)):
+        if tag == DONE_TAG:
+            done = body
+            continue
+        obj = json_or_none(tag, body)
+        if obj is None:
+            continue
+        if tag == META_TAG:
+            meta = obj
+        else:
+            runs.append(obj)
     return meta, runs, done
 
 
@@ -113,21 +130,14 @@ def parse_insns(console_log, counts_path):
                 except ValueError:
                     continue
     found = {}
-    tag = "nvme-rs-insns: "
-    with open(console_log, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            at = line.find(tag)
-            if at < 0:
-                continue
-            try:
-                run = json.loads(line[at + len(tag):].strip())
-            except json.JSONDecodeError:
-                print(f"report: skipping a garbled line: {line.strip()[:120]}", file=sys.stderr)
-                continue
-            count = counts.get(run.get("epoch"))
-            if run.get("err") != 0 or not run.get("ios") or count is None or run.get("drv") not in DRIVERS:
-                continue
-            found[(run["cell"], run["drv"])] = {"ios": run["ios"]} | count
+    for tag, body in tagged_lines(console_log, (INSNS_TAG,)):
+        run = json_or_none(tag, body)
+        if run is None:
+            continue
+        count = counts.get(run.get("epoch"))
+        if run.get("err") != 0 or not run.get("ios") or count is None or run.get("drv") not in DRIVERS:
+            continue
+        found[(run["cell"], run["drv"])] = {"ios": run["ios"]} | count
     return found
 
 

@@ -32,6 +32,8 @@
 #   nvme-rs-bench: {...}        one line per fio run (cell, driver, round)
 #   nvme-rs-insns: {...}        instead, with BENCH_INSNS: one per counted run
 #                               (cell, driver, the plugin's epoch, I/Os)
+#   nvme-rs-insns-text: {...}   with BENCH_INSNS, after each driver load: where
+#                               one code section of its modules was loaded
 #   nvme-rs-bench-done: ...     at the end
 # The lines are short JSON objects that scripts/bench.sh collects; kernel
 # messages can interleave with them only between lines.
@@ -300,6 +302,23 @@ load() {
 	NVME_RS_DRIVER=$1 load_driver poll_queues=1
 }
 
+# module_text DRIVER: where the code sections of DRIVER's modules were
+# loaded, so the host can name the functions the plugin's profile counted
+# (tools/bench/profile.py). Each load may place them elsewhere.
+module_text() {
+	local m f mods
+	case $1 in
+	c) mods="nvme_core nvme" ;;
+	rs) mods=nvme_rs ;;
+	esac
+	for m in $mods; do
+		for f in /sys/module/"$m"/sections/.text*; do
+			[ -r "$f" ] || continue
+			echo "nvme-rs-insns-text: {\"drv\":\"$1\",\"module\":\"$m\",\"section\":\"${f##*/}\",\"addr\":\"$(cat "$f")\"}"
+		done
+	done
+}
+
 # The file-backed namespace starts as a sparse image: reads of holes would
 # cost the host nothing. Write it once, whole, before anything is measured,
 # and flush it: QEMU then syncs the image, so the host's writeback of it is
@@ -353,6 +372,7 @@ use() {
 		return 1
 	fi
 	bound=$1
+	[ "$BENCH_INSNS" -eq 0 ] || module_text "$1"
 	if [ -z "$prefilled" ]; then
 		prefill
 		prefilled=1
