@@ -68,6 +68,7 @@ impl DmaPool {
             pool: self.clone(),
             cpu,
             dma,
+            words: self.size / 8,
         })
     }
 }
@@ -83,11 +84,15 @@ impl Drop for DmaPool {
 ///
 /// # Invariants
 ///
-/// `cpu`/`dma` is a block of `pool.size` bytes allocated from `pool`.
+/// `cpu`/`dma` is a block of `pool.size` bytes allocated from `pool`;
+/// `words` is `pool.size / 8`.
 pub struct PoolBlock {
     pool: Arc<DmaPool>,
     cpu: NonNull<u8>,
     dma: DmaAddr,
+    /// The block's size in 64-bit words, kept here rather than read through
+    /// the pool for every word a PRP list writes.
+    words: usize,
 }
 
 // SAFETY: the block is plain memory owned by this value.
@@ -105,8 +110,9 @@ impl PoolBlock {
     }
 
     /// Writes the little-endian 64-bit word `index` of the block.
+    #[inline]
     pub fn write_u64_at(&mut self, index: usize, word: u64) -> Result {
-        if index >= self.pool.size / 8 {
+        if index >= self.words {
             return Err(EINVAL);
         }
         // SAFETY: the word is inside the block, which is 8-byte aligned

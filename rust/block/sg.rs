@@ -150,22 +150,16 @@ impl RequestSg {
     }
 
     /// The mapped segments, in order; empty when nothing is mapped.
-    pub fn segments(&self) -> impl Iterator<Item = DmaSegment> + '_ {
-        let (single, count) = match &self.mapping {
-            Some(Mapping::Single { segment, .. }) => (Some(*segment), 0),
-            Some(Mapping::Table { mapped, .. }) => (None, *mapped as usize),
-            None => (None, 0),
-        };
-        // `count` is within the table (invariant); `get` keeps a panic path
-        // out of the I/O path all the same.
-        let table = self
-            .table
-            .get(..count)
-            .unwrap_or(&[])
-            .iter()
-            .map(dma_segment);
-        // Spelled out: the kernel crate's `Init` trait has a `chain` too.
-        Iterator::chain(single.into_iter(), table)
+    pub fn segments(&self) -> Segments<'_> {
+        match &self.mapping {
+            Some(Mapping::Single { segment, .. }) => Segments::One(Some(*segment)),
+            // `mapped` is within the table (invariant); `get` keeps a panic
+            // path out of the I/O path all the same.
+            Some(Mapping::Table { mapped, .. }) => {
+                Segments::Table(self.table.get(..*mapped as usize).unwrap_or(&[]).iter())
+            }
+            None => Segments::One(None),
+        }
     }
 
     /// The mapped segment, if there is exactly one.
@@ -282,6 +276,29 @@ fn mapping_failed(dev: *mut bindings::device, addr: bindings::dma_addr_t) -> boo
 /// The bus address and length `dma_map_sg` gave a mapped entry (C
 /// `sg_dma_address`, `sg_dma_len`): plain fields of memory this type owns,
 /// read without a call per entry.
+/// The mapped segments of a request, in order ([`RequestSg::segments`]).
+///
+/// One `match` per segment: a PRP list of a request pinned page by page
+/// takes a segment per page, so this is as hot as the list itself.
+pub enum Segments<'a> {
+    /// A request of one bio_vec: its segment, until taken.
+    One(Option<DmaSegment>),
+    /// The table's mapped entries.
+    Table(core::slice::Iter<'a, bindings::scatterlist>),
+}
+
+impl Iterator for Segments<'_> {
+    type Item = DmaSegment;
+
+    #[inline]
+    fn next(&mut self) -> Option<DmaSegment> {
+        match self {
+            Segments::One(segment) => segment.take(),
+            Segments::Table(entries) => entries.next().map(dma_segment),
+        }
+    }
+}
+
 fn dma_segment(sg: &bindings::scatterlist) -> DmaSegment {
     DmaSegment {
         addr: sg.dma_address,

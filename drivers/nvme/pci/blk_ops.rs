@@ -24,7 +24,6 @@ use crate::spec::io::{sectors_to_blocks, DsmRange, DSM_RANGE_SIZE, MAX_DSM_RANGE
 use crate::spec::prp::{offset_in_page, prp_list_entries, two_page_prps, walk_prps, Segment};
 use crate::spec::sgl::{
     last_segment, prefer_sgl, single_segment_prefers_sgl, SglDescriptor, SglType,
-    SGL_DESCRIPTOR_SIZE,
 };
 use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
 use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
@@ -232,19 +231,20 @@ impl IoQueues {
         } else {
             None
         };
-        let mut overflow = false;
         let segments = private.sg.segments().map(segment);
-        let walk = walk_prps(segments, page, |i, addr| {
-            if let Some(list) = list.as_mut() {
-                overflow |= list.write_u64_at(i, addr).is_err();
-            }
-        })
+        // Two walks, with a list and without, so the one writing entries
+        // does not ask for every page whether there is a list.
+        let walk = match list.as_mut() {
+            // A write past the list fails, and leaves more entries than the
+            // list holds, which `prps` refuses below.
+            Some(list) => walk_prps(segments, page, |i, addr| {
+                let _ = list.write_u64_at(i, addr);
+            }),
+            None => walk_prps(segments, page, |_, _| {}),
+        }
         .map_err(|_| BlkStatus::IO_ERROR)?;
         let capacity = list.as_ref().map_or(0, |l| l.size() / 8);
         let prps = walk.prps(capacity).map_err(|_| BlkStatus::IO_ERROR)?;
-        if overflow {
-            return Err(BlkStatus::IO_ERROR);
-        }
         let prp2 = prps.prp2_value(list.as_ref().map_or(0, |l| l.dma_handle()));
         private.list = list;
         cmd.set_prps(prps.prp1, prp2);
@@ -269,11 +269,10 @@ impl IoQueues {
         }
         let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
         for (i, s) in private.sg.segments().enumerate() {
-            list.write_bytes(
-                i * SGL_DESCRIPTOR_SIZE,
-                &descriptor(s.addr, s.len).to_bytes(),
-            )
-            .map_err(|_| BlkStatus::IO_ERROR)?;
+            let [low, high] = descriptor(s.addr, s.len).to_words();
+            list.write_u64_at(2 * i, low)
+                .and_then(|()| list.write_u64_at(2 * i + 1, high))
+                .map_err(|_| BlkStatus::IO_ERROR)?;
         }
         let segment = last_segment(list.dma_handle(), segments);
         private.list = Some(list);

@@ -323,11 +323,13 @@ impl Command {
 
     /// [`Self::with_sgl`] in place.
     pub fn set_sgl(&mut self, desc: SglDescriptor) {
-        let b = desc.to_bytes();
-        // The descriptor is little-endian on the wire, as the dwords are.
-        for (dw, chunk) in self.dw[6..10].iter_mut().zip(b.chunks_exact(4)) {
-            *dw = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        }
+        // The descriptor is little-endian on the wire, as the dwords are:
+        // each word is two dwords, low first.
+        let [low, high] = desc.to_words();
+        self.dw[6] = low as u32;
+        self.dw[7] = (low >> 32) as u32;
+        self.dw[8] = high as u32;
+        self.dw[9] = (high >> 32) as u32;
         self.dw[0] = (self.dw[0] & !PSDT_MASK) | PSDT_SGL_MPTR_CONTIGUOUS;
     }
 

@@ -148,7 +148,7 @@ impl PrpWalk {
 /// order. Whether those form a list or PRP2 alone is [`PrpWalk::prps`]'s
 /// decision.
 pub fn walk_prps(
-    segments: impl Iterator<Item = Segment>,
+    mut segments: impl Iterator<Item = Segment>,
     page_size: u32,
     mut emit: impl FnMut(usize, u64),
 ) -> Result<PrpWalk, PrpError> {
@@ -159,58 +159,113 @@ pub fn walk_prps(
     }
     let page = u64::from(page_size);
     let mask = page - 1;
-    let mut first = None;
+    let first = segments.next().ok_or(PrpError::Empty)?;
+    if first.len == 0 || first.addr.checked_add(u64::from(first.len)).is_none() {
+        return Err(first_segment_error(first));
+    }
+    // The first segment's first page is PRP1's: its walk starts at the next
+    // page boundary. Offsets into a segment, unlike addresses, cannot pass
+    // the end of the address space, since segments are checked not to.
+    let len = u64::from(first.len);
+    let mut offset = page - (first.addr & mask);
     let mut count = 0usize;
-    let mut second = 0u64;
-    // The segment before, if it must end on a page boundary because another
-    // follows: its index and end.
-    let mut previous: Option<(usize, u64)> = None;
-    for (index, seg) in segments.enumerate() {
-        if let Some((before, end)) = previous {
-            if end & mask != 0 {
-                return Err(PrpError::Gap { index: before });
-            }
-        }
-        if seg.len == 0 {
-            return Err(PrpError::ZeroLength { index });
-        }
-        let end = seg
-            .addr
-            .checked_add(u64::from(seg.len))
-            .ok_or(PrpError::Gap { index })?;
-        if index > 0 && seg.addr & mask != 0 {
-            return Err(PrpError::Gap { index });
-        }
-        previous = Some((index, end));
-        // The first segment's first page is PRP1's; later segments start on
-        // a page boundary, so every page they touch is a new entry.
-        let mut addr = if index == 0 {
-            first = Some(seg.addr);
-            match (seg.addr & !mask).checked_add(page) {
-                Some(next) => next,
-                // The data ends in the last page of the address space.
-                None => continue,
-            }
-        } else {
-            seg.addr
-        };
-        while addr < end {
-            if count == 0 {
-                second = addr;
-            }
-            emit(count, addr);
+    let mut second = 0;
+    if offset < len {
+        second = first.addr + offset;
+    }
+    while offset < len {
+        emit(count, first.addr + offset);
+        count += 1;
+        offset += page;
+    }
+    let mut end = first.addr + len;
+    let mut index = 1;
+    let Some(mut seg) = next_segment(&mut segments, end, index, mask)? else {
+        return Ok(PrpWalk {
+            prp1: first.addr,
+            entries: count,
+            second,
+        });
+    };
+    if count == 0 {
+        second = seg.addr;
+    }
+    // A request of many segments is mostly one page each (user buffers are
+    // pinned page by page), so the part per segment matters as much as the
+    // part per page. A later segment is checked to start on a page boundary
+    // and to hold data, so it has at least one page, every page a new entry.
+    loop {
+        let len = u64::from(seg.len);
+        let mut offset = 0;
+        loop {
+            emit(count, seg.addr + offset);
             count += 1;
-            match addr.checked_add(page) {
-                Some(next) => addr = next,
-                None => break,
+            offset += page;
+            if offset >= len {
+                break;
             }
+        }
+        end = seg.addr + len;
+        index += 1;
+        match next_segment(&mut segments, end, index, mask)? {
+            Some(next) => seg = next,
+            None => break,
         }
     }
     Ok(PrpWalk {
-        prp1: first.ok_or(PrpError::Empty)?,
+        prp1: first.addr,
         entries: count,
         second,
     })
+}
+
+/// The segment after one that ends at `previous_end`, which is segment
+/// `index`, checked against every rule it could break with one test: the
+/// segment before must end on a page boundary, as this one follows it; this
+/// one must start on one; and it must hold data without running past the
+/// end of the address space. `None` after the last segment.
+#[inline]
+fn next_segment(
+    segments: &mut impl Iterator<Item = Segment>,
+    previous_end: u64,
+    index: usize,
+    mask: u64,
+) -> Result<Option<Segment>, PrpError> {
+    let Some(seg) = segments.next() else {
+        return Ok(None);
+    };
+    if (previous_end | seg.addr) & mask != 0
+        || seg.len == 0
+        || seg.addr.checked_add(u64::from(seg.len)).is_none()
+    {
+        return Err(later_segment_error(previous_end, seg, index, mask));
+    }
+    Ok(Some(seg))
+}
+
+/// Why the first segment, `seg`, which is empty or runs past the end of the
+/// address space, cannot be described.
+#[cold]
+fn first_segment_error(seg: Segment) -> PrpError {
+    if seg.len == 0 {
+        PrpError::ZeroLength { index: 0 }
+    } else {
+        PrpError::Gap { index: 0 }
+    }
+}
+
+/// Why segment `index`, `seg`, following one that ends at `previous_end`,
+/// breaks the rules: the first rule broken, in the order segments are read.
+#[cold]
+fn later_segment_error(previous_end: u64, seg: Segment, index: usize, mask: u64) -> PrpError {
+    if previous_end & mask != 0 {
+        PrpError::Gap { index: index - 1 }
+    } else if seg.len == 0 {
+        PrpError::ZeroLength { index }
+    } else {
+        // It starts inside a page or runs past the end of the address space.
+        PrpError::Gap { index }
+    }
 }
 
 /// PRP1 and PRP2 for a lone segment that ends within two pages of the page
@@ -622,6 +677,29 @@ mod tests {
         assert_eq!(
             build_prps(&past, PAGE, &mut list),
             Err(PrpError::Gap { index: 0 })
+        );
+        // A later segment in the last page, and one running past it.
+        let later = [
+            Segment {
+                addr: 0x1000,
+                len: 0x1000,
+            },
+            Segment {
+                addr: u64::MAX - 4095,
+                len: 4095,
+            },
+        ];
+        assert_eq!(
+            build_prps(&later, PAGE, &mut list),
+            Ok(Prps {
+                prp1: 0x1000,
+                prp2: Prp2::Page(u64::MAX - 4095)
+            })
+        );
+        let past = [later[0], past[0]];
+        assert_eq!(
+            build_prps(&past, PAGE, &mut list),
+            Err(PrpError::Gap { index: 1 })
         );
     }
 

@@ -44,11 +44,17 @@ impl SglDescriptor {
     /// length (little-endian u32), three reserved bytes, then the type in
     /// bits 7:4 of the last byte with subtype 0 (address) in bits 3:0.
     pub fn to_bytes(&self) -> [u8; SGL_DESCRIPTOR_SIZE] {
+        let [low, high] = self.to_words();
         let mut b = [0u8; SGL_DESCRIPTOR_SIZE];
-        b[0..8].copy_from_slice(&self.addr.to_le_bytes());
-        b[8..12].copy_from_slice(&self.len.to_le_bytes());
-        b[15] = (self.kind as u8) << 4;
+        b[0..8].copy_from_slice(&low.to_le_bytes());
+        b[8..16].copy_from_slice(&high.to_le_bytes());
         b
+    }
+
+    /// The same as two 64-bit words, to be stored little-endian one after
+    /// the other: a list is written a word at a time, not a byte.
+    pub const fn to_words(&self) -> [u64; 2] {
+        [self.addr, self.len as u64 | ((self.kind as u64) << 4) << 56]
     }
 }
 
