@@ -60,12 +60,15 @@ impl SqCursor {
 ///
 /// # Invariants
 ///
-/// `head < depth` and `depth >= 2`.
+/// `head < depth`, `depth >= 2` and `phase` is 0 or 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CqCursor {
     head: u16,
     depth: u16,
-    phase: bool,
+    /// The phase tag, 0 or 1, as the low bit of a status field holds it:
+    /// compared and flipped as a number, it costs no conversions in the
+    /// reaping loop.
+    phase: u16,
 }
 
 impl CqCursor {
@@ -79,7 +82,7 @@ impl CqCursor {
         Some(CqCursor {
             head: 0,
             depth,
-            phase: true,
+            phase: 1,
         })
     }
 
@@ -90,12 +93,12 @@ impl CqCursor {
 
     /// The phase a new entry at [`Self::head`] carries.
     pub const fn phase(self) -> bool {
-        self.phase
+        self.phase != 0
     }
 
     /// Whether an entry whose status field is `status_field` is new.
     pub const fn is_new(self, status_field: u16) -> bool {
-        (status_field & 1 != 0) == self.phase
+        status_field & 1 == self.phase
     }
 
     /// Head and phase packed in one word, so an interrupt handler can keep
@@ -115,7 +118,7 @@ impl CqCursor {
         Some(CqCursor {
             head,
             depth,
-            phase: packed >> 16 != 0,
+            phase: (packed >> 16) as u16,
         })
     }
 
@@ -124,7 +127,7 @@ impl CqCursor {
         if self.head + 1 == self.depth {
             // INVARIANT: wraps to 0.
             self.head = 0;
-            self.phase = !self.phase;
+            self.phase ^= 1;
         } else {
             self.head += 1;
         }
