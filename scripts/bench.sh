@@ -204,7 +204,7 @@ python3 "$repo/tools/bench/report.py" collect "$log" "$out/host-meta.json" "$out
 # Where each driver's instructions went, by function: for people, so a
 # failure here is said and fails nothing.
 if [ "$insns" -gt 0 ] && [ -s "$insn_blocks" ]; then
-	python3 "$repo/tools/bench/profile.py" "$insn_log" "$insn_blocks" "$kdir" "$module" >"$out/profile.md" ||
+	python3 "$repo/tools/bench/profile.py" "$insn_log" "$insn_counts" "$insn_blocks" "$kdir" "$module" >"$out/profile.md" ||
 		echo "$prog: no profile (tools/bench/profile.py failed)" >&2
 fi
 done_line=$(sed -n 's/^nvme-rs-bench-done: //p' "$log" | tail -n 1)

@@ -29,9 +29,9 @@
  * so with several jobs the first start counts and the last stop of an epoch
  * holds the whole run.
  *
- * Counting is per translation block: each block adds its instruction count
- * to a per-block counter when it runs (an inline add, no call), and the
- * counters are summed by class when asked. The adds are not atomic, so two
+ * Counting is per translation block: each block adds one to its own
+ * counter of runs when it runs (an inline add, no call), and runs times
+ * instructions are summed by class when asked. The adds are not atomic, so two
  * vCPUs running one block at the same instant can lose one; that is rare
  * enough not to show at the precision reported.
  *
@@ -95,10 +95,16 @@ struct block {
 	enum class class;
 };
 
-/* Open addressing; a bench boot translates a few hundred thousand blocks. */
+/*
+ * Open addressing, two tables: user space's blocks in one, the kernel's and
+ * the modules' in the other. fio's blocks move with every run's address
+ * space layout, so a long boot gathers millions of them; kept apart, they
+ * cannot crowd out the blocks the profile names.
+ */
 #define SLOTS (1u << 21)
-static struct block *blocks;
-/* Blocks translated once the table is full share these, one per class. */
+enum { USER_TABLE, KERNEL_TABLE, TABLES };
+static struct block *tables[TABLES];
+/* Blocks translated once their table is full share these, one per class. */
 static struct block overflow[CLASSES];
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,9 +131,10 @@ static enum class class_of(uint64_t vaddr)
 static struct block *block_for(uint64_t vaddr, uint64_t insns)
 {
 	uint64_t h = (vaddr * 0x9e3779b97f4a7c15ull) >> 40;
+	struct block *table = tables[class_of(vaddr) == USER ? USER_TABLE : KERNEL_TABLE];
 
 	for (unsigned int probe = 0; probe < 64; probe++, h++) {
-		struct block *b = &blocks[h & (SLOTS - 1)];
+		struct block *b = &table[h & (SLOTS - 1)];
 
 		if (b->insns == 0) {
 			b->vaddr = vaddr;
@@ -143,8 +150,9 @@ static struct block *block_for(uint64_t vaddr, uint64_t insns)
 
 static void zero_counts(void)
 {
-	for (size_t i = 0; i < SLOTS; i++)
-		blocks[i].runs = 0;
+	for (int t = 0; t < TABLES; t++)
+		for (size_t i = 0; i < SLOTS; i++)
+			tables[t][i].runs = 0;
 	for (int c = 0; c < CLASSES; c++)
 		overflow[c].runs = 0;
 }
@@ -174,7 +182,8 @@ static void on_stop(unsigned int vcpu, void *data)
 	pthread_mutex_lock(&lock);
 	if (counting) {
 		for (size_t i = 0; i < SLOTS; i++)
-			sum[blocks[i].class] += blocks[i].runs * blocks[i].insns;
+			for (int t = 0; t < TABLES; t++)
+				sum[tables[t][i].class] += tables[t][i].runs * tables[t][i].insns;
 		for (int c = 0; c < CLASSES; c++)
 			sum[c] += overflow[c].runs;
 		fprintf(out, "epoch %u", epoch);
@@ -185,9 +194,9 @@ static void on_stop(unsigned int vcpu, void *data)
 		if (blocks_out) {
 			fprintf(blocks_out, "epoch %u\n", epoch);
 			for (size_t i = 0; i < SLOTS; i++) {
-				const struct block *b = &blocks[i];
+				const struct block *b = &tables[KERNEL_TABLE][i];
 
-				if (b->runs && b->class != USER)
+				if (b->runs)
 					fprintf(blocks_out, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
 						b->vaddr, b->insns, b->runs);
 			}
@@ -264,9 +273,11 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 			return -1;
 		}
 	}
-	blocks = calloc(SLOTS, sizeof(*blocks));
-	if (!blocks)
-		return -1;
+	for (int t = 0; t < TABLES; t++) {
+		tables[t] = calloc(SLOTS, sizeof(struct block));
+		if (!tables[t])
+			return -1;
+	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
 	return 0;
 }

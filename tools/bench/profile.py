@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Name the functions the instruction-counting boot of `make bench` ran.
 
-    profile.py INSN_LOG BLOCKS KERNEL_DIR NVME_RS_KO [CELL_REGEX]
+    profile.py INSN_LOG COUNTS BLOCKS KERNEL_DIR NVME_RS_KO [CELL_REGEX]
 
 INSN_LOG    the counting boot's serial log: its "nvme-rs-insns:" lines name
             each counted run's cell, driver and plugin epoch, and its
             "nvme-rs-insns-text:" lines where each load of a driver put its
             modules' code (tools/guest/bench.sh)
+COUNTS      the insn-count plugin's out= file: instructions by class per
+            epoch, against which the profile checks that it saw them all
 BLOCKS      the insn-count plugin's blocks= output: per epoch, every kernel
             and module translation block that ran, with its instructions
             and runs (tools/bench/insn-count.c)
@@ -138,12 +140,24 @@ def read_blocks(path):
     return epochs
 
 
+def read_module_counts(path):
+    """{epoch: module instructions}, each epoch's last line."""
+    counts = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            words = line.split()
+            if len(words) == 8 and words[0] == "epoch" and words[6] == "module":
+                counts[int(words[1])] = int(words[7])
+    return counts
+
+
 def main(argv):
-    if len(argv) not in (5, 6):
+    if len(argv) not in (6, 7):
         print(__doc__, file=sys.stderr)
         return 2
-    insn_log, blocks_path, kdir, rs_ko = argv[1:5]
-    only = re.compile(argv[5]) if len(argv) == 6 else None
+    insn_log, counts_path, blocks_path, kdir, rs_ko = argv[1:6]
+    only = re.compile(argv[6]) if len(argv) == 7 else None
+    module_counts = read_module_counts(counts_path)
     kdir = Path(kdir)
     kernel = kernel_symbols(kdir / "System.map")
     modules = {
@@ -166,7 +180,7 @@ def main(argv):
                 driver[name] += insns * runs
             else:
                 kern[kernel.name(vaddr) or hex(vaddr)] += insns * runs
-        cells[cell][drv] = (driver, kern, ios)
+        cells[cell][drv] = (driver, kern, ios, module_counts.get(epoch))
 
     print("# Instructions per I/O by function\n")
     print("From the instruction-counting boot of `make bench` (one run per cell and driver). "
@@ -177,9 +191,13 @@ def main(argv):
             continue
         print(f"## {cell}\n")
         for drv in DRIVERS:
-            driver, _, ios = by_drv[drv]
+            driver, _, ios, counted = by_drv[drv]
             total = sum(driver.values()) / ios
-            print(f"**{DRIVER_NAMES[drv]}**: {total:,.0f} driver instructions per I/O\n")
+            missing = (counted or 0) / ios - total
+            note = ""
+            if missing > 0.005 * total:
+                note = f" ({missing:,.0f} more per I/O ran in blocks the plugin could not keep apart)"
+            print(f"**{DRIVER_NAMES[drv]}**: {total:,.0f} driver instructions per I/O{note}\n")
             print("| function | per I/O |\n|---|---:|")
             for name, n in sorted(driver.items(), key=lambda kv: -kv[1])[:TOP_DRIVER]:
                 if n / ios >= 0.5:
