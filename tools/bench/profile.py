@@ -28,16 +28,15 @@ Standard library and binutils' objdump only.
 """
 
 import bisect
-import json
 import re
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-DRIVERS = ("c", "rs")
-DRIVER_NAMES = {"c": "C", "rs": "nvme-rs"}
-TEXT_TAG, RUN_TAG = "nvme-rs-insns-text: ", "nvme-rs-insns: "
+# The serial log's and the counts' readers are report.py's, beside this.
+from report import DRIVER_NAMES, DRIVERS, INSNS_TAG, INSNS_TEXT_TAG, json_or_none, read_counts, tagged_lines
+
 # Driver functions listed per cell and driver, and kernel functions.
 TOP_DRIVER, TOP_KERNEL = 25, 12
 
@@ -92,36 +91,28 @@ def read_runs(insn_log, modules):
     loaded = {}
     symbols = {}
     runs = []
-    with open(insn_log, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            for tag in (TEXT_TAG, RUN_TAG):
-                at = line.find(tag)
-                if at >= 0:
-                    break
-            else:
-                continue
-            try:
-                obj = json.loads(line[at + len(tag):].strip())
-            except json.JSONDecodeError:
-                continue
-            drv = obj.get("drv")
-            if drv not in DRIVERS:
-                continue
-            if tag == TEXT_TAG:
-                if symbols.get(drv) is not None:
-                    # A new load: forget the last one's placement.
-                    loaded[drv], symbols[drv] = {}, None
-                loaded.setdefault(drv, {})[(obj["module"], obj["section"])] = int(obj["addr"], 16)
-                continue
-            if obj.get("err") != 0 or not obj.get("ios"):
-                continue
-            if symbols.get(drv) is None:
-                pairs = []
-                for (module, section), base in loaded.get(drv, {}).items():
-                    for offset, name in modules.get(module, {}).get(section, []):
-                        pairs.append((base + offset, name))
-                symbols[drv] = Symbols(pairs)
-            runs.append((obj["cell"], drv, obj["epoch"], obj["ios"], symbols[drv]))
+    for tag, body in tagged_lines(insn_log, (INSNS_TEXT_TAG, INSNS_TAG)):
+        obj = json_or_none(tag, body)
+        if obj is None:
+            continue
+        drv = obj.get("drv")
+        if drv not in DRIVERS:
+            continue
+        if tag == INSNS_TEXT_TAG:
+            if symbols.get(drv) is not None:
+                # A new load: forget the last one's placement.
+                loaded[drv], symbols[drv] = {}, None
+            loaded.setdefault(drv, {})[(obj["module"], obj["section"])] = int(obj["addr"], 16)
+            continue
+        if obj.get("err") != 0 or not obj.get("ios"):
+            continue
+        if symbols.get(drv) is None:
+            pairs = []
+            for (module, section), base in loaded.get(drv, {}).items():
+                for offset, name in modules.get(module, {}).get(section, []):
+                    pairs.append((base + offset, name))
+            symbols[drv] = Symbols(pairs)
+        runs.append((obj["cell"], drv, obj["epoch"], obj["ios"], symbols[drv]))
     return runs
 
 
@@ -140,24 +131,13 @@ def read_blocks(path):
     return epochs
 
 
-def read_module_counts(path):
-    """{epoch: module instructions}, each epoch's last line."""
-    counts = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            words = line.split()
-            if len(words) == 8 and words[0] == "epoch" and words[6] == "module":
-                counts[int(words[1])] = int(words[7])
-    return counts
-
-
 def main(argv):
     if len(argv) not in (6, 7):
         print(__doc__, file=sys.stderr)
         return 2
     insn_log, counts_path, blocks_path, kdir, rs_ko = argv[1:6]
     only = re.compile(argv[6]) if len(argv) == 7 else None
-    module_counts = read_module_counts(counts_path)
+    module_counts = {epoch: c["module"] for epoch, c in read_counts(counts_path).items()}
     kdir = Path(kdir)
     kernel = kernel_symbols(kdir / "System.map")
     modules = {

@@ -93,7 +93,7 @@ def json_or_none(tag, body):
 
 
 META_TAG, RUN_TAG, DONE_TAG = "nvme-rs-bench-meta: ", "nvme-rs-bench: ", "nvme-rs-bench-done: "
-INSNS_TAG = "nvme-rs-insns: "
+INSNS_TAG, INSNS_TEXT_TAG = "nvme-rs-insns: ", "nvme-rs-insns-text: "
 
 
 def parse_console(path):
@@ -113,13 +113,9 @@ def parse_console(path):
     return meta, runs, done
 
 
-def parse_insns(console_log, counts_path):
-    """Instruction counts per (cell, driver): {"ios", "user", "kernel", "module"}.
-
-    The guest prints one "nvme-rs-insns:" line per counted run, naming the
-    plugin's epoch; the plugin writes "epoch E user U kernel K module M" at
-    every stop, cumulative within the epoch, so an epoch's last line is the
-    whole run (a job of several threads stops once per thread)."""
+def read_counts(counts_path):
+    """The insn-count plugin's counts: {epoch: {"user", "kernel", "module"}},
+    each epoch's last line."""
     counts = {}
     with open(counts_path, encoding="utf-8", errors="replace") as f:
         for line in f:
@@ -129,6 +125,17 @@ def parse_insns(console_log, counts_path):
                     counts[int(words[1])] = {words[i]: int(words[i + 1]) for i in (2, 4, 6)}
                 except ValueError:
                     continue
+    return counts
+
+
+def parse_insns(console_log, counts_path):
+    """Instruction counts per (cell, driver): {"ios", "user", "kernel", "module"}.
+
+    The guest prints one "nvme-rs-insns:" line per counted run, naming the
+    plugin's epoch; the plugin writes "epoch E user U kernel K module M" at
+    every stop, cumulative within the epoch, so an epoch's last line is the
+    whole run (a job of several threads stops once per thread)."""
+    counts = read_counts(counts_path)
     found = {}
     for tag, body in tagged_lines(console_log, (INSNS_TAG,)):
         run = json_or_none(tag, body)
