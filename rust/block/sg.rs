@@ -273,9 +273,6 @@ fn mapping_failed(dev: *mut bindings::device, addr: bindings::dma_addr_t) -> boo
     addr == bindings::dma_addr_t::MAX
 }
 
-/// The bus address and length `dma_map_sg` gave a mapped entry (C
-/// `sg_dma_address`, `sg_dma_len`): plain fields of memory this type owns,
-/// read without a call per entry.
 /// The mapped segments of a request, in order ([`RequestSg::segments`]).
 ///
 /// One `match` per segment: a PRP list of a request pinned page by page
@@ -299,6 +296,9 @@ impl Iterator for Segments<'_> {
     }
 }
 
+/// The bus address and length `dma_map_sg` gave a mapped entry (C
+/// `sg_dma_address`, `sg_dma_len`): plain fields of memory this type owns,
+/// read without a call per entry.
 fn dma_segment(sg: &bindings::scatterlist) -> DmaSegment {
     DmaSegment {
         addr: sg.dma_address,
