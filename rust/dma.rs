@@ -7,6 +7,7 @@
 
 use super::{bindings, pci};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 use kernel::types::ARef;
 
 /// A device bus address.
@@ -87,23 +88,6 @@ impl CoherentAllocation {
         Ok(u16::from_le(unsafe { p.cast::<u16>().read_volatile() }))
     }
 
-    /// Reads the little-endian `u32` at `offset`.
-    pub fn read_u32(&self, offset: usize) -> Result<u32> {
-        let p = self.checked(offset, 4, 4)?;
-        // SAFETY: `p` is aligned and in bounds of the live allocation; the
-        // read is volatile because the device may write concurrently.
-        Ok(u32::from_le(unsafe { p.cast::<u32>().read_volatile() }))
-    }
-
-    /// Writes `value` as the little-endian `u32` at `offset`, in one store.
-    pub fn write_u32(&self, offset: usize, value: u32) -> Result {
-        let p = self.checked(offset, 4, 4)?;
-        // SAFETY: `p` is aligned and in bounds of the live allocation;
-        // volatile because the device reads it concurrently.
-        unsafe { p.cast::<u32>().write_volatile(value.to_le()) };
-        Ok(())
-    }
-
     /// Copies `out.len()` bytes starting at `offset` out of the allocation.
     pub fn read_bytes(&self, offset: usize, out: &mut [u8]) -> Result {
         let p = self.checked(offset, out.len(), 1)?;
@@ -182,6 +166,58 @@ impl Drop for CoherentAllocation {
 unsafe impl Send for CoherentAllocation {}
 // SAFETY: as above.
 unsafe impl Sync for CoherentAllocation {}
+
+/// One 32-bit word of a coherent allocation, found in bounds once, when
+/// made, so that reading and writing it are single volatile accesses with
+/// nothing checked: for shadow doorbells, written on every I/O.
+///
+/// # Invariants
+///
+/// `word` points to a 4-byte aligned word inside the live allocation
+/// `_alloc`, which this value keeps alive.
+pub struct CoherentWord {
+    _alloc: Arc<CoherentAllocation>,
+    word: *mut u32,
+}
+
+impl CoherentWord {
+    /// Word `index` (counted in 32-bit words) of `alloc`.
+    pub fn new(alloc: Arc<CoherentAllocation>, index: usize) -> Result<Self> {
+        if index >= alloc.len / 4 {
+            return Err(EINVAL);
+        }
+        // SAFETY: `index * 4 + 4 <= len`: inside the allocation.
+        let word = unsafe { alloc.cpu.cast::<u32>().add(index) };
+        // INVARIANT: in bounds, as just checked, and 4-byte aligned, as
+        // `cpu` is page aligned; `alloc` is kept.
+        Ok(CoherentWord {
+            _alloc: alloc,
+            word,
+        })
+    }
+
+    /// Reads the word, little-endian.
+    #[inline]
+    pub fn read(&self) -> u32 {
+        // SAFETY: aligned and inside the live allocation (type invariant);
+        // volatile because the device may write concurrently.
+        u32::from_le(unsafe { self.word.read_volatile() })
+    }
+
+    /// Writes `value` to the word, little-endian, in one store.
+    #[inline]
+    pub fn write(&self, value: u32) {
+        // SAFETY: aligned and inside the live allocation (type invariant);
+        // volatile because the device reads it concurrently.
+        unsafe { self.word.write_volatile(value.to_le()) }
+    }
+}
+
+// SAFETY: the word is plain memory kept alive by the `Arc` this value
+// holds; every access is a single volatile load or store through `&self`.
+unsafe impl Send for CoherentWord {}
+// SAFETY: as above.
+unsafe impl Sync for CoherentWord {}
 
 /// Orders all the CPU's earlier memory writes before its later ones as the
 /// device sees them (C `wmb()`): a queue entry before the shadow doorbell

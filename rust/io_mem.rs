@@ -44,7 +44,7 @@ impl IoMem {
         self.len
     }
 
-    fn checked(&self, offset: usize, size: usize) -> Result<*mut kernel::ffi::c_void> {
+    pub(crate) fn checked(&self, offset: usize, size: usize) -> Result<*mut kernel::ffi::c_void> {
         let end = offset.checked_add(size).ok_or(EINVAL)?;
         if end > self.len || offset % size != 0 {
             return Err(EINVAL);

@@ -17,6 +17,7 @@ use kernel::{
     init::pin_init_from_closure,
     prelude::*,
     str::CStr,
+    sync::Arc,
     types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
     ThisModule,
 };
@@ -209,6 +210,43 @@ impl Drop for Bar {
         }
     }
 }
+
+/// One 32-bit register of a BAR, found in bounds once, when made, so that
+/// writing it is a single MMIO store with nothing checked: for doorbells,
+/// written on every I/O.
+///
+/// # Invariants
+///
+/// `addr` is a 4-byte aligned register inside the mapping of `_bar`, which
+/// this value keeps mapped.
+pub struct BarRegister32 {
+    _bar: Arc<Bar>,
+    addr: *mut kernel::ffi::c_void,
+}
+
+impl BarRegister32 {
+    /// The register at byte `offset` of `bar`.
+    pub fn new(bar: Arc<Bar>, offset: usize) -> Result<Self> {
+        let addr = bar.io.checked(offset, 4)?;
+        // INVARIANT: checked to be aligned and inside the mapping; `bar` is
+        // kept.
+        Ok(BarRegister32 { _bar: bar, addr })
+    }
+
+    /// Writes `value` to the register. Ordered after the CPU's earlier
+    /// memory writes, as C's `writel`.
+    #[inline]
+    pub fn write(&self, value: u32) {
+        // SAFETY: an aligned register inside a live mapping (type invariant).
+        unsafe { bindings::nvme_rs_writel(value, self.addr) }
+    }
+}
+
+// SAFETY: an MMIO register may be written from any thread; the mapping is
+// kept alive by the `Arc` this value holds.
+unsafe impl Send for BarRegister32 {}
+// SAFETY: the only access, `write`, is a single MMIO store through `&self`.
+unsafe impl Sync for BarRegister32 {}
 
 /// Kinds of interrupt a device may use, most preferred first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,8 +11,8 @@
 use super::request::Request;
 use super::status::Status;
 use super::tag_set::Operations;
-use crate::kernel_ext::bindings;
 use crate::kernel_ext::uring::{pdu_of, IssueFlags, Pdu, Queued, UringCmd};
+use crate::kernel_ext::{bindings, error};
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
 
@@ -92,7 +92,7 @@ impl<T: Operations> QueueRef<T> {
                 flags as _,
             )
         };
-        let rq = kernel::error::from_err_ptr(rq)?;
+        let rq = error::from_err_ptr(rq)?;
         // INVARIANT: freshly allocated, not started.
         Ok(UserRequest {
             // SAFETY: `from_err_ptr` passed a valid pointer.
@@ -164,7 +164,7 @@ impl<T: UserCommands> UserRequest<T> {
         let cmd = fixed_from.map_or(core::ptr::null_mut(), |c| c.as_raw());
         // SAFETY: owned and not started, and not mapped yet (a second call
         // fails in the block layer); `cmd` is null or a live command.
-        kernel::error::to_result(unsafe {
+        error::to_result(unsafe {
             bindings::nvme_rs_rq_map_user(self.rq.as_ptr(), addr, len, vectored, cmd)
         })?;
         // SAFETY: as above; the mapping's first bio, kept to unmap it.

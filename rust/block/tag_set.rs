@@ -9,7 +9,7 @@ use super::batch::{self, CompletionBatch};
 use super::request::{in_flight_with_tag, Owned, Pdu, Request};
 use super::status::Status;
 use crate::kernel_ext::{bindings, pci};
-use core::{cell::UnsafeCell, marker::PhantomData, mem::size_of, ptr};
+use core::{cell::UnsafeCell, marker::PhantomData, mem::size_of, ptr, ptr::NonNull};
 use kernel::{error::to_result, prelude::*, types::ForeignOwnable, types::Opaque};
 
 /// Kinds of hardware queue (`enum hctx_type`).
@@ -335,23 +335,47 @@ impl<T: Operations> TagSet<T> {
         }
     }
 
-    /// The in-flight request with `tag` on hardware queue `hctx`, if any.
-    /// Interrupt handlers use it to find the request a completion is for.
-    pub fn find_request(&self, hctx: u32, tag: u32) -> Option<&Request<T>> {
+    /// The tag map of hardware queue `hctx`, where an interrupt handler
+    /// finds the requests its completions are for. Looked up once per
+    /// interrupt rather than once per completion.
+    pub fn hw_tags(&self, hctx: u32) -> Option<HwTags<'_, T>> {
         let set = self.as_raw();
         // SAFETY: the tag set is allocated (type invariant): `tags` has
         // `nr_hw_queues` entries, each null or a valid tag map of this tag
         // set, which lives as long as `self`.
-        unsafe {
+        let tags = unsafe {
             if hctx >= (*set).nr_hw_queues || (*set).tags.is_null() {
                 return None;
             }
-            let tags = *(*set).tags.add(hctx as usize);
-            if tags.is_null() {
-                return None;
-            }
-            in_flight_with_tag(tags, tag)
-        }
+            *(*set).tags.add(hctx as usize)
+        };
+        // INVARIANT: a tag map of this tag set, which outlives the borrow.
+        NonNull::new(tags).map(|tags| HwTags {
+            tags,
+            _set: PhantomData,
+        })
+    }
+}
+
+/// The tag map of one hardware queue (C `struct blk_mq_tags`).
+///
+/// # Invariants
+///
+/// `tags` is a valid tag map of a live tag set with operations `T` that
+/// outlives `'a`.
+pub struct HwTags<'a, T: Operations> {
+    // Not null, so that an `Option` of this is one word, tested for null.
+    tags: NonNull<bindings::blk_mq_tags>,
+    _set: PhantomData<(&'a TagSet<T>, T)>,
+}
+
+impl<'a, T: Operations> HwTags<'a, T> {
+    /// The in-flight request with `tag`, if any.
+    #[inline]
+    pub fn find_request(&self, tag: u32) -> Option<&'a Request<T>> {
+        // SAFETY: a valid tag map of a tag set with operations `T` that
+        // outlives `'a` (type invariant).
+        unsafe { in_flight_with_tag(self.tags.as_ptr(), tag) }
     }
 }
 

@@ -134,8 +134,7 @@ pub struct Queue {
     #[pin]
     submissions: Mutex<Submissions>,
     completions: Arc<Completions>,
-    bar: Arc<pci::Bar>,
-    doorbell: usize,
+    doorbell: pci::BarRegister32,
 }
 
 impl Queue {
@@ -148,7 +147,8 @@ impl Queue {
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
     ) -> Result<Arc<Self>> {
-        let ring = CompletionRing::new(pdev, bar.clone(), 0, DEPTH, doorbell_stride, None)?;
+        let doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(0, doorbell_stride))?;
+        let ring = CompletionRing::new(pdev, bar, 0, DEPTH, doorbell_stride, None)?;
         let completions = Arc::pin_init(
             try_pin_init!(Completions {
                 ring,
@@ -170,8 +170,7 @@ impl Queue {
                     data: CoherentAllocation::alloc(pdev, IDENTIFY_DATA_SIZE)?,
                 }),
                 completions,
-                bar,
-                doorbell: sq_tail_doorbell(0, doorbell_stride),
+                doorbell,
             }? Error),
             GFP_KERNEL,
         )
@@ -240,7 +239,8 @@ impl Queue {
             .write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
         let tail = sq.cursor.advance();
         // The MMIO write is ordered after the entry's memory writes.
-        self.bar.write32(u32::from(tail), self.doorbell)
+        self.doorbell.write(u32::from(tail));
+        Ok(())
     }
 
     /// The admin queue sizes for `AQA`.

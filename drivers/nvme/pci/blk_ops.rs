@@ -6,6 +6,7 @@
 //! `nvme_pci_complete_rq`, `nvme_poll`, `nvme_pci_map_queues`).
 
 use super::queue_set::IoQueues;
+use super::registers::PAGE_SIZE;
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::request::{Owned, OwnedRequest, Request};
@@ -166,7 +167,7 @@ impl IoQueues {
             // Most requests: one segment within two pages takes PRP1 and
             // PRP2 and nothing else, whatever the request (C's
             // `nvme_setup_prp_simple`).
-            if let Some((prp1, prp2)) = two_page_prps(segment(seg), self.page_size) {
+            if let Some((prp1, prp2)) = two_page_prps(segment(seg), PAGE_SIZE) {
                 cmd.set_prps(prp1, prp2);
                 return Ok(());
             }
@@ -192,9 +193,9 @@ impl IoQueues {
                 single_segment_prefers_sgl(
                     self.sgls,
                     false,
-                    offset_in_page(s.addr, self.page_size),
+                    offset_in_page(s.addr, PAGE_SIZE),
                     s.len,
-                    self.page_size,
+                    PAGE_SIZE,
                     self.sgl_threshold,
                 )
             })
@@ -221,11 +222,10 @@ impl IoQueues {
         cmd: &mut Command,
         total: u64,
     ) -> Result<(), BlkStatus> {
-        let page = self.page_size;
         let first = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
         // A list is needed only for more than two pages; most requests fit
         // in PRP1 and PRP2 and need no allocation.
-        let entries = prp_list_entries(offset_in_page(first.addr, page), total, page);
+        let entries = prp_list_entries(offset_in_page(first.addr, PAGE_SIZE), total, PAGE_SIZE);
         let mut list = if entries > 1 {
             Some(self.pool.alloc_atomic().map_err(resource_or_error)?)
         } else {
@@ -237,10 +237,10 @@ impl IoQueues {
         let walk = match list.as_mut() {
             // A write past the list fails, and leaves more entries than the
             // list holds, which `prps` refuses below.
-            Some(list) => walk_prps(segments, page, |i, addr| {
+            Some(list) => walk_prps(segments, PAGE_SIZE, |i, addr| {
                 let _ = list.write_u64_at(i, addr);
             }),
-            None => walk_prps(segments, page, |_, _| {}),
+            None => walk_prps(segments, PAGE_SIZE, |_, _| {}),
         }
         .map_err(|_| BlkStatus::IO_ERROR)?;
         let capacity = list.as_ref().map_or(0, |l| l.size() / 8);

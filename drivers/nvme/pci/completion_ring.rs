@@ -4,7 +4,7 @@
 //! phase tag, and telling the controller how far the host has read (C
 //! `nvme_cqe_pending`, `nvme_poll_cq`, `nvme_ring_cq_doorbell`).
 
-use super::shadow_doorbell::ShadowDoorbells;
+use super::shadow_doorbell::{ShadowDoorbells, ShadowSlot};
 use crate::kernel_ext::dma::{self, CoherentAllocation};
 use crate::kernel_ext::pci;
 use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
@@ -18,15 +18,14 @@ use kernel::sync::Arc;
 /// The completion ring of queue `qid`.
 pub struct CompletionRing {
     ring: CoherentAllocation,
-    bar: Arc<pci::Bar>,
-    doorbell: usize,
+    doorbell: pci::BarRegister32,
     depth: u16,
     /// The cursor, packed. One context at a time reaps a ring (its interrupt
     /// handler, which the kernel never runs on two CPUs at once, or pollers
     /// under their queue's lock), so a load and a store suffice.
     cursor: AtomicU32,
-    /// Shadow doorbells (I/O queues only), with this ring's slot.
-    shadow: Option<(Arc<ShadowDoorbells>, usize)>,
+    /// The head doorbell's shadow (I/O queues with shadow doorbells only).
+    shadow: Option<ShadowSlot>,
 }
 
 impl CompletionRing {
@@ -44,11 +43,12 @@ impl CompletionRing {
         let cursor = CqCursor::new(depth).ok_or(EINVAL)?;
         Ok(CompletionRing {
             ring: CoherentAllocation::alloc(pdev, depth as usize * CQE_SIZE)?,
-            bar,
-            doorbell: cq_head_doorbell(qid, stride),
+            doorbell: pci::BarRegister32::new(bar, cq_head_doorbell(qid, stride))?,
             depth,
             cursor: AtomicU32::new(cursor.pack()),
-            shadow: shadow.map(|s| (s, cq_slot(qid, stride))),
+            shadow: shadow
+                .map(|s| ShadowSlot::new(s, cq_slot(qid, stride)))
+                .transpose()?,
         })
     }
 
@@ -87,11 +87,9 @@ impl CompletionRing {
             let ring = self
                 .shadow
                 .as_ref()
-                .map_or(true, |(shadow, slot)| shadow.publish(*slot, head));
+                .map_or(true, |shadow| shadow.publish(head));
             if ring {
-                // If this in-bounds write could fail, the controller would
-                // see a full ring and stall, and the timeouts would say so.
-                let _ = self.bar.write32(u32::from(head), self.doorbell);
+                self.doorbell.write(u32::from(head));
             }
         }
         taken

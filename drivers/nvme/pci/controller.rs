@@ -14,7 +14,7 @@ use super::char_dev::{
 use super::namespaces::{DiskContext, NamespaceSet};
 use super::passthru::CtrlShared;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
-use super::registers::{Enabled, Registers, PAGE_SHIFT};
+use super::registers::{Enabled, Registers, PAGE_SIZE};
 use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
@@ -240,7 +240,6 @@ impl Controller {
                     stride,
                     sgls: info.id.sgls,
                     sgl_threshold: crate::SGL_THRESHOLD.get(),
-                    page_size: 1 << PAGE_SHIFT,
                     shadow_doorbells: crate::SHADOW_DOORBELLS.get() != 0
                         && info.id.oacs & OACS_DOORBELL_BUFFER_CONFIG != 0,
                 };
@@ -381,7 +380,7 @@ impl IoContext<'_> {
         let profile = DiskProfile {
             max_transfer: self.max_transfer,
             max_segments: MAX_SEGMENTS,
-            page_size: config.page_size,
+            page_size: PAGE_SIZE,
             poll: plan.poll_queues > 0,
         };
         let namespaces = CloseOnDrop(NamespaceSet::new(

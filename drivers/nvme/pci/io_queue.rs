@@ -7,7 +7,7 @@
 
 use super::blk_ops::NvmeOps;
 use super::completion_ring::CompletionRing;
-use super::shadow_doorbell::ShadowDoorbells;
+use super::shadow_doorbell::{ShadowDoorbells, ShadowSlot};
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::status::Status as BlkStatus;
@@ -36,8 +36,7 @@ struct Submissions {
 pub struct IoQueue {
     qid: u16,
     depth: u16,
-    bar: Arc<pci::Bar>,
-    sq_doorbell: usize,
+    sq_doorbell: pci::BarRegister32,
     /// Serialises submitters: blk-mq may run several CPUs' requests on one
     /// hardware queue at once.
     #[pin]
@@ -55,8 +54,8 @@ pub struct IoQueue {
     /// Interrupt number of an interrupt-driven queue once its handler is
     /// registered; `NO_IRQ` before (and always for a polled queue).
     irq: AtomicU32,
-    /// Shadow doorbells, with the tail doorbell's slot.
-    shadow: Option<(Arc<ShadowDoorbells>, usize)>,
+    /// The tail doorbell's shadow, if shadow doorbells are in use.
+    shadow: Option<ShadowSlot>,
 }
 
 /// [`IoQueue::irq`] before a handler is registered.
@@ -77,14 +76,15 @@ impl IoQueue {
         // already set shadow the variables of the same name.
         let sq_ring = CoherentAllocation::alloc(pdev, depth as usize * SQE_SIZE)?;
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
-        let sq_doorbell = sq_tail_doorbell(qid, stride);
-        let cq = CompletionRing::new(pdev, bar.clone(), qid, depth, stride, shadow.clone())?;
-        let shadow = shadow.map(|s| (s, sq_slot(qid, stride)));
+        let sq_doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(qid, stride))?;
+        let cq = CompletionRing::new(pdev, bar, qid, depth, stride, shadow.clone())?;
+        let shadow = shadow
+            .map(|s| ShadowSlot::new(s, sq_slot(qid, stride)))
+            .transpose()?;
         Arc::pin_init(
             try_pin_init!(IoQueue {
                 qid,
                 depth,
-                bar,
                 sq_doorbell,
                 sq <- new_spinlock!(Submissions {
                     ring: sq_ring,
@@ -169,19 +169,21 @@ impl IoQueue {
     #[inline]
     pub fn submit(&self, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
         let mut sq = self.sq.lock();
-        if sq.cursor.is_full(self.sq_head.load(Ordering::Relaxed)) {
+        let cursor = sq.cursor;
+        if cursor.is_full(self.sq_head.load(Ordering::Relaxed)) {
             // Cannot happen while blk-mq keeps fewer requests in flight than
             // the ring has entries; if it does, retry once some complete.
             return Err(BlkStatus::DEV_RESOURCE);
         }
-        let slot = sq.cursor.tail() as usize * SQE_SIZE;
+        // Worked out from a copy, not from the guarded cursor: the ring's
+        // volatile stores below would make the compiler read that again.
+        let next = cursor.next();
         sq.ring
-            .write_bytes(slot, &cmd.to_bytes())
+            .write_bytes(cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())
             .map_err(|_| BlkStatus::IO_ERROR)?;
-        let tail = sq.cursor.advance();
-        let mut next = sq.cursor;
-        if last || next.advance() == sq.rung {
-            self.ring(&mut sq, tail);
+        sq.cursor = next;
+        if last || next.next().tail() == sq.rung {
+            self.ring(&mut sq, next.tail());
         }
         Ok(())
     }
@@ -198,14 +200,13 @@ impl IoQueue {
     #[inline]
     fn ring(&self, sq: &mut Submissions, tail: u16) {
         sq.rung = tail;
-        if let Some((shadow, slot)) = &self.shadow {
-            if !shadow.publish(*slot, tail) {
+        if let Some(shadow) = &self.shadow {
+            if !shadow.publish(tail) {
                 return;
             }
         }
-        // The MMIO write orders after the entries' memory writes. An
-        // in-bounds doorbell write cannot fail.
-        let _ = self.bar.write32(u32::from(tail), self.sq_doorbell);
+        // The MMIO write orders after the entries' memory writes.
+        self.sq_doorbell.write(u32::from(tail));
     }
 
     /// Takes every new completion, hands each to its request, and tells the
@@ -243,15 +244,18 @@ impl IoQueue {
                 _ => false,
             };
             if !finished {
-                // A completion for no request in flight, or for an earlier
-                // use of the tag: the device is confused. Dropping it is all
-                // that can be done; the request, if any, times out.
-                pr_warn!(
-                    "nvme_rs: queue {}: completion with unknown command ID {:#x}\n",
-                    self.qid,
-                    cqe.cid
-                );
+                unknown_completion(self.qid, cqe.cid);
             }
         })
     }
+}
+
+/// Reports a completion for no request in flight, or for an earlier use of
+/// the tag: the device is confused. Dropping it is all that can be done; the
+/// request, if any, times out. Out of line, so the reaping loop does not
+/// keep the message's arguments at hand for every entry.
+#[cold]
+#[inline(never)]
+fn unknown_completion(qid: u16, cid: u16) {
+    pr_warn!("nvme_rs: queue {qid}: completion with unknown command ID {cid:#x}\n");
 }

@@ -46,7 +46,6 @@ pub struct IoQueues {
     pub(super) sgls: u32,
     /// The `sgl_threshold` parameter.
     pub(super) sgl_threshold: u32,
-    pub(super) page_size: u32,
     pub(super) max_segments: u16,
     /// Set when a reset failed: the queues no longer exist on the
     /// controller, so requests fail rather than wait for nothing.
@@ -73,8 +72,6 @@ pub struct QueueSetConfig {
     pub sgls: u32,
     /// Use SGLs from this average segment size on (0: never).
     pub sgl_threshold: u32,
-    /// Host memory page size.
-    pub page_size: u32,
     /// Use shadow doorbells (the controller supports them, and the
     /// `shadow_doorbells` parameter allows them).
     pub shadow_doorbells: bool,
@@ -126,7 +123,6 @@ impl IoQueues {
                 vectors: config.vectors,
                 sgls: config.sgls,
                 sgl_threshold: config.sgl_threshold,
-                page_size: config.page_size,
                 max_segments: MAX_SEGMENTS,
                 dead: AtomicBool::new(false),
                 ctrl,
@@ -287,12 +283,13 @@ pub struct QueueIrq {
 
 impl irq::Handler for QueueIrq {
     fn handle_irq(&self) -> irq::Return {
-        let tags = &self.tags;
-        let hctx = self.hctx;
+        // Allocated with the tag set, so only a broken tag set has none; its
+        // completions are then taken and dropped as unknown.
+        let tags = self.tags.hw_tags(self.hctx);
+        let find = |tag| tags.as_ref().and_then(|tags| tags.find_request(tag));
         // Completions are ended as a batch once the ring is read and its
         // head doorbell written, as C's `nvme_irq` does.
-        let reaped =
-            batch::gather(|batch| self.queue.reap(|tag| tags.find_request(hctx, tag), batch));
+        let reaped = batch::gather(|batch| self.queue.reap(find, batch));
         if reaped > 0 {
             irq::Return::Handled
         } else {

@@ -18,6 +18,11 @@ use kernel::types::ARef;
 /// Host memory page size the driver programs into `CC.MPS`.
 pub const PAGE_SHIFT: u32 = 12;
 
+/// That page size in bytes: the unit of PRPs. A constant, as C's
+/// `NVME_CTRL_PAGE_SIZE`, so the data mapping's page arithmetic is masks
+/// with nothing to check.
+pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+
 /// Shortest wait for a normal shutdown, as the C driver's `shutdown_timeout`.
 const SHUTDOWN_TIMEOUT_MIN_MS: u32 = 5_000;
 /// Longest wait for a normal shutdown, whatever RTD3E says.

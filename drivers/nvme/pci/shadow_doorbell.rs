@@ -8,7 +8,7 @@
 //! admin queue always rings its registers, as in C.
 
 use super::admin_queue;
-use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::dma::{self, CoherentAllocation, CoherentWord};
 use crate::kernel_ext::pci;
 use crate::nvme_core::admin::AdminQueue;
 use crate::spec::command::Command;
@@ -19,8 +19,8 @@ use kernel::sync::Arc;
 
 /// The shadow doorbell and event index buffers of a controller.
 pub struct ShadowDoorbells {
-    shadow: CoherentAllocation,
-    event_index: CoherentAllocation,
+    shadow: Arc<CoherentAllocation>,
+    event_index: Arc<CoherentAllocation>,
     /// The controller took the buffers since it was last enabled. Until it
     /// has (and from the moment it is disabled for a reset) every doorbell
     /// is written for real.
@@ -34,8 +34,8 @@ impl ShadowDoorbells {
         let size = buffer_size(queues, stride);
         Ok(Arc::new(
             ShadowDoorbells {
-                shadow: CoherentAllocation::alloc(pdev, size)?,
-                event_index: CoherentAllocation::alloc(pdev, size)?,
+                shadow: Arc::new(CoherentAllocation::alloc(pdev, size)?, GFP_KERNEL)?,
+                event_index: Arc::new(CoherentAllocation::alloc(pdev, size)?, GFP_KERNEL)?,
                 active: AtomicBool::new(false),
             },
             GFP_KERNEL,
@@ -68,29 +68,45 @@ impl ShadowDoorbells {
     pub fn is_active(&self) -> bool {
         self.active.load(Ordering::Acquire)
     }
+}
 
-    /// Publishes `value` as the doorbell at byte offset `slot` (see
-    /// `spec::shadow_doorbell`); returns whether the doorbell register must
-    /// be written too. The caller serialises updates of one doorbell.
-    pub fn publish(&self, slot: usize, value: u16) -> bool {
-        if !self.is_active() {
+/// One doorbell's words in the shadow doorbell and event index buffers.
+pub struct ShadowSlot {
+    doorbells: Arc<ShadowDoorbells>,
+    shadow: CoherentWord,
+    event_index: CoherentWord,
+}
+
+impl ShadowSlot {
+    /// The doorbell in 32-bit word `index` of both buffers (see
+    /// `spec::shadow_doorbell`); fails if the buffers are too small for it.
+    pub fn new(doorbells: Arc<ShadowDoorbells>, index: usize) -> Result<Self> {
+        let shadow = CoherentWord::new(doorbells.shadow.clone(), index)?;
+        let event_index = CoherentWord::new(doorbells.event_index.clone(), index)?;
+        Ok(ShadowSlot {
+            doorbells,
+            shadow,
+            event_index,
+        })
+    }
+
+    /// Publishes `value` as the doorbell's new value; returns whether the
+    /// doorbell register must be written too. The caller serialises updates
+    /// of one doorbell.
+    #[inline]
+    pub fn publish(&self, value: u16) -> bool {
+        if !self.doorbells.is_active() {
             return true;
         }
         // The entries the new value announces are visible first.
         dma::write_barrier();
-        let Ok(old) = self.shadow.read_u32(slot) else {
-            return true;
-        };
-        if self.shadow.write_u32(slot, u32::from(value)).is_err() {
-            return true;
-        }
+        let old = self.shadow.read();
+        self.shadow.write(u32::from(value));
         // The new value is visible before the event index is read; the
         // controller orders its side the same way, so one of the two sees
         // the other's update.
         dma::full_barrier();
-        let Ok(event) = self.event_index.read_u32(slot) else {
-            return true;
-        };
+        let event = self.event_index.read();
         need_event(event as u16, value, old as u16)
     }
 }

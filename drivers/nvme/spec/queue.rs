@@ -31,14 +31,22 @@ impl SqCursor {
         self.tail
     }
 
+    /// The cursor once the slot at the tail is filled.
+    pub const fn next(self) -> Self {
+        // INVARIANT: the tail wraps to 0 at `depth`.
+        SqCursor {
+            tail: if self.tail + 1 == self.depth {
+                0
+            } else {
+                self.tail + 1
+            },
+            depth: self.depth,
+        }
+    }
+
     /// Moves past the slot just filled; the new tail is what the doorbell gets.
     pub fn advance(&mut self) -> u16 {
-        // INVARIANT: the result wraps to 0 at `depth`.
-        self.tail = if self.tail + 1 == self.depth {
-            0
-        } else {
-            self.tail + 1
-        };
+        *self = self.next();
         self.tail
     }
 
@@ -46,12 +54,7 @@ impl SqCursor {
     /// A queue of `depth` entries holds at most `depth - 1` commands, since
     /// head equal to tail means empty.
     pub const fn is_full(self, head: u16) -> bool {
-        let next = if self.tail + 1 == self.depth {
-            0
-        } else {
-            self.tail + 1
-        };
-        next == head
+        self.next().tail == head
     }
 }
 

@@ -13,15 +13,16 @@ use super::regs::{cq_head_doorbell, offset, sq_tail_doorbell};
 /// Config.
 pub const OACS_DOORBELL_BUFFER_CONFIG: u16 = 1 << 8;
 
-/// Byte offset in the shadow and event index buffers of queue `qid`'s
-/// submission queue tail doorbell; `stride` is the doorbell stride in bytes.
+/// Index, counted in 32-bit words, in the shadow and event index buffers of
+/// queue `qid`'s submission queue tail doorbell; `stride` is the doorbell
+/// stride in bytes, a multiple of 4 (`4 << CAP.DSTRD`).
 pub const fn sq_slot(qid: u16, stride: usize) -> usize {
-    sq_tail_doorbell(qid, stride) - offset::DOORBELLS
+    (sq_tail_doorbell(qid, stride) - offset::DOORBELLS) / 4
 }
 
-/// Byte offset of queue `qid`'s completion queue head doorbell.
+/// Index, in 32-bit words, of queue `qid`'s completion queue head doorbell.
 pub const fn cq_slot(qid: u16, stride: usize) -> usize {
-    cq_head_doorbell(qid, stride) - offset::DOORBELLS
+    (cq_head_doorbell(qid, stride) - offset::DOORBELLS) / 4
 }
 
 /// Bytes each buffer needs for queues `0..queues`, rounded up to whole
@@ -47,11 +48,11 @@ mod tests {
     #[test]
     fn slots_follow_the_doorbell_layout() {
         assert_eq!(sq_slot(0, 4), 0);
-        assert_eq!(cq_slot(0, 4), 4);
-        assert_eq!(sq_slot(1, 4), 8);
-        assert_eq!(cq_slot(1, 4), 12);
-        assert_eq!(sq_slot(3, 16), 6 * 16);
-        assert_eq!(cq_slot(3, 16), 7 * 16);
+        assert_eq!(cq_slot(0, 4), 1);
+        assert_eq!(sq_slot(1, 4), 2);
+        assert_eq!(cq_slot(1, 4), 3);
+        assert_eq!(sq_slot(3, 16), 6 * 4);
+        assert_eq!(cq_slot(3, 16), 7 * 4);
     }
 
     #[test]
@@ -63,7 +64,7 @@ mod tests {
             for queues in 1u16..300 {
                 let size = buffer_size(queues, stride);
                 assert_eq!(size % 4096, 0);
-                assert!(cq_slot(queues - 1, stride) + 4 <= size);
+                assert!((cq_slot(queues - 1, stride) + 1) * 4 <= size);
             }
         }
     }
