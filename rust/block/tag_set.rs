@@ -57,6 +57,11 @@ pub trait Operations: Sized + Send + Sync + 'static {
     type TagSetData: ForeignOwnable + Send + Sync;
     /// Data of each disk (request queue): its namespace, say.
     type QueueData: ForeignOwnable + Send + Sync;
+    /// Data of each hardware queue context: the driver's queue pair, say.
+    /// Kept in the context (C `hctx->driver_data`, which the NVMe driver
+    /// points at its queue in `init_hctx`), where submission finds it with
+    /// one load.
+    type HwQueueData: ForeignOwnable + Send + Sync;
     /// Per-request data used only by the request's owner.
     type Private: Send;
     /// Per-request data every context may read, such as a completion status
@@ -67,6 +72,13 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// where it lies and `submit` reads it there, so a command is built once
     /// and copied once, into the hardware's queue.
     type Command: Default;
+
+    /// Makes the data of hardware queue `index`, when a disk's hardware
+    /// context for it is set up.
+    fn init_hw_queue(
+        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
+        index: u32,
+    ) -> Result<Self::HwQueueData>;
 
     /// Makes the per-request data, once per request when the tag set is
     /// allocated.
@@ -83,17 +95,17 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// failed, for a command that was not submitted.
     fn unprepare(rq: Owned<'_, Self>);
 
-    /// Hands a prepared command to hardware queue `hctx`. `last` says no
-    /// further request follows right away, so doorbells can be batched.
+    /// Hands a prepared command to the hardware queue whose data is `hw`.
+    /// `last` says no further request follows right away, so doorbells can
+    /// be batched.
     fn submit(
-        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
-        hctx: u32,
+        hw: <Self::HwQueueData as ForeignOwnable>::Borrowed<'_>,
         cmd: &Self::Command,
         last: bool,
     ) -> Result<(), Status>;
 
-    /// Flushes batched submissions of hardware queue `hctx`.
-    fn commit(set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>, hctx: u32);
+    /// Flushes batched submissions of the hardware queue whose data is `hw`.
+    fn commit(hw: <Self::HwQueueData as ForeignOwnable>::Borrowed<'_>);
 
     /// Finishes a request the hardware is done with (undoes the mapping)
     /// and says how it ends.
@@ -101,11 +113,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
 
     /// Reaps completions of polled hardware queue `hq`, adding what it
     /// can to the poller's `batch`; returns how many.
-    fn poll(
-        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
-        hq: &HwQueue<Self>,
-        batch: &mut CompletionBatch<'_, Self>,
-    ) -> u32;
+    fn poll(hq: &HwQueue<Self>, batch: &mut CompletionBatch<'_, Self>) -> u32;
 
     /// A request has been in flight longer than the queue's timeout. Runs
     /// in process context (the block layer's timeout work) and may sleep;
@@ -119,7 +127,7 @@ pub trait Operations: Sized + Send + Sync + 'static {
     );
 }
 
-/// A hardware queue context, as the poll callback sees it.
+/// A hardware queue context, as the callbacks see it.
 #[repr(transparent)]
 pub struct HwQueue<T: Operations>(Opaque<bindings::blk_mq_hw_ctx>, PhantomData<T>);
 
@@ -130,12 +138,12 @@ impl<T: Operations> HwQueue<T> {
         unsafe { (*self.0.get()).queue_num }
     }
 
-    /// The data of the tag set the hardware queue belongs to.
-    pub fn tag_set_data(&self) -> <T::TagSetData as ForeignOwnable>::Borrowed<'_> {
-        // SAFETY: the context is valid, and so are its request queue and tag
-        // set, whose `driver_data` is `T::TagSetData::into_foreign` for the
-        // tag set's whole life (see `TagSet::new`).
-        unsafe { T::TagSetData::borrow((*(*(*self.0.get()).queue).tag_set).driver_data) }
+    /// The data [`Operations::init_hw_queue`] made for this context.
+    pub fn data(&self) -> <T::HwQueueData as ForeignOwnable>::Borrowed<'_> {
+        // SAFETY: `driver_data` is `T::HwQueueData::into_foreign` from
+        // `init_hctx`, released only by `exit_hctx`, after the context's
+        // last use.
+        unsafe { T::HwQueueData::borrow((*self.0.get()).driver_data) }
     }
 
     /// The in-flight request with `tag` on this hardware queue, if any.
@@ -417,13 +425,13 @@ struct OperationsVTable<T: Operations>(PhantomData<T>);
 
 impl<T: Operations> OperationsVTable<T> {
     /// Prepares `rq`, starts it and hands its command to hardware queue
-    /// `index` (C `nvme_prep_rq` and `nvme_sq_copy_cmd`).
+    /// `hq` (C `nvme_prep_rq` and `nvme_sq_copy_cmd`).
     ///
     /// # Safety
     ///
     /// `rq` must be a request of a tag set with operations `T`, handed to
     /// the driver by the block layer and not started.
-    unsafe fn issue(rq: &Request<T>, index: u32, last: bool) -> Result<(), Unsent> {
+    unsafe fn issue(rq: &Request<T>, hq: &HwQueue<T>, last: bool) -> Result<(), Unsent> {
         let mut cmd = T::Command::default();
         // SAFETY: the block layer handed the request to the driver, and the
         // hardware has not seen it: this context is its only owner.
@@ -436,7 +444,7 @@ impl<T: Operations> OperationsVTable<T> {
         // request in flight.
         // SAFETY: the request is valid and not started (caller's guarantee).
         unsafe { bindings::blk_mq_start_request(rq.as_raw()) };
-        T::submit(rq.tag_set_data(), index, &cmd, last).map_err(|status| {
+        T::submit(hq.data(), &cmd, last).map_err(|status| {
             // SAFETY: the command never reached the hardware, so this
             // context still owns the request.
             T::unprepare(unsafe { Owned::new(rq) });
@@ -452,10 +460,16 @@ impl<T: Operations> OperationsVTable<T> {
         hctx: *mut bindings::blk_mq_hw_ctx,
         bd: *const bindings::blk_mq_queue_data,
     ) -> bindings::blk_status_t {
-        // SAFETY: `bd` and `hctx` are valid during the call; `bd.rq` is a
-        // request of this tag set, handed over and not started.
-        let result =
-            unsafe { Self::issue(Request::from_raw((*bd).rq), (*hctx).queue_num, (*bd).last) };
+        // SAFETY: `bd` and `hctx` are valid during the call (`HwQueue` is
+        // transparent); `bd.rq` is a request of this tag set, handed over
+        // and not started.
+        let result = unsafe {
+            Self::issue(
+                Request::from_raw((*bd).rq),
+                &*hctx.cast::<HwQueue<T>>(),
+                (*bd).last,
+            )
+        };
         match result {
             Ok(()) => Status::OK.raw(),
             // The block layer deals with a started request too: it requeues
@@ -488,18 +502,19 @@ impl<T: Operations> OperationsVTable<T> {
                 let hctx = (*raw).mq_hctx;
                 (hctx, next.is_null() || (*next).mq_hctx != hctx)
             };
-            // SAFETY: `hctx` is valid while its request is.
-            let index = unsafe { (*hctx).queue_num };
+            // SAFETY: `hctx` is valid while its request is; `HwQueue` is
+            // transparent.
+            let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
             // SAFETY: a request of this tag set, valid during the call.
             let rq = unsafe { Request::<T>::from_raw(raw) };
             // SAFETY: handed over and not started, as the list's requests are.
-            let Err(unsent) = (unsafe { Self::issue(rq, index, last) }) else {
+            let Err(unsent) = (unsafe { Self::issue(rq, hq, last) }) else {
                 continue;
             };
             if last {
                 // The commands already copied for this hardware queue were
                 // waiting for this one to ring the doorbell.
-                T::commit(rq.tag_set_data(), index);
+                T::commit(hq.data());
             }
             match unsent {
                 // SAFETY: popped off the list, so on none; not started.
@@ -541,7 +556,7 @@ impl<T: Operations> OperationsVTable<T> {
     unsafe extern "C" fn commit_rqs(hctx: *mut bindings::blk_mq_hw_ctx) {
         // SAFETY: `hctx` is valid for the call; `HwQueue` is transparent.
         let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
-        T::commit(hq.tag_set_data(), hq.index());
+        T::commit(hq.data());
     }
 
     /// # Safety
@@ -608,7 +623,7 @@ impl<T: Operations> OperationsVTable<T> {
         let hq = unsafe { &*hctx.cast::<HwQueue<T>>() };
         // SAFETY: the poller's batch is null or valid, and lent to this call.
         let mut batch = unsafe { CompletionBatch::from_raw(iob) };
-        T::poll(hq.tag_set_data(), hq, &mut batch).min(i32::MAX as u32) as kernel::ffi::c_int
+        T::poll(hq, &mut batch).min(i32::MAX as u32) as kernel::ffi::c_int
     }
 
     /// # Safety
@@ -622,6 +637,42 @@ impl<T: Operations> OperationsVTable<T> {
             TimeoutAction::Done => bindings::blk_eh_timer_return_BLK_EH_DONE,
             TimeoutAction::ResetTimer => bindings::blk_eh_timer_return_BLK_EH_RESET_TIMER,
         }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer when it sets up hardware context `hctx` of
+    /// a tag set with operations `T`, whose `driver_data` is `data`.
+    unsafe extern "C" fn init_hctx(
+        hctx: *mut bindings::blk_mq_hw_ctx,
+        data: *mut kernel::ffi::c_void,
+        index: kernel::ffi::c_uint,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: `data` is `T::TagSetData::into_foreign`, alive as long as
+        // the tag set, which outlives this call.
+        let set = unsafe { T::TagSetData::borrow(data) };
+        match T::init_hw_queue(set, index) {
+            Ok(hw) => {
+                // SAFETY: `hctx` is valid and not yet used; `exit_hctx`
+                // takes the data back.
+                unsafe { (*hctx).driver_data = hw.into_foreign() as *mut _ };
+                0
+            }
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the block layer when it tears down a hardware context that
+    /// `init_hctx` set up, after its last use.
+    unsafe extern "C" fn exit_hctx(
+        hctx: *mut bindings::blk_mq_hw_ctx,
+        _index: kernel::ffi::c_uint,
+    ) {
+        // SAFETY: `driver_data` is the `into_foreign` of `init_hctx`, taken
+        // back once, here.
+        drop(unsafe { T::HwQueueData::from_foreign((*hctx).driver_data) });
     }
 
     /// # Safety
@@ -689,6 +740,8 @@ impl<T: Operations> OperationsVTable<T> {
         init_request: Some(Self::init_request),
         exit_request: Some(Self::exit_request),
         map_queues: Some(Self::map_queues),
+        init_hctx: Some(Self::init_hctx),
+        exit_hctx: Some(Self::exit_hctx),
         // SAFETY: every entry is an optional function pointer; zero is none.
         ..unsafe { core::mem::zeroed() }
     };

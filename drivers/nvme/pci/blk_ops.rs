@@ -5,6 +5,7 @@
 //! them from their completions (C `nvme_queue_rq`, `nvme_map_data`,
 //! `nvme_pci_complete_rq`, `nvme_poll`, `nvme_pci_map_queues`).
 
+use super::io_queue::IoQueue;
 use super::queue_set::IoQueues;
 use super::registers::PAGE_SIZE;
 use crate::kernel_ext::block::batch::CompletionBatch;
@@ -372,9 +373,14 @@ impl UserCommands for NvmeOps {
 impl Operations for NvmeOps {
     type TagSetData = Arc<IoQueues>;
     type QueueData = Arc<Namespace>;
+    type HwQueueData = Arc<IoQueue>;
     type Private = RqPrivate;
     type Shared = RqShared;
     type Command = Command;
+
+    fn init_hw_queue(set: ArcBorrow<'_, IoQueues>, index: u32) -> Result<Arc<IoQueue>> {
+        set.queue(index).cloned().ok_or(EINVAL)
+    }
 
     fn new_request(set: ArcBorrow<'_, IoQueues>) -> Result<(RqPrivate, RqShared)> {
         let private = RqPrivate {
@@ -430,24 +436,12 @@ impl Operations for NvmeOps {
     // Inline: the copy into the ring is short, and this runs for every
     // command; a call frame of its own costs as much.
     #[inline]
-    fn submit(
-        set: ArcBorrow<'_, IoQueues>,
-        hctx: u32,
-        cmd: &Command,
-        last: bool,
-    ) -> Result<(), BlkStatus> {
-        if set.is_dead() {
-            return Err(BlkStatus::IO_ERROR);
-        }
-        set.queue(hctx)
-            .ok_or(BlkStatus::IO_ERROR)?
-            .submit(cmd, last)
+    fn submit(queue: ArcBorrow<'_, IoQueue>, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
+        queue.submit(cmd, last)
     }
 
-    fn commit(set: ArcBorrow<'_, IoQueues>, hctx: u32) {
-        if let Some(queue) = set.queue(hctx) {
-            queue.commit();
-        }
+    fn commit(queue: ArcBorrow<'_, IoQueue>) {
+        queue.commit();
     }
 
     fn complete(mut rq: Owned<'_, Self>) -> Disposition {
@@ -461,13 +455,8 @@ impl Operations for NvmeOps {
         complete_failed(&request, private, status)
     }
 
-    fn poll(
-        set: ArcBorrow<'_, IoQueues>,
-        hq: &HwQueue<Self>,
-        batch: &mut CompletionBatch<'_, Self>,
-    ) -> u32 {
-        set.queue(hq.index())
-            .map_or(0, |queue| queue.reap(|tag| hq.find_request(tag), batch))
+    fn poll(hq: &HwQueue<Self>, batch: &mut CompletionBatch<'_, Self>) -> u32 {
+        hq.data().reap(|tag| hq.find_request(tag), batch)
     }
 
     fn timeout(rq: &Request<Self>) -> TimeoutAction {

@@ -18,7 +18,7 @@ use crate::spec::command::{Command, SQE_SIZE};
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::sq_tail_doorbell;
 use crate::spec::shadow_doorbell::sq_slot;
-use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
@@ -51,6 +51,10 @@ pub struct IoQueue {
     /// The controller's submission queue head from the latest completion.
     sq_head: AtomicU16,
     polled: bool,
+    /// A reset failed and the queue no longer exists on the controller:
+    /// submissions fail rather than wait for nothing (C clears
+    /// `NVMEQ_ENABLED`).
+    dead: AtomicBool,
     /// Interrupt number of an interrupt-driven queue once its handler is
     /// registered; `NO_IRQ` before (and always for a polled queue).
     irq: AtomicU32,
@@ -95,6 +99,7 @@ impl IoQueue {
                 poll_lock <- new_spinlock!(()),
                 sq_head: AtomicU16::new(0),
                 polled,
+                dead: AtomicBool::new(false),
                 irq: AtomicU32::new(NO_IRQ),
                 shadow,
             }? Error),
@@ -115,6 +120,11 @@ impl IoQueue {
     /// Whether the queue is polled (no interrupt).
     pub fn is_polled(&self) -> bool {
         self.polled
+    }
+
+    /// Fails every later submission: see [`super::queue_set::IoQueues::mark_dead`].
+    pub fn mark_dead(&self) {
+        self.dead.store(true, Ordering::Release);
     }
 
     /// Records the interrupt its handler was registered on, so a timeout
@@ -168,6 +178,9 @@ impl IoQueue {
     /// for every command, and a call frame costs as much as the copy.
     #[inline]
     pub fn submit(&self, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
+        if self.dead.load(Ordering::Acquire) {
+            return Err(BlkStatus::IO_ERROR);
+        }
         let mut sq = self.sq.lock();
         let cursor = sq.cursor;
         if cursor.is_full(self.sq_head.load(Ordering::Relaxed)) {

@@ -166,6 +166,10 @@ impl IoQueues {
     /// Fails every later request: a reset could not bring the queues back.
     pub fn mark_dead(&self) {
         self.dead.store(true, Ordering::Release);
+        // Each queue holds its own flag, where submission looks.
+        for queue in self.queues.iter() {
+            queue.mark_dead();
+        }
     }
 
     /// Creates every queue pair on the controller (completion queue first),

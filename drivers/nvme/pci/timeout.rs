@@ -23,9 +23,7 @@ impl IoQueues {
         let (Some(hq), true) = (rq.hw_queue(), rq.is_in_flight()) else {
             return TimeoutAction::Done;
         };
-        let Some(queue) = self.queue(hq.index()) else {
-            return TimeoutAction::ResetTimer;
-        };
+        let queue = hq.data();
         let qid = queue.qid();
         // Taken before looking, so a reset that races this one is noticed.
         let resets = self.ctrl.resets();
