@@ -290,10 +290,10 @@ count_cell() {
 # unload DRIVER: rmmod; nvme_rs and nvme_core both register the nvme device
 # classes, so one must be gone before the other loads.
 unload() {
-	case $1 in
-	c) rmmod nvme && rmmod nvme_core ;;
-	rs) rmmod nvme_rs ;;
-	esac
+	local m
+	for m in $(driver_modules "$1"); do
+		rmmod "$m" || return 1
+	done
 }
 
 # load DRIVER: insmod with one poll queue, so the -poll paths poll, and wait
@@ -306,12 +306,8 @@ load() {
 # loaded, so the host can name the functions the plugin's profile counted
 # (tools/bench/profile.py). Each load may place them elsewhere.
 module_text() {
-	local m f mods
-	case $1 in
-	c) mods="nvme_core nvme" ;;
-	rs) mods=nvme_rs ;;
-	esac
-	for m in $mods; do
+	local m f
+	for m in $(driver_modules "$1"); do
 		for f in /sys/module/"$m"/sections/.text*; do
 			[ -r "$f" ] || continue
 			echo "nvme-rs-insns-text: {\"drv\":\"$1\",\"module\":\"$m\",\"section\":\"${f##*/}\",\"addr\":\"$(cat "$f")\"}"

@@ -292,17 +292,28 @@ load_nvme_rs() {
 	return 1
 }
 
+# driver_modules DRIVER: the kernel modules of DRIVER (rs or c), each
+# before the modules it uses: the order rmmod takes them in.
+driver_modules() {
+	case $1 in
+	c) echo "nvme nvme_core" ;;
+	*) echo nvme_rs ;;
+	esac
+}
+
 # load_driver [PARAM=VALUE...]: for groups that also run against the C
 # driver (marked "# drivers: rs c"): (re)loads the driver under test,
 # nvme_rs or, with GUEST_DRIVER=c, nvme-core.ko and nvme.ko (whose
 # poll_queues, io_queue_depth and sgl_threshold mean the same), and waits
 # for every namespace's block and generic char device.
 load_driver() {
+	local m
 	if [ "${NVME_RS_DRIVER:-rs}" != c ]; then
 		load_nvme_rs "$@" || return 1
 	else
-		if [ -d /sys/module/nvme ]; then rmmod nvme || return 1; fi
-		if [ -d /sys/module/nvme_core ]; then rmmod nvme_core || return 1; fi
+		for m in $(driver_modules c); do
+			if [ -d /sys/module/"$m" ]; then rmmod "$m" || return 1; fi
+		done
 		dmesg_mark
 		insmod /lib/nvme-c/nvme-core.ko || return 1
 		insmod /lib/nvme-c/nvme.ko "$@" || return 1
