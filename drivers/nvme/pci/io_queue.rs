@@ -127,6 +127,11 @@ impl IoQueue {
         self.dead.store(true, Ordering::Release);
     }
 
+    /// Whether [`Self::mark_dead`] was called.
+    pub fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Acquire)
+    }
+
     /// Records the interrupt its handler was registered on, so a timeout
     /// can mask it while looking for a missed completion.
     pub fn set_irq(&self, irq: u32) {
@@ -178,7 +183,7 @@ impl IoQueue {
     /// for every command, and a call frame costs as much as the copy.
     #[inline]
     pub fn submit(&self, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
-        if self.dead.load(Ordering::Acquire) {
+        if self.is_dead() {
             return Err(BlkStatus::IO_ERROR);
         }
         let mut sq = self.sq.lock();

@@ -19,7 +19,6 @@ use crate::nvme_core::instance::Instance;
 use crate::spec::command::Command;
 use crate::spec::queue_plan::{vector_for_queue, QueuePlan};
 use crate::{dev_err, dev_warn};
-use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::Arc;
@@ -47,9 +46,6 @@ pub struct IoQueues {
     /// The `sgl_threshold` parameter.
     pub(super) sgl_threshold: u32,
     pub(super) max_segments: u16,
-    /// Set when a reset failed: the queues no longer exist on the
-    /// controller, so requests fail rather than wait for nothing.
-    dead: AtomicBool,
     /// The controller, for timeouts: Abort and reset go through it.
     pub(super) ctrl: Arc<CtrlShared>,
     /// Its registers, for timeouts to look at `CSTS`.
@@ -124,7 +120,6 @@ impl IoQueues {
                 sgls: config.sgls,
                 sgl_threshold: config.sgl_threshold,
                 max_segments: MAX_SEGMENTS,
-                dead: AtomicBool::new(false),
                 ctrl,
                 regs,
                 shadow,
@@ -158,15 +153,16 @@ impl IoQueues {
         &self.pdev
     }
 
-    /// Whether a failed reset left the queues unusable.
+    /// Whether a failed reset left the queues unusable ([`Self::mark_dead`]
+    /// marks them all at once).
     pub fn is_dead(&self) -> bool {
-        self.dead.load(Ordering::Acquire)
+        self.queues.iter().any(|queue| queue.is_dead())
     }
 
-    /// Fails every later request: a reset could not bring the queues back.
+    /// Fails every later request: a reset could not bring the queues back,
+    /// so they no longer exist on the controller. Each queue keeps the mark,
+    /// where submission looks.
     pub fn mark_dead(&self) {
-        self.dead.store(true, Ordering::Release);
-        // Each queue holds its own flag, where submission looks.
         for queue in self.queues.iter() {
             queue.mark_dead();
         }
