@@ -132,12 +132,6 @@ pub trait Operations: Sized + Send + Sync + 'static {
 pub struct HwQueue<T: Operations>(Opaque<bindings::blk_mq_hw_ctx>, PhantomData<T>);
 
 impl<T: Operations> HwQueue<T> {
-    /// The hardware queue's index in the tag set.
-    pub fn index(&self) -> u32 {
-        // SAFETY: the context is valid during the callback that lent it.
-        unsafe { (*self.0.get()).queue_num }
-    }
-
     /// The data [`Operations::init_hw_queue`] made for this context.
     pub fn data(&self) -> <T::HwQueueData as ForeignOwnable>::Borrowed<'_> {
         // SAFETY: `driver_data` is `T::HwQueueData::into_foreign` from
