@@ -60,6 +60,7 @@ const blk_features_t NVME_RS_BLK_FEAT_WRITE_CACHE = BLK_FEAT_WRITE_CACHE;
 const blk_features_t NVME_RS_BLK_FEAT_FUA = BLK_FEAT_FUA;
 const blk_features_t NVME_RS_BLK_FEAT_POLL = BLK_FEAT_POLL;
 const blk_features_t NVME_RS_BLK_FEAT_NOWAIT = BLK_FEAT_NOWAIT;
+const int NVME_RS_GENHD_FL_HIDDEN = GENHD_FL_HIDDEN;
 
 const blk_opf_t NVME_RS_REQ_FUA = REQ_FUA;
 const blk_opf_t NVME_RS_REQ_NOUNMAP = REQ_NOUNMAP;

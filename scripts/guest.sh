@@ -32,8 +32,11 @@
 #                  for the user ABI. --module may then be missing.
 #   GUEST_TESTS    in test mode, the groups to run, by file name without .sh
 #                  (e.g. "10-load 60-io-smoke"); all of them by default
-#   GUEST_FAULTS   1: a boot for the groups marked "# needs: faults" (only
-#                  they run): namespace 1 returns media errors, through
+#   GUEST_SETUP    the device setup of the boot, for the groups marked
+#                  "# needs: SETUP" (only they run in such a boot):
+#                  plain (default): the two namespaces below, for the
+#                  groups marked with no need.
+#                  faults: namespace 1 returns media errors, through
 #                  QEMU's blkdebug, for reads of LBA MEDIA_READ_LBA and
 #                  writes of LBA MEDIA_WRITE_LBA (in /etc/nvme-rs-expect);
 #                  the controller sits in an NVM subsystem that also holds
@@ -44,7 +47,12 @@
 #                  bytes). The guest asks for QEMU monitor commands
 #                  (device_del, device_add, qom-set) by printing
 #                  "nvme-rs-host: COMMAND" on the serial line; see
-#                  watch_guest. Not with --mode bench
+#                  watch_guest.
+#                  formats: namespaces 3 to 6 besides the two, with the
+#                  formats a block device cannot simply carry: separate
+#                  metadata, protection information, interleaved metadata
+#                  and a zoned namespace (FMT_* in /etc/nvme-rs-expect).
+#                  Neither faults nor formats goes with --mode bench.
 #   GUEST_QEMU_PLUGIN  a TCG plugin for QEMU with its arguments, as
 #                  -plugin takes them (make bench's instruction count:
 #                  "build/tools/insn-count.so,out=FILE,modules=ADDR"); the
@@ -88,14 +96,14 @@ quiet_s=${GUEST_QUIET:-90}
 stall_s=${GUEST_STALL:-300}
 nvme_opts=${GUEST_NVME_OPTS:-}
 qemu_plugin=${GUEST_QEMU_PLUGIN:-}
-faults=${GUEST_FAULTS:-0}
+setup=${GUEST_SETUP:-plain}
 name=${name:-$mode}
 
 case $mode in run | test | bench) ;; *) echo "$prog: --mode must be run, test or bench" >&2; usage ;; esac
 case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" ;; esac
-case $faults in 0 | 1) ;; *) die "GUEST_FAULTS must be 0 or 1, not '$faults'" ;; esac
-# Both would add a namespace 3.
-[ "$faults" = 0 ] || [ "$mode" != bench ] || die "GUEST_FAULTS=1 does not go with --mode bench"
+case $setup in plain | faults | formats) ;; *) die "GUEST_SETUP must be plain, faults or formats, not '$setup'" ;; esac
+# Each would add a namespace 3.
+[ "$setup" = plain ] || [ "$mode" != bench ] || die "GUEST_SETUP=$setup does not go with --mode bench"
 [[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp must be a positive number"
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_TIMEOUT must be a positive number of seconds"
 [[ $quiet_s =~ ^[1-9][0-9]*$ ]] || die "GUEST_QUIET must be a positive number of seconds"
@@ -144,6 +152,24 @@ detached_lba=512
 null_nsid=3
 null_size=$((1 << 30))
 null_lba=512
+# Formats boot only: namespaces 3 to 6, each on an image of fmt_size bytes
+# (QEMU keeps metadata at the end of the image, so an image holds
+# size / (block + metadata) blocks): separate metadata without PI; PI type 1
+# that is the whole metadata; interleaved metadata; a zoned namespace.
+fmt_size=$((16 << 20))
+fmt_meta_nsid=3
+fmt_pi_nsid=4
+fmt_ext_nsid=5
+fmt_ext_ms=16
+fmt_zoned_nsid=6
+fmt_zoned_size=$((32 << 20))
+fmt_zone_size=$((4 << 20))
+fmt_opts=(
+	[fmt_meta_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0"
+	[fmt_pi_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0,pi=1"
+	[fmt_ext_nsid]="logical_block_size=512,physical_block_size=512,ms=$fmt_ext_ms,mset=1"
+	[fmt_zoned_nsid]="logical_block_size=4096,physical_block_size=4096,zoned=true,zoned.zone_size=$fmt_zone_size"
+)
 
 # --- initramfs ---------------------------------------------------------------
 
@@ -241,14 +267,14 @@ done
 	echo "SERIAL=$serial"
 	if [ "$mode" = bench ]; then echo "NS_COUNT=$null_nsid"; else echo "NS_COUNT=$((${#ns_size[@]} - 1))"; fi
 	echo "NVME_OPTS=$nvme_opts"
-	echo "FAULTS=$faults"
+	echo "SETUP=$setup"
 	# A non-interactive run feeds QEMU's stdin a heartbeat (see watch_guest).
 	if [ -t 0 ]; then echo "HOST_HEARTBEAT=0"; else echo "HOST_HEARTBEAT=1"; fi
 	echo "MEDIA_READ_LBA=$media_read_lba"
 	echo "MEDIA_WRITE_LBA=$media_write_lba"
 	echo "SPARE_SERIAL=$spare_serial"
 	echo "SPARE_BLOCKS=$((spare_size / 512))"
-	if [ "$faults" = 1 ]; then
+	if [ "$setup" = faults ]; then
 		echo "DETACHED_NSID=$detached_nsid"
 		echo "DETACHED_BLOCKS=$((detached_size / detached_lba))"
 		echo "DETACHED_LBA=$detached_lba"
@@ -257,6 +283,16 @@ done
 		echo "NS${i}_BLOCKS=$((ns_size[i] / ns_lba[i]))"
 		echo "NS${i}_LBA=${ns_lba[i]}"
 	done
+	if [ "$setup" = formats ]; then
+		echo "FMT_META_NSID=$fmt_meta_nsid"
+		echo "FMT_PI_NSID=$fmt_pi_nsid"
+		echo "FMT_PI_BLOCKS=$((fmt_size / (512 + 8)))"
+		echo "FMT_EXT_NSID=$fmt_ext_nsid"
+		echo "FMT_EXT_BLOCK=$((512 + fmt_ext_ms))"
+		echo "FMT_ZONED_NSID=$fmt_zoned_nsid"
+		echo "FMT_ZONES=$((fmt_zoned_size / fmt_zone_size))"
+		echo "FMT_ZONE_BLOCKS=$((fmt_zone_size / 4096))"
+	fi
 	if [ "$mode" = bench ]; then
 		echo "NS${null_nsid}_BLOCKS=$((null_size / null_lba))"
 		echo "NS${null_nsid}_LBA=$null_lba"
@@ -310,7 +346,7 @@ done
 # The subsystem device must come before the controller that links to it.
 subsys=()
 nvme_subsys=
-if [ "$faults" = 1 ]; then
+if [ "$setup" = faults ]; then
 	subsys=(-device "nvme-subsys,id=subsys0,nqn=$subsys_nqn")
 	nvme_subsys=,subsys=subsys0
 fi
@@ -327,7 +363,7 @@ qemu=(
 	# the guest keeps going and the whole report reaches the log.
 	# printk.devkmsg=on: lib.sh writes marks to /dev/kmsg, which is otherwise
 	# rate-limited. log_buf_len: the marks must not scroll out.
-	-append "${qemu_plugin:+nokaslr }console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_faults=$faults"
+	-append "${qemu_plugin:+nokaslr }console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_setup=$setup"
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1
 	"${subsys[@]}"
 	-device "nvme,id=nvme0,serial=$serial,bus=rp0$nvme_subsys${nvme_opts:+,$nvme_opts}"
@@ -341,7 +377,7 @@ fi
 # blkdebug: an error rule is armed by the raw driver's read_aio or
 # write_aio event and fires for a request covering its sector; QEMU's NVMe
 # turns the EIO into Unrecovered Read Error or Write Fault.
-if [ "$faults" = 1 ]; then
+if [ "$setup" = faults ]; then
 	cat >"$out/blkdebug.conf" <<EOF
 [inject-error]
 event = "read_aio"
@@ -375,12 +411,23 @@ EOF
 fi
 for i in 1 2; do
 	file=$out/ns$i.img
-	if [ "$faults" = 1 ] && [ "$i" = 1 ]; then file=blkdebug:$out/blkdebug.conf:$file; fi
+	if [ "$setup" = faults ] && [ "$i" = 1 ]; then file=blkdebug:$out/blkdebug.conf:$file; fi
 	qemu+=(
 		-drive "file=$file,if=none,id=ns$i,format=raw,discard=unmap"
 		-device "nvme-ns,drive=ns$i,bus=nvme0,nsid=$i,logical_block_size=${ns_lba[i]},physical_block_size=${ns_lba[i]}"
 	)
 done
+if [ "$setup" = formats ]; then
+	for i in "${!fmt_opts[@]}"; do
+		rm -f "$out/ns$i.img"
+		if [ "$i" = "$fmt_zoned_nsid" ]; then size=$fmt_zoned_size; else size=$fmt_size; fi
+		truncate -s "$size" "$out/ns$i.img"
+		qemu+=(
+			-drive "file=$out/ns$i.img,if=none,id=ns$i,format=raw"
+			-device "nvme-ns,drive=ns$i,bus=nvme0,nsid=$i,${fmt_opts[i]}"
+		)
+	done
+fi
 if [ "$mode" = bench ]; then
 	qemu+=(
 		-blockdev "driver=null-co,node-name=ns$null_nsid,read-zeroes=on,size=$null_size"

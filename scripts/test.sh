@@ -11,9 +11,13 @@
 #      test program, nvme-cli) against the C driver: the same expectations
 #      must hold for the reference, or the tests are wrong
 #   7. the fault groups, in a boot whose device has media errors, a
-#      detached namespace and a spare drive (GUEST_FAULTS=1): media
+#      detached namespace and a spare drive (GUEST_SETUP=faults): media
 #      errors, asynchronous events, a controller that stops answering,
 #      hot removal and add
+#   8. the format groups, in a boot whose controller also has namespaces
+#      with separate metadata, protection information, interleaved
+#      metadata and zones (GUEST_SETUP=formats), with nvme_rs and then with
+#      the C driver, the reference
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -83,9 +87,14 @@ if make -s module > build/test-build.log 2>&1; then
 	run_stage guest-c-reference last env GUEST_DRIVER=c \
 		GUEST_TESTS="84-uring-cmd-fio 85-passthru 86-nvme-cli" \
 		scripts/guest.sh --mode test --name test-c-reference --kernel-dir build/kernel-test/
-	run_stage guest-faults last env GUEST_FAULTS=1 \
+	run_stage guest-faults last env GUEST_SETUP=faults \
 		scripts/guest.sh --mode test --name test-faults \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	run_stage guest-formats last env GUEST_SETUP=formats \
+		scripts/guest.sh --mode test --name test-formats \
+		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	run_stage guest-formats-c last env GUEST_SETUP=formats GUEST_DRIVER=c \
+		scripts/guest.sh --mode test --name test-formats-c --kernel-dir build/kernel-test/
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"

@@ -198,12 +198,16 @@ unsafe impl<T: Operations> Sync for Disk<T> {}
 impl<T: Operations> Disk<T> {
     /// Allocates a disk named `name` on `set` with `limits`, `capacity`
     /// sectors and `data` as its queue data, and adds it under `parent`.
+    /// A disk that is not `visible` (C's `GENHD_FL_HIDDEN`) gets no block
+    /// device node, partitions or uevents, only its sysfs directory and its
+    /// request queue, for passthrough.
     pub fn add(
         set: Arc<TagSet<T>>,
         data: T::QueueData,
         name: &CString,
         limits: &Limits,
         capacity: u64,
+        visible: bool,
         parent: &device::Device,
     ) -> Result<Self> {
         let mut lim = limits.to_raw();
@@ -228,13 +232,17 @@ impl<T: Operations> Disk<T> {
         };
         // SAFETY: the hook stays pinned where it is until `free_disk`.
         let hook = KBox::into_raw(unsafe { Pin::into_inner_unchecked(hook) });
-        // SAFETY: `disk` is a freshly allocated gendisk; `name` is a C string
-        // (copied, and truncated to the field's size by the helper). From
-        // here on the disk owns the hook: `free_disk` frees it.
+        // SAFETY: `disk` is a freshly allocated gendisk, not yet added, so
+        // its fields (flags among them) are ours to set; `name` is a C
+        // string (copied, and truncated to the field's size by the helper).
+        // From here on the disk owns the hook: `free_disk` frees it.
         unsafe {
             bindings::nvme_rs_disk_set_private(disk, hook.cast());
             bindings::nvme_rs_disk_set_name(disk, name.as_char_ptr());
             (*disk).fops = &BLOCK_OPS.0;
+            if !visible {
+                (*disk).flags |= bindings::NVME_RS_GENHD_FL_HIDDEN;
+            }
             bindings::set_capacity(disk, capacity);
         }
         // SAFETY: `parent` is a live device; the disk is set up.

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Identify the controller and its active namespaces, and log what was
-//! found (C `nvme_init_identify` and `nvme_scan_ns_list`).
+//! found (C `nvme_init_identify`, `nvme_scan_ns_list` and
+//! `nvme_identify_ns_descs`).
 
 use super::admin::{AdminError, AdminQueue};
 use super::instance::{Instance, Name};
 use crate::kernel_ext::device::Device;
 use crate::spec::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
+use crate::spec::format::{BlockAccess, Blocked, CommandSet, Format};
 use crate::spec::identify::{
-    active_namespaces, IdentifyController, IdentifyNamespace, NS_LIST_ENTRIES,
+    active_namespaces, IdentifyController, IdentifyNamespace, NamespaceIds, NS_LIST_ENTRIES,
 };
-use crate::spec::regs::Version;
-use crate::{dev_dbg, dev_err, dev_info};
+use crate::spec::regs::{CommandSets, Version};
+use crate::{dev_dbg, dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
 
 /// A namespace the controller reports as active.
@@ -20,6 +22,45 @@ pub struct Namespace {
     pub nsid: u32,
     /// What Identify Namespace said of it.
     pub id: IdentifyNamespace,
+    /// Its command set and identifiers, where the controller lists them.
+    pub ids: NamespaceIds,
+}
+
+impl Namespace {
+    /// The namespace's command set: NVM unless its descriptors say
+    /// otherwise.
+    pub fn command_set(&self) -> CommandSet {
+        CommandSet::from_csi(self.ids.csi.unwrap_or(0))
+    }
+
+    /// What block I/O its disk may carry, with pages of `1 << page_shift`
+    /// bytes.
+    pub fn block_access(&self, page_shift: u32) -> BlockAccess {
+        Format::of(&self.id).block_access(self.command_set(), page_shift)
+    }
+}
+
+/// How a controller's namespaces are identified (C
+/// `nvme_identify_ns_descs`, `nvme_multi_css`).
+#[derive(Clone, Copy, Debug)]
+pub struct NamespaceScan {
+    /// Read each namespace's Namespace Identification Descriptor list:
+    /// NVMe 1.3 and later, or whenever command sets are reported.
+    descriptors: bool,
+    /// The controller was enabled with all its I/O command sets, so every
+    /// namespace must report its own.
+    all_command_sets: bool,
+}
+
+impl NamespaceScan {
+    /// The rules for a controller of `version` enabled with `command_sets`.
+    pub fn new(version: Version, command_sets: CommandSets) -> Self {
+        let all_command_sets = command_sets == CommandSets::All;
+        NamespaceScan {
+            descriptors: version.0 >= 0x0001_0300 || all_command_sets,
+            all_command_sets,
+        }
+    }
 }
 
 /// What the controller said of itself and its namespaces.
@@ -31,13 +72,14 @@ pub struct ControllerInfo {
 }
 
 /// Reads Identify Controller, the active namespace list and each
-/// namespace's Identify Namespace, logging each, for controller `name`
-/// whose Version register reads `version`.
+/// namespace's Identify Namespace and descriptors, logging each, for
+/// controller `name` that `scan` says how to read.
 pub fn identify<Q: AdminQueue>(
     admin: &Q,
     dev: &Device,
     name: &Instance,
     version: Version,
+    scan: NamespaceScan,
 ) -> Result<ControllerInfo> {
     const { assert!(Q::MAX_DATA >= IDENTIFY_DATA_SIZE) };
     let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
@@ -56,21 +98,22 @@ pub fn identify<Q: AdminQueue>(
         version.tertiary()
     );
 
-    let namespaces = identify_namespaces(admin, dev, name.name(), &id, &mut buf)?;
+    let namespaces = identify_namespaces(admin, dev, name.name(), &id, scan, &mut buf)?;
     for ns in namespaces.iter() {
         log_namespace(dev, name.name(), ns);
     }
     Ok(ControllerInfo { id, namespaces })
 }
 
-/// Reads the active namespace list and each namespace's Identify
-/// Namespace into `buf`; logs the active count and the namespaces this
-/// driver cannot use, which are left out.
+/// Reads the active namespace list and each namespace's descriptors and
+/// Identify Namespace into `buf`; logs the active count and the namespaces
+/// this driver cannot use, which are left out.
 pub fn identify_namespaces<Q: AdminQueue>(
     admin: &Q,
     dev: &Device,
     name: Name,
     id: &IdentifyController,
+    scan: NamespaceScan,
     buf: &mut KVec<u8>,
 ) -> Result<KVec<Namespace>> {
     let nsids = active_nsids(admin, buf, id)?;
@@ -78,31 +121,115 @@ pub fn identify_namespaces<Q: AdminQueue>(
 
     let mut namespaces = KVec::with_capacity(nsids.len(), GFP_KERNEL)?;
     for &nsid in nsids.iter() {
+        // A namespace this driver cannot use must not keep the rest away.
+        let Some(ids) = namespace_ids(admin, dev, name, nsid, scan, buf)? else {
+            continue;
+        };
         admin.execute_read(Command::identify(IdentifyCns::Namespace, nsid), buf)?;
         match IdentifyNamespace::parse(buf) {
-            Ok(Some(ns)) => namespaces.push(Namespace { nsid, id: ns }, GFP_KERNEL)?,
+            Ok(Some(ns)) => namespaces.push(Namespace { nsid, id: ns, ids }, GFP_KERNEL)?,
             // Inactive: detached since the list was read, or skipped by the
             // sequential scan of older controllers.
             Ok(None) => dev_dbg!(dev, "{}n{}: inactive\n", name, nsid),
-            // A namespace this driver cannot use must not keep the rest away.
             Err(err) => dev_err!(dev, "{}n{}: unsupported format: {:?}\n", name, nsid, err),
         }
     }
     Ok(namespaces)
 }
 
-/// Logs a namespace's size and format.
+/// Namespace `nsid`'s descriptors, where `scan` says to read them, else
+/// none (an NVM namespace); `None` for a namespace to leave out, as C's
+/// `nvme_scan_ns` leaves it: the list could not be read, or it names no
+/// command set when every namespace must, or a command set other than NVM
+/// when the controller was enabled for NVM only.
+fn namespace_ids<Q: AdminQueue>(
+    admin: &Q,
+    dev: &Device,
+    name: Name,
+    nsid: u32,
+    scan: NamespaceScan,
+    buf: &mut KVec<u8>,
+) -> Result<Option<NamespaceIds>> {
+    if !scan.descriptors {
+        return Ok(Some(NamespaceIds::default()));
+    }
+    let cmd = Command::identify(IdentifyCns::NamespaceDescriptors, nsid);
+    let ids = match admin.execute_read(cmd, buf) {
+        Ok(_) => NamespaceIds::parse(buf).map_err(|_| EINVAL),
+        Err(AdminError::Status(status)) => {
+            dev_warn!(
+                dev,
+                "{}n{}: Identify Descriptors failed: {:?}\n",
+                name,
+                nsid,
+                status
+            );
+            return Ok(None);
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let ids = match ids {
+        Ok(ids) if ids.csi.is_some() || !scan.all_command_sets => ids,
+        _ => {
+            dev_warn!(dev, "{}n{}: command set not reported\n", name, nsid);
+            return Ok(None);
+        }
+    };
+    if ids.csi.is_some_and(|csi| csi != 0) && !scan.all_command_sets {
+        dev_warn!(dev, "{}n{}: command set not enabled\n", name, nsid);
+        return Ok(None);
+    }
+    Ok(Some(ids))
+}
+
+/// Logs a namespace's size and format, and what its disk can do where that
+/// is less than block I/O of data.
 pub fn log_namespace(dev: &Device, name: Name, ns: &Namespace) {
     dev_info!(
         dev,
-        "{}n{}: {} blocks of {} bytes ({} bytes), LBA format {}\n",
+        "{}n{}: {} blocks of {} bytes ({} bytes), LBA format {}, {} bytes of metadata{}\n",
         name,
         ns.nsid,
         ns.id.size_blocks,
         ns.id.block_size(),
         ns.id.size_bytes(),
-        ns.id.format_index
+        ns.id.format_index,
+        ns.id.format.metadata_size,
+        if ns.id.extended_lba && ns.id.format.metadata_size != 0 {
+            " (interleaved)"
+        } else {
+            ""
+        }
     );
+    match ns.block_access(kernel::page::PAGE_SHIFT as u32) {
+        BlockAccess::Data => {}
+        BlockAccess::ControllerPi(pi) => dev_info!(
+            dev,
+            "{}n{}: protection information {:?}, generated and checked by the controller (PRACT)\n",
+            name,
+            ns.nsid,
+            pi
+        ),
+        BlockAccess::Blocked(Blocked::Metadata) => dev_info!(
+            dev,
+            "{}n{}: no block I/O (capacity 0): its metadata needs buffers this driver does not map\n",
+            name,
+            ns.nsid
+        ),
+        BlockAccess::Blocked(Blocked::BlockSize) => dev_info!(
+            dev,
+            "{}n{}: no block I/O (capacity 0): block size beyond the page size\n",
+            name,
+            ns.nsid
+        ),
+        BlockAccess::Hidden(set) => dev_info!(
+            dev,
+            "{}n{}: no block device for command set {}; generic node only\n",
+            name,
+            ns.nsid,
+            set.csi()
+        ),
+    }
 }
 
 /// The active NSIDs: from the Active Namespace ID list (NVMe 1.1 and

@@ -2,12 +2,15 @@
 
 //! Namespaces as block devices: their geometry and limits, and the NVMe
 //! command for each block request (C `nvme_setup_cmd`, `nvme_update_ns_info`).
+//! What block I/O a namespace may carry at all is
+//! [`crate::spec::format`]'s decision.
 
 use crate::kernel_ext::block::disk::Limits;
 use crate::kernel_ext::block::request::{Op, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::Operations;
 use crate::spec::command::Command;
+use crate::spec::format::{ref_tag, BlockAccess, Blocked};
 use crate::spec::identify::{IdentifyController, IdentifyNamespace};
 use crate::spec::io::{sectors_to_blocks, IoError, MAX_DSM_RANGES};
 use crate::spec::status::BlockStatus;
@@ -26,6 +29,8 @@ pub struct Namespace {
     pub lba_shift: u8,
     /// Size in logical blocks.
     pub blocks: u64,
+    /// What block I/O the disk carries.
+    pub access: BlockAccess,
 }
 
 /// What a request's command needs besides itself.
@@ -53,23 +58,43 @@ pub struct DiskProfile {
 }
 
 impl Namespace {
-    /// The namespace from its Identify Namespace data.
-    pub fn new(nsid: u32, id: &IdentifyNamespace) -> Self {
+    /// The disk's view of an identified namespace.
+    pub fn of(ns: &super::identify::Namespace) -> Self {
+        Self::new(
+            ns.nsid,
+            &ns.id,
+            ns.block_access(kernel::page::PAGE_SHIFT as u32),
+        )
+    }
+
+    /// The namespace from its Identify Namespace data, with the block I/O
+    /// its format and command set allow.
+    pub fn new(nsid: u32, id: &IdentifyNamespace, access: BlockAccess) -> Self {
         Namespace {
             nsid,
             lba_shift: id.format.data_shift,
             blocks: id.size_blocks,
+            access,
         }
     }
 
-    /// Capacity in 512-byte sectors.
+    /// Capacity in 512-byte sectors: 0 where the disk carries no block I/O,
+    /// so the block layer sends none.
     pub fn capacity_sectors(&self) -> u64 {
+        if !self.access.has_capacity() {
+            return 0;
+        }
         self.blocks << (self.lba_shift - 9)
     }
 
     /// The block-layer limits of the namespace's disk.
     pub fn limits(&self, ctrl: &IdentifyController, profile: &DiskProfile) -> Limits {
-        let block = 1u32 << self.lba_shift;
+        // A block size the block layer cannot take is not given to it; the
+        // disk has no capacity anyway (C does the same).
+        let block = match self.access {
+            BlockAccess::Blocked(Blocked::BlockSize) => 512,
+            _ => 1u32 << self.lba_shift,
+        };
         let max_sectors = profile.max_transfer >> 9;
         Limits {
             logical_block_size: block,
@@ -112,17 +137,29 @@ impl Namespace {
             *cmd = built.map_err(|_| BlkStatus::IO_ERROR)?;
             Ok(payload)
         };
+        let op = rq.op();
+        // A disk of capacity 0 gets no block I/O, but a command that moved
+        // metadata to address 0 must not be possible even by mistake (C
+        // warns and returns the same).
+        if !self.access.has_capacity() && op != Op::Flush {
+            return Err(BlkStatus::NOT_SUPPORTED);
+        }
         let slba = sectors_to_blocks(rq.sector(), self.lba_shift);
         let blocks = rq.bytes() >> self.lba_shift;
-        match rq.op() {
-            Op::Read => encode(Command::read(self.nsid, slba, blocks), Payload::Data),
+        let rw = self.access.rw_protection();
+        match op {
+            Op::Read => encode(
+                Command::read(self.nsid, slba, blocks).map(|c| protect(c, slba, rw)),
+                Payload::Data,
+            ),
             Op::Write => encode(
-                Command::write(self.nsid, slba, blocks, rq.is_fua()),
+                Command::write(self.nsid, slba, blocks, rq.is_fua()).map(|c| protect(c, slba, rw)),
                 Payload::Data,
             ),
             Op::Flush => encode(Ok(Command::flush(self.nsid)), Payload::None),
             Op::WriteZeroes => encode(
-                Command::write_zeroes(self.nsid, slba, blocks, false),
+                Command::write_zeroes(self.nsid, slba, blocks, false)
+                    .map(|c| protect(c, slba, self.access.write_zeroes_protection())),
                 Payload::None,
             ),
             Op::Discard => encode(
@@ -131,6 +168,21 @@ impl Namespace {
             ),
             _ => Err(BlkStatus::NOT_SUPPORTED),
         }
+    }
+}
+
+/// `cmd` starting at `slba` with the protection bits `control` in CDW12 and,
+/// where `with_ref_tag`, the reference tag in CDW14 (C `nvme_set_ref_tag`).
+#[inline]
+fn protect(cmd: Command, slba: u64, (control, with_ref_tag): (u32, bool)) -> Command {
+    if control == 0 {
+        return cmd;
+    }
+    let cmd = cmd.with_cdw::<12>(cmd.dword(12) | control);
+    if with_ref_tag {
+        cmd.with_cdw::<14>(ref_tag(slba))
+    } else {
+        cmd
     }
 }
 

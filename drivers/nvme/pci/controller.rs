@@ -20,7 +20,7 @@ use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
-use crate::nvme_core::identify::{identify, ControllerInfo};
+use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::DiskProfile;
 use crate::spec::command::{usable_queue_pairs, Command};
@@ -183,7 +183,8 @@ impl Controller {
         let admin_irq = admin.request_irq(&vectors, &instance)?;
         let mut enabled = regs.enable(admin.aqa(), admin.sq_addr(), admin.cq_addr(), &instance)?;
 
-        let info = identify(&*admin, pdev.as_dev(), &instance, version)?;
+        let scan = NamespaceScan::new(version, cap.command_sets());
+        let info = identify(&*admin, pdev.as_dev(), &instance, version, scan)?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
         let max_transfer = info
             .id
@@ -194,6 +195,7 @@ impl Controller {
         let shared = CtrlShared::new(
             instance.number(),
             info.id,
+            scan,
             pdev.into(),
             command_effects(&admin, &info)?,
             max_transfer,

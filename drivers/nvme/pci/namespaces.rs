@@ -16,6 +16,7 @@ use crate::kernel_ext::device::Device;
 use crate::nvme_core::identify::{log_namespace, Namespace};
 use crate::nvme_core::instance::Name;
 use crate::nvme_core::namespace::{DiskProfile, Namespace as Geometry};
+use crate::spec::format::Format;
 use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info};
 use kernel::new_mutex;
@@ -90,7 +91,7 @@ impl NamespaceSet {
 
     fn add(name: Name, members: &Members, ns: &Namespace) -> Result<Member> {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
-        let geometry = Geometry::new(ns.nsid, &ns.id);
+        let geometry = Geometry::of(ns);
         let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
         let disk = Disk::add(
             ctx.tags.clone(),
@@ -98,13 +99,14 @@ impl NamespaceSet {
             &disk_name,
             &geometry.limits(&ctx.id, &ctx.profile),
             geometry.capacity_sectors(),
+            geometry.access.visible(),
             ctx.parent.as_dev(),
         )?;
         let shared = Arc::new(
             NsShared::new(
                 ctx.shared.clone(),
                 ns.nsid,
-                geometry.lba_shift,
+                Format::of(&ns.id),
                 disk.queue_ref(),
             ),
             GFP_KERNEL,
@@ -131,10 +133,11 @@ impl NamespaceSet {
 
     /// Gives `member`'s disk the format and size `ns` now has, if they
     /// changed (a Format NVM, say): new requests wait while those in
-    /// flight finish, then see the new block size and capacity.
+    /// flight finish, then see the new block size, capacity and what block
+    /// I/O the new format allows. The disk's visibility must not change.
     fn revalidate(name: Name, members: &Members, member: &mut Member, ns: &Namespace) -> Result {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
-        let geometry = Geometry::new(ns.nsid, &ns.id);
+        let geometry = Geometry::of(ns);
         if geometry == member.geometry {
             return Ok(());
         }
@@ -145,7 +148,7 @@ impl NamespaceSet {
             &geometry.limits(&ctx.id, &ctx.profile),
             geometry.capacity_sectors(),
         )?;
-        member.shared.set_lba_shift(geometry.lba_shift);
+        member.shared.set_format(Format::of(&ns.id));
         drop(frozen);
         member.geometry = geometry;
         dev_info!(dev, "{}n{}: format or size changed\n", name, ns.nsid);
@@ -185,6 +188,14 @@ impl NamespaceSet {
             // for those in flight.
             while let Some(gone) = old.next_if(|m| m.nsid < ns.nsid) {
                 Self::remove(dev, self.name, gone);
+            }
+            // A namespace whose command set changed (deleted and made again
+            // under its NSID) gets a new disk: a hidden disk cannot be shown.
+            let visible = Geometry::of(ns).access.visible();
+            if let Some(changed) =
+                old.next_if(|m| m.nsid == ns.nsid && m.geometry.access.visible() != visible)
+            {
+                Self::remove(dev, self.name, changed);
             }
             if let Some(mut member) = old.next_if(|m| m.nsid == ns.nsid) {
                 match Self::revalidate(self.name, &members, &mut member, ns) {

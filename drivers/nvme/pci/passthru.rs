@@ -18,17 +18,18 @@ use crate::kernel_ext::pci;
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::nvme_core::admin::AdminError;
-use crate::nvme_core::identify::identify_namespaces;
+use crate::nvme_core::identify::{identify_namespaces, NamespaceScan};
 use crate::nvme_core::instance::Name;
 use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::Completion;
 use crate::spec::effects::{Effects, Handling};
+use crate::spec::format::Format;
 use crate::spec::identify::{AsciiField, IdentifyController};
 use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
 use crate::spec::prp::{walk_prps, Segment};
 use crate::{dev_info, dev_warn};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -45,6 +46,8 @@ pub struct CtrlShared {
     pub instance: u32,
     /// Identify Controller as probe read it.
     pub id: IdentifyController,
+    /// How its namespaces are identified.
+    scan: NamespaceScan,
     /// The firmware revision, for sysfs: it changes when a reset activates
     /// new firmware.
     #[pin]
@@ -89,9 +92,9 @@ pub struct NsShared {
     pub ctrl: Arc<CtrlShared>,
     /// Namespace ID.
     pub nsid: u32,
-    /// Log2 of the logical block size; changes, with the disk's queue
-    /// frozen, when the namespace is reformatted.
-    lba_shift: AtomicU8,
+    /// The namespace's [`Format`], packed by [`Format::to_bits`]; changes,
+    /// with the disk's queue frozen, when the namespace is reformatted.
+    format: AtomicU32,
     /// The disk's request queue; fails new requests once the disk is gone.
     queue: QueueRef<NvmeOps>,
 }
@@ -133,6 +136,7 @@ impl CtrlShared {
     pub fn new(
         instance: u32,
         id: IdentifyController,
+        scan: NamespaceScan,
         pdev: ARef<pci::Device>,
         effects: Effects,
         max_admin_bytes: u32,
@@ -144,6 +148,7 @@ impl CtrlShared {
             try_pin_init!(CtrlShared {
                 instance,
                 id,
+                scan,
                 firmware <- new_mutex!(id.firmware),
                 pdev,
                 effects,
@@ -214,6 +219,7 @@ impl CtrlShared {
                     self.pdev.as_dev(),
                     Name(self.instance),
                     &self.id,
+                    self.scan,
                     &mut buf,
                 )
             })
@@ -470,18 +476,25 @@ impl CtrlShared {
 
 impl NsShared {
     /// The shared state of namespace `nsid` whose disk's queue is `queue`.
-    pub fn new(ctrl: Arc<CtrlShared>, nsid: u32, lba_shift: u8, queue: QueueRef<NvmeOps>) -> Self {
+    pub fn new(ctrl: Arc<CtrlShared>, nsid: u32, format: Format, queue: QueueRef<NvmeOps>) -> Self {
         NsShared {
             ctrl,
             nsid,
-            lba_shift: AtomicU8::new(lba_shift),
+            format: AtomicU32::new(format.to_bits()),
             queue,
         }
     }
 
-    /// Records the namespace's new block size, once reformatted.
-    pub fn set_lba_shift(&self, lba_shift: u8) {
-        self.lba_shift.store(lba_shift, Ordering::Relaxed);
+    /// Records the namespace's new format, once reformatted.
+    pub fn set_format(&self, format: Format) {
+        self.format.store(format.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The namespace's format. As in C, a reformat (which takes
+    /// `CAP_SYS_ADMIN`) may come between reading it and the command
+    /// reaching the controller.
+    fn format(&self) -> Format {
+        Format::from_bits(self.format.load(Ordering::Relaxed))
     }
 
     /// An ioctl on a namespace node, or on a partition of its disk: C's
@@ -504,6 +517,7 @@ impl NsShared {
     /// permission rules.
     fn check(&self, user: &PassthruCmd, open_for_write: bool, partition: bool) -> Result<Command> {
         user.validate(Some(self.nsid)).map_err(invalid)?;
+        user.check_metadata(&self.format()).map_err(invalid)?;
         let cmd = user.command();
         self.permit(&cmd, open_for_write, partition)?;
         Ok(cmd)
@@ -594,10 +608,8 @@ impl NsShared {
         io.validate().map_err(invalid)?;
         let cmd = io.command(self.nsid);
         self.permit(&cmd, open_for_write, partition)?;
-        // As in C, a reformat (which takes CAP_SYS_ADMIN) may come between
-        // reading the block size and the request being made.
-        let lba_shift = self.lba_shift.load(Ordering::Relaxed);
-        let len = u32::try_from(io.data_len(lba_shift)).map_err(|_| EINVAL)?;
+        let len = io.transfer_len(&self.format()).map_err(invalid)?;
+        let len = u32::try_from(len).map_err(|_| EINVAL)?;
         self.run_io(cmd, io.addr, len, false, 0)
             .map(|(status, _)| status)
     }

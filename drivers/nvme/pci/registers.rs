@@ -181,7 +181,8 @@ impl Registers {
         self.bar.write32(aqa.0, offset::AQA)?;
         self.bar.write64_lo_hi(asq, offset::ASQ)?;
         self.bar.write64_lo_hi(acq, offset::ACQ)?;
-        self.bar.write32(Cc::for_enable(PAGE_SHIFT).0, offset::CC)?;
+        let cc = Cc::for_enable(PAGE_SHIFT, self.cap.command_sets());
+        self.bar.write32(cc.0, offset::CC)?;
         self.wait(self.cap.ready_timeout_ms(), |csts| csts.ready())
             .map_err(|err| self.report("enable", err))
     }

@@ -47,6 +47,8 @@ pub enum IdentifyCns {
     Controller = 0x01,
     /// Active Namespace ID list, starting after the NSID given.
     ActiveNamespaces = 0x02,
+    /// Namespace Identification Descriptor list of the NSID given.
+    NamespaceDescriptors = 0x03,
 }
 
 /// Size of every Identify data structure.

@@ -16,9 +16,9 @@ pub enum ParseError {
     /// The namespace's formatted LBA size is not one the block layer can use
     /// (below 512 bytes or beyond 64 KiB).
     UnsupportedLbaSize(u8),
-    /// The namespace reports metadata interleaved with data, which this
-    /// driver does not support.
-    ExtendedLba,
+    /// A Namespace Identification Descriptor's length does not fit its
+    /// type, or it runs past the end of the list.
+    BadDescriptor,
 }
 
 fn le16(b: &[u8], at: usize) -> u16 {
@@ -209,7 +209,7 @@ pub struct LbaFormat {
 }
 
 /// The Identify Namespace fields the driver uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IdentifyNamespace {
     /// Namespace size in logical blocks (NSZE).
     pub size_blocks: u64,
@@ -223,6 +223,12 @@ pub struct IdentifyNamespace {
     pub format_index: u8,
     /// The formatted LBA format.
     pub format: LbaFormat,
+    /// The metadata is interleaved with the data of each block, an extended
+    /// LBA (FLBAS bit 4); otherwise it is a separate buffer.
+    pub extended_lba: bool,
+    /// End-to-end Data Protection Type Settings (DPS): the PI type in bits
+    /// 2:0, the PI's place in the metadata in bit 3.
+    pub dps: u8,
 }
 
 impl IdentifyNamespace {
@@ -249,10 +255,8 @@ impl IdentifyNamespace {
         if !(9..=16).contains(&format.data_shift) {
             return Err(ParseError::UnsupportedLbaSize(format.data_shift));
         }
-        // FLBAS bit 4: metadata at the end of each data block.
-        if format.metadata_size != 0 && flbas & 0x10 != 0 {
-            return Err(ParseError::ExtendedLba);
-        }
+        // What the driver may do with a format that has metadata is
+        // `format::Format::block_access`'s decision, not a parse error.
         Ok(Some(IdentifyNamespace {
             size_blocks,
             capacity_blocks: le64(b, 8),
@@ -260,6 +264,8 @@ impl IdentifyNamespace {
             features: b[24],
             format_index,
             format,
+            extended_lba: flbas & 0x10 != 0,
+            dps: b[29],
         }))
     }
 
@@ -271,6 +277,71 @@ impl IdentifyNamespace {
     /// Namespace size in bytes.
     pub fn size_bytes(&self) -> u64 {
         self.size_blocks << self.format.data_shift
+    }
+}
+
+/// A namespace's identifiers and command set, from its Namespace
+/// Identification Descriptor list (Identify CNS 03h; C
+/// `nvme_identify_ns_descs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NamespaceIds {
+    /// IEEE Extended Unique Identifier (type 1).
+    pub eui64: Option<[u8; 8]>,
+    /// Namespace Globally Unique Identifier (type 2).
+    pub nguid: Option<[u8; 16]>,
+    /// Namespace UUID (type 3).
+    pub uuid: Option<[u8; 16]>,
+    /// Command Set Identifier (type 4), if reported.
+    pub csi: Option<u8>,
+}
+
+impl NamespaceIds {
+    /// Parses the descriptor list, which ends at a zero-length descriptor
+    /// or one that would run past the buffer. Unknown types are skipped, as
+    /// C skips them; a known type with the wrong length makes the list
+    /// invalid.
+    pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
+        let b = checked(b)?;
+        let mut ids = NamespaceIds::default();
+        let mut at = 0;
+        // Each descriptor: type, length, two reserved bytes, the value.
+        while at + 4 <= b.len() {
+            let (kind, len) = (b[at], b[at + 1] as usize);
+            if len == 0 {
+                break;
+            }
+            let Some(value) = b.get(at + 4..at + 4 + len) else {
+                break;
+            };
+            let wrong = |want: usize| {
+                if len == want {
+                    Ok(())
+                } else {
+                    Err(ParseError::BadDescriptor)
+                }
+            };
+            match kind {
+                1 => {
+                    wrong(8)?;
+                    ids.eui64 = value.try_into().ok();
+                }
+                2 => {
+                    wrong(16)?;
+                    ids.nguid = value.try_into().ok();
+                }
+                3 => {
+                    wrong(16)?;
+                    ids.uuid = value.try_into().ok();
+                }
+                4 => {
+                    wrong(1)?;
+                    ids.csi = Some(value[0]);
+                }
+                _ => {}
+            }
+            at += 4 + len;
+        }
+        Ok(ids)
     }
 }
 
@@ -496,18 +567,68 @@ mod tests {
             IdentifyNamespace::parse(&b),
             Err(ParseError::UnsupportedLbaSize(17))
         );
-        let b = id_ns(8, 0x10, &[(8, 9)]);
-        assert_eq!(IdentifyNamespace::parse(&b), Err(ParseError::ExtendedLba));
-        // Separate metadata (FLBAS bit 4 clear) is accepted.
+    }
+
+    #[test]
+    fn metadata_layout_and_protection_are_read() {
+        // Interleaved (FLBAS bit 4 set) and separate metadata both parse;
+        // `format::Format::block_access` decides what each may do.
+        let mut b = id_ns(8, 0x10, &[(16, 9)]);
+        b[29] = 0x09;
+        let ns = IdentifyNamespace::parse(&b).unwrap().unwrap();
+        assert!(ns.extended_lba);
+        assert_eq!(ns.format.metadata_size, 16);
+        assert_eq!(ns.dps, 0x09);
         let b = id_ns(8, 0, &[(8, 9)]);
+        let ns = IdentifyNamespace::parse(&b).unwrap().unwrap();
+        assert!(!ns.extended_lba);
+        assert_eq!(ns.format.metadata_size, 8);
+        assert_eq!(ns.dps, 0);
+    }
+
+    fn descriptor(b: &mut [u8], at: usize, kind: u8, value: &[u8]) -> usize {
+        b[at] = kind;
+        b[at + 1] = value.len() as u8;
+        put(b, at + 4, value);
+        at + 4 + value.len()
+    }
+
+    #[test]
+    fn namespace_descriptors() {
+        // As QEMU 7.2 lists them for a zoned namespace.
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        let mut at = descriptor(&mut b, 0, 3, &[0x11; 16]);
+        at = descriptor(&mut b, at, 1, &[0x22; 8]);
+        at = descriptor(&mut b, at, 2, &[0x33; 16]);
+        at = descriptor(&mut b, at, 9, &[0x44; 5]); // Unknown: skipped.
+        descriptor(&mut b, at, 4, &[2]);
+        let ids = NamespaceIds::parse(&b).unwrap();
+        assert_eq!(ids.uuid, Some([0x11; 16]));
+        assert_eq!(ids.eui64, Some([0x22; 8]));
+        assert_eq!(ids.nguid, Some([0x33; 16]));
+        assert_eq!(ids.csi, Some(2));
+
         assert_eq!(
-            IdentifyNamespace::parse(&b)
-                .unwrap()
-                .unwrap()
-                .format
-                .metadata_size,
-            8
+            NamespaceIds::parse(&[0; IDENTIFY_DATA_SIZE]),
+            Ok(NamespaceIds::default())
         );
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        descriptor(&mut b, 0, 4, &[0, 0]);
+        assert_eq!(NamespaceIds::parse(&b), Err(ParseError::BadDescriptor));
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        descriptor(&mut b, 0, 1, &[0; 16]);
+        assert_eq!(NamespaceIds::parse(&b), Err(ParseError::BadDescriptor));
+        // A length running past the end ends the list, as in C.
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        let mut at = descriptor(&mut b, 0, 4, &[2]);
+        while at + 4 + 255 <= IDENTIFY_DATA_SIZE {
+            at = descriptor(&mut b, at, 9, &[0; 255]);
+        }
+        b[at] = 1;
+        b[at + 1] = 8 + (IDENTIFY_DATA_SIZE - at) as u8;
+        let ids = NamespaceIds::parse(&b).unwrap();
+        assert_eq!((ids.csi, ids.eui64), (Some(2), None));
+        assert_eq!(NamespaceIds::parse(&[0; 100]), Err(ParseError::WrongSize));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod cid;
 pub mod command;
 pub mod completion;
 pub mod effects;
+pub mod format;
 pub mod identify;
 pub mod io;
 pub mod passthru;

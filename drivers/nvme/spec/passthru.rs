@@ -6,6 +6,7 @@
 //! a command from them.
 
 use super::command::Command;
+use super::format::{Format, PRACT};
 
 /// `_IOC(dir, 'N', nr, size)` as `<asm-generic/ioctl.h>` encodes it.
 const fn ioc(dir: u32, nr: u32, size: u32) -> u32 {
@@ -162,8 +163,9 @@ pub enum Invalid {
     Nsid,
     /// `NVME_IOCTL_SUBMIT_IO` with an opcode other than read, write, compare.
     Opcode,
-    /// Metadata buffers are not supported: no namespace of this driver is
-    /// formatted with separate metadata.
+    /// A metadata buffer was given, or the command would move separate
+    /// metadata without one: the driver maps no metadata buffers yet (see
+    /// `format::Format::moves_separate_metadata`).
     Metadata,
 }
 
@@ -264,6 +266,17 @@ impl PassthruCmd {
             .with_cdw::<15>(c15)
     }
 
+    /// Refuses a command that would have the controller transfer the
+    /// separate metadata of a namespace formatted as `format` through a
+    /// metadata pointer the driver leaves at 0. C 6.12 sends such a
+    /// command; the controller then writes or reads host address 0.
+    pub fn check_metadata(&self, format: &Format) -> Result<(), Invalid> {
+        if format.moves_separate_metadata(self.opcode, self.cdw10_15[2]) {
+            return Err(Invalid::Metadata);
+        }
+        Ok(())
+    }
+
     /// Whether data moves (C maps a buffer only when both are non-zero).
     pub const fn has_data(&self) -> bool {
         self.addr != 0 && self.data_len != 0
@@ -335,9 +348,25 @@ impl UserIo {
         }
     }
 
-    /// Bytes of data for blocks of `1 << lba_shift` bytes.
-    pub const fn data_len(&self, lba_shift: u8) -> u64 {
-        (self.nblocks as u64 + 1) << lba_shift
+    /// CDW12 of the command.
+    const fn cdw12(&self) -> u32 {
+        self.nblocks as u32 | (self.control as u32) << 16
+    }
+
+    /// The bytes the data buffer holds on a namespace formatted as
+    /// `format`, with an extended LBA's metadata counted in, as C's
+    /// `nvme_submit_io` counts it. Refused where the metadata would need a
+    /// buffer of its own (C asks for one, then refuses it for lack of
+    /// integrity support), and, as in C, where a metadata pointer comes
+    /// with PRACT on PI that is the whole metadata.
+    pub fn transfer_len(&self, format: &Format) -> Result<u64, Invalid> {
+        let cdw12 = self.cdw12();
+        if format.moves_separate_metadata(self.opcode, cdw12)
+            || (cdw12 & PRACT != 0 && format.pi_is_all_metadata() && self.metadata != 0)
+        {
+            return Err(Invalid::Metadata);
+        }
+        Ok(format.transfer_len(self.nblocks as u64 + 1, cdw12))
     }
 
     /// The command on namespace `nsid`, without identifier or data pointer.
@@ -346,7 +375,7 @@ impl UserIo {
             .with_nsid(nsid)
             .with_cdw::<10>(self.slba as u32)
             .with_cdw::<11>((self.slba >> 32) as u32)
-            .with_cdw::<12>(u32::from(self.nblocks) | (u32::from(self.control) << 16))
+            .with_cdw::<12>(self.cdw12())
             .with_cdw::<13>(self.dsmgmt)
             .with_cdw::<14>(self.reftag)
             .with_cdw::<15>(u32::from(self.apptag) | (u32::from(self.appmask) << 16))
@@ -356,6 +385,7 @@ impl UserIo {
 #[cfg(test)]
 mod tests {
     use super::super::command::wire_dword;
+    use super::super::format::PiType;
     use super::*;
 
     #[test]
@@ -549,8 +579,8 @@ mod tests {
         let io = UserIo::parse(&user_io_bytes(NVM_WRITE)).unwrap();
         assert_eq!(io.validate(), Ok(()));
         assert_eq!(io.addr, 0x5000);
-        assert_eq!(io.data_len(9), 8 * 512);
-        assert_eq!(io.data_len(12), 8 * 4096);
+        assert_eq!(io.transfer_len(&plain(9)), Ok(8 * 512));
+        assert_eq!(io.transfer_len(&plain(12)), Ok(8 * 4096));
         let bytes = io.command(3);
         assert_eq!(wire_dword(&bytes, 0), u32::from(NVM_WRITE));
         assert_eq!(wire_dword(&bytes, 1), 3);
@@ -565,7 +595,94 @@ mod tests {
             nblocks: u16::MAX,
             ..io
         };
-        assert_eq!(max.data_len(12), 65536 * 4096);
+        assert_eq!(max.transfer_len(&plain(12)), Ok(65536 * 4096));
+    }
+
+    fn plain(lba_shift: u8) -> Format {
+        Format {
+            lba_shift,
+            metadata_size: 0,
+            extended: false,
+            pi: None,
+        }
+    }
+
+    #[test]
+    fn user_io_on_formats_with_metadata() {
+        let io = UserIo {
+            metadata: 0,
+            ..UserIo::parse(&user_io_bytes(NVM_READ)).unwrap()
+        };
+        let separate = Format {
+            metadata_size: 8,
+            ..plain(9)
+        };
+        // Separate metadata needs a buffer: refused, with or without one.
+        assert_eq!(io.transfer_len(&separate), Err(Invalid::Metadata));
+        let with_buffer = UserIo {
+            metadata: 0x8000,
+            ..io
+        };
+        assert_eq!(with_buffer.transfer_len(&separate), Err(Invalid::Metadata));
+        // Interleaved: the buffer holds each block's metadata too.
+        let extended = Format {
+            metadata_size: 16,
+            extended: true,
+            ..plain(9)
+        };
+        assert_eq!(io.transfer_len(&extended), Ok(8 * 528));
+        // PI that is the whole metadata, with PRACT: data only, and no
+        // metadata pointer may come along.
+        let pi = Format {
+            metadata_size: 8,
+            pi: Some(PiType::Type1),
+            ..plain(9)
+        };
+        let pract = UserIo {
+            control: (PRACT >> 16) as u16,
+            ..io
+        };
+        assert_eq!(pract.transfer_len(&pi), Ok(8 * 512));
+        assert_eq!(
+            UserIo {
+                metadata: 0x8000,
+                ..pract
+            }
+            .transfer_len(&pi),
+            Err(Invalid::Metadata)
+        );
+        assert_eq!(io.transfer_len(&pi), Err(Invalid::Metadata), "no PRACT");
+        let bytes = pract.command(1);
+        assert_eq!(wire_dword(&bytes, 12), 7 | PRACT);
+    }
+
+    #[test]
+    fn passthrough_on_formats_with_separate_metadata() {
+        let separate = Format {
+            metadata_size: 8,
+            ..plain(12)
+        };
+        let read = PassthruCmd {
+            opcode: 0x02,
+            addr: 0x1000,
+            data_len: 4096,
+            ..Default::default()
+        };
+        assert_eq!(read.check_metadata(&plain(12)), Ok(()));
+        assert_eq!(read.check_metadata(&separate), Err(Invalid::Metadata));
+        let flush = PassthruCmd {
+            opcode: 0x00,
+            ..read
+        };
+        assert_eq!(flush.check_metadata(&separate), Ok(()));
+        let pi = Format {
+            pi: Some(PiType::Type3),
+            ..separate
+        };
+        let mut pract = read;
+        pract.cdw10_15[2] = PRACT;
+        assert_eq!(pract.check_metadata(&pi), Ok(()));
+        assert_eq!(read.check_metadata(&pi), Err(Invalid::Metadata));
     }
 
     #[test]

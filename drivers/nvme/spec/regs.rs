@@ -67,6 +67,18 @@ impl Cap {
         bits(self.0, 37, 8) & 1 != 0
     }
 
+    /// The command sets to enable the controller with: every I/O command
+    /// set it implements where it can say which (CSS bit 6), so that
+    /// zoned namespaces answer as such, else the NVM command set (C
+    /// `nvme_enable_ctrl`).
+    pub const fn command_sets(self) -> CommandSets {
+        if bits(self.0, 37, 8) & (1 << 6) != 0 {
+            CommandSets::All
+        } else {
+            CommandSets::Nvm
+        }
+    }
+
     /// Smallest memory page size, as a power of two (`12 + MPSMIN`).
     pub const fn min_page_shift(self) -> u32 {
         12 + bits(self.0, 48, 4) as u32
@@ -111,6 +123,17 @@ pub enum ShutdownNotification {
     Abrupt = 2,
 }
 
+/// I/O Command Set Selected (`CC.CSS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum CommandSets {
+    /// The NVM command set only.
+    Nvm = 0,
+    /// All the I/O command sets the controller implements; each namespace
+    /// reports its own (C `nvme_multi_css`).
+    All = 6,
+}
+
 /// Controller Configuration (CC).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cc(pub u32);
@@ -125,14 +148,15 @@ impl Cc {
     const IOSQES_SHIFT: u32 = 16;
     const IOCQES_SHIFT: u32 = 20;
 
-    /// The configuration the driver enables the controller with: NVM command
-    /// set, round-robin arbitration, the given host page size, and the
-    /// queue entry sizes of the NVM command set (64-byte SQE, 16-byte CQE).
+    /// The configuration the driver enables the controller with:
+    /// `command_sets`, round-robin arbitration, the given host page size,
+    /// and the queue entry sizes of the NVM command set (64-byte SQE,
+    /// 16-byte CQE).
     ///
     /// `page_shift` must be at least 12.
-    pub const fn for_enable(page_shift: u32) -> Self {
+    pub const fn for_enable(page_shift: u32, command_sets: CommandSets) -> Self {
         Cc(Self::EN
-            | (0 << Self::CSS_SHIFT)
+            | ((command_sets as u32) << Self::CSS_SHIFT)
             | ((page_shift - 12) << Self::MPS_SHIFT)
             | (0 << Self::AMS_SHIFT)
             | (SQE_SHIFT << Self::IOSQES_SHIFT)
@@ -147,6 +171,15 @@ impl Cc {
     /// This value with EN cleared and everything else kept.
     pub const fn disabled(self) -> Self {
         Cc(self.0 & !Self::EN)
+    }
+
+    /// The command sets selected (CSS); a reserved value reads as NVM.
+    pub const fn command_sets(self) -> CommandSets {
+        if (self.0 >> Self::CSS_SHIFT) & 7 == CommandSets::All as u32 {
+            CommandSets::All
+        } else {
+            CommandSets::Nvm
+        }
     }
 
     /// Memory page size as a power of two.
@@ -261,6 +294,8 @@ mod tests {
         assert_eq!(cap.ready_timeout_ms(), 8000);
         assert_eq!(cap.doorbell_stride(), 4);
         assert!(cap.supports_nvm_command_set());
+        assert_eq!(cap.command_sets(), CommandSets::All);
+        assert_eq!(Cap(0x0020_0000_0000).command_sets(), CommandSets::Nvm);
         assert_eq!(cap.min_page_shift(), 12);
         assert_eq!(cap.max_page_shift(), 16);
     }
@@ -281,19 +316,25 @@ mod tests {
 
     #[test]
     fn cc_enable_value() {
-        let cc = Cc::for_enable(12);
-        // EN=1, CSS=0, MPS=0, AMS=0, IOSQES=6, IOCQES=4: the C driver's value.
+        let cc = Cc::for_enable(12, CommandSets::Nvm);
+        // EN=1, CSS=0, MPS=0, AMS=0, IOSQES=6, IOCQES=4: the C driver's
+        // value where CAP.CSS lacks bit 6.
         assert_eq!(cc.0, 0x0046_0001);
         assert!(cc.enabled());
         assert_eq!(cc.page_shift(), 12);
-        assert_eq!(Cc::for_enable(16).page_shift(), 16);
+        assert_eq!(cc.command_sets(), CommandSets::Nvm);
+        assert_eq!(Cc::for_enable(16, CommandSets::Nvm).page_shift(), 16);
+        // CSS=110b: C's value on QEMU, whose CAP.CSS has bit 6.
+        let all = Cc::for_enable(12, CommandSets::All);
+        assert_eq!(all.0, 0x0046_0061);
+        assert_eq!(all.command_sets(), CommandSets::All);
         assert!(!cc.disabled().enabled());
         assert_eq!(cc.disabled().0, 0x0046_0000);
     }
 
     #[test]
     fn cc_shutdown_replaces_field() {
-        let cc = Cc::for_enable(12);
+        let cc = Cc::for_enable(12, CommandSets::Nvm);
         let normal = cc.with_shutdown(ShutdownNotification::Normal);
         assert_eq!(normal.0, 0x0046_4001);
         let abrupt = normal.with_shutdown(ShutdownNotification::Abrupt);

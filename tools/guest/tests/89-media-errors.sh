@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 DEV=/dev/nvme0n1
-require "faults boot with media errors set up" test "${FAULTS:-0}" = 1
+require "faults boot with media errors set up" test "${SETUP:-}" = faults
 require "nvme_rs loaded" load_nvme_rs
 
 # dd_fails LBA read|write: direct I/O of that one block fails as a medium

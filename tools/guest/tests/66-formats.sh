@@ -1,0 +1,146 @@
+#!/bin/sh
+# shellcheck disable=SC2317,SC3043 # functions run through check; busybox sh has local
+# needs: formats
+# drivers: rs c
+# Namespaces whose format a block device cannot simply carry, in the
+# formats boot (GUEST_SETUP=formats; FMT_* in /etc/nvme-rs-expect). With
+# neither CONFIG_BLK_DEV_INTEGRITY nor CONFIG_BLK_DEV_ZONED in the test
+# kernel, C 6.12 is the reference:
+#  - separate metadata without PI: a disk of capacity 0;
+#  - PI type 1 that is the whole metadata: a usable disk, whose writes the
+#    controller gives PI with the LBA as reference tag (PRACT);
+#  - interleaved metadata: capacity 0, and the generic node moves each
+#    block with its metadata;
+#  - a zoned namespace: no block device node (a hidden disk), the generic
+#    node serves it.
+# Beyond C, nvme_rs refuses passthrough that would have the controller
+# move separate metadata through a metadata pointer of 0: C sends it, and
+# the controller then writes or reads guest physical address 0, so those
+# checks are not run against C.
+#
+# The C driver names disks in the order its scan finishes: namespaces are
+# found by the NSID their generic node reports.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+require "formats boot" test "${SETUP:-}" = formats
+require "driver loaded with default parameters" load_driver
+
+# ng_of NSID: the generic node of that namespace.
+ng_of() {
+	local d
+	for d in /dev/ng0n[0-9]*; do
+		nvme get-ns-id "$d" 2>/dev/null | grep -q "namespace-id:$1\$" && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+require "generic nodes of namespaces $FMT_META_NSID to $FMT_ZONED_NSID" \
+	wait_for "ng_of $FMT_META_NSID && ng_of $FMT_PI_NSID && ng_of $FMT_EXT_NSID && ng_of $FMT_ZONED_NSID" 60
+meta_ng=$(ng_of "$FMT_META_NSID")
+pi_ng=$(ng_of "$FMT_PI_NSID")
+ext_ng=$(ng_of "$FMT_EXT_NSID")
+zoned_ng=$(ng_of "$FMT_ZONED_NSID")
+# The disk shares its generic node's name: ng0nX and nvme0nX.
+meta=nvme${meta_ng#/dev/ng}
+pi=nvme${pi_ng#/dev/ng}
+ext=nvme${ext_ng#/dev/ng}
+zoned=nvme${zoned_ng#/dev/ng}
+
+# sectors DISK: its capacity in 512-byte sectors, from sysfs.
+sectors() {
+	cat "/sys/block/$1/size"
+}
+
+# refused WHAT NVME-ARGUMENT...: nvme-cli fails with EINVAL (and the
+# controller never saw the command, so nothing was read or written).
+refused() {
+	local out
+	if out=$(nvme "$@" 2>&1); then
+		echo "accepted: $out"
+		return 1
+	fi
+	case $out in
+	*"Invalid argument"*) return 0 ;;
+	esac
+	echo "failed otherwise: $out"
+	return 1
+}
+
+is_rs() {
+	[ "${NVME_RS_DRIVER:-rs}" = rs ]
+}
+
+# --- separate metadata, no PI -------------------------------------------------
+
+check "$meta (separate metadata): a block device" test -b "/dev/$meta"
+check "$meta (separate metadata): capacity 0" equals "$(sectors "$meta")" 0
+if is_rs; then
+	check "$meta: passthrough read without a metadata buffer refused" \
+		refused read "$meta_ng" --start-block=0 --block-count=0 --data-size=512 --data=/tmp/fmt-read
+	head -c 512 /dev/urandom >/tmp/fmt-in
+	check "$meta: passthrough write without a metadata buffer refused" \
+		refused write "$meta_ng" --start-block=0 --block-count=0 --data-size=512 --data=/tmp/fmt-in
+	check "$meta: passthrough write with PRACT refused (no PI to act on)" \
+		refused write "$meta_ng" --start-block=0 --block-count=0 --data-size=512 --data=/tmp/fmt-in --prinfo=8
+	check "$meta: the driver says why it has no capacity" \
+		sh -c "dmesg | grep -q '${meta}: no block I/O (capacity 0): its metadata needs buffers'"
+else
+	skip "$meta: passthrough without a metadata buffer" "C 6.12 sends it with a metadata pointer of 0"
+fi
+check "$meta: flush through the generic node still works" nvme flush "$meta_ng"
+
+# --- PI type 1, 8 bytes: the controller generates and checks it ---------------
+
+check "$pi (PI type 1): capacity of $FMT_PI_BLOCKS blocks" equals "$(sectors "$pi")" "$FMT_PI_BLOCKS"
+check "$pi: fio verify through the block device" fio_ok --verify --name=pi \
+	--filename="/dev/$pi" --direct=1 --ioengine=io_uring --iodepth=8 \
+	--rw=randwrite --bs=512-16k --size=4M --verify=crc32c --verify_fatal=1 \
+	--do_verify=1 --verify_state_save=0
+check "$pi: blocks 0-127 written" fio_ok --wrote --name=pi-seq --filename="/dev/$pi" \
+	--direct=1 --rw=write --bs=4k --size=64k
+# PRINFO 0xd: PRACT, guard and reference tag checked. The controller
+# checks the PI the block writes left: the LBA as reference tag.
+check "$pi: PI written with the LBA as reference tag" \
+	nvme read "$pi_ng" --start-block=100 --block-count=0 --data-size=512 \
+	--data=/tmp/fmt-read --prinfo=0xd --ref-tag=100
+check "$pi: a wrong reference tag fails the check" \
+	sh -c "! nvme read $pi_ng --start-block=100 --block-count=0 --data-size=512 --data=/tmp/fmt-read --prinfo=0xd --ref-tag=99"
+if is_rs; then
+	check "$pi: passthrough read without PRACT refused" \
+		refused read "$pi_ng" --start-block=100 --block-count=0 --data-size=512 --data=/tmp/fmt-read
+	check "$pi: the driver says the controller handles PI" \
+		sh -c "dmesg | grep -q '${pi}: protection information Type1, generated and checked by the controller (PRACT)'"
+else
+	skip "$pi: passthrough read without PRACT" "C 6.12 sends it with a metadata pointer of 0"
+fi
+
+# --- interleaved metadata -------------------------------------------------------
+
+check "$ext (interleaved metadata): capacity 0" equals "$(sectors "$ext")" 0
+head -c "$((2 * FMT_EXT_BLOCK))" /dev/urandom >/tmp/fmt-ext-in
+check "$ext: two blocks with metadata written through the generic node" \
+	nvme write "$ext_ng" --start-block=8 --block-count=1 --data-size=$((2 * FMT_EXT_BLOCK)) --data=/tmp/fmt-ext-in
+check "$ext: and read back the same" sh -c "
+	nvme read $ext_ng --start-block=8 --block-count=1 --data-size=$((2 * FMT_EXT_BLOCK)) --data=/tmp/fmt-ext-out &&
+	cmp /tmp/fmt-ext-in /tmp/fmt-ext-out"
+
+# --- zoned ----------------------------------------------------------------------
+
+check "$zoned (zoned): no block device node" test ! -e "/dev/$zoned"
+check "$zoned: its disk is in sysfs" test -d "/sys/block/$zoned"
+zones=$(nvme zns report-zones "$zoned_ng" 2>&1)
+check "$zoned: the generic node reports $FMT_ZONES zones" \
+	equals "$(printf '%s\n' "$zones" | grep -c 'SLBA:')" "$FMT_ZONES"
+# The second zone starts where the first ends.
+second=$(printf '%s\n' "$zones" | grep 'SLBA:' | sed -n 2p | sed -nE 's/.*SLBA: *(0x[0-9a-fA-F]+).*/\1/p')
+check "$zoned: zones of $FMT_ZONE_BLOCKS blocks" equals "$((${second:-0}))" "$FMT_ZONE_BLOCKS"
+if is_rs; then
+	check "$zoned: the driver says it has only a generic node" \
+		sh -c "dmesg | grep -q '${zoned}: no block device for command set 2; generic node only'"
+fi
+
+# The ordinary namespaces beside them are untouched.
+check "namespaces 1 and 2 keep their disks" all_nodes_present
+
+group_end
