@@ -6,17 +6,39 @@
 
 use super::bindings;
 use core::fmt;
-use kernel::types::Opaque;
+use core::ptr::NonNull;
+use kernel::types::{AlwaysRefCounted, Opaque};
 
-/// A `struct device` borrowed from a bus device that owns it.
+/// A `struct device`, of any bus: what logging and DMA need of a device.
 ///
 /// # Invariants
 ///
-/// The wrapped `struct device` is initialised and registered for as long as
-/// a reference to this value exists: references are only handed out by bus
-/// device types that hold the device (see [`super::pci::Device::as_dev`]).
+/// The wrapped `struct device` is initialised for as long as a reference to
+/// this value exists: references are handed out by bus device types that
+/// hold the device (see [`super::pci::Device::as_dev`]), and an
+/// [`kernel::types::ARef`] holds a reference count of its own.
 #[repr(transparent)]
 pub struct Device(Opaque<bindings::device>);
+
+// SAFETY: a `struct device` may be used from any thread; its methods here
+// only read it or call functions that take their own locks.
+unsafe impl Send for Device {}
+// SAFETY: as above, shared references only reach thread-safe functions.
+unsafe impl Sync for Device {}
+
+// SAFETY: `get_device` and `put_device` manage the device's reference
+// count; the device is released only when it drops to zero.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: the device is valid because `self` references it.
+        unsafe { bindings::get_device(self.as_raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference taken by `inc_ref`.
+        unsafe { bindings::put_device(obj.cast::<bindings::device>().as_ptr()) };
+    }
+}
 
 impl Device {
     /// Borrows the device at `ptr`.

@@ -5,7 +5,7 @@
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 
-use super::{bindings, pci};
+use super::{bindings, device};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ARef;
@@ -24,7 +24,7 @@ pub type DmaAddr = u64;
 /// `cpu` and `dma` describe a live `dma_alloc_coherent` allocation of `len`
 /// bytes for `dev`, freed only in `Drop`. `cpu` is page aligned.
 pub struct CoherentAllocation {
-    dev: ARef<pci::Device>,
+    dev: ARef<device::Device>,
     cpu: *mut u8,
     dma: DmaAddr,
     len: usize,
@@ -32,7 +32,7 @@ pub struct CoherentAllocation {
 
 impl CoherentAllocation {
     /// Allocates `len` zeroed bytes of coherent memory for `dev`.
-    pub fn alloc(dev: &pci::Device, len: usize) -> Result<Self> {
+    pub fn alloc(dev: &device::Device, len: usize) -> Result<Self> {
         if len == 0 {
             return Err(EINVAL);
         }
@@ -42,7 +42,7 @@ impl CoherentAllocation {
         // which allocation callers are in.
         let cpu = unsafe {
             bindings::nvme_rs_dma_alloc_coherent(
-                dev.as_dev().as_raw(),
+                dev.as_raw(),
                 len,
                 &mut dma,
                 bindings::NVME_RS_GFP_KERNEL,
@@ -152,7 +152,7 @@ impl Drop for CoherentAllocation {
         // bytes for `dev`; it is freed exactly once, here.
         unsafe {
             bindings::nvme_rs_dma_free_coherent(
-                self.dev.as_dev().as_raw(),
+                self.dev.as_raw(),
                 self.len,
                 self.cpu.cast(),
                 self.dma,

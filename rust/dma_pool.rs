@@ -5,7 +5,7 @@
 //!
 //! C header: [`include/linux/dmapool.h`](srctree/include/linux/dmapool.h)
 
-use super::{bindings, dma::DmaAddr, pci};
+use super::{bindings, device, dma::DmaAddr};
 use core::ptr::NonNull;
 use kernel::{prelude::*, str::CStr, sync::Arc};
 
@@ -19,7 +19,7 @@ use kernel::{prelude::*, str::CStr, sync::Arc};
 pub struct DmaPool {
     pool: NonNull<bindings::dma_pool>,
     size: usize,
-    _dev: kernel::types::ARef<pci::Device>,
+    _dev: kernel::types::ARef<device::Device>,
 }
 
 // SAFETY: the C pool has its own lock; it may be used from any CPU.
@@ -31,7 +31,7 @@ impl DmaPool {
     /// A pool named `name` of `size`-byte blocks aligned to `align` bytes
     /// (at least 8, as blocks are written a 64-bit word at a time).
     pub fn new(
-        dev: &pci::Device,
+        dev: &device::Device,
         name: &'static CStr,
         size: usize,
         align: usize,
@@ -40,9 +40,8 @@ impl DmaPool {
             return Err(EINVAL);
         }
         // SAFETY: the device is valid; `name` is static as the pool keeps it.
-        let pool = unsafe {
-            bindings::dma_pool_create(name.as_char_ptr(), dev.as_dev().as_raw(), size, align, 0)
-        };
+        let pool =
+            unsafe { bindings::dma_pool_create(name.as_char_ptr(), dev.as_raw(), size, align, 0) };
         let pool = NonNull::new(pool).ok_or(ENOMEM)?;
         // INVARIANT: created just now for `dev`, which `_dev` keeps alive.
         Ok(Arc::new(

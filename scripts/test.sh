@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every test nvme-rs has, in order, with one closing count.
 #
-#   1. static checks (unsafe code rules, rustfmt)
+#   1. static checks (unsafe code rules, layering and import cycles,
+#      rustfmt)
 #   2. host unit tests of the pure logic (cargo test)
 #   3. build the test kernel and the module
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
@@ -65,6 +66,7 @@ run_stage() {
 scripts/install-deps.sh || { total_fail=$((total_fail + 1)); summary; exit 1; }
 
 run_stage unsafe-rules last python3 scripts/check-unsafe.py
+run_stage layers last python3 scripts/check-layers.py
 run_stage format last scripts/check-format.sh
 run_stage host all cargo test --manifest-path "$repo/Cargo.toml"
 
@@ -85,7 +87,7 @@ if make -s module > build/test-build.log 2>&1; then
 		scripts/guest.sh --mode test --smp 4 --name test-4cpu \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	run_stage guest-c-reference last env GUEST_DRIVER=c \
-		GUEST_TESTS="84-uring-cmd-fio 85-passthru 86-nvme-cli" \
+		GUEST_TESTS="84-uring-cmd-fio 85-passthru 86-nvme-cli 87-ctrl-state" \
 		scripts/guest.sh --mode test --name test-c-reference --kernel-dir build/kernel-test/
 	run_stage guest-faults last env GUEST_SETUP=faults \
 		scripts/guest.sh --mode test --name test-faults \

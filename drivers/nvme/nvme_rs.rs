@@ -57,6 +57,15 @@ struct NvmeModule {
 
 impl kernel::Module for NvmeModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        // Before the driver is registered: every probe reads them.
+        pci::config::PARAMETERS.set(
+            POLL_QUEUES.get(),
+            IO_QUEUE_DEPTH.get(),
+            SGL_THRESHOLD.get(),
+            SHADOW_DOORBELLS.get() != 0,
+            IO_TIMEOUT.get(),
+            ADMIN_TIMEOUT.get(),
+        );
         let class = pci::char_dev::NVME_CLASS.register()?;
         let subsystem_class = pci::char_dev::NVME_SUBSYSTEM_CLASS.register()?;
         let generic_class = pci::char_dev::NVME_GENERIC_CLASS.register()?;

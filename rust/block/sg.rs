@@ -8,7 +8,7 @@
 
 use super::request::OwnedRequest;
 use super::tag_set::Operations;
-use crate::kernel_ext::{bindings, pci};
+use crate::kernel_ext::{bindings, device};
 use kernel::{alloc::KVec, prelude::*, types::ARef};
 
 /// One DMA-mapped piece of a request's data.
@@ -49,7 +49,7 @@ enum Mapping {
 /// mapping of `segment.len` bytes for `dev` in direction `dir`. Either must
 /// be unmapped before reuse or drop.
 pub struct RequestSg {
-    dev: ARef<pci::Device>,
+    dev: ARef<device::Device>,
     table: KVec<bindings::scatterlist>,
     mapping: Option<Mapping>,
 }
@@ -60,7 +60,7 @@ unsafe impl Send for RequestSg {}
 impl RequestSg {
     /// A scatterlist of `entries` entries for requests to `dev`; a request
     /// must have at most this many segments (the disk's `max_segments`).
-    pub fn new(dev: &pci::Device, entries: u16) -> Result<Self> {
+    pub fn new(dev: &device::Device, entries: u16) -> Result<Self> {
         let mut table = KVec::from_elem(
             bindings::scatterlist::default(),
             entries as usize,
@@ -92,7 +92,7 @@ impl RequestSg {
         } else {
             bindings::dma_data_direction_DMA_FROM_DEVICE
         } as kernel::ffi::c_int;
-        let dev = self.dev.as_dev().as_raw();
+        let dev = self.dev.as_raw();
         if let Some(bvec) = single_bvec(request) {
             // SAFETY: the page and the range within it are the request's
             // data, stable while it is owned; the device is valid.
@@ -189,7 +189,7 @@ impl RequestSg {
                 // (invariant).
                 unsafe {
                     bindings::dma_unmap_page_attrs(
-                        self.dev.as_dev().as_raw(),
+                        self.dev.as_raw(),
                         segment.addr,
                         segment.len as _,
                         dir as _,
@@ -202,7 +202,7 @@ impl RequestSg {
                 // (invariant).
                 unsafe {
                     bindings::dma_unmap_sg_attrs(
-                        self.dev.as_dev().as_raw(),
+                        self.dev.as_raw(),
                         self.table.as_mut_ptr(),
                         nents as _,
                         dir as _,

@@ -10,10 +10,9 @@
 //! command identifier, so a late completion of a timed-out command cannot be
 //! taken for the next command's. Beside them one Asynchronous Event Request
 //! may be outstanding, under its own command identifier, for as long as the
-//! controller likes; its completion goes to the controller's
-//! [`AsyncEvents`].
+//! controller likes; its completion goes to the [`AsyncEventHandler`] the
+//! controller set (its asynchronous events).
 
-use super::async_events::AsyncEvents;
 use super::completion_ring::CompletionRing;
 use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::set_once::SetOnce;
@@ -33,18 +32,22 @@ use kernel::sync::{Arc, Mutex};
 /// Entries in each admin ring, as the C driver's `NVME_AQ_DEPTH`.
 pub const DEPTH: u16 = 32;
 
-/// How long an admin command may take: the `admin_timeout` parameter, as
-/// the C driver's.
-pub fn default_timeout_ms() -> u32 {
-    crate::ADMIN_TIMEOUT.get().max(1).saturating_mul(1000)
-}
-
 /// No command is waiting for its completion.
 const NO_WAITER: u32 = u32::MAX;
 
 /// The command identifier of the Asynchronous Event Request; synchronous
 /// commands use the others.
 const ASYNC_EVENT_CID: u16 = u16::MAX;
+
+/// Where the completions of Asynchronous Event Requests go. Called from the
+/// admin queue's interrupt handler, so it must not sleep.
+pub trait AsyncEventHandler: Send + Sync {
+    /// An Asynchronous Event Request completed with `cqe`.
+    fn arrived(&self, cqe: &Completion);
+}
+
+/// The handler the controller set, as the interrupt handler holds it.
+pub struct EventHandler(Arc<dyn AsyncEventHandler>);
 
 /// The completion side, shared with the interrupt handler.
 #[pin_data]
@@ -64,7 +67,7 @@ pub struct Completions {
     /// An Asynchronous Event Request is outstanding.
     async_event_outstanding: AtomicBool,
     /// Where its completion goes, once the controller is set up.
-    events: SetOnce<AsyncEvents>,
+    events: SetOnce<EventHandler>,
 }
 
 impl Completions {
@@ -73,7 +76,7 @@ impl Completions {
         if cqe.cid == ASYNC_EVENT_CID {
             self.async_event_outstanding.store(false, Ordering::Release);
             if let Some(events) = self.events.get() {
-                AsyncEvents::arrived(events.into(), cqe);
+                events.0.arrived(cqe);
             }
             return;
         }
@@ -135,6 +138,9 @@ pub struct Queue {
     submissions: Mutex<Submissions>,
     completions: Arc<Completions>,
     doorbell: pci::BarRegister32,
+    /// How long a command may take unless its caller says otherwise: the
+    /// `admin_timeout` parameter, as the C driver's.
+    default_timeout_ms: u32,
 }
 
 impl Queue {
@@ -146,6 +152,7 @@ impl Queue {
         pdev: &pci::Device,
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
+        default_timeout_ms: u32,
     ) -> Result<Arc<Self>> {
         let doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(0, doorbell_stride))?;
         let ring = CompletionRing::new(pdev, bar, 0, DEPTH, doorbell_stride, None)?;
@@ -164,13 +171,14 @@ impl Queue {
         Arc::pin_init(
             try_pin_init!(Queue {
                 submissions <- new_mutex!(Submissions {
-                    ring: CoherentAllocation::alloc(pdev, DEPTH as usize * SQE_SIZE)?,
+                    ring: CoherentAllocation::alloc(pdev.as_dev(), DEPTH as usize * SQE_SIZE)?,
                     cursor: SqCursor::new(DEPTH).ok_or(EINVAL)?,
                     next_cid: 0,
-                    data: CoherentAllocation::alloc(pdev, IDENTIFY_DATA_SIZE)?,
+                    data: CoherentAllocation::alloc(pdev.as_dev(), IDENTIFY_DATA_SIZE)?,
                 }),
                 completions,
                 doorbell,
+                default_timeout_ms,
             }? Error),
             GFP_KERNEL,
         )
@@ -197,16 +205,20 @@ impl Queue {
         }
     }
 
-    /// Sends Asynchronous Event Request completions to `events` from now
+    /// Sends Asynchronous Event Request completions to `handler` from now
     /// on; only the first call counts.
-    pub fn set_async_events(&self, events: Arc<AsyncEvents>) {
+    pub fn set_async_events(&self, handler: Arc<dyn AsyncEventHandler>) -> Result {
         // A second controller setup cannot happen on one queue.
-        let _ = self.completions.events.set(events);
+        let _ = self
+            .completions
+            .events
+            .set(Arc::new(EventHandler(handler), GFP_KERNEL)?);
+        Ok(())
     }
 
     /// Submits an Asynchronous Event Request unless one is outstanding. Its
     /// completion, whenever the controller has an event, goes to the
-    /// queue's [`AsyncEvents`].
+    /// queue's [`AsyncEventHandler`].
     pub fn submit_async_event(&self) -> Result {
         let mut sq = self.submissions.lock();
         if self
@@ -275,7 +287,7 @@ impl Queue {
         timeout_ms: u32,
     ) -> Result<Completion, AdminError> {
         let timeout_ms = if timeout_ms == 0 {
-            default_timeout_ms()
+            self.default_timeout_ms
         } else {
             timeout_ms
         };
@@ -308,7 +320,11 @@ impl Queue {
             }
             // The handler claimed the completion just now and is about to
             // signal it: take it, so no stale signal is left behind.
-            while !self.completions.done.wait_timeout_ms(default_timeout_ms()) {}
+            while !self
+                .completions
+                .done
+                .wait_timeout_ms(self.default_timeout_ms)
+            {}
         }
         Ok(self.completions.entry())
     }

@@ -10,7 +10,7 @@
 //! the controller forget the request and the configuration, so it enables
 //! both again and rescans, the namespaces having possibly changed meanwhile.
 
-use super::admin_queue;
+use super::admin_queue::{self, AsyncEventHandler};
 use super::passthru::CtrlShared;
 use crate::kernel_ext::workqueue::flush;
 use crate::nvme_core::admin::AdminQueue;
@@ -52,6 +52,16 @@ impl_has_work! {
     impl HasWork<Self> for AsyncEvents { self.work }
 }
 
+/// Hands the admin queue's Asynchronous Event Request completions to the
+/// events, whose work item needs a reference of its own to be queued.
+struct Delivery(Arc<AsyncEvents>);
+
+impl AsyncEventHandler for Delivery {
+    fn arrived(&self, cqe: &Completion) {
+        AsyncEvents::arrived(self.0.clone(), cqe);
+    }
+}
+
 impl WorkItem for AsyncEvents {
     type Pointer = Arc<AsyncEvents>;
 
@@ -73,7 +83,7 @@ impl AsyncEvents {
             }),
             GFP_KERNEL,
         )?;
-        admin.set_async_events(events.clone());
+        admin.set_async_events(Arc::new(Delivery(events.clone()), GFP_KERNEL)?)?;
         Ok(events)
     }
 

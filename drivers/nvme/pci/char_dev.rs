@@ -162,8 +162,8 @@ fn show_address(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Resul
     writeln!(out, "{}", c.pdev.as_dev().name())
 }
 
-fn show_state(_: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
-    writeln!(out, "live")
+fn show_state(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "{}", c.state().name())
 }
 
 fn show_cntlid(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {

@@ -42,7 +42,7 @@ impl CompletionRing {
     ) -> Result<Self> {
         let cursor = CqCursor::new(depth).ok_or(EINVAL)?;
         Ok(CompletionRing {
-            ring: CoherentAllocation::alloc(pdev, depth as usize * CQE_SIZE)?,
+            ring: CoherentAllocation::alloc(pdev.as_dev(), depth as usize * CQE_SIZE)?,
             doorbell: pci::BarRegister32::new(bar, cq_head_doorbell(qid, stride))?,
             depth,
             cursor: AtomicU32::new(cursor.pack()),

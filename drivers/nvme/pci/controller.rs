@@ -7,14 +7,15 @@
 
 use super::admin_queue;
 use super::async_events::AsyncEvents;
-use super::blk_ops::NvmeOps;
 use super::char_dev::{
     ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
 };
+use super::config::Config;
 use super::namespaces::{DiskContext, NamespaceSet};
 use super::passthru::CtrlShared;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::registers::{Enabled, Registers, PAGE_SIZE};
+use super::request::NvmeOps;
 use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
@@ -24,11 +25,12 @@ use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::DiskProfile;
 use crate::spec::command::{usable_queue_pairs, Command};
+use crate::spec::ctrl_state::State;
 use crate::spec::effects::{
     Effects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
-use crate::spec::regs::{bar_size_for_queues, offset, Version};
+use crate::spec::regs::{bar_size_for_queues, offset, Cap, Version};
 use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
@@ -37,12 +39,6 @@ use kernel::sync::Arc;
 /// Largest transfer the driver issues, whatever MDTS allows: a PRP list
 /// of one page then always suffices.
 const MAX_TRANSFER: u32 = 1 << 20;
-
-/// How long an I/O request may take before it is aborted: the `io_timeout`
-/// parameter, as the C driver's.
-fn io_timeout_ms() -> u32 {
-    crate::IO_TIMEOUT.get().max(1).saturating_mul(1000)
-}
 
 /// The I/O side of a controller.
 ///
@@ -58,12 +54,14 @@ struct Io {
 }
 
 /// Removes the namespaces' disks and nodes when dropped; the set itself
-/// may be shared a little longer by a scan that is finishing.
-struct CloseOnDrop(Arc<NamespaceSet>);
+/// may be shared a little longer by a scan that is finishing. Then the
+/// controller being deleted takes no more I/O.
+struct CloseOnDrop(Arc<NamespaceSet>, Arc<CtrlShared>);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
         self.0.close();
+        self.1.change_state(State::DeletingNoIo);
     }
 }
 
@@ -147,38 +145,73 @@ fn command_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<
     Ok(Effects::new(Some(&log)))
 }
 
+/// Maps BAR0 and reads `CAP`, checking the BAR holds the admin queue's
+/// doorbells at the stride `CAP` gives.
+fn map_registers(pdev: &pci::Device) -> Result<(Arc<pci::Bar>, Registers)> {
+    // The doorbell stride is in CAP, so map first with room for the first
+    // doorbells at the smallest stride, then check the real need.
+    let bar = pci::Bar::map(
+        pdev,
+        0,
+        bar_size_for_queues(1, 4),
+        kernel::c_str!("nvme_rs"),
+    )?;
+    let bar = Arc::new(bar, GFP_KERNEL)?;
+    let regs = Registers::new(pdev, bar.clone())?;
+    if bar.size() < bar_size_for_queues(1, regs.cap().doorbell_stride()) {
+        return Err(ENODEV);
+    }
+    Ok((bar, regs))
+}
+
+/// Adds the controller node `/dev/nvmeN`, whose sysfs directory the disks
+/// and generic nodes go under, and its subsystem.
+fn add_nodes(
+    pdev: &pci::Device,
+    instance: &Instance,
+    shared: &Arc<CtrlShared>,
+) -> Result<(Arc<Node<ControllerNode>>, Subsystem)> {
+    let node = Arc::new(
+        Node::<ControllerNode>::add(
+            &NVME_CLASS,
+            instance.number(),
+            Some(pdev.as_dev()),
+            kernel::fmt!("{}", instance),
+            shared.clone(),
+            &CONTROLLER_ATTRIBUTES,
+        )?,
+        GFP_KERNEL,
+    )?;
+    let subsystem = Subsystem::add(shared, &node)?;
+    Ok((node, subsystem))
+}
+
+/// Asks for `wanted` I/O queue pairs (Set Features, Number of Queues) and
+/// returns how many the controller grants.
+fn request_io_queues(admin: &admin_queue::Queue, wanted: u16) -> Result<u16> {
+    let result = admin.execute_read(Command::set_queue_count(wanted), &mut [])?;
+    Ok(usable_queue_pairs(wanted, result.result))
+}
+
 impl Controller {
     /// Brings up the controller behind `pdev`: enables the device, maps
     /// BAR0, resets the controller, sets up the admin queue pair with its
-    /// interrupt, enables the controller, identifies it, and sets up I/O.
-    pub fn probe(pdev: &pci::Device) -> Result<KBox<Self>> {
+    /// interrupt, enables the controller, identifies it, and sets up I/O,
+    /// as `config` says.
+    pub fn probe(pdev: &pci::Device, config: Config) -> Result<KBox<Self>> {
         let instance = Instance::alloc()?;
         let pci = pdev.enable_mem()?;
         pci.set_master();
         pdev.set_dma_mask(64)?;
-
-        // The doorbell stride is in CAP, so map first with room for the
-        // first doorbells at the smallest stride, then check the real need.
-        let bar = pci::Bar::map(
-            pdev,
-            0,
-            bar_size_for_queues(1, 4),
-            kernel::c_str!("nvme_rs"),
-        )?;
-        let bar = Arc::new(bar, GFP_KERNEL)?;
-        let regs = Registers::new(pdev, bar.clone())?;
+        let (bar, regs) = map_registers(pdev)?;
         let cap = regs.cap();
         let stride = cap.doorbell_stride();
-        if bar.size() < bar_size_for_queues(1, stride) {
-            return Err(ENODEV);
-        }
         let version = Version(bar.read32(offset::VS)?);
-
-        regs.disable()?;
 
         // Bring-up runs on a single vector; the full set, spread over the
         // CPUs, comes once the controller says how many queues it grants.
-        let admin = admin_queue::Queue::new(pdev, bar.clone(), stride)?;
+        regs.disable()?;
+        let admin = admin_queue::Queue::new(pdev, bar.clone(), stride, config.admin_timeout_ms)?;
         let vectors = pci::IrqVectors::alloc(pdev, 1, 1, pci::IrqTypes::ALL, 0)?;
         let admin_irq = admin.request_irq(&vectors, &instance)?;
         let mut enabled = regs.enable(admin.aqa(), admin.sq_addr(), admin.cq_addr(), &instance)?;
@@ -201,80 +234,42 @@ impl Controller {
             max_transfer,
             admin.clone(),
         )?;
+        // Being brought up, as C's probe says before it enables the
+        // controller; live once everything below is in place.
+        shared.change_state(State::Connecting);
         let user_admin = RevokeOnDrop(shared.clone());
         let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &admin)?);
-        let node = Arc::new(
-            Node::<ControllerNode>::add(
-                &NVME_CLASS,
-                instance.number(),
-                Some(pdev.as_dev()),
-                kernel::fmt!("{}", instance),
-                shared.clone(),
-                &CONTROLLER_ATTRIBUTES,
-            )?,
-            GFP_KERNEL,
-        )?;
-        let subsystem = Subsystem::add(&shared, &node)?;
+        let (node, subsystem) = add_nodes(pdev, &instance, &shared)?;
 
-        let poll_queues = crate::POLL_QUEUES.get();
-        let wanted = wanted_io_queues(cpu::possible_cpus(), poll_queues);
-        let result = admin.execute_read(Command::set_queue_count(wanted), &mut [])?;
-        let granted = usable_queue_pairs(wanted, result.result);
-
+        let wanted = wanted_io_queues(cpu::possible_cpus(), config.poll_queues);
+        let granted = request_io_queues(&admin, wanted)?;
         // Swap the bring-up vector for the full set (C does the same).
         drop(admin_irq);
         drop(vectors);
         let vectors = pci::IrqVectors::alloc(
             pdev,
             1,
-            wanted_vectors(granted, poll_queues),
+            wanted_vectors(granted, config.poll_queues),
             pci::IrqTypes::ALL,
             1,
         )?;
         let admin_irq = admin.request_irq(&vectors, &instance)?;
 
-        let io = match plan(granted, poll_queues, vectors.count()) {
-            Some(plan) => {
-                let config = QueueSetConfig {
-                    plan,
-                    vectors: vectors.count(),
-                    depth: io_queue_depth(crate::IO_QUEUE_DEPTH.get(), cap.max_queue_entries()),
-                    stride,
-                    sgls: info.id.sgls,
-                    sgl_threshold: crate::SGL_THRESHOLD.get(),
-                    shadow_doorbells: crate::SHADOW_DOORBELLS.get() != 0
-                        && info.id.oacs & OACS_DOORBELL_BUFFER_CONFIG != 0,
-                };
-                if bar.size() < bar_size_for_queues(1 + plan.total() as u16, stride) {
-                    return Err(ENODEV);
-                }
-                let ctx = IoContext {
-                    pdev,
-                    bar: &bar,
-                    admin: &admin,
-                    vectors: &vectors,
-                    info: &info,
-                    name: &instance,
-                    max_transfer,
-                    shared: &shared,
-                    node: &node,
-                };
-                Some(ctx.setup(&mut enabled, config)?)
-            }
-            None => {
-                dev_warn!(
-                    pdev.as_dev(),
-                    "{}: no I/O queues granted; admin only\n",
-                    instance
-                );
-                None
-            }
+        let ctx = IoContext {
+            pdev,
+            bar: &bar,
+            admin: &admin,
+            vectors: &vectors,
+            info: &info,
+            name: &instance,
+            max_transfer,
+            config,
+            cap,
+            shared: &shared,
+            node: &node,
         };
+        let io = ctx.setup(&mut enabled, granted)?;
 
-        let mut irqs = KVec::with_capacity(vectors.count() as usize, GFP_KERNEL)?;
-        for index in 0..vectors.count() {
-            irqs.push(vectors.irq(index)?, GFP_KERNEL)?;
-        }
         let ctrl = KBox::new(
             Controller {
                 _user_admin: user_admin,
@@ -292,35 +287,48 @@ impl Controller {
             },
             GFP_KERNEL,
         )?;
-        // Last: from here a reset may touch any part, and a failure above
-        // must drop the parts in field order, not leave clones behind.
-        ctrl._user_admin.0.set_resetter(Resetter {
-            instance: ctrl._instance.number(),
+        ctrl.go_live(pdev, &shared, wanted)?;
+        Ok(ctrl)
+    }
+
+    /// The last phase of probe: makes resets, namespace scans and
+    /// asynchronous events possible, and the controller live. Last, because
+    /// from here a reset may touch any part, and a failure before must drop
+    /// the parts in field order, not leave clones behind.
+    fn go_live(&self, pdev: &pci::Device, shared: &Arc<CtrlShared>, wanted: u16) -> Result {
+        let mut irqs = KVec::with_capacity(self._vectors.count() as usize, GFP_KERNEL)?;
+        for index in 0..self._vectors.count() {
+            irqs.push(self._vectors.irq(index)?, GFP_KERNEL)?;
+        }
+        let resetter = Resetter {
+            instance: self._instance.number(),
             pdev: pdev.into(),
-            regs: ctrl.enabled.registers(),
-            admin: ctrl._admin.clone(),
+            regs: self.enabled.registers(),
+            admin: self._admin.clone(),
             irqs,
-            io: ctrl._io.as_ref().map(|io| IoParts {
+            io: self._io.as_ref().map(|io| IoParts {
                 queues: io.queues.clone(),
                 tags: io.tags.clone(),
                 wanted,
             }),
-            events: ctrl._events.0.clone(),
+            events: self._events.0.clone(),
             ctrl: shared.clone(),
-        });
-        if let Some(io) = &ctrl._io {
+        };
+        shared.set_resetter(Arc::new(resetter, GFP_KERNEL)?);
+        if let Some(io) = &self._io {
             shared.set_namespaces(io.namespaces.0.clone());
         }
+        shared.change_state(State::Live);
         // The controller works without them; say so and go on.
-        if let Err(err) = ctrl._events.0.enable(&ctrl._admin) {
+        if let Err(err) = self._events.0.enable(&self._admin) {
             dev_warn!(
                 pdev.as_dev(),
                 "{}: asynchronous events not enabled: {:?}\n",
-                ctrl._instance,
+                self._instance,
                 err
             );
         }
-        Ok(ctrl)
+        Ok(())
     }
 
     /// Shuts the controller down, for system shutdown or reboot while it is
@@ -340,15 +348,48 @@ struct IoContext<'a> {
     name: &'a Instance,
     /// Largest transfer in bytes: MDTS, capped at `MAX_TRANSFER`.
     max_transfer: u32,
+    /// The module parameters.
+    config: Config,
+    /// The controller's capabilities.
+    cap: Cap,
     shared: &'a Arc<CtrlShared>,
     /// The controller node, parent of the disks and generic nodes.
     node: &'a Arc<Node<ControllerNode>>,
 }
 
 impl IoContext<'_> {
+    /// Sets up the I/O side on the `granted` I/O queue pairs, as many of
+    /// them as the vectors allow; `None` if the controller granted none.
+    fn setup(&self, enabled: &mut Enabled, granted: u16) -> Result<Option<Io>> {
+        let config = &self.config;
+        let Some(plan) = plan(granted, config.poll_queues, self.vectors.count()) else {
+            dev_warn!(
+                self.pdev.as_dev(),
+                "{}: no I/O queues granted; admin only\n",
+                self.name
+            );
+            return Ok(None);
+        };
+        let stride = self.cap.doorbell_stride();
+        if self.bar.size() < bar_size_for_queues(1 + plan.total() as u16, stride) {
+            return Err(ENODEV);
+        }
+        let queue_config = QueueSetConfig {
+            plan,
+            vectors: self.vectors.count(),
+            depth: io_queue_depth(config.io_queue_depth, self.cap.max_queue_entries()),
+            stride,
+            sgls: self.info.id.sgls,
+            sgl_threshold: config.sgl_threshold,
+            shadow_doorbells: config.shadow_doorbells
+                && self.info.id.oacs & OACS_DOORBELL_BUFFER_CONFIG != 0,
+        };
+        self.setup_queues(enabled, queue_config).map(Some)
+    }
+
     /// Creates the I/O queues on the controller, the tag set over them, their
     /// interrupt handlers, and a disk per usable namespace.
-    fn setup(&self, enabled: &mut Enabled, config: QueueSetConfig) -> Result<Io> {
+    fn setup_queues(&self, enabled: &mut Enabled, config: QueueSetConfig) -> Result<Io> {
         let (pdev, info, name) = (self.pdev, self.info, self.name);
         let queues = IoQueues::new(
             pdev,
@@ -372,7 +413,7 @@ impl IoContext<'_> {
                     maps: if plan.poll_queues > 0 { 3 } else { 2 },
                     // A queue of `depth` entries holds `depth - 1` commands.
                     depth: u32::from(config.depth) - 1,
-                    timeout_ms: io_timeout_ms(),
+                    timeout_ms: self.config.io_timeout_ms,
                 },
             ),
             GFP_KERNEL,
@@ -385,17 +426,20 @@ impl IoContext<'_> {
             page_size: PAGE_SIZE,
             poll: plan.poll_queues > 0,
         };
-        let namespaces = CloseOnDrop(NamespaceSet::new(
-            name.name(),
-            DiskContext {
-                tags: tags.clone(),
-                parent: self.node.clone(),
-                id: info.id,
-                profile,
-                shared: self.shared.clone(),
-            },
-            &info.namespaces,
-        )?);
+        let namespaces = CloseOnDrop(
+            NamespaceSet::new(
+                name.name(),
+                DiskContext {
+                    tags: tags.clone(),
+                    parent: self.node.clone(),
+                    id: info.id,
+                    profile,
+                    shared: self.shared.clone(),
+                },
+                &info.namespaces,
+            )?,
+            self.shared.clone(),
+        );
         dev_info!(
             pdev.as_dev(),
             "{}: {} I/O queues ({} interrupt, {} polled) of {} entries, {} disks\n",

@@ -3,6 +3,7 @@
 //! The PCI driver: which devices nvme-rs binds and what happens on bind,
 //! unbind and system shutdown.
 
+use super::config::PARAMETERS;
 use super::controller::Controller;
 use crate::kernel_ext::pci;
 use kernel::prelude::*;
@@ -23,7 +24,7 @@ impl pci::Driver for NvmeDriver {
     type Data = KBox<Controller>;
 
     fn probe(dev: &pci::Device) -> Result<KBox<Controller>> {
-        Controller::probe(dev)
+        Controller::probe(dev, PARAMETERS.config())
     }
 
     fn shutdown(ctrl: &Controller) {

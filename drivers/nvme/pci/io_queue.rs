@@ -5,8 +5,8 @@
 //! interrupt handler or, for polled queues, by pollers (C `struct
 //! nvme_queue`, `nvme_sq_copy_cmd`, `nvme_write_sq_db`, `nvme_poll_cq`).
 
-use super::blk_ops::NvmeOps;
 use super::completion_ring::CompletionRing;
+use super::request::NvmeOps;
 use super::shadow_doorbell::{ShadowDoorbells, ShadowSlot};
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::request::Request;
@@ -78,7 +78,7 @@ impl IoQueue {
     ) -> Result<Arc<Self>> {
         // Everything is computed first: inside the initialiser, fields
         // already set shadow the variables of the same name.
-        let sq_ring = CoherentAllocation::alloc(pdev, depth as usize * SQE_SIZE)?;
+        let sq_ring = CoherentAllocation::alloc(pdev.as_dev(), depth as usize * SQE_SIZE)?;
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
         let sq_doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(qid, stride))?;
         let cq = CompletionRing::new(pdev, bar, qid, depth, stride, shadow.clone())?;

@@ -6,9 +6,9 @@
 //! and updated when a namespace's format or size changed (C
 //! `nvme_scan_work`, `nvme_alloc_ns`, `nvme_validate_ns`, `nvme_ns_remove`).
 
-use super::blk_ops::NvmeOps;
 use super::char_dev::{ControllerNode, GenericMinor, NamespaceNode, NVME_GENERIC_CLASS};
 use super::passthru::{CtrlShared, NsShared};
+use super::request::NvmeOps;
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
@@ -142,9 +142,12 @@ impl NamespaceSet {
             return Ok(());
         }
         let dev = ctx.shared.pdev.as_dev();
+        // Allocated before the freeze: reclaim must never wait for this
+        // namespace's I/O, which waits for the unfreeze.
+        let data = Arc::new(geometry, GFP_KERNEL)?;
         let frozen = member.disk.freeze();
         frozen.update(
-            Arc::new(geometry, GFP_KERNEL)?,
+            data,
             &geometry.limits(&ctx.id, &ctx.profile),
             geometry.capacity_sectors(),
         )?;

@@ -6,10 +6,9 @@
 //! queue (through a bounce buffer, the admin queue not being a blk-mq queue).
 
 use super::admin_queue;
-use super::blk_ops::NvmeOps;
 use super::namespaces::NamespaceSet;
 use super::removal::Removal;
-use super::reset::Resetter;
+use super::request::NvmeOps;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
 use crate::kernel_ext::chrdev::capable_sys_admin;
@@ -20,8 +19,11 @@ use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::nvme_core::admin::AdminError;
 use crate::nvme_core::identify::{identify_namespaces, NamespaceScan};
 use crate::nvme_core::instance::Name;
+use crate::nvme_core::state::CtrlState;
+use crate::nvme_core::transport::ControllerReset;
 use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::Completion;
+use crate::spec::ctrl_state::State;
 use crate::spec::effects::{Effects, Handling};
 use crate::spec::format::Format;
 use crate::spec::identify::{AsciiField, IdentifyController};
@@ -48,6 +50,9 @@ pub struct CtrlShared {
     pub id: IdentifyController,
     /// How its namespaces are identified.
     scan: NamespaceScan,
+    /// Where the controller is in its life: sysfs `state`, and whether a
+    /// reset may start.
+    state: CtrlState,
     /// The firmware revision, for sysfs: it changes when a reset activates
     /// new firmware.
     #[pin]
@@ -71,7 +76,7 @@ pub struct CtrlShared {
     admin: Mutex<Option<Arc<admin_queue::Queue>>>,
     /// What a reset needs, once probe is done and until teardown starts.
     #[pin]
-    resetter: Mutex<Option<Resetter>>,
+    resetter: Mutex<Option<Arc<dyn ControllerReset>>>,
     /// Resets attempted so far, so that timeouts racing each other reset
     /// the controller once, not once each.
     resets: AtomicU32,
@@ -149,6 +154,7 @@ impl CtrlShared {
                 instance,
                 id,
                 scan,
+                state: CtrlState::new(),
                 firmware <- new_mutex!(id.firmware),
                 pdev,
                 effects,
@@ -164,10 +170,27 @@ impl CtrlShared {
         )
     }
 
+    /// The controller's state.
+    pub fn state(&self) -> State {
+        self.state.get()
+    }
+
+    /// Changes the controller's state to `to` where the state machine
+    /// allows it; returns whether it changed.
+    pub fn change_state(&self, to: State) -> bool {
+        self.state.change(to)
+    }
+
     /// Stops user admin commands and resets for good, waiting for one in
-    /// progress.
+    /// progress: the controller is being deleted.
     pub fn revoke_admin(&self) {
         let mut admin = self.admin.lock();
+        // Waits for a reset in progress (it holds the admin lock), so a
+        // reset's own changes cannot follow this one.
+        self.state.change(State::Deleting);
+        // Never the set's last reference (the controller's I/O side holds
+        // it until later in teardown), so no disk is deleted, and no I/O
+        // waited for, under the admin lock.
         drop(self.resetter.lock().take());
         drop(self.namespaces.lock().take());
         drop(admin.take());
@@ -270,7 +293,7 @@ impl CtrlShared {
     }
 
     /// Makes resets possible, once the controller is fully set up.
-    pub fn set_resetter(&self, resetter: Resetter) {
+    pub fn set_resetter(&self, resetter: Arc<dyn ControllerReset>) {
         let admin = self.admin.lock();
         // Not after teardown has started.
         if admin.is_some() {
@@ -301,7 +324,9 @@ impl CtrlShared {
         self.reset_since_locked(&admin, resets)
     }
 
-    /// [`Self::reset_since`] for a caller holding the admin lock.
+    /// [`Self::reset_since`] for a caller holding the admin lock. The
+    /// reset runs only from the live state (C's `nvme_reset_ctrl`): a
+    /// controller being deleted or given up on fails with `ENODEV`.
     fn reset_since_locked(&self, _admin: &AdminGuard<'_>, resets: u32) -> Result {
         let resetter = self.resetter.lock();
         let resetter = resetter.as_ref().ok_or(ENODEV)?;
@@ -315,6 +340,11 @@ impl CtrlShared {
             )
             .is_ok()
         {
+            if !self.state.change(State::Resetting) {
+                // Resets run under the admin lock, one at a time: from any
+                // state but live, the controller is going or gone.
+                return Err(ENODEV);
+            }
             // A failed reset failed all I/O; the controller goes too.
             resetter.reset().inspect_err(|_| self.removal.schedule())?;
         }
@@ -372,62 +402,55 @@ impl CtrlShared {
             open_for_write,
             fabrics: false,
         })?;
-        let data = if user.has_data() {
+        // Copied in now and out at the end, with no lock held and no queue
+        // frozen: touching user memory may fault, and the fault's I/O may
+        // need this controller (a timeout's recovery takes the admin lock).
+        let mut data = if user.has_data() {
             let dir = if cmd.is_write() {
                 Direction::FromUser
             } else {
                 Direction::ToUser
             };
-            Some(UserIter::new(
-                user.addr,
-                user.data_len,
-                vectored,
-                dir,
-                fixed_from,
+            let user_data = UserIter::new(user.addr, user.data_len, vectored, dir, fixed_from)?;
+            Some(StagedData::copy_in(
+                &self.pdev,
+                self.max_admin_bytes,
+                user_data,
+                cmd.is_write(),
             )?)
         } else {
             None
         };
-        self.with_effects(self.effects.admin(cmd.opcode()), || {
-            self.run_admin(cmd, data, user.timeout_ms)
-        })
+        let outcome = self.with_effects(self.effects.admin(cmd.opcode()), || {
+            self.run_admin(cmd, data.as_mut(), user.timeout_ms)
+        })?;
+        if let Some(data) = data {
+            data.copy_out()?;
+        }
+        Ok(outcome)
     }
 
-    /// Runs `cmd` on the admin queue with `data` through a bounce buffer.
+    /// Runs `cmd` on the admin queue with `data` in its bounce buffer.
     fn run_admin(
         &self,
         cmd: Command,
-        data: Option<UserIter>,
+        data: Option<&mut StagedData>,
         timeout_ms: u32,
     ) -> Result<(i32, u64)> {
         let resets = self.resets();
         let guard = self.admin.lock();
         let admin = guard.as_ref().ok_or(ENODEV)?;
-        let Some(mut data) = data else {
+        let Some(data) = data else {
             let result = admin.execute(cmd, timeout_ms);
             self.reset_if_timed_out(&guard, &result, cmd, resets);
             return result.map(|c| outcome(&c)).map_err(admin_error);
         };
-        let len = data.len();
-        if len == 0 || len > self.max_admin_bytes as usize {
-            return Err(EINVAL);
-        }
-        let bounce = BounceBuffer::new(&self.pdev, len)?;
-        let to_device = cmd.is_write();
-        let mut staging = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        if to_device {
-            data.read_into(&mut staging)?;
-            bounce.data.write_bytes(0, &staging)?;
-        }
-        let result = admin.execute(bounce.point(cmd)?, timeout_ms);
+        let result = admin.execute(data.bounce.point(cmd)?, timeout_ms);
         // Before the bounce buffer goes: the controller may still write to
         // it until the reset disables it.
         self.reset_if_timed_out(&guard, &result, cmd, resets);
         let cqe = result.map_err(admin_error)?;
-        if !to_device {
-            bounce.data.read_bytes(0, &mut staging)?;
-            data.write_from(&staging)?;
-        }
+        data.collect()?;
         Ok(outcome(&cqe))
     }
 
@@ -664,6 +687,57 @@ fn write_result(arg: usize, ioctl: Ioctl, result: u64) -> Result {
 
 /// A physically contiguous DMA buffer for an admin command's data, and the
 /// PRP list page it needs beyond two pages.
+/// A user's admin command data between user memory and the bounce buffer
+/// the controller reads or writes: copied from the user before the command
+/// is sent, to the user after, with no lock held either time (C pins the
+/// user's pages before it freezes the queues).
+struct StagedData {
+    user: UserIter,
+    staging: KVec<u8>,
+    bounce: BounceBuffer,
+    to_device: bool,
+}
+
+impl StagedData {
+    /// Stages `user`'s data, at most `max` bytes, for a command that moves
+    /// it `to_device` or from it, copying it in for the former.
+    fn copy_in(pdev: &pci::Device, max: u32, mut user: UserIter, to_device: bool) -> Result<Self> {
+        let len = user.len();
+        if len == 0 || len > max as usize {
+            return Err(EINVAL);
+        }
+        let bounce = BounceBuffer::new(pdev, len)?;
+        let mut staging = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        if to_device {
+            user.read_into(&mut staging)?;
+            bounce.data.write_bytes(0, &staging)?;
+        }
+        Ok(StagedData {
+            user,
+            staging,
+            bounce,
+            to_device,
+        })
+    }
+
+    /// Takes what the controller wrote into the bounce buffer, for
+    /// [`Self::copy_out`]; kernel memory only, so safe under the lock.
+    fn collect(&mut self) -> Result {
+        if !self.to_device {
+            self.bounce.data.read_bytes(0, &mut self.staging)?;
+        }
+        Ok(())
+    }
+
+    /// Gives the user what [`Self::collect`] took.
+    fn copy_out(mut self) -> Result {
+        if !self.to_device {
+            self.user.write_from(&self.staging)?;
+        }
+        Ok(())
+    }
+}
+
 struct BounceBuffer {
     data: CoherentAllocation,
     list: Option<CoherentAllocation>,
@@ -672,9 +746,9 @@ struct BounceBuffer {
 
 impl BounceBuffer {
     fn new(pdev: &pci::Device, len: usize) -> Result<Self> {
-        let data = CoherentAllocation::alloc(pdev, len.next_multiple_of(PAGE as usize))?;
+        let data = CoherentAllocation::alloc(pdev.as_dev(), len.next_multiple_of(PAGE as usize))?;
         let list = if len > 2 * PAGE as usize {
-            Some(CoherentAllocation::alloc(pdev, PAGE as usize)?)
+            Some(CoherentAllocation::alloc(pdev.as_dev(), PAGE as usize)?)
         } else {
             None
         };

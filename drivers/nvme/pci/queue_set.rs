@@ -5,10 +5,10 @@
 //! (C `nvme_setup_io_queues`, `nvme_create_io_queues`, `nvme_delete_io_queues`).
 
 use super::admin_queue;
-use super::blk_ops::NvmeOps;
 use super::io_queue::IoQueue;
 use super::passthru::CtrlShared;
-use super::registers::Registers;
+use super::registers::{QueueMemory, Registers};
+use super::request::NvmeOps;
 use super::shadow_doorbell::ShadowDoorbells;
 use crate::kernel_ext::block::batch;
 use crate::kernel_ext::block::tag_set::TagSet;
@@ -53,6 +53,9 @@ pub struct IoQueues {
     /// Shadow doorbells, if the controller has them and they are wanted.
     shadow: Option<Arc<ShadowDoorbells>>,
 }
+
+// The rings, list blocks and shadow doorbells the controller uses.
+impl QueueMemory for IoQueues {}
 
 /// Parameters of [`IoQueues::create`].
 pub struct QueueSetConfig {
@@ -105,7 +108,7 @@ impl IoQueues {
             )?;
         }
         let pool = DmaPool::new(
-            pdev,
+            pdev.as_dev(),
             kernel::c_str!("nvme_rs list"),
             LIST_BLOCK_SIZE,
             LIST_BLOCK_SIZE,

@@ -4,7 +4,6 @@
 //! notification, each waiting on `CSTS` with the timeout the specification
 //! sets (C `nvme_disable_ctrl`, `nvme_enable_ctrl`, `nvme_wait_ready`).
 
-use super::queue_set::IoQueues;
 use crate::kernel_ext::{delay, pci};
 use crate::nvme_core::instance::Instance;
 use crate::spec::regs::{offset, Aqa, Cap, Cc, Csts, ShutdownNotification, ShutdownStatus};
@@ -194,6 +193,11 @@ fn shutdown_timeout_ms(rtd3e_us: u32) -> u32 {
     (rtd3e_us / 1000).clamp(SHUTDOWN_TIMEOUT_MIN_MS, SHUTDOWN_TIMEOUT_MAX_MS)
 }
 
+/// Memory the controller reads and writes while it is enabled (queues and
+/// what they point at), which must outlive its shutdown. Implemented by
+/// what holds it, above this file.
+pub trait QueueMemory: Send + Sync {}
+
 /// An enabled controller. Dropping it shuts the controller down (normal
 /// shutdown notification), so the controller stops using host memory
 /// before the driver frees its queues.
@@ -204,7 +208,7 @@ pub struct Enabled {
     shut_down: AtomicBool,
     /// I/O queue memory the controller may use until it is shut down;
     /// dropped after the shutdown in `drop`.
-    io_queues: Option<Arc<IoQueues>>,
+    io_queues: Option<Arc<dyn QueueMemory>>,
 }
 
 impl Enabled {
@@ -221,7 +225,7 @@ impl Enabled {
 
     /// Keeps `queues`' memory until the controller is shut down, whatever
     /// else lets go of it first.
-    pub fn hold_until_shutdown(&mut self, queues: Arc<IoQueues>) {
+    pub fn hold_until_shutdown(&mut self, queues: Arc<dyn QueueMemory>) {
         self.io_queues = Some(queues);
     }
 

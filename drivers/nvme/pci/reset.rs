@@ -12,14 +12,16 @@
 
 use super::admin_queue;
 use super::async_events::AsyncEvents;
-use super::blk_ops::NvmeOps;
 use super::passthru::CtrlShared;
 use super::queue_set::IoQueues;
 use super::registers::Registers;
+use super::request::NvmeOps;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
+use crate::nvme_core::transport::ControllerReset;
 use crate::spec::command::{usable_queue_pairs, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
+use crate::spec::ctrl_state::State;
 use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
@@ -57,19 +59,25 @@ pub struct Resetter {
     pub ctrl: Arc<CtrlShared>,
 }
 
-impl Resetter {
-    /// Resets the controller. On failure the I/O queues are dead: pending
-    /// and later requests fail instead of waiting for a controller that
-    /// will not answer.
-    pub fn reset(&self) -> Result {
+impl ControllerReset for Resetter {
+    /// Resets the controller, which the caller moved to the resetting
+    /// state; it ends live. On failure the controller is dead and so are
+    /// its I/O queues: pending and later requests fail instead of waiting
+    /// for a controller that will not answer.
+    fn reset(&self) -> Result {
         let dev = self.pdev.as_dev();
         dev_warn!(dev, "nvme{}: resetting controller\n", self.instance);
+        // Safe against a disk being added or deleted meanwhile, which holds
+        // the tag set's `tag_list_lock` while it freezes the other disks:
+        // 6.12's `blk_mq_quiesce_tagset` walks that list under RCU, without
+        // the lock (design.md, Lock order).
         if let Some(io) = &self.io {
             io.tags.quiesce();
         }
         let result = self.restart();
         match &result {
             Ok(()) => {
+                self.ctrl.change_state(State::Live);
                 dev_info!(dev, "nvme{}: reset complete\n", self.instance);
                 // The controller works without them; say so and go on.
                 if let Err(err) = self.events.restart(&self.admin) {
@@ -97,11 +105,13 @@ impl Resetter {
         result
     }
 
-    /// Gives up on the controller: stops its DMA, so the memory of commands
-    /// it never completed can be reused, and fails every request in flight
-    /// and every later one (C `nvme_dev_disable` then
+    /// Gives up on the controller: it is dead. Stops its DMA, so the memory
+    /// of commands it never completed can be reused, and fails every
+    /// request in flight and every later one (C `nvme_dev_disable` then
     /// `nvme_remove_dead_ctrl`).
-    pub fn fail_io(&self) {
+    fn fail_io(&self) {
+        self.ctrl.change_state(State::Deleting);
+        self.ctrl.change_state(State::Dead);
         self.pdev.clear_master();
         if let Some(io) = &self.io {
             io.queues.mark_dead();
@@ -110,7 +120,9 @@ impl Resetter {
             });
         }
     }
+}
 
+impl Resetter {
     fn restart(&self) -> Result {
         let (aqa, asq, acq) = (self.admin.aqa(), self.admin.sq_addr(), self.admin.cq_addr());
         {
@@ -119,6 +131,8 @@ impl Resetter {
                 io.queues.deactivate_shadow_doorbells();
             }
             self.regs.disable()?;
+            // Disabled: what follows brings it up again.
+            self.ctrl.change_state(State::Connecting);
             // The controller is quiet now; no handler may still be reading
             // a ring that is about to be cleared.
             for &irq in self.irqs.iter() {

@@ -7,7 +7,6 @@
 //! is written only when the controller's event index asks for it. The
 //! admin queue always rings its registers, as in C.
 
-use super::admin_queue;
 use crate::kernel_ext::dma::{self, CoherentAllocation, CoherentWord};
 use crate::kernel_ext::pci;
 use crate::nvme_core::admin::AdminQueue;
@@ -34,8 +33,8 @@ impl ShadowDoorbells {
         let size = buffer_size(queues, stride);
         Ok(Arc::new(
             ShadowDoorbells {
-                shadow: Arc::new(CoherentAllocation::alloc(pdev, size)?, GFP_KERNEL)?,
-                event_index: Arc::new(CoherentAllocation::alloc(pdev, size)?, GFP_KERNEL)?,
+                shadow: Arc::new(CoherentAllocation::alloc(pdev.as_dev(), size)?, GFP_KERNEL)?,
+                event_index: Arc::new(CoherentAllocation::alloc(pdev.as_dev(), size)?, GFP_KERNEL)?,
                 active: AtomicBool::new(false),
             },
             GFP_KERNEL,
@@ -45,7 +44,7 @@ impl ShadowDoorbells {
     /// Hands both buffers, zeroed as the queues' tails and heads are, to
     /// the controller, before the I/O queues are created. On failure the
     /// real doorbells stay in use.
-    pub fn activate(&self, admin: &admin_queue::Queue) -> Result {
+    pub fn activate(&self, admin: &impl AdminQueue) -> Result {
         self.active.store(false, Ordering::Release);
         self.shadow.clear();
         self.event_index.clear();

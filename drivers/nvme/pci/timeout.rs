@@ -7,8 +7,8 @@
 //! user commands fail with Command Aborted By Host). A device that is gone
 //! fails its I/O for good.
 
-use super::blk_ops::NvmeOps;
 use super::queue_set::IoQueues;
+use super::request::NvmeOps;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::tag_set::TimeoutAction;
 use crate::spec::recovery::{timeout_step, ResetReason, TimeoutStep};

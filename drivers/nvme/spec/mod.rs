@@ -12,6 +12,7 @@ pub mod async_event;
 pub mod cid;
 pub mod command;
 pub mod completion;
+pub mod ctrl_state;
 pub mod effects;
 pub mod format;
 pub mod identify;

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the module parameters configure, as one value: the crate root,
+//! which declares the parameters, stores them here once at module init,
+//! before the driver is registered; each probe reads them once and passes
+//! them down.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// A controller's configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Polled I/O queues wanted (`poll_queues`).
+    pub poll_queues: u32,
+    /// Entries per I/O queue wanted (`io_queue_depth`), before the
+    /// controller's limits.
+    pub io_queue_depth: u32,
+    /// Average segment size from which SGLs are used (`sgl_threshold`);
+    /// 0: never.
+    pub sgl_threshold: u32,
+    /// Use shadow doorbells where the controller has them
+    /// (`shadow_doorbells`).
+    pub shadow_doorbells: bool,
+    /// How long an I/O command may take before it is aborted, at least 1 s
+    /// (`io_timeout`).
+    pub io_timeout_ms: u32,
+    /// How long an admin command may take before the controller is reset,
+    /// at least 1 s (`admin_timeout`).
+    pub admin_timeout_ms: u32,
+}
+
+/// The parameters as they were at module init.
+pub static PARAMETERS: Parameters = Parameters::new();
+
+/// A [`Config`] stored once and read from any thread.
+pub struct Parameters {
+    poll_queues: AtomicU32,
+    io_queue_depth: AtomicU32,
+    sgl_threshold: AtomicU32,
+    shadow_doorbells: AtomicBool,
+    io_timeout_s: AtomicU32,
+    admin_timeout_s: AtomicU32,
+}
+
+impl Parameters {
+    const fn new() -> Self {
+        Parameters {
+            poll_queues: AtomicU32::new(0),
+            io_queue_depth: AtomicU32::new(1024),
+            sgl_threshold: AtomicU32::new(32768),
+            shadow_doorbells: AtomicBool::new(true),
+            io_timeout_s: AtomicU32::new(30),
+            admin_timeout_s: AtomicU32::new(60),
+        }
+    }
+
+    /// Stores the parameters' values, the timeouts in seconds. Module init
+    /// calls it before registering the driver, so every probe sees them.
+    pub fn set(
+        &self,
+        poll_queues: u32,
+        io_queue_depth: u32,
+        sgl_threshold: u32,
+        shadow_doorbells: bool,
+        io_timeout_s: u32,
+        admin_timeout_s: u32,
+    ) {
+        self.poll_queues.store(poll_queues, Ordering::Relaxed);
+        self.io_queue_depth.store(io_queue_depth, Ordering::Relaxed);
+        self.sgl_threshold.store(sgl_threshold, Ordering::Relaxed);
+        self.shadow_doorbells
+            .store(shadow_doorbells, Ordering::Relaxed);
+        self.io_timeout_s.store(io_timeout_s, Ordering::Relaxed);
+        self.admin_timeout_s
+            .store(admin_timeout_s, Ordering::Relaxed);
+    }
+
+    /// The configuration, for one probe.
+    pub fn config(&self) -> Config {
+        let ms = |s: &AtomicU32| s.load(Ordering::Relaxed).max(1).saturating_mul(1000);
+        Config {
+            poll_queues: self.poll_queues.load(Ordering::Relaxed),
+            io_queue_depth: self.io_queue_depth.load(Ordering::Relaxed),
+            sgl_threshold: self.sgl_threshold.load(Ordering::Relaxed),
+            shadow_doorbells: self.shadow_doorbells.load(Ordering::Relaxed),
+            io_timeout_ms: ms(&self.io_timeout_s),
+            admin_timeout_ms: ms(&self.admin_timeout_s),
+        }
+    }
+}

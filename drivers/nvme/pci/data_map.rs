@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A request's data as the controller addresses it (C `nvme_map_data`,
+//! `nvme_setup_prps`, `nvme_pci_setup_sgls`, `nvme_setup_discard`): the
+//! request's pages mapped for DMA and described with PRPs or SGLs, and a
+//! discard's ranges written to a list block.
+
+use super::queue_set::IoQueues;
+use super::registers::PAGE_SIZE;
+use super::request::{NvmeOps, RqPrivate};
+use crate::kernel_ext::block::request::OwnedRequest;
+use crate::kernel_ext::block::sg::DmaSegment;
+use crate::kernel_ext::block::status::Status as BlkStatus;
+use crate::spec::command::Command;
+use crate::spec::io::{sectors_to_blocks, DsmRange, DSM_RANGE_SIZE, MAX_DSM_RANGES};
+use crate::spec::prp::{offset_in_page, prp_list_entries, two_page_prps, walk_prps, Segment};
+use crate::spec::sgl::{
+    last_segment, prefer_sgl, single_segment_prefers_sgl, SglDescriptor, SglType,
+};
+use kernel::prelude::*;
+
+/// A mapped piece of data as the PRP and SGL builders take it.
+fn segment(s: DmaSegment) -> Segment {
+    Segment {
+        addr: s.addr,
+        len: s.len,
+    }
+}
+
+fn resource_or_error(err: Error) -> BlkStatus {
+    if err == ENOMEM {
+        BlkStatus::RESOURCE
+    } else {
+        BlkStatus::IO_ERROR
+    }
+}
+
+impl IoQueues {
+    /// Maps the request's data and points the command at it, with PRPs or,
+    /// where the controller supports them and the segments are large, SGLs.
+    pub(super) fn map_data(
+        &self,
+        rq: OwnedRequest<'_, NvmeOps>,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        user_command: bool,
+    ) -> Result<(), BlkStatus> {
+        private.sg.map(rq).map_err(resource_or_error)?;
+        if let Some(seg) = private.sg.only_segment() {
+            // Most requests: one segment within two pages takes PRP1 and
+            // PRP2 and nothing else, whatever the request (C's
+            // `nvme_setup_prp_simple`).
+            if let Some((prp1, prp2)) = two_page_prps(segment(seg), PAGE_SIZE) {
+                cmd.set_prps(prp1, prp2);
+                return Ok(());
+            }
+        }
+        self.map_segments(private, cmd, u64::from(rq.bytes()), user_command)
+    }
+
+    /// [`Self::map_data`] for the `total` bytes its fast path does not
+    /// take: an SGL, or PRPs with a list. Kept out of line so the common
+    /// path's frame stays small.
+    #[inline(never)]
+    fn map_segments(
+        &self,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        total: u64,
+        user_command: bool,
+    ) -> Result<(), BlkStatus> {
+        let single = private.sg.only_segment().map(segment);
+        let segments = private.sg.mapped_segments();
+        let sgl = single
+            .and_then(|s| {
+                single_segment_prefers_sgl(
+                    self.sgls,
+                    false,
+                    offset_in_page(s.addr, PAGE_SIZE),
+                    s.len,
+                    PAGE_SIZE,
+                    self.sgl_threshold,
+                )
+            })
+            .unwrap_or_else(|| {
+                prefer_sgl(
+                    self.sgls,
+                    false,
+                    user_command,
+                    total,
+                    segments,
+                    self.sgl_threshold,
+                )
+            });
+        if sgl {
+            self.map_sgl(private, cmd, segments)
+        } else {
+            self.map_prps(private, cmd, total)
+        }
+    }
+
+    fn map_prps(
+        &self,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        total: u64,
+    ) -> Result<(), BlkStatus> {
+        let first = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
+        // A list is needed only for more than two pages; most requests fit
+        // in PRP1 and PRP2 and need no allocation.
+        let entries = prp_list_entries(offset_in_page(first.addr, PAGE_SIZE), total, PAGE_SIZE);
+        let mut list = if entries > 1 {
+            Some(self.pool.alloc_atomic().map_err(resource_or_error)?)
+        } else {
+            None
+        };
+        let segments = private.sg.segments().map(segment);
+        // Two walks, with a list and without, so the one writing entries
+        // does not ask for every page whether there is a list.
+        let walk = match list.as_mut() {
+            // A write past the list fails, and leaves more entries than the
+            // list holds, which `prps` refuses below.
+            Some(list) => walk_prps(segments, PAGE_SIZE, |i, addr| {
+                let _ = list.write_u64_at(i, addr);
+            }),
+            None => walk_prps(segments, PAGE_SIZE, |_, _| {}),
+        }
+        .map_err(|_| BlkStatus::IO_ERROR)?;
+        let capacity = list.as_ref().map_or(0, |l| l.size() / 8);
+        let prps = walk.prps(capacity).map_err(|_| BlkStatus::IO_ERROR)?;
+        let prp2 = prps.prp2_value(list.as_ref().map_or(0, |l| l.dma_handle()));
+        private.list = list;
+        cmd.set_prps(prps.prp1, prp2);
+        Ok(())
+    }
+
+    fn map_sgl(
+        &self,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        segments: usize,
+    ) -> Result<(), BlkStatus> {
+        let descriptor = |addr, len| SglDescriptor {
+            addr,
+            len,
+            kind: SglType::DataBlock,
+        };
+        if segments == 1 {
+            let s = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
+            cmd.set_sgl(descriptor(s.addr, s.len));
+            return Ok(());
+        }
+        let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
+        for (i, s) in private.sg.segments().enumerate() {
+            let [low, high] = descriptor(s.addr, s.len).to_words();
+            list.write_u64_at(2 * i, low)
+                .and_then(|()| list.write_u64_at(2 * i + 1, high))
+                .map_err(|_| BlkStatus::IO_ERROR)?;
+        }
+        let segment = last_segment(list.dma_handle(), segments);
+        private.list = Some(list);
+        cmd.set_sgl(segment);
+        Ok(())
+    }
+
+    /// Writes the request's discard ranges as a Dataset Management range
+    /// list and points the command at it.
+    pub(super) fn map_dsm(
+        &self,
+        rq: OwnedRequest<'_, NvmeOps>,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        lba_shift: u8,
+    ) -> Result<(), BlkStatus> {
+        let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
+        let mut ranges = 0usize;
+        for (sector, bytes) in rq.discard_ranges() {
+            if ranges == MAX_DSM_RANGES as usize {
+                return Err(BlkStatus::IO_ERROR);
+            }
+            let range = DsmRange {
+                slba: sectors_to_blocks(sector, lba_shift),
+                blocks: bytes >> lba_shift,
+            };
+            list.write_bytes(ranges * DSM_RANGE_SIZE, &range.to_bytes())
+                .map_err(|_| BlkStatus::IO_ERROR)?;
+            ranges += 1;
+        }
+        // The command announced one range per segment.
+        if ranges != usize::from(rq.phys_segments()) {
+            return Err(BlkStatus::IO_ERROR);
+        }
+        let addr = list.dma_handle();
+        private.list = Some(list);
+        cmd.set_prps(addr, 0);
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What nvme-rs keeps with each request (C's `struct nvme_iod` and
+//! `nvme_req()`): the state its owner uses while preparing and completing
+//! it, and the state the completion path writes. The blk-mq operations
+//! over them are `blk_ops`; this file sits below the queues, which finish
+//! requests from their completions.
+
+use crate::kernel_ext::block::batch::CompletionBatch;
+use crate::kernel_ext::block::request::Request;
+use crate::kernel_ext::block::sg::RequestSg;
+use crate::kernel_ext::dma_pool::PoolBlock;
+use crate::spec::cid;
+use crate::spec::command::Command;
+use crate::spec::completion::{Completion, Status};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
+
+/// The blk-mq operations of nvme-rs.
+pub struct NvmeOps;
+
+/// Per-request state the completion path writes and the submitter reads.
+#[derive(Default)]
+pub struct RqShared {
+    /// Generation of the request's current command identifier.
+    pub(super) generation: AtomicU8,
+    /// Status field of the completion (phase tag included).
+    pub(super) status: AtomicU16,
+    /// Command-specific result of the completion.
+    pub(super) result: AtomicU64,
+    /// An Abort went out for the current command (C `iod->aborted`): the
+    /// next timeout resets the controller instead.
+    pub(super) aborted: AtomicBool,
+}
+
+impl RqShared {
+    /// Whether a completion carrying `cid` is for this request's current use.
+    pub fn owns(&self, cid: u16) -> bool {
+        cid::generation_matches(cid, self.generation.load(Ordering::Acquire))
+    }
+
+    /// Records `cqe` as the request's outcome and completes it, in `batch`
+    /// where it can be; returns `false` if the request was no longer in
+    /// flight. With the `fail_io_timeout` fault injection on, the completion
+    /// may be dropped on purpose so the request times out (C
+    /// `nvme_try_complete_req`, `nvme_handle_cqe`).
+    pub fn finish(
+        &self,
+        rq: &Request<NvmeOps>,
+        cqe: &Completion,
+        batch: &mut CompletionBatch<'_, NvmeOps>,
+    ) -> bool {
+        if rq.should_fake_timeout() {
+            return true;
+        }
+        self.result.store(
+            u64::from(cqe.result_hi) << 32 | u64::from(cqe.result),
+            Ordering::Relaxed,
+        );
+        // Pairs with the acquire in `status`, which the completion callback
+        // (possibly on another CPU) reads first.
+        self.status.store(cqe.status_field, Ordering::Release);
+        let failed = !Status::from_field(cqe.status_field).is_success();
+        rq.complete_in(batch, failed)
+    }
+
+    /// Completes the request as aborted by the host: its controller was
+    /// reset and forgot the command. Block I/O is retried, a user's command
+    /// fails with that status (C `nvme_cancel_request`). Returns `false` if
+    /// the request was no longer in flight.
+    pub fn abort(&self, rq: &Request<NvmeOps>) -> bool {
+        self.result.store(0, Ordering::Relaxed);
+        self.status
+            .store(Status::HOST_ABORTED.to_field(), Ordering::Release);
+        rq.complete()
+    }
+
+    pub(super) fn status(&self) -> Status {
+        Status::from_field(self.status.load(Ordering::Acquire))
+    }
+
+    /// Notes that an Abort goes out for the current command; returns
+    /// whether one already had.
+    pub fn mark_aborted(&self) -> bool {
+        self.aborted.swap(true, Ordering::AcqRel)
+    }
+
+    /// The command identifier of the request's current command.
+    pub fn cid(&self, rq: &Request<NvmeOps>) -> u16 {
+        cid::encode(rq.tag() as u16, self.generation.load(Ordering::Acquire))
+    }
+}
+
+/// Per-request state of the request's owner.
+pub struct RqPrivate {
+    pub(super) sg: RequestSg,
+    /// A PRP list, SGL segment or DSM range list in flight with the command.
+    pub(super) list: Option<PoolBlock>,
+    pub(super) retries: u8,
+    /// The command of a passthrough request, set by its submitter.
+    pub(super) user_command: Option<Command>,
+}
+
+impl RqPrivate {
+    /// Makes the request carry `cmd` (identifier and data pointer are set
+    /// when it is sent).
+    pub fn set_user_command(&mut self, cmd: Command) {
+        self.user_command = Some(cmd);
+    }
+}
+
+impl RqPrivate {
+    /// Gives back what the command used: the data mapping and the list.
+    #[inline]
+    pub(super) fn release(&mut self) {
+        self.sg.unmap();
+        // Most commands have no list: `take` looks before it drops, where
+        // assigning `None` would call the drop glue every time.
+        if let Some(list) = self.list.take() {
+            drop(list);
+        }
+    }
+}
