@@ -8,11 +8,8 @@ Imports are read from the source as text: `use` trees (braces expanded),
 and `crate::`/`super::` paths in code, resolved to the file that defines
 the module they name. Comments are left out.
 
-Cycles that exist today inside `pci/` are listed in KNOWN_CYCLE_EDGES, to
-be removed as `pci/` is layered (issue 17): a cycle through any edge not in
-the list fails, and so does a listed edge that is no longer on a cycle, so
-the list stays true. Prints `ok -`/`FAIL -` lines and a closing
-`layers: N passed, M failed` line."""
+Prints `ok -`/`FAIL -` lines and a closing `layers: N passed, M failed`
+line."""
 import pathlib
 import re
 import sys
@@ -24,14 +21,6 @@ root = repo / "drivers" / "nvme"
 # below. `kernel_ext` is the abstraction layer (rust/), below nvme_core.
 RANK = {"spec": 0, "kernel_ext": 1, "nvme_core": 2, "pci": 3, "": 4, "params": 4}
 
-# Edges (importer -> imported, as module paths) on import cycles in pci/
-# today. Shrinks to nothing as pci/ is layered.
-KNOWN_CYCLE_EDGES = {
-    ("pci::char_dev", "pci::passthru"),
-    ("pci::namespaces", "pci::char_dev"),
-    ("pci::namespaces", "pci::passthru"),
-    ("pci::passthru", "pci::namespaces"),
-}
 
 
 def module_of(path):
@@ -185,12 +174,8 @@ def reaches(src, dst):
     return False
 
 
-cyclic = {(a, b) for a, ts in internal.items() for b in ts if reaches(b, a)}
-new = sorted(cyclic - KNOWN_CYCLE_EDGES)
-stale = sorted(KNOWN_CYCLE_EDGES - cyclic)
-result(not new, "no import cycle beyond the known ones in pci/" + "".join(f"\n    new: {a} -> {b}" for a, b in new))
-result(not stale, "the known cycles are all still there (remove the ones gone from KNOWN_CYCLE_EDGES)" + "".join(f"\n    gone: {a} -> {b}" for a, b in stale))
-print(f"# {len(cyclic)} import edges on cycles, all in pci/, left to remove")
+cyclic = sorted((a, b) for a, ts in internal.items() for b in ts if reaches(b, a))
+result(not cyclic, "no import cycle" + "".join(f"\n    on a cycle: {a} -> {b}" for a, b in cyclic))
 
 print(f"layers: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

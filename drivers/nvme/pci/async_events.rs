@@ -11,7 +11,7 @@
 //! both again and rescans, the namespaces having possibly changed meanwhile.
 
 use super::admin_queue::{self, AsyncEventHandler};
-use super::passthru::CtrlShared;
+use super::ctrl::CtrlShared;
 use crate::kernel_ext::workqueue::flush;
 use crate::nvme_core::admin::AdminQueue;
 use crate::spec::async_event::{

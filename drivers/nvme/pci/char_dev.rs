@@ -5,7 +5,8 @@
 //! `nvme-generic`) per namespace for I/O passthrough without the block
 //! layer's filesystem path, through ioctls and io_uring commands.
 
-use super::passthru::{CtrlShared, NsShared};
+use super::ctrl::CtrlShared;
+use super::passthru::NsShared;
 use crate::kernel_ext::chrdev::{
     capable_sys_admin, Attribute, CharClass, File, FileOps, NoFileOps, SysfsBuf,
 };

@@ -11,8 +11,8 @@ use super::char_dev::{
     ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
 };
 use super::config::Config;
+use super::ctrl::CtrlShared;
 use super::namespaces::{DiskContext, NamespaceSet};
-use super::passthru::CtrlShared;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::registers::{Enabled, Registers, PAGE_SIZE};
 use super::request::NvmeOps;

@@ -10,6 +10,7 @@ pub mod char_dev;
 pub mod completion_ring;
 pub mod config;
 pub mod controller;
+pub mod ctrl;
 mod data_map;
 pub mod driver;
 pub mod io_queue;

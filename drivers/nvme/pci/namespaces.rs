@@ -7,7 +7,8 @@
 //! `nvme_scan_work`, `nvme_alloc_ns`, `nvme_validate_ns`, `nvme_ns_remove`).
 
 use super::char_dev::{ControllerNode, GenericMinor, NamespaceNode, NVME_GENERIC_CLASS};
-use super::passthru::{CtrlShared, NsShared};
+use super::ctrl::{CtrlShared, Namespaces};
+use super::passthru::NsShared;
 use super::request::NvmeOps;
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::tag_set::TagSet;
@@ -271,5 +272,15 @@ impl NamespaceSet {
         let mut members = self.members.lock();
         members.ctx = None;
         drop(core::mem::replace(&mut members.list, KVec::new()));
+    }
+}
+
+impl Namespaces for NamespaceSet {
+    fn rescan(&self, identify: &mut dyn FnMut() -> Result<KVec<Namespace>>) -> Result {
+        NamespaceSet::rescan(self, identify)
+    }
+
+    fn while_frozen(&self, f: &mut dyn FnMut()) -> Result {
+        NamespaceSet::while_frozen(self, f)
     }
 }

@@ -5,8 +5,8 @@
 //! (C `nvme_setup_io_queues`, `nvme_create_io_queues`, `nvme_delete_io_queues`).
 
 use super::admin_queue;
+use super::ctrl::CtrlShared;
 use super::io_queue::IoQueue;
-use super::passthru::CtrlShared;
 use super::registers::{QueueMemory, Registers};
 use super::request::NvmeOps;
 use super::shadow_doorbell::ShadowDoorbells;

@@ -12,7 +12,7 @@
 
 use super::admin_queue;
 use super::async_events::AsyncEvents;
-use super::passthru::CtrlShared;
+use super::ctrl::CtrlShared;
 use super::queue_set::IoQueues;
 use super::registers::Registers;
 use super::request::NvmeOps;

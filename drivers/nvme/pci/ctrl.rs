@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A controller's shared state, what its nodes, namespaces, resets and
+//! timeouts all reach (C's `struct nvme_ctrl` as `core.c` uses it): its
+//! identity, its state, the admin lock that user commands, resets and
+//! teardown take turns under, resets and giving up, namespace scans, and
+//! running a command with the effects its opcode has. Passthrough is in
+//! `passthru`; the namespaces are reached through [`Namespaces`].
+
+use super::admin_queue;
+use super::removal::Removal;
+use crate::kernel_ext::pci;
+use crate::nvme_core::identify::{identify_namespaces, Namespace, NamespaceScan};
+use crate::nvme_core::instance::Name;
+use crate::nvme_core::state::CtrlState;
+use crate::nvme_core::transport::ControllerReset;
+use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
+use crate::spec::ctrl_state::State;
+use crate::spec::effects::{Effects, Handling};
+use crate::spec::identify::{AsciiField, IdentifyController};
+use crate::{dev_info, dev_warn};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use kernel::new_mutex;
+use kernel::prelude::*;
+use kernel::sync::{Arc, Mutex};
+use kernel::types::ARef;
+
+/// A controller's namespaces as the controller drives them.
+pub trait Namespaces: Send + Sync {
+    /// Makes the disks those of the namespaces `identify` returns, in
+    /// ascending NSID order (C `nvme_scan_work`); fails with `ENODEV` once
+    /// the namespaces are being torn down.
+    fn rescan(&self, identify: &mut dyn FnMut() -> Result<KVec<Namespace>>) -> Result;
+
+    /// Runs `f` once with every namespace's request queue frozen: no block
+    /// or passthrough request of theirs exists meanwhile. `f` must not wait
+    /// for the namespaces' I/O.
+    fn while_frozen(&self, f: &mut dyn FnMut()) -> Result;
+}
+
+/// What the controller's nodes share: the admin queue for as long as the
+/// controller is bound, and what the permission check and sysfs need.
+#[pin_data]
+pub struct CtrlShared {
+    /// The `N` of `nvmeN`.
+    pub instance: u32,
+    /// Identify Controller as probe read it.
+    pub id: IdentifyController,
+    /// How its namespaces are identified.
+    scan: NamespaceScan,
+    /// Where the controller is in its life: sysfs `state`, and whether a
+    /// reset may start.
+    state: CtrlState,
+    /// The firmware revision, for sysfs: it changes when a reset activates
+    /// new firmware.
+    #[pin]
+    firmware: Mutex<AsciiField<8>>,
+    /// The PCI device, for bounce buffers and sysfs.
+    pub pdev: ARef<pci::Device>,
+    /// Effects of each opcode, for the permission check and for what a
+    /// passthrough command needs around it.
+    pub(super) effects: KBox<Effects>,
+    /// A command said the controller's capabilities changed (logged once).
+    capabilities_changed: AtomicBool,
+    /// Largest admin transfer in bytes.
+    pub(super) max_admin_bytes: u32,
+    /// The disks and generic nodes, once probe made them and until
+    /// teardown starts.
+    #[pin]
+    namespaces: Mutex<Option<Arc<dyn Namespaces>>>,
+    /// The admin queue, `None` once the controller is going away. Held for
+    /// the whole of a user's admin command, so teardown waits for it.
+    #[pin]
+    pub(super) admin: Mutex<Option<Arc<admin_queue::Queue>>>,
+    /// What a reset needs, once probe is done and until teardown starts.
+    #[pin]
+    resetter: Mutex<Option<Arc<dyn ControllerReset>>>,
+    /// Resets attempted so far, so that timeouts racing each other reset
+    /// the controller once, not once each.
+    resets: AtomicU32,
+    /// Unbinds the driver once the controller is given up on.
+    removal: Arc<Removal>,
+}
+
+/// The admin lock held: user admin commands and resets wait.
+pub(super) type AdminGuard<'a> = kernel::sync::lock::Guard<
+    'a,
+    Option<Arc<admin_queue::Queue>>,
+    kernel::sync::lock::mutex::MutexBackend,
+>;
+
+impl CtrlShared {
+    /// The shared state of a controller whose admin queue is `admin`.
+    pub fn new(
+        instance: u32,
+        id: IdentifyController,
+        scan: NamespaceScan,
+        pdev: ARef<pci::Device>,
+        effects: Effects,
+        max_admin_bytes: u32,
+        admin: Arc<admin_queue::Queue>,
+    ) -> Result<Arc<Self>> {
+        let effects = KBox::new(effects, GFP_KERNEL)?;
+        let removal = Removal::new(pdev.clone(), instance)?;
+        Arc::pin_init(
+            try_pin_init!(CtrlShared {
+                instance,
+                id,
+                scan,
+                state: CtrlState::new(),
+                firmware <- new_mutex!(id.firmware),
+                pdev,
+                effects,
+                capabilities_changed: AtomicBool::new(false),
+                max_admin_bytes,
+                namespaces <- new_mutex!(None),
+                admin <- new_mutex!(Some(admin)),
+                resetter <- new_mutex!(None),
+                resets: AtomicU32::new(0),
+                removal,
+            }? Error),
+            GFP_KERNEL,
+        )
+    }
+
+    /// The controller's state.
+    pub fn state(&self) -> State {
+        self.state.get()
+    }
+
+    /// Changes the controller's state to `to` where the state machine
+    /// allows it; returns whether it changed.
+    pub fn change_state(&self, to: State) -> bool {
+        self.state.change(to)
+    }
+
+    /// Stops user admin commands and resets for good, waiting for one in
+    /// progress: the controller is being deleted.
+    pub fn revoke_admin(&self) {
+        let mut admin = self.admin.lock();
+        // Waits for a reset in progress (it holds the admin lock), so a
+        // reset's own changes cannot follow this one.
+        self.state.change(State::Deleting);
+        // Never the set's last reference (the controller's I/O side holds
+        // it until later in teardown), so no disk is deleted, and no I/O
+        // waited for, under the admin lock.
+        drop(self.resetter.lock().take());
+        drop(self.namespaces.lock().take());
+        drop(admin.take());
+    }
+
+    /// The firmware revision the controller reports now.
+    pub fn firmware(&self) -> AsciiField<8> {
+        *self.firmware.lock()
+    }
+
+    /// Records a new firmware revision, read after a reset.
+    pub fn set_firmware(&self, firmware: AsciiField<8>) {
+        *self.firmware.lock() = firmware;
+    }
+
+    /// Makes runtime namespace scans possible, once probe added the disks.
+    pub fn set_namespaces(&self, namespaces: Arc<dyn Namespaces>) {
+        let admin = self.admin.lock();
+        // Not after teardown has started.
+        if admin.is_some() {
+            *self.namespaces.lock() = Some(namespaces);
+        }
+    }
+
+    /// Runs `f` on the admin queue, holding off teardown meanwhile; `ENODEV`
+    /// once teardown has begun.
+    pub fn with_admin<R>(&self, f: impl FnOnce(&admin_queue::Queue) -> Result<R>) -> Result<R> {
+        let admin = self.admin.lock();
+        f(admin.as_ref().ok_or(ENODEV)?)
+    }
+
+    /// Reads the active namespaces and makes the disks match: adds those
+    /// of new namespaces, removes those of namespaces gone (C
+    /// `nvme_scan_work`). Nothing to do for a controller without I/O
+    /// queues or once teardown has begun.
+    ///
+    /// The admin lock is held only while identifying: adding a disk reads
+    /// its partition table, and should that I/O time out, the reset that
+    /// recovers it needs the admin lock.
+    pub fn scan_namespaces(&self) -> Result {
+        let Some(set) = self.namespaces.lock().clone() else {
+            return Ok(());
+        };
+        let result = set.rescan(&mut || {
+            self.with_admin(|admin| {
+                let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
+                identify_namespaces(
+                    admin,
+                    self.pdev.as_dev(),
+                    Name(self.instance),
+                    &self.id,
+                    self.scan,
+                    &mut buf,
+                )
+            })
+        });
+        match result {
+            // Teardown has begun.
+            Err(ENODEV) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Runs the passthrough command `run`, whose opcode has `effects`, as
+    /// C's `nvme_passthru_start` and `nvme_passthru_end` do: with every
+    /// namespace's I/O held back if it must run alone, then rescanning the
+    /// namespaces if it may have changed them (Format NVM changes their
+    /// block size), whatever its outcome. As in C, the namespaces' I/O
+    /// resumes before that rescan has updated their disks.
+    pub(super) fn with_effects<R>(
+        &self,
+        effects: u32,
+        run: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
+        let handling = Handling::of(effects);
+        let frozen = if handling.freeze {
+            self.namespaces.lock().clone()
+        } else {
+            None
+        };
+        let result = match frozen {
+            Some(set) => {
+                let mut run = Some(run);
+                let mut result = None;
+                set.while_frozen(&mut || result = run.take().map(|run| run()))?;
+                // `while_frozen` ran it, once.
+                result.unwrap_or(Err(EINVAL))
+            }
+            None => run(),
+        };
+        if handling.capabilities_changed && !self.capabilities_changed.swap(true, Ordering::Relaxed)
+        {
+            dev_info!(
+                self.pdev.as_dev(),
+                "nvme{}: controller capabilities changed; reload the driver for them to take effect\n",
+                self.instance
+            );
+        }
+        if handling.rescan {
+            if let Err(err) = self.scan_namespaces() {
+                dev_warn!(
+                    self.pdev.as_dev(),
+                    "nvme{}: namespace rescan failed: {:?}\n",
+                    self.instance,
+                    err
+                );
+            }
+        }
+        result
+    }
+
+    /// Makes resets possible, once the controller is fully set up.
+    pub fn set_resetter(&self, resetter: Arc<dyn ControllerReset>) {
+        let admin = self.admin.lock();
+        // Not after teardown has started.
+        if admin.is_some() {
+            *self.resetter.lock() = Some(resetter);
+        }
+    }
+
+    /// `NVME_IOCTL_RESET` and sysfs `reset_controller`: resets the
+    /// controller and waits for it. User admin commands wait meanwhile.
+    pub fn reset(&self) -> Result<i32> {
+        let admin = self.admin.lock();
+        // Every reset runs under the admin lock: none can come between
+        // reading the count and resetting.
+        self.reset_since_locked(&admin, self.resets())?;
+        Ok(0)
+    }
+
+    /// How many resets were attempted so far; see [`Self::reset_since`].
+    pub fn resets(&self) -> u32 {
+        self.resets.load(Ordering::Acquire)
+    }
+
+    /// Resets the controller for a command that timed out, unless a reset
+    /// was attempted since the timeout saw `resets` (that one cancelled the
+    /// command already). Fails with `ENODEV` once teardown has begun.
+    pub fn reset_since(&self, resets: u32) -> Result {
+        let admin = self.admin.lock();
+        self.reset_since_locked(&admin, resets)
+    }
+
+    /// [`Self::reset_since`] for a caller holding the admin lock. The
+    /// reset runs only from the live state (C's `nvme_reset_ctrl`): a
+    /// controller being deleted or given up on fails with `ENODEV`.
+    pub(super) fn reset_since_locked(&self, _admin: &AdminGuard<'_>, resets: u32) -> Result {
+        let resetter = self.resetter.lock();
+        let resetter = resetter.as_ref().ok_or(ENODEV)?;
+        if self
+            .resets
+            .compare_exchange(
+                resets,
+                resets.wrapping_add(1),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+        {
+            if !self.state.change(State::Resetting) {
+                // Resets run under the admin lock, one at a time: from any
+                // state but live, the controller is going or gone.
+                return Err(ENODEV);
+            }
+            // A failed reset failed all I/O; the controller goes too.
+            resetter.reset().inspect_err(|_| self.removal.schedule())?;
+        }
+        Ok(())
+    }
+
+    /// Fails all I/O for good: the device is gone (C `nvme_remove_dead_ctrl`).
+    /// Returns `false` if teardown has begun and took the means away.
+    pub fn fail_io(&self) -> bool {
+        let resetter = self.resetter.lock();
+        let failed = resetter.as_ref().map(|r| r.fail_io()).is_some();
+        if failed {
+            self.removal.schedule();
+        }
+        failed
+    }
+
+    /// Sends an Abort for command `cid` on submission queue `sqid`; returns
+    /// whether the controller aborted it. An Abort that itself times out
+    /// or fails is an error.
+    pub fn abort_command(&self, sqid: u16, cid: u16) -> Result<bool> {
+        let admin = self.admin.lock();
+        let admin = admin.as_ref().ok_or(ENODEV)?;
+        let cqe = admin.execute(Command::abort(sqid, cid), 0)?;
+        if !cqe.status().is_success() {
+            return Err(EIO);
+        }
+        Ok(abort_succeeded(cqe.result))
+    }
+
+    /// `NVME_IOCTL_RESCAN`: adds and removes disks as the active
+    /// namespace list has changed, and waits for that.
+    pub fn rescan(&self) -> Result<i32> {
+        self.scan_namespaces()?;
+        Ok(0)
+    }
+}
