@@ -140,6 +140,9 @@ impl NamespaceSet {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
         let geometry = Geometry::of(ns);
         if geometry == member.geometry {
+            // The disk stays as it is, but what passthrough checks may not:
+            // interleaved metadata reformatted as separate, say.
+            member.shared.set_format(Format::of(&ns.id));
             return Ok(());
         }
         let dev = ctx.shared.pdev.as_dev();
