@@ -146,43 +146,45 @@ impl Namespace {
         }
         let slba = sectors_to_blocks(rq.sector(), self.lba_shift);
         let blocks = rq.bytes() >> self.lba_shift;
-        let rw = self.access.rw_protection();
-        match op {
-            Op::Read => encode(
-                Command::read(self.nsid, slba, blocks).map(|c| protect(c, slba, rw)),
-                Payload::Data,
+        let (payload, protection) = match op {
+            Op::Read => (
+                encode(Command::read(self.nsid, slba, blocks), Payload::Data)?,
+                self.access.rw_protection(),
             ),
-            Op::Write => encode(
-                Command::write(self.nsid, slba, blocks, rq.is_fua()).map(|c| protect(c, slba, rw)),
-                Payload::Data,
+            Op::Write => (
+                encode(
+                    Command::write(self.nsid, slba, blocks, rq.is_fua()),
+                    Payload::Data,
+                )?,
+                self.access.rw_protection(),
             ),
-            Op::Flush => encode(Ok(Command::flush(self.nsid)), Payload::None),
-            Op::WriteZeroes => encode(
-                Command::write_zeroes(self.nsid, slba, blocks, false)
-                    .map(|c| protect(c, slba, self.access.write_zeroes_protection())),
-                Payload::None,
+            Op::Flush => return encode(Ok(Command::flush(self.nsid)), Payload::None),
+            Op::WriteZeroes => (
+                encode(
+                    Command::write_zeroes(self.nsid, slba, blocks, false),
+                    Payload::None,
+                )?,
+                self.access.write_zeroes_protection(),
             ),
-            Op::Discard => encode(
-                Command::deallocate(self.nsid, u32::from(rq.phys_segments())),
-                Payload::DsmRanges,
-            ),
-            _ => Err(BlkStatus::NOT_SUPPORTED),
+            Op::Discard => {
+                return encode(
+                    Command::deallocate(self.nsid, u32::from(rq.phys_segments())),
+                    Payload::DsmRanges,
+                )
+            }
+            _ => return Err(BlkStatus::NOT_SUPPORTED),
+        };
+        // Set in place, after the command is written: a namespace without
+        // protection information (nearly all) pays one test for it.
+        let (control, with_ref_tag) = protection;
+        if control != 0 {
+            cmd.set_cdw::<12>(cmd.dword(12) | control);
+            if with_ref_tag {
+                // C `nvme_set_ref_tag`.
+                cmd.set_cdw::<14>(ref_tag(slba));
+            }
         }
-    }
-}
-
-/// `cmd` starting at `slba` with the protection bits `control` in CDW12 and,
-/// where `with_ref_tag`, the reference tag in CDW14 (C `nvme_set_ref_tag`).
-#[inline]
-fn protect(cmd: Command, slba: u64, (control, with_ref_tag): (u32, bool)) -> Command {
-    if control == 0 {
-        return cmd;
-    }
-    let cmd = cmd.with_cdw::<12>(cmd.dword(12) | control);
-    if with_ref_tag {
-        cmd.with_cdw::<14>(ref_tag(slba))
-    } else {
-        cmd
+        Ok(payload)
     }
 }
 

@@ -230,7 +230,9 @@ impl NsShared {
     }
 
     /// Checks a user's I/O command against this namespace and the
-    /// permission rules.
+    /// permission rules. Inlined: it is on every io_uring command's path,
+    /// and out of line the 64-byte command would be copied out of it.
+    #[inline]
     fn check(&self, user: &PassthruCmd, open_for_write: bool, partition: bool) -> Result<Command> {
         user.validate(Some(self.nsid)).map_err(invalid)?;
         user.check_metadata(&self.format()).map_err(invalid)?;

@@ -154,6 +154,13 @@ impl Command {
         self
     }
 
+    /// Sets command-specific dword `N` in place (10 to 15), where the
+    /// command already lies in the queue's slot.
+    pub fn set_cdw<const N: usize>(&mut self, value: u32) {
+        const { assert!(N >= 10 && N <= 15) };
+        self.dw[N] = value;
+    }
+
     /// Command dword `n` (0 to 15).
     pub const fn dword(&self, n: usize) -> u32 {
         self.dw[n]

@@ -184,6 +184,7 @@ impl Format {
     /// and PRACT does not replace it (PRACT leaves nothing to transfer
     /// only where the metadata is all PI). Vendor specific I/O commands
     /// that move data are counted in, since what they do is unknown.
+    #[inline]
     pub fn moves_separate_metadata(&self, opcode: u8, cdw12: u32) -> bool {
         if self.metadata_size == 0 || self.extended {
             return false;
@@ -216,6 +217,7 @@ impl Format {
     }
 
     /// The format [`Self::to_bits`] packed.
+    #[inline]
     pub const fn from_bits(bits: u32) -> Self {
         Format {
             lba_shift: bits as u8,

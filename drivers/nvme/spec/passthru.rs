@@ -270,6 +270,7 @@ impl PassthruCmd {
     /// separate metadata of a namespace formatted as `format` through a
     /// metadata pointer the driver leaves at 0. C 6.12 sends such a
     /// command; the controller then writes or reads host address 0.
+    #[inline]
     pub fn check_metadata(&self, format: &Format) -> Result<(), Invalid> {
         if format.moves_separate_metadata(self.opcode, self.cdw10_15[2]) {
             return Err(Invalid::Metadata);
