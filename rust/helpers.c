@@ -13,6 +13,7 @@
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/suspend.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
@@ -87,6 +88,18 @@ void *nvme_rs_pci_get_drvdata(struct pci_dev *pdev)
 void nvme_rs_pci_set_drvdata(struct pci_dev *pdev, void *data)
 {
 	pci_set_drvdata(pdev, data);
+}
+
+/* An inline stub without CONFIG_PCIEASPM. */
+bool nvme_rs_pcie_aspm_enabled(struct pci_dev *pdev)
+{
+	return pcie_aspm_enabled(pdev);
+}
+
+/* Inline: a flag word the platform's suspend sets. */
+bool nvme_rs_pm_suspend_via_firmware(void)
+{
+	return pm_suspend_via_firmware();
 }
 
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar)

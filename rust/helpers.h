@@ -31,6 +31,8 @@ int nvme_rs_dma_set_mask_and_coherent(struct device *dev, u64 mask);
 
 void *nvme_rs_pci_get_drvdata(struct pci_dev *pdev);
 void nvme_rs_pci_set_drvdata(struct pci_dev *pdev, void *data);
+bool nvme_rs_pcie_aspm_enabled(struct pci_dev *pdev);
+bool nvme_rs_pm_suspend_via_firmware(void);
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar);
 unsigned long nvme_rs_pci_resource_flags(struct pci_dev *pdev, int bar);
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name);

@@ -2,7 +2,7 @@
 
 //! nvme-rs's safe abstractions over kernel C APIs that Linux 6.12's `kernel`
 //! crate does not provide: PCI drivers and devices, MMIO, coherent DMA, IRQ
-//! vectors and handlers, completions and sleeping, waiting for work
+//! vectors and handlers, system sleep, completions and sleeping, waiting for work
 //! items, and values set once for interrupt handlers.
 //!
 //! Every `unsafe` block of the project lives under this directory, each with
@@ -25,6 +25,7 @@ pub mod irq;
 pub mod module_param;
 pub mod pci;
 pub mod set_once;
+pub mod suspend;
 pub mod uring;
 pub mod user_iter;
 pub mod workqueue;

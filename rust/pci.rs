@@ -12,6 +12,8 @@
 
 use super::{bindings, device, io_mem::IoMem};
 use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
+use kernel::build_error;
+use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::{
     error::to_result,
     init::pin_init_from_closure,
@@ -93,6 +95,27 @@ impl Device {
         // SAFETY: the device is valid (type invariant); the function takes
         // the locks it needs.
         unsafe { bindings::device_release_driver(self.as_dev().as_raw()) };
+    }
+
+    /// Saves the device's configuration space, to be put back by
+    /// [`Self::restore_state`] after a reset of the slot has lost it.
+    pub fn save_state(&self) -> Result {
+        // SAFETY: the device is valid (type invariant).
+        to_result(unsafe { bindings::pci_save_state(self.as_raw()) })
+    }
+
+    /// Writes back the configuration space [`Self::save_state`] saved;
+    /// nothing if none was saved.
+    pub fn restore_state(&self) {
+        // SAFETY: the device is valid (type invariant).
+        unsafe { bindings::pci_restore_state(self.as_raw()) };
+    }
+
+    /// Whether the link's Active State Power Management is enabled, so the
+    /// link can go down while the device idles in a low power state.
+    pub fn aspm_enabled(&self) -> bool {
+        // SAFETY: the device is valid (type invariant).
+        unsafe { bindings::nvme_rs_pcie_aspm_enabled(self.as_raw()) }
     }
 
     /// Enables the device's memory space; disabled again when the returned
@@ -394,7 +417,54 @@ impl<const N: usize> IdTable<N> {
     }
 }
 
-/// A PCI driver.
+/// What is left of a device's link after a PCIe error (C
+/// `pci_channel_state_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelState {
+    /// The link works; the error may have cost a transaction.
+    Normal,
+    /// MMIO and DMA are blocked until the slot is reset.
+    Frozen,
+    /// The device cannot be recovered.
+    PermanentFailure,
+}
+
+/// A driver's answer to a step of PCIe error recovery (C
+/// `pci_ers_result_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErsResult {
+    /// No opinion.
+    None,
+    /// The driver recovers without a reset.
+    CanRecover,
+    /// The slot must be reset.
+    NeedReset,
+    /// Give the device up.
+    Disconnect,
+    /// Recovered.
+    Recovered,
+}
+
+impl ErsResult {
+    fn to_raw(self) -> bindings::pci_ers_result_t {
+        match self {
+            ErsResult::None => bindings::NVME_RS_PCI_ERS_RESULT_NONE,
+            ErsResult::CanRecover => bindings::NVME_RS_PCI_ERS_RESULT_CAN_RECOVER,
+            ErsResult::NeedReset => bindings::NVME_RS_PCI_ERS_RESULT_NEED_RESET,
+            ErsResult::Disconnect => bindings::NVME_RS_PCI_ERS_RESULT_DISCONNECT,
+            ErsResult::Recovered => bindings::NVME_RS_PCI_ERS_RESULT_RECOVERED,
+        }
+    }
+}
+
+/// The data a driver keeps for a bound device, borrowed for a callback.
+pub type Borrowed<'a, T> = <<T as Driver>::Data as ForeignOwnable>::Borrowed<'a>;
+
+/// A PCI driver. Besides probe and remove, a driver may implement any of
+/// the system sleep callbacks (C `struct dev_pm_ops`) and the PCIe error
+/// recovery ones (C `struct pci_error_handlers`); those it does not
+/// implement are left unset, so the PCI core does its default.
+#[vtable]
 pub trait Driver {
     /// What the driver keeps per bound device; dropped on remove.
     type Data: ForeignOwnable + Send + Sync;
@@ -406,7 +476,68 @@ pub trait Driver {
     fn remove(_data: &Self::Data) {}
 
     /// Called at system shutdown or reboot, when the device stays bound.
-    fn shutdown(_data: <Self::Data as ForeignOwnable>::Borrowed<'_>) {}
+    fn shutdown(_data: Borrowed<'_, Self>) {}
+
+    /// System suspend (to RAM or idle), before the PCI core puts the device
+    /// in a low power state.
+    fn suspend(_data: Borrowed<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Resume from [`Self::suspend`], the device back in D0.
+    fn resume(_data: Borrowed<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Hibernation: before the memory image is made.
+    fn freeze(_data: Borrowed<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Hibernation: after the image is made, or its making failed.
+    fn thaw(_data: Borrowed<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Hibernation: before powering off, the image saved.
+    fn poweroff(_data: Borrowed<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Hibernation: after the image was restored at the next boot.
+    fn restore(_data: Borrowed<'_, Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A PCIe error was detected; `state` says what is left of the link.
+    fn error_detected(_data: Borrowed<'_, Self>, _state: ChannelState) -> ErsResult {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// MMIO works again (after [`ErsResult::CanRecover`]).
+    fn mmio_enabled(_data: Borrowed<'_, Self>) -> ErsResult {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The slot was reset; the device is as after power-up.
+    fn slot_reset(_data: Borrowed<'_, Self>) -> ErsResult {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Recovery is over: normal operation may resume.
+    fn error_resume(_data: Borrowed<'_, Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A function reset (FLR, or `reset` in sysfs) is about to happen.
+    fn reset_prepare(_data: Borrowed<'_, Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The function reset is done; the configuration space is restored.
+    fn reset_done(_data: Borrowed<'_, Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A registered PCI driver; unregistered when dropped.
@@ -445,6 +576,12 @@ impl<T: Driver + 'static> Registration<T> {
                 (*drv).probe = Some(Self::probe_callback);
                 (*drv).remove = Some(Self::remove_callback);
                 (*drv).shutdown = Some(Self::shutdown_callback);
+                if Self::HAS_PM_OPS {
+                    (*drv).driver.pm = Self::pm_ops();
+                }
+                if Self::HAS_ERR_HANDLERS {
+                    (*drv).err_handler = Self::err_handlers();
+                }
             }
             // SAFETY: `drv` is initialised and pinned (it lives in the pinned
             // `Registration`), and `module` is this module.
@@ -503,6 +640,222 @@ impl<T: Driver + 'static> Registration<T> {
         let data = unsafe { T::Data::borrow(ptr) };
         T::shutdown(data);
     }
+}
+
+/// The data of the driver bound to `dev`, for a callback that runs only
+/// while it is bound; `None` if there is none.
+///
+/// # Safety
+///
+/// `dev` is a valid PCI device's generic device, bound to driver `T`,
+/// whose remove does not run until the returned borrow ends.
+unsafe fn bound_data<'a, T: Driver>(dev: *mut bindings::device) -> Option<Borrowed<'a, T>> {
+    // SAFETY: `dev` is valid (the caller's guarantee).
+    let ptr = unsafe { bindings::nvme_rs_dev_get_drvdata(dev) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: the driver data of a device bound to `T` came from
+    // `into_foreign` in `probe_callback`; remove, which takes it back,
+    // does not run meanwhile (the caller's guarantee).
+    Some(unsafe { T::Data::borrow(ptr) })
+}
+
+/// The generic device of `pdev`.
+///
+/// # Safety
+///
+/// `pdev` is a valid PCI device.
+unsafe fn generic(pdev: *mut bindings::pci_dev) -> *mut bindings::device {
+    // SAFETY: `pdev` is valid (the caller's guarantee).
+    unsafe { core::ptr::addr_of_mut!((*pdev).dev) }
+}
+
+impl<T: Driver + 'static> Registration<T> {
+    const HAS_PM_OPS: bool = T::HAS_SUSPEND
+        || T::HAS_RESUME
+        || T::HAS_FREEZE
+        || T::HAS_THAW
+        || T::HAS_POWEROFF
+        || T::HAS_RESTORE;
+
+    const HAS_ERR_HANDLERS: bool = T::HAS_ERROR_DETECTED
+        || T::HAS_MMIO_ENABLED
+        || T::HAS_SLOT_RESET
+        || T::HAS_ERROR_RESUME
+        || T::HAS_RESET_PREPARE
+        || T::HAS_RESET_DONE;
+
+    const PM_OPS: bindings::dev_pm_ops = bindings::dev_pm_ops {
+        suspend: if T::HAS_SUSPEND {
+            Some(Self::pm_callback::<{ PmStep::Suspend as u8 }>)
+        } else {
+            None
+        },
+        resume: if T::HAS_RESUME {
+            Some(Self::pm_callback::<{ PmStep::Resume as u8 }>)
+        } else {
+            None
+        },
+        freeze: if T::HAS_FREEZE {
+            Some(Self::pm_callback::<{ PmStep::Freeze as u8 }>)
+        } else {
+            None
+        },
+        thaw: if T::HAS_THAW {
+            Some(Self::pm_callback::<{ PmStep::Thaw as u8 }>)
+        } else {
+            None
+        },
+        poweroff: if T::HAS_POWEROFF {
+            Some(Self::pm_callback::<{ PmStep::Poweroff as u8 }>)
+        } else {
+            None
+        },
+        restore: if T::HAS_RESTORE {
+            Some(Self::pm_callback::<{ PmStep::Restore as u8 }>)
+        } else {
+            None
+        },
+        // SAFETY: all-zero is a valid `dev_pm_ops`: every other callback
+        // unset.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    const ERR_HANDLERS: bindings::pci_error_handlers = bindings::pci_error_handlers {
+        error_detected: if T::HAS_ERROR_DETECTED {
+            Some(Self::error_detected_callback)
+        } else {
+            None
+        },
+        mmio_enabled: if T::HAS_MMIO_ENABLED {
+            Some(Self::mmio_enabled_callback)
+        } else {
+            None
+        },
+        slot_reset: if T::HAS_SLOT_RESET {
+            Some(Self::slot_reset_callback)
+        } else {
+            None
+        },
+        reset_prepare: if T::HAS_RESET_PREPARE {
+            Some(Self::reset_prepare_callback)
+        } else {
+            None
+        },
+        reset_done: if T::HAS_RESET_DONE {
+            Some(Self::reset_done_callback)
+        } else {
+            None
+        },
+        resume: if T::HAS_ERROR_RESUME {
+            Some(Self::error_resume_callback)
+        } else {
+            None
+        },
+        // SAFETY: all-zero is a valid `pci_error_handlers`: every other
+        // callback unset.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// The sleep callbacks, in static memory as the driver core keeps the
+    /// pointer.
+    const fn pm_ops() -> &'static bindings::dev_pm_ops {
+        &Self::PM_OPS
+    }
+
+    /// The error callbacks, in static memory likewise.
+    const fn err_handlers() -> &'static bindings::pci_error_handlers {
+        &Self::ERR_HANDLERS
+    }
+
+    extern "C" fn pm_callback<const STEP: u8>(dev: *mut bindings::device) -> kernel::ffi::c_int {
+        // SAFETY: the driver core runs a driver's sleep callbacks on its
+        // bound devices, under the device lock, which remove also takes.
+        let Some(data) = (unsafe { bound_data::<T>(dev) }) else {
+            return 0;
+        };
+        let result = match STEP {
+            s if s == PmStep::Suspend as u8 => T::suspend(data),
+            s if s == PmStep::Resume as u8 => T::resume(data),
+            s if s == PmStep::Freeze as u8 => T::freeze(data),
+            s if s == PmStep::Thaw as u8 => T::thaw(data),
+            s if s == PmStep::Poweroff as u8 => T::poweroff(data),
+            _ => T::restore(data),
+        };
+        match result {
+            Ok(()) => 0,
+            Err(err) => err.to_errno(),
+        }
+    }
+
+    extern "C" fn error_detected_callback(
+        pdev: *mut bindings::pci_dev,
+        state: bindings::pci_channel_state_t,
+    ) -> bindings::pci_ers_result_t {
+        let state = match state {
+            bindings::NVME_RS_PCI_CHANNEL_IO_NORMAL => ChannelState::Normal,
+            bindings::NVME_RS_PCI_CHANNEL_IO_FROZEN => ChannelState::Frozen,
+            _ => ChannelState::PermanentFailure,
+        };
+        // SAFETY: the PCI core runs error callbacks on a valid device, under
+        // its device lock and only while a driver is bound (it checks).
+        match unsafe { bound_data::<T>(generic(pdev)) } {
+            Some(data) => T::error_detected(data, state).to_raw(),
+            None => ErsResult::None.to_raw(),
+        }
+    }
+
+    extern "C" fn mmio_enabled_callback(
+        pdev: *mut bindings::pci_dev,
+    ) -> bindings::pci_ers_result_t {
+        // SAFETY: as in `error_detected_callback`.
+        match unsafe { bound_data::<T>(generic(pdev)) } {
+            Some(data) => T::mmio_enabled(data).to_raw(),
+            None => ErsResult::None.to_raw(),
+        }
+    }
+
+    extern "C" fn slot_reset_callback(pdev: *mut bindings::pci_dev) -> bindings::pci_ers_result_t {
+        // SAFETY: as in `error_detected_callback`.
+        match unsafe { bound_data::<T>(generic(pdev)) } {
+            Some(data) => T::slot_reset(data).to_raw(),
+            None => ErsResult::None.to_raw(),
+        }
+    }
+
+    extern "C" fn error_resume_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: as in `error_detected_callback`.
+        if let Some(data) = unsafe { bound_data::<T>(generic(pdev)) } {
+            T::error_resume(data);
+        }
+    }
+
+    extern "C" fn reset_prepare_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: the PCI core calls reset_prepare and reset_done on a valid
+        // device with its device lock held, which remove also takes.
+        if let Some(data) = unsafe { bound_data::<T>(generic(pdev)) } {
+            T::reset_prepare(data);
+        }
+    }
+
+    extern "C" fn reset_done_callback(pdev: *mut bindings::pci_dev) {
+        // SAFETY: as in `reset_prepare_callback`.
+        if let Some(data) = unsafe { bound_data::<T>(generic(pdev)) } {
+            T::reset_done(data);
+        }
+    }
+}
+
+/// Which sleep callback [`Registration::pm_callback`] stands for.
+#[repr(u8)]
+enum PmStep {
+    Suspend,
+    Resume,
+    Freeze,
+    Thaw,
+    Poweroff,
+    Restore,
 }
 
 #[pinned_drop]

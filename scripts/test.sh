@@ -19,6 +19,11 @@
 #      with separate metadata, protection information, interleaved
 #      metadata and zones (GUEST_SETUP=formats), with nvme_rs and then with
 #      the C driver, the reference
+#   9. system sleep, function resets and system shutdown (GUEST_SETUP=power:
+#      S3 allowed, QEMU tracing shutdown notifications): suspend to RAM and
+#      to idle and hibernation's freeze and thaw under fio verify, ten
+#      Function Level Resets, then a reboot; and in a boot of its own a
+#      power-off; each with nvme_rs and then with the C driver
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -97,6 +102,18 @@ if make -s module > build/test-build.log 2>&1; then
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	run_stage guest-formats-c last env GUEST_SETUP=formats GUEST_DRIVER=c \
 		scripts/guest.sh --mode test --name test-formats-c --kernel-dir build/kernel-test/
+	for driver in rs c; do
+		suffix=${driver#rs}
+		suffix=${suffix:+-$suffix}
+		run_stage "guest-power$suffix" last env GUEST_SETUP=power GUEST_DRIVER=$driver \
+			GUEST_TESTS=93-power \
+			scripts/guest.sh --mode test --name "test-power$suffix" \
+			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+		run_stage "guest-power-off$suffix" last env GUEST_SETUP=power GUEST_DRIVER=$driver \
+			GUEST_TESTS=95-power-off \
+			scripts/guest.sh --mode test --name "test-power-off$suffix" \
+			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	done
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"

@@ -1,20 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What the controller logic asks of a transport, as C's `struct
-//! nvme_ctrl_ops` and the transports' reset work: so far, resetting the
-//! controller and giving up on it. The controller's state is the caller's
-//! to change; these do the transport's part.
+//! nvme_ctrl_ops` and the transports' reset work: resetting the controller,
+//! stopping it for a while and bringing it back, and giving up on it. The
+//! controller's state is the caller's to change; these do the transport's
+//! part.
 
 use kernel::prelude::*;
 
-/// Resets and gives up on a controller, the transport's way.
+/// How [`ControllerReset::disable`] stops the controller (C
+/// `nvme_dev_disable`'s `shutdown`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disable {
+    /// Power may go: let the commands in flight finish first (for up to
+    /// the I/O timeout), delete the I/O queues, and send a normal shutdown
+    /// notification, so the controller saves what it must. For system
+    /// sleep and shutdown.
+    Shutdown,
+    /// The function or slot is about to be reset: clear `CC.EN` now; what
+    /// was in flight is cancelled by [`ControllerReset::restart`]. For a
+    /// Function Level Reset and PCIe error recovery.
+    Reset,
+}
+
+/// Resets, stops and gives up on a controller, the transport's way.
 pub trait ControllerReset: Send + Sync {
     /// Disables the controller and brings it up again with its queues,
     /// identifying it again. On failure the transport has given up on it
     /// ([`Self::fail_io`]).
     fn reset(&self) -> Result;
 
+    /// Stops the controller `how` says; requests are held back (they wait,
+    /// they do not fail) until [`Self::restart`]. A controller that no
+    /// longer answers is only held back.
+    fn disable(&self, how: Disable);
+
+    /// Brings back a controller [`Self::disable`]d, as the second half of
+    /// a reset: commands it never completed are cancelled (block I/O is
+    /// retried), and held-back requests run. On failure the transport has
+    /// given up on it.
+    fn restart(&self) -> Result;
+
     /// Gives up on the controller: stops its DMA and fails every request
     /// in flight and every later one.
     fn fail_io(&self);
+
+    /// [`Self::fail_io`] for a controller [`Self::disable`]d: the requests
+    /// held back fail too, instead of waiting for a restart that will not
+    /// come (system shutdown).
+    fn fail_held(&self);
 }

@@ -83,16 +83,16 @@ impl Drop for FlushOnDrop {
 /// event work it queues, the controller is shut down before any queue
 /// memory is freed, and the device is disabled last.
 pub struct Controller {
-    _user_admin: RevokeOnDrop,
+    user_admin: RevokeOnDrop,
     _io: Option<Io>,
     _subsystem: Subsystem,
     _node: Arc<Node<ControllerNode>>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
     _events: FlushOnDrop,
     _vectors: pci::IrqVectors,
-    enabled: Enabled,
+    pub(super) enabled: Enabled,
     _admin: Arc<admin_queue::Queue>,
-    _pci: pci::Enabled,
+    pci: Arc<pci::Enabled>,
     _info: ControllerInfo,
     _instance: Instance,
 }
@@ -200,7 +200,7 @@ impl Controller {
     /// as `config` says.
     pub fn probe(pdev: &pci::Device, config: Config) -> Result<KBox<Self>> {
         let instance = Instance::alloc()?;
-        let pci = pdev.enable_mem()?;
+        let pci = Arc::new(pdev.enable_mem()?, GFP_KERNEL)?;
         pci.set_master();
         pdev.set_dma_mask(64)?;
         let (bar, regs) = map_registers(pdev)?;
@@ -255,6 +255,7 @@ impl Controller {
         )?;
         let admin_irq = admin.request_irq(&vectors, &instance)?;
 
+        let io_timeout_ms = config.io_timeout_ms;
         let ctx = IoContext {
             pdev,
             bar: &bar,
@@ -272,7 +273,7 @@ impl Controller {
 
         let ctrl = KBox::new(
             Controller {
-                _user_admin: user_admin,
+                user_admin,
                 _io: io,
                 _subsystem: subsystem,
                 _node: node,
@@ -281,13 +282,13 @@ impl Controller {
                 _vectors: vectors,
                 enabled,
                 _admin: admin,
-                _pci: pci,
+                pci,
                 _info: info,
                 _instance: instance,
             },
             GFP_KERNEL,
         )?;
-        ctrl.go_live(pdev, &shared, wanted)?;
+        ctrl.go_live(pdev, &shared, wanted, io_timeout_ms)?;
         Ok(ctrl)
     }
 
@@ -295,7 +296,13 @@ impl Controller {
     /// asynchronous events possible, and the controller live. Last, because
     /// from here a reset may touch any part, and a failure before must drop
     /// the parts in field order, not leave clones behind.
-    fn go_live(&self, pdev: &pci::Device, shared: &Arc<CtrlShared>, wanted: u16) -> Result {
+    fn go_live(
+        &self,
+        pdev: &pci::Device,
+        shared: &Arc<CtrlShared>,
+        wanted: u16,
+        io_timeout_ms: u32,
+    ) -> Result {
         let mut irqs = KVec::with_capacity(self._vectors.count() as usize, GFP_KERNEL)?;
         for index in 0..self._vectors.count() {
             irqs.push(self._vectors.irq(index)?, GFP_KERNEL)?;
@@ -303,6 +310,8 @@ impl Controller {
         let resetter = Resetter {
             instance: self._instance.number(),
             pdev: pdev.into(),
+            pci: self.pci.clone(),
+            drain_timeout_ms: io_timeout_ms,
             regs: self.enabled.registers(),
             admin: self._admin.clone(),
             irqs,
@@ -318,6 +327,9 @@ impl Controller {
         if let Some(io) = &self._io {
             shared.set_namespaces(io.namespaces.0.clone());
         }
+        // What PCIe error recovery puts back after a reset of the slot (C
+        // `nvme_pci_enable` saves it likewise).
+        pdev.save_state()?;
         shared.change_state(State::Live);
         // The controller works without them; say so and go on.
         if let Err(err) = self._events.0.enable(&self._admin) {
@@ -331,10 +343,9 @@ impl Controller {
         Ok(())
     }
 
-    /// Shuts the controller down, for system shutdown or reboot while it is
-    /// still bound. Dropping the controller later does not repeat it.
-    pub fn shutdown(&self) {
-        self.enabled.shutdown();
+    /// The controller's shared state.
+    pub(super) fn shared(&self) -> &Arc<CtrlShared> {
+        &self.user_admin.0
     }
 }
 

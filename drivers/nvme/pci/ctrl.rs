@@ -13,7 +13,7 @@ use crate::kernel_ext::pci;
 use crate::nvme_core::identify::{identify_namespaces, Namespace, NamespaceScan};
 use crate::nvme_core::instance::Name;
 use crate::nvme_core::state::CtrlState;
-use crate::nvme_core::transport::ControllerReset;
+use crate::nvme_core::transport::{ControllerReset, Disable};
 use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{Effects, Handling};
@@ -304,14 +304,75 @@ impl CtrlShared {
             .is_ok()
         {
             if !self.state.change(State::Resetting) {
-                // Resets run under the admin lock, one at a time: from any
-                // state but live, the controller is going or gone.
-                return Err(ENODEV);
+                // Resets run under the admin lock, one at a time. Still
+                // resetting here, the controller is held for system sleep
+                // or a function reset, and whoever disabled it cancels the
+                // command when bringing it back; otherwise it is going or
+                // gone.
+                return if self.state.get().is_resetting() {
+                    Ok(())
+                } else {
+                    Err(ENODEV)
+                };
             }
             // A failed reset failed all I/O; the controller goes too.
             resetter.reset().inspect_err(|_| self.removal.schedule())?;
         }
         Ok(())
+    }
+
+    /// Stops the controller `how` says, for system sleep, a function
+    /// reset or a PCIe error, holding its I/O back until [`Self::restart`]
+    /// (C `nvme_disable_prepare_reset`). Waits for a reset or user admin
+    /// command in progress. Returns `false`, doing nothing, where the
+    /// controller is being deleted or was given up on.
+    ///
+    /// With [`Disable::Shutdown`] this waits, under the admin lock, for
+    /// the commands in flight, for at most the I/O timeout; a timeout
+    /// meanwhile waits for that lock (design.md, Lock order).
+    pub fn disable(&self, how: Disable) -> bool {
+        let _admin = self.admin.lock();
+        let resetter = self.resetter.lock();
+        let Some(resetter) = resetter.as_ref() else {
+            return false;
+        };
+        // Timeouts seen before this are settled by `restart`.
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        if !self.state.change(State::Resetting) {
+            return false;
+        }
+        resetter.disable(how);
+        true
+    }
+
+    /// Brings back a controller [`Self::disable`] stopped (C
+    /// `nvme_try_sched_reset`, run to its end): `EBUSY` if there is none
+    /// to bring back. A failure gives the controller up and removes it.
+    pub fn restart(&self) -> Result {
+        let _admin = self.admin.lock();
+        let resetter = self.resetter.lock();
+        let resetter = resetter.as_ref().ok_or(ENODEV)?;
+        if self.state.get() != State::Resetting {
+            return Err(EBUSY);
+        }
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        resetter.restart().inspect_err(|_| self.removal.schedule())
+    }
+
+    /// System shutdown or reboot with the controller bound (C
+    /// `nvme_shutdown`): lets the commands in flight finish, shuts the
+    /// controller down, and fails every later request, so nothing waits
+    /// for a controller that will not come back. Returns whether it acted.
+    pub fn shut_down(&self) -> bool {
+        if !self.disable(Disable::Shutdown) {
+            return false;
+        }
+        // No removal is queued, as `fail_io` does: the system is going
+        // down, and a removal would notify the controller a second time.
+        if let Some(resetter) = self.resetter.lock().as_ref() {
+            resetter.fail_held();
+        }
+        true
     }
 
     /// Fails all I/O for good: the device is gone (C `nvme_remove_dead_ctrl`).
@@ -330,6 +391,11 @@ impl CtrlShared {
     /// or fails is an error.
     pub fn abort_command(&self, sqid: u16, cid: u16) -> Result<bool> {
         let admin = self.admin.lock();
+        // A controller held disabled (sleep, function reset) would only
+        // let the Abort time out.
+        if self.state.get() != State::Live {
+            return Err(EBUSY);
+        }
         let admin = admin.as_ref().ok_or(ENODEV)?;
         let cqe = admin.execute(Command::abort(sqid, cid), 0)?;
         if !cqe.status().is_success() {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The PCI driver: which devices nvme-rs binds and what happens on bind,
-//! unbind and system shutdown.
+//! unbind, system shutdown and sleep, PCIe errors and function resets.
 
 use super::config::PARAMETERS;
 use super::controller::Controller;
@@ -20,6 +20,7 @@ pub static ID_TABLE: pci::IdTable<1> =
 /// The nvme-rs PCI driver.
 pub struct NvmeDriver;
 
+#[vtable]
 impl pci::Driver for NvmeDriver {
     type Data = KBox<Controller>;
 
@@ -29,5 +30,49 @@ impl pci::Driver for NvmeDriver {
 
     fn shutdown(ctrl: &Controller) {
         ctrl.shutdown();
+    }
+
+    fn suspend(ctrl: &Controller) -> Result {
+        ctrl.suspend()
+    }
+
+    fn resume(ctrl: &Controller) -> Result {
+        ctrl.wake()
+    }
+
+    fn freeze(ctrl: &Controller) -> Result {
+        ctrl.sleep()
+    }
+
+    fn thaw(ctrl: &Controller) -> Result {
+        ctrl.wake()
+    }
+
+    fn poweroff(ctrl: &Controller) -> Result {
+        ctrl.sleep()
+    }
+
+    fn restore(ctrl: &Controller) -> Result {
+        ctrl.wake()
+    }
+
+    fn error_detected(ctrl: &Controller, state: pci::ChannelState) -> pci::ErsResult {
+        ctrl.error_detected(state)
+    }
+
+    fn mmio_enabled(ctrl: &Controller) -> pci::ErsResult {
+        ctrl.mmio_enabled()
+    }
+
+    fn slot_reset(ctrl: &Controller) -> pci::ErsResult {
+        ctrl.slot_reset()
+    }
+
+    fn reset_prepare(ctrl: &Controller) {
+        ctrl.reset_prepare()
+    }
+
+    fn reset_done(ctrl: &Controller) {
+        ctrl.reset_done()
     }
 }

@@ -16,6 +16,8 @@ pub mod driver;
 pub mod io_queue;
 pub mod namespaces;
 pub mod passthru;
+mod pci_error;
+mod power;
 pub mod queue_set;
 pub mod registers;
 pub mod removal;

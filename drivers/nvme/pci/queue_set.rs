@@ -182,7 +182,6 @@ impl IoQueues {
             admin: admin.clone(),
             queues: self.clone(),
             created: 0,
-            pdev: self.pdev.clone(),
             name: name.number(),
         };
         self.create_queues(admin, name.number(), &mut guard.created)?;
@@ -195,6 +194,27 @@ impl IoQueues {
     pub fn recreate_on_device(&self, admin: &admin_queue::Queue, name: u32) -> Result {
         let mut created = 0;
         self.create_queues(admin, name, &mut created)
+    }
+
+    /// Deletes queue pairs `created` down to 1 on the controller
+    /// (submission queue before its completion queue), so it stops using
+    /// their memory, as before a shutdown notification (C
+    /// `nvme_delete_io_queues`). A failure is reported, and the shutdown or
+    /// disable that follows stops the controller anyway.
+    pub fn delete_on_device(&self, admin: &admin_queue::Queue, name: u32, created: u16) {
+        for qid in (1..=created).rev() {
+            let deleted = admin
+                .execute_read(Command::delete_sq(qid), &mut [])
+                .and_then(|_| admin.execute_read(Command::delete_cq(qid), &mut []));
+            if deleted.is_err() {
+                dev_warn!(
+                    self.pdev.as_dev(),
+                    "nvme{}: cannot delete queue {}\n",
+                    name,
+                    qid
+                );
+            }
+        }
     }
 
     /// Whether the controller uses shadow doorbells.
@@ -312,7 +332,6 @@ pub struct OnDevice {
     admin: Arc<admin_queue::Queue>,
     queues: Arc<IoQueues>,
     created: u16,
-    pdev: ARef<pci::Device>,
     name: u32,
 }
 
@@ -324,20 +343,7 @@ impl Drop for OnDevice {
             // that follows stops it.
             return;
         }
-        for qid in (1..=self.created).rev() {
-            let deleted = self
-                .admin
-                .execute_read(Command::delete_sq(qid), &mut [])
-                .and_then(|_| self.admin.execute_read(Command::delete_cq(qid), &mut []));
-            if deleted.is_err() {
-                // The controller shutdown that follows stops it for good.
-                dev_warn!(
-                    self.pdev.as_dev(),
-                    "nvme{}: cannot delete queue {}\n",
-                    self.name,
-                    qid
-                );
-            }
-        }
+        self.queues
+            .delete_on_device(&self.admin, self.name, self.created);
     }
 }

@@ -176,6 +176,41 @@ impl Registers {
         self.program_and_enable(aqa, asq, acq)
     }
 
+    /// Sends a normal shutdown notification (`CC.SHN`) and waits up to
+    /// `timeout_ms` for `CSTS.SHST` to say it is complete (C
+    /// `nvme_disable_ctrl(ctrl, true)`). A controller that does not finish
+    /// in time is disabled instead, so it stops using host memory.
+    pub fn shutdown(&self, name: u32, timeout_ms: u32) -> Result {
+        let dev = self.pdev.as_dev();
+        let written = self.cc().and_then(|cc| {
+            self.bar
+                .write32(cc.with_shutdown(ShutdownNotification::Normal).0, offset::CC)
+        });
+        if let Err(err) = written {
+            dev_err!(dev, "nvme{}: cannot write CC for shutdown\n", name);
+            return Err(err);
+        }
+        match self.wait(timeout_ms, |csts| {
+            csts.shutdown_status() == ShutdownStatus::Complete
+        }) {
+            Ok(()) => {
+                dev_info!(dev, "nvme{}: shutdown complete\n", name);
+                Ok(())
+            }
+            Err(WaitError::Gone) => {
+                dev_warn!(dev, "nvme{}: device gone\n", name);
+                Err(ENODEV)
+            }
+            Err(err) => {
+                let err = self.report("shutdown", err);
+                // The controller may still be using host memory; a disable
+                // resets it, so the queues can be freed safely.
+                let _ = self.disable();
+                Err(err)
+            }
+        }
+    }
+
     fn program_and_enable(&self, aqa: Aqa, asq: u64, acq: u64) -> Result {
         self.bar.write32(aqa.0, offset::AQA)?;
         self.bar.write64_lo_hi(asq, offset::ASQ)?;
@@ -189,7 +224,7 @@ impl Registers {
 
 /// How long to wait for a normal shutdown: the RTD3 entry latency the
 /// controller reports, within the C driver's bounds.
-fn shutdown_timeout_ms(rtd3e_us: u32) -> u32 {
+pub fn shutdown_timeout_ms(rtd3e_us: u32) -> u32 {
     (rtd3e_us / 1000).clamp(SHUTDOWN_TIMEOUT_MIN_MS, SHUTDOWN_TIMEOUT_MAX_MS)
 }
 
@@ -230,33 +265,20 @@ impl Enabled {
     }
 
     /// Sends a normal shutdown notification and waits until the controller
-    /// reports shutdown complete. Only the first call acts.
+    /// reports shutdown complete. Only the first call acts, and none after
+    /// [`Self::shut_down_elsewhere`].
     pub fn shutdown(&self) {
         if self.shut_down.swap(true, Ordering::AcqRel) {
             return;
         }
-        let dev = self.regs.pdev.as_dev();
-        let result = self.regs.cc().and_then(|cc| {
-            self.regs
-                .bar
-                .write32(cc.with_shutdown(ShutdownNotification::Normal).0, offset::CC)
-        });
-        if result.is_err() {
-            dev_err!(dev, "nvme{}: cannot write CC for shutdown\n", self.name);
-            return;
-        }
-        match self.regs.wait(self.shutdown_timeout_ms, |csts| {
-            csts.shutdown_status() == ShutdownStatus::Complete
-        }) {
-            Ok(()) => dev_info!(dev, "nvme{}: shutdown complete\n", self.name),
-            Err(WaitError::Gone) => dev_warn!(dev, "nvme{}: device gone\n", self.name),
-            Err(err) => {
-                let _ = self.regs.report("shutdown", err);
-                // The controller may still be using host memory; a disable
-                // resets it, so the queues can be freed safely.
-                let _ = self.regs.disable();
-            }
-        }
+        let _ = self.regs.shutdown(self.name, self.shutdown_timeout_ms);
+    }
+
+    /// Records that the controller was shut down through
+    /// [`Registers::shutdown`] (system shutdown): dropping this does not
+    /// notify it again.
+    pub fn shut_down_elsewhere(&self) {
+        self.shut_down.store(true, Ordering::Release);
     }
 }
 

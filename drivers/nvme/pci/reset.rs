@@ -9,23 +9,31 @@
 //! retried, user commands fail with Command Aborted By Host. The queue
 //! layout (count, vectors, depth) stays as probed; the namespaces are
 //! scanned again afterwards (see `async_events`).
+//!
+//! The same two halves serve system sleep, a Function Level Reset and
+//! PCIe error recovery, with time between them: [`ControllerReset::disable`]
+//! stops the controller and holds I/O back, [`ControllerReset::restart`]
+//! brings it back.
 
 use super::admin_queue;
 use super::async_events::AsyncEvents;
 use super::ctrl::CtrlShared;
 use super::queue_set::IoQueues;
+use super::registers::shutdown_timeout_ms;
 use super::registers::Registers;
 use super::request::NvmeOps;
 use crate::kernel_ext::block::tag_set::TagSet;
+use crate::kernel_ext::delay;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
-use crate::nvme_core::transport::ControllerReset;
+use crate::nvme_core::transport::{ControllerReset, Disable};
 use crate::spec::command::{usable_queue_pairs, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use kernel::time::Ktime;
 use kernel::types::ARef;
 
 /// The I/O side a reset brings back.
@@ -45,6 +53,12 @@ pub struct Resetter {
     pub instance: u32,
     /// The PCI device, for logging.
     pub pdev: ARef<pci::Device>,
+    /// The device enabled, to let it master the bus again after a
+    /// disable took that away.
+    pub pci: Arc<pci::Enabled>,
+    /// How long a shutdown lets the commands in flight finish: the I/O
+    /// timeout, as C's `nvme_wait_freeze_timeout`.
+    pub drain_timeout_ms: u32,
     /// The controller registers.
     pub regs: Registers,
     /// The admin queue.
@@ -74,7 +88,93 @@ impl ControllerReset for Resetter {
         if let Some(io) = &self.io {
             io.tags.quiesce();
         }
-        let result = self.restart();
+        self.bring_back()
+    }
+
+    fn disable(&self, how: Disable) {
+        let dev = self.pdev.as_dev();
+        // C `nvme_pci_ctrl_is_dead`: a controller that is gone or failed
+        // takes no commands; it is only held back.
+        let dead = !self.pdev.is_present()
+            || self
+                .regs
+                .csts()
+                .map_or(true, |csts| csts.device_gone() || csts.fatal());
+        if let Some(io) = &self.io {
+            // Nothing new reaches the controller from here.
+            io.tags.quiesce();
+            if how == Disable::Shutdown && !dead {
+                self.drain(io);
+            }
+        }
+        if !dead {
+            if let Some(io) = &self.io {
+                io.queues.delete_on_device(
+                    &self.admin,
+                    self.instance,
+                    io.queues.plan().total() as u16,
+                );
+            }
+            let stopped = match how {
+                Disable::Shutdown => self.regs.shutdown(
+                    self.instance,
+                    shutdown_timeout_ms(self.ctrl.id.rtd3_entry_us),
+                ),
+                Disable::Reset => self.regs.disable(),
+            };
+            if let Err(err) = stopped {
+                dev_warn!(
+                    dev,
+                    "nvme{}: not stopped cleanly: {:?}\n",
+                    self.instance,
+                    err
+                );
+            }
+        }
+        // As C's `pci_disable_device`: no DMA until `restart`.
+        self.pdev.clear_master();
+    }
+
+    fn restart(&self) -> Result {
+        dev_info!(
+            self.pdev.as_dev(),
+            "nvme{}: restarting controller\n",
+            self.instance
+        );
+        self.bring_back()
+    }
+
+    /// Gives up on the controller: it is dead. Stops its DMA, so the memory
+    /// of commands it never completed can be reused, and fails every
+    /// request in flight and every later one (C `nvme_dev_disable` then
+    /// `nvme_remove_dead_ctrl`).
+    fn fail_io(&self) {
+        self.ctrl.change_state(State::Deleting);
+        self.ctrl.change_state(State::Dead);
+        self.pdev.clear_master();
+        if let Some(io) = &self.io {
+            io.queues.mark_dead();
+            io.tags.for_each_started(|rq| {
+                rq.shared().abort(rq);
+            });
+        }
+    }
+
+    fn fail_held(&self) {
+        self.fail_io();
+        if let Some(io) = &self.io {
+            io.tags.unquiesce();
+        }
+    }
+}
+
+impl Resetter {
+    /// Brings the controller up again and lets the held-back requests run:
+    /// live on success, given up on (its I/O failing) on failure.
+    fn bring_back(&self) -> Result {
+        let dev = self.pdev.as_dev();
+        self.pci.set_master();
+        let result = self.reenable();
         match &result {
             Ok(()) => {
                 self.ctrl.change_state(State::Live);
@@ -105,25 +205,36 @@ impl ControllerReset for Resetter {
         result
     }
 
-    /// Gives up on the controller: it is dead. Stops its DMA, so the memory
-    /// of commands it never completed can be reused, and fails every
-    /// request in flight and every later one (C `nvme_dev_disable` then
-    /// `nvme_remove_dead_ctrl`).
-    fn fail_io(&self) {
-        self.ctrl.change_state(State::Deleting);
-        self.ctrl.change_state(State::Dead);
-        self.pdev.clear_master();
-        if let Some(io) = &self.io {
-            io.queues.mark_dead();
-            io.tags.for_each_started(|rq| {
-                rq.shared().abort(rq);
-            });
+    /// Waits, for up to the drain timeout, until the controller has
+    /// completed every command it was given, the queues being quiesced. What
+    /// is still in flight after that is cancelled when the controller comes
+    /// back (block I/O retried then).
+    fn drain(&self, io: &IoParts) {
+        let start = Ktime::ktime_get();
+        loop {
+            let mut in_flight = 0u32;
+            io.tags.for_each_started(|_| in_flight += 1);
+            if in_flight == 0 {
+                return;
+            }
+            if kernel::time::ktime_ms_delta(Ktime::ktime_get(), start)
+                > i64::from(self.drain_timeout_ms)
+            {
+                dev_warn!(
+                    self.pdev.as_dev(),
+                    "nvme{}: {} commands still in flight at shutdown\n",
+                    self.instance,
+                    in_flight
+                );
+                return;
+            }
+            delay::usleep_range(1_000, 2_000);
         }
     }
-}
 
-impl Resetter {
-    fn restart(&self) -> Result {
+    /// Disables the controller, cancels what it never completed, and
+    /// enables it again with its queues.
+    fn reenable(&self) -> Result {
         let (aqa, asq, acq) = (self.admin.aqa(), self.admin.sq_addr(), self.admin.cq_addr());
         {
             let mut held = self.admin.hold();

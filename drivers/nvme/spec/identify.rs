@@ -118,6 +118,9 @@ pub struct IdentifyController {
     pub lpa: u8,
     /// NVM Subsystem NVMe Qualified Name (SUBNQN), NVMe 1.2.1 and later.
     pub subsystem_nqn: AsciiField<256>,
+    /// Number of Power States Support, zero-based: the deepest power state
+    /// (NPSS).
+    pub npss: u8,
     /// Asynchronous Event Request Limit, zero-based (AERL).
     pub aer_limit: u8,
     /// Optional Asynchronous Events Supported (OAES); bit 8: Namespace
@@ -163,6 +166,7 @@ impl IdentifyController {
             abort_limit: b[258],
             lpa: b[261],
             subsystem_nqn: AsciiField::from(b, 768),
+            npss: b[263],
             aer_limit: b[259],
             oaes: le32(b, 92),
             namespace_count: le32(b, 516),

@@ -19,6 +19,7 @@ pub mod identify;
 pub mod io;
 pub mod passthru;
 pub mod permission;
+pub mod power;
 pub mod prp;
 pub mod queue;
 pub mod queue_plan;
