@@ -111,6 +111,17 @@ impl Device {
         unsafe { bindings::pci_restore_state(self.as_raw()) };
     }
 
+    /// Forgets the configuration space [`Self::save_state`] saved. While a
+    /// saved state is kept, the PCI core leaves the device's power state
+    /// to its driver during system sleep; without one, it puts the device
+    /// in D3 itself.
+    pub fn discard_saved_state(&self) {
+        // SAFETY: the device is valid (type invariant); a null state asks
+        // `pci_load_saved_state` to only drop the saved one, which it
+        // always does (it returns an error only for a non-null state).
+        unsafe { bindings::pci_load_saved_state(self.as_raw(), core::ptr::null_mut()) };
+    }
+
     /// Whether the link's Active State Power Management is enabled, so the
     /// link can go down while the device idles in a low power state.
     pub fn aspm_enabled(&self) -> bool {

@@ -19,11 +19,16 @@
 #      with separate metadata, protection information, interleaved
 #      metadata and zones (GUEST_SETUP=formats), with nvme_rs and then with
 #      the C driver, the reference
-#   9. system sleep, function resets and system shutdown (GUEST_SETUP=power:
-#      S3 allowed, QEMU tracing shutdown notifications): suspend to RAM and
-#      to idle and hibernation's freeze and thaw under fio verify, ten
-#      Function Level Resets, then a reboot; and in a boot of its own a
-#      power-off; each with nvme_rs and then with the C driver
+#   9. PCIe errors, system sleep, function resets and system shutdown
+#      (GUEST_SETUP=power: S3 allowed, QEMU tracing shutdown
+#      notifications): correctable, non-fatal and fatal PCIe errors
+#      injected under fio verify; suspend to RAM and to idle and
+#      hibernation's freeze and thaw under fio verify; ten Function Level
+#      Resets; then a reboot; and in a boot of its own a power-off; each
+#      with nvme_rs and then with the C driver
+#  10. root on NVMe: two boots whose initramfs loads nvme_rs and switches
+#      root to an ext4 partition of its disk (scripts/root-boot.sh), the
+#      file system checked clean on the host after each
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -106,7 +111,7 @@ if make -s module > build/test-build.log 2>&1; then
 		suffix=${driver#rs}
 		suffix=${suffix:+-$suffix}
 		run_stage "guest-power$suffix" last env GUEST_SETUP=power GUEST_DRIVER=$driver \
-			GUEST_TESTS=93-power \
+			GUEST_TESTS="93-pcie-errors 94-power" \
 			scripts/guest.sh --mode test --name "test-power$suffix" \
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 		run_stage "guest-power-off$suffix" last env GUEST_SETUP=power GUEST_DRIVER=$driver \
@@ -114,6 +119,7 @@ if make -s module > build/test-build.log 2>&1; then
 			scripts/guest.sh --mode test --name "test-power-off$suffix" \
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	done
+	run_stage root-boot last scripts/root-boot.sh --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"

@@ -387,6 +387,58 @@ fio_load_failed() {
 	return 1
 }
 
+# fio_verify_start: fio writing and verifying 4 KiB blocks on both block
+# devices until fio_verify_stop, time based with a verify backlog, so it
+# keeps writing and reading back through whatever the group does meanwhile;
+# sets fio_pid. Its terse output goes to /tmp/verify-fio.out.
+fio_verify_start() {
+	(cd /tmp && exec fio --output-format=terse --terse-version=3 \
+		--name=blk --filename=/dev/nvme0n1 --ioengine=io_uring \
+		--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=16 \
+		--verify=crc32c --verify_backlog=64 --time_based --runtime=900 \
+		--name=blk2 --filename=/dev/nvme0n2 --ioengine=io_uring \
+		--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=16 \
+		--verify=crc32c --verify_backlog=64 --time_based --runtime=900 \
+		>/tmp/verify-fio.out 2>&1) &
+	fio_pid=$!
+	# Let fio get going before whatever comes next.
+	sleep 3
+}
+
+# fio_verify_stop WHAT: checks fio_verify_start's fio still runs (so what
+# happened meanwhile happened under load), stops it with SIGINT (it verifies
+# its backlog first) and checks it saw no error.
+fio_verify_stop() {
+	local rc
+	check "$1: fio still running (it happened under load)" is_running "$fio_pid"
+	kill -INT "$fio_pid" 2>/dev/null
+	wait "$fio_pid"
+	rc=$?
+	# fio exits with 128 when a signal stopped it; its job lines still say
+	# whether anything failed.
+	[ "$rc" -eq 128 ] && rc=0
+	check "$1: fio: no error, every job wrote and verified" \
+		fio_judge rw "$rc" "$(cat /tmp/verify-fio.out)"
+}
+
+# quiet_log: the kernel log since the mark has no timeout, Abort or reset.
+quiet_log() {
+	local bad
+	bad=$(dmesg_since_mark | grep -iE 'timed? ?out|abort|resetting controller|reset failed|remov')
+	[ -z "$bad" ] && return 0
+	printf '%s\n' "$bad"
+	return 1
+}
+
+# trace_mark NAME N (GUEST_SETUP=power): from here to the next mark, QEMU
+# must trace exactly N normal shutdowns. The host notes the trace's length
+# when it reads the line; the pause lets it do so before anything else
+# happens.
+trace_mark() {
+	echo "nvme-rs-host: trace-mark $1 $2"
+	sleep 2
+}
+
 # fio_judge NEED STATUS OUTPUT: fio_ok's verdict on a fio run made
 # elsewhere (one stopped with SIGINT, say, whose expected status the caller
 # passes as 0). NEED is "rw", "w", "r" or empty, as fio_ok's options.

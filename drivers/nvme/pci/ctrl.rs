@@ -80,6 +80,10 @@ pub struct CtrlShared {
     resets: AtomicU32,
     /// Unbinds the driver once the controller is given up on.
     removal: Arc<Removal>,
+    /// The power state to restore on resume, while a system suspend keeps
+    /// the controller enabled in a low power state (C `last_ps`).
+    #[pin]
+    pub(super) power_state_to_restore: Mutex<Option<u32>>,
 }
 
 /// The admin lock held: user admin commands and resets wait.
@@ -118,6 +122,7 @@ impl CtrlShared {
                 resetter <- new_mutex!(None),
                 resets: AtomicU32::new(0),
                 removal,
+                power_state_to_restore <- new_mutex!(None),
             }? Error),
             GFP_KERNEL,
         )
@@ -253,6 +258,20 @@ impl CtrlShared {
             }
         }
         result
+    }
+
+    /// Runs `f` once with every namespace's I/O drained and held back (see
+    /// [`Namespaces::while_frozen`]); just runs it for a controller without
+    /// disks. `f` must not wait for the namespaces' I/O.
+    pub(super) fn while_io_frozen(&self, f: &mut dyn FnMut()) -> Result {
+        let set = self.namespaces.lock().clone();
+        match set {
+            Some(set) => set.while_frozen(f),
+            None => {
+                f();
+                Ok(())
+            }
+        }
     }
 
     /// Makes resets possible, once the controller is fully set up.

@@ -37,7 +37,7 @@ impl pci::Driver for NvmeDriver {
     }
 
     fn resume(ctrl: &Controller) -> Result {
-        ctrl.wake()
+        ctrl.resume()
     }
 
     fn freeze(ctrl: &Controller) -> Result {

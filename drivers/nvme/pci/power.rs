@@ -3,22 +3,31 @@
 //! System sleep and shutdown (C `nvme_suspend`, `nvme_resume`,
 //! `nvme_simple_suspend`, `nvme_simple_resume`, `nvme_shutdown`).
 //!
-//! Going to sleep, the controller lets its commands in flight finish,
-//! deletes its I/O queues and is shut down (normal shutdown notification);
-//! I/O submitted meanwhile waits, and coming back is a reset that creates
-//! the queues again, after which the waiting I/O runs. Which way a suspend
-//! goes is [`crate::spec::power`]'s decision; hibernation always goes this
-//! way.
+//! A suspend goes one of two ways, as [`crate::spec::power`] decides.
+//! Mostly the controller lets its commands in flight finish, deletes its
+//! I/O queues and is shut down (normal shutdown notification); I/O
+//! submitted meanwhile waits, and coming back is a reset that creates the
+//! queues again, after which the waiting I/O runs. Hibernation always goes
+//! this way. Where the platform leaves the controller powered and its link
+//! can idle by itself, the controller instead stays enabled with its
+//! queues, and only enters its deepest power state (Set Features, Power
+//! Management) once its I/O has drained; coming back restores the power
+//! state it had, and a controller that refuses is reset.
 
 use super::controller::Controller;
-use crate::dev_warn;
+use super::ctrl::CtrlShared;
 use crate::kernel_ext::suspend;
 use crate::nvme_core::transport::Disable;
-use crate::spec::power::{suspend_path, SuspendFacts, SuspendPath};
+use crate::spec::command::{Command, FeatureId};
+use crate::spec::ctrl_state::State;
+use crate::spec::power::{
+    power_state, resume_path, suspend_path, ResumePath, SuspendFacts, SuspendPath,
+};
+use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
 
 impl Controller {
-    /// System suspend, to RAM or to idle.
+    /// System suspend, to RAM or to idle (C `nvme_suspend`).
     pub fn suspend(&self) -> Result {
         let shared = self.shared();
         let facts = SuspendFacts {
@@ -27,17 +36,52 @@ impl Controller {
             aspm_enabled: shared.pdev.aspm_enabled(),
             simple_suspend_quirk: false,
         };
-        if let SuspendPath::LowPower { state } = suspend_path(facts) {
-            // Not built yet: the controller is shut down instead, which
-            // every controller supports and costs a reset on resume.
-            dev_warn!(
-                shared.pdev.as_dev(),
-                "nvme{}: power state {} not used for suspend; shutting down\n",
-                shared.instance,
-                state
-            );
+        *shared.power_state_to_restore.lock() = None;
+        let SuspendPath::LowPower { state } = suspend_path(facts) else {
+            return self.sleep();
+        };
+        match shared.enter_power_state(state)? {
+            Some(saved) => {
+                *shared.power_state_to_restore.lock() = Some(saved);
+                Ok(())
+            }
+            None => {
+                // As C: a controller that refuses its own deepest power
+                // state is shut down instead, and reset on resume.
+                dev_warn!(
+                    shared.pdev.as_dev(),
+                    "nvme{}: power state {} refused; shutting down for suspend\n",
+                    shared.instance,
+                    state
+                );
+                self.sleep()
+            }
         }
-        self.sleep()
+    }
+
+    /// System resume (C `nvme_resume`): the power state before the
+    /// suspend is restored, or the controller that was shut down is reset.
+    pub fn resume(&self) -> Result {
+        let shared = self.shared();
+        let saved = shared.power_state_to_restore.lock().take();
+        match resume_path(saved) {
+            ResumePath::Reset => self.wake(),
+            ResumePath::RestorePowerState { state } => {
+                if shared.restore_power_state(state).is_ok() {
+                    return Ok(());
+                }
+                // C asks for a reset here, which does nothing for a live
+                // controller; a controller that lost its power state may
+                // have lost more, so it is reset.
+                dev_warn!(
+                    shared.pdev.as_dev(),
+                    "nvme{}: power state {} not restored after resume; resetting\n",
+                    shared.instance,
+                    state
+                );
+                shared.reset().map(|_| ())
+            }
+        }
     }
 
     /// Shuts the controller down for sleep (C `nvme_simple_suspend`):
@@ -69,5 +113,64 @@ impl Controller {
             // notification alone, as far as the registers still answer.
             self.enabled.shutdown();
         }
+    }
+}
+
+impl CtrlShared {
+    /// Puts a live controller into power state `state` for a suspend that
+    /// keeps it enabled, once its I/O has drained (C `nvme_suspend` after
+    /// its first test). Returns the power state to restore on resume, or
+    /// `None` where the controller refused `state` (an NVMe error status).
+    /// Fails with `EBUSY` where the controller is not live, which aborts
+    /// the suspend, as in C.
+    fn enter_power_state(&self, state: u8) -> Result<Option<u32>> {
+        let mut outcome = Err(EBUSY);
+        self.while_io_frozen(&mut || outcome = self.enter_power_state_drained(state))?;
+        outcome
+    }
+
+    fn enter_power_state_drained(&self, state: u8) -> Result<Option<u32>> {
+        let admin = self.admin.lock();
+        if self.state() != State::Live {
+            return Err(EBUSY);
+        }
+        let admin = admin.as_ref().ok_or(ENODEV)?;
+        let cqe = admin.execute(Command::get_features(FeatureId::PowerManagement), 0)?;
+        if !cqe.status().is_success() {
+            return Err(EIO);
+        }
+        let saved = power_state(cqe.result);
+        // A saved configuration space keeps the PCI core from putting the
+        // device in D3 during the suspend: the NVMe power state is what
+        // saves power here, and D3 could cost the controller its state.
+        self.pdev.save_state()?;
+        let cqe = admin.execute(
+            Command::set_features(FeatureId::PowerManagement, state.into()),
+            0,
+        )?;
+        if cqe.status().is_success() {
+            dev_info!(
+                self.pdev.as_dev(),
+                "nvme{}: power state {} for suspend\n",
+                self.instance,
+                state
+            );
+            Ok(Some(saved))
+        } else {
+            self.pdev.discard_saved_state();
+            Ok(None)
+        }
+    }
+
+    /// Sets power state `state` again after a resume.
+    fn restore_power_state(&self, state: u32) -> Result {
+        self.with_admin(|admin| {
+            let cqe = admin.execute(Command::set_features(FeatureId::PowerManagement, state), 0)?;
+            if cqe.status().is_success() {
+                Ok(())
+            } else {
+                Err(EIO)
+            }
+        })
     }
 }

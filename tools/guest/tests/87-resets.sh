@@ -27,20 +27,7 @@ reset_by() {
 }
 
 dmesg_mark
-# Time-based with a verify backlog, stopped with SIGINT once the resets are
-# over: fio keeps writing and reading back throughout rather than racing a
-# fixed amount of work, and verifies its backlog before it exits.
-(cd /tmp && exec fio --output-format=terse --terse-version=3 \
-	--name=blk --filename=/dev/nvme0n1 --ioengine=io_uring \
-	--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=16 \
-	--verify=crc32c --verify_backlog=64 --time_based --runtime=900 \
-	--name=blk2 --filename=/dev/nvme0n2 --ioengine=io_uring \
-	--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=16 \
-	--verify=crc32c --verify_backlog=64 --time_based --runtime=900 \
-	>/tmp/reset-fio.out 2>&1) &
-fio_pid=$!
-# Let fio get going before the first reset.
-sleep 3
+fio_verify_start
 
 i=1
 while [ "$i" -le "$RESETS" ]; do
@@ -49,16 +36,7 @@ while [ "$i" -le "$RESETS" ]; do
 	sleep 0.5
 	i=$((i + 1))
 done
-check "fio still running after the last reset (the resets were under load)" \
-	is_running "$fio_pid"
-kill -INT "$fio_pid" 2>/dev/null
-wait "$fio_pid"
-rc=$?
-# fio exits with 128 when a signal stopped it; its job lines still say
-# whether anything failed.
-[ "$rc" -eq 128 ] && rc=0
-check "fio: no error, every job wrote and verified" \
-	fio_judge rw "$rc" "$(cat /tmp/reset-fio.out)"
+fio_verify_stop "$RESETS resets"
 
 log=$(dmesg_since_mark)
 check "$RESETS 'reset complete' lines" \

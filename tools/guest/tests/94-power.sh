@@ -13,55 +13,20 @@
 #  - hibernation's freeze and thaw, through /sys/power/pm_test (devices,
 #    platform: the image is not written);
 #  - ten Function Level Resets (sysfs reset) under fio verify;
-#  - last, the driver stays bound with I/O just finished, and the guest
-#    reboots (reboot -f; QEMU's -no-reboot then ends it): exactly one
-#    shutdown notification. 95-power-off does the same for a power-off,
-#    in a boot of its own: after a suspend to RAM, QEMU 7.2 ignores the
-#    guest's ACPI power-off.
+#  - last, I/O just before the guest ends: the init then reboots it with
+#    the driver bound (reboot -f; QEMU's -no-reboot then ends it), and
+#    QEMU must trace exactly one shutdown notification from the init's
+#    last mark on. 95-power-off does the same for a power-off, in a boot
+#    of its own: after a suspend to RAM, QEMU 7.2 ignores the guest's ACPI
+#    power-off.
 # The trace counts are checked by the host (scripts/guest.sh), between the
-# marks this group prints.
+# marks this group and the init print.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 RTC=/sys/class/rtc/rtc0
 STATE=/sys/class/nvme/nvme0/state
 FLRS=${FLRS:-10}
-
-# trace_mark NAME N: from here to the next mark, QEMU must trace exactly N
-# normal shutdowns. The host notes the trace's length when it reads the
-# line; the pause lets it do so before anything else happens.
-trace_mark() {
-	echo "nvme-rs-host: trace-mark $1 $2"
-	sleep 2
-}
-
-# fio writing and verifying on both block devices until stopped, as
-# 87-resets: time based with a verify backlog.
-fio_start() {
-	(cd /tmp && exec fio --output-format=terse --terse-version=3 \
-		--name=blk --filename=/dev/nvme0n1 --ioengine=io_uring \
-		--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=16 \
-		--verify=crc32c --verify_backlog=64 --time_based --runtime=900 \
-		--name=blk2 --filename=/dev/nvme0n2 --ioengine=io_uring \
-		--direct=1 --rw=randwrite --bs=4k --size=16M --iodepth=16 \
-		--verify=crc32c --verify_backlog=64 --time_based --runtime=900 \
-		>/tmp/power-fio.out 2>&1) &
-	fio_pid=$!
-	sleep 3
-}
-
-# fio_stop WHAT: stops fio (SIGINT: it verifies its backlog first) and
-# checks it saw no error.
-fio_stop() {
-	local rc
-	check "$1: fio still running (the transition was under load)" is_running "$fio_pid"
-	kill -INT "$fio_pid" 2>/dev/null
-	wait "$fio_pid"
-	rc=$?
-	[ "$rc" -eq 128 ] && rc=0
-	check "$1: fio: no error, every job wrote and verified" \
-		fio_judge rw "$rc" "$(cat /tmp/power-fio.out)"
-}
 
 # read_soon: one direct 4 KiB read of each namespace, within a second.
 read_soon() {
@@ -79,21 +44,12 @@ read_soon() {
 	return 1
 }
 
-# quiet_log WHAT: the log since the mark has no timeout, Abort or reset.
-quiet_log() {
-	local bad
-	bad=$(dmesg_since_mark | grep -iE 'timed? ?out|abort|resetting controller|reset failed|remov')
-	[ -z "$bad" ] && return 0
-	printf '%s\n' "$bad"
-	return 1
-}
-
 # sleep_under_load NAME STATE: the system sleeps (STATE into /sys/power/state)
 # for a few seconds under fio verify, woken by the RTC alarm.
 sleep_under_load() {
 	local name state
 	name=$1 state=$2
-	fio_start
+	fio_verify_start
 	dmesg_mark
 	trace_mark "$name" 1
 	if [ "$state" = mem ]; then
@@ -109,7 +65,7 @@ sleep_under_load() {
 		sh -c "echo $state >/sys/power/state"
 	check "$name: I/O right after resume completes within a second" read_soon
 	sleep 3
-	fio_stop "$name"
+	fio_verify_stop "$name"
 	check "$name: no timeout, Abort or reset in the log" quiet_log
 	check "$name: state is live" equals "$(cat "$STATE")" live
 	trace_mark "$name-after" 0
@@ -140,23 +96,22 @@ done
 bdf=$(nvme_bdf | head -n 1)
 trace_mark function-resets 0
 echo "# reset methods of $bdf: $(cat "/sys/bus/pci/devices/$bdf/reset_method" 2>&1)"
-fio_start
+fio_verify_start
 i=1
 while [ "$i" -le "$FLRS" ]; do
 	check "function reset $i of $FLRS" sh -c "echo 1 >/sys/bus/pci/devices/$bdf/reset"
 	sleep 0.5
 	i=$((i + 1))
 done
-fio_stop "function resets"
+fio_verify_stop "function resets"
 check "function resets: state is live" equals "$(cat "$STATE")" live
 check "function resets: every node present" wait_for all_nodes_present 30
 
 # A reboot with the driver bound: I/O just finished, then the init
-# reboots the guest (reboot -f), which runs the driver's shutdown.
+# reboots the guest (reboot -f), which runs the driver's shutdown; a group
+# after this one in the same boot would only delay it.
 check "I/O before the reboot" fio_ok --verify \
 	--name=last --filename=/dev/nvme0n1 --ioengine=io_uring --direct=1 \
 	--rw=randwrite --bs=4k --offset=32M --size=1M --iodepth=8 --verify=crc32c
-touch /tmp/nvme-rs-end-with-reboot
-trace_mark reboot 1
 
 group_end
