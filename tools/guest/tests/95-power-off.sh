@@ -6,9 +6,8 @@
 # /tmp/nvme-rs-end-with-poweroff, where a power boot otherwise ends with a
 # reboot), which runs the driver's shutdown, and the host checks QEMU's
 # trace for exactly one shutdown notification from the init's last mark
-# on. Run in a boot of its own (scripts/test.sh): after 93-pcie-errors'
-# link resets or 94-power's suspend to RAM, QEMU 7.2 ignores the guest's
-# ACPI power-off.
+# on. Run in a boot of its own (scripts/test.sh): after 94-power's
+# suspend to RAM, QEMU 7.2 ignores the guest's ACPI power-off.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
