@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Root on NVMe: boots the test kernel twice from a disk image whose root
-# file system is an ext4 partition of an nvme_rs disk, as users boot QEMU
-# NVMe images in CI.
+# Root on NVMe, and hibernation to it: boots the test kernel four times
+# from a disk image whose root file system is an ext4 partition of an
+# nvme_rs disk, as users boot QEMU NVMe images in CI.
 #
 #   scripts/root-boot.sh --kernel-dir DIR --module PATH
 #
-# The host prepares a 64 MiB image with an MBR partition table: partition 1
-# is a small unused one, partition 2 an ext4 file system holding a static
+# The host prepares a 512 MiB sparse image with an MBR partition table:
+# partition 1 is swap, partition 2 an ext4 file system holding a static
 # busybox and /sbin/init (tools/guest/root-init). The initramfs holds only
 # busybox and nvme_rs.ko: its /init loads the module, waits for
 # /dev/nvme0n1p2, mounts it read-only and switches root to it. The root's
@@ -14,11 +14,20 @@
 # reads back a file, checks the file the boot before wrote, remounts the
 # root read-only and powers the guest off with the driver bound.
 #
-# Each boot passes when QEMU ends by itself, the root's init printed its
-# count with no failure, the driver shut the controller down, the kernel
-# log has no problem report, and e2fsck on the host, run read-only on the
-# partition afterwards, finds the file system clean. The second boot also
-# finds the first boot's file and no journal recovery at mount.
+# Boots 1 and 2 do just that. Boot 3 then hibernates through the platform
+# (ACPI S4) with its image on the swap partition, and boot 4's initramfs
+# resumes that image instead of mounting the root: the resumed boot-3
+# system checks nvme0 is live and its files read back, then powers off.
+# That runs every hibernation callback: freeze, thaw and poweroff in boot
+# 3, freeze in boot 4's kernel before it jumps to the image, restore in the
+# image.
+#
+# A boot that powers off passes when QEMU ends by itself, the root's init
+# printed its count with no failure, the driver shut the controller down,
+# the kernel log has no problem report, and e2fsck on the host, run
+# read-only on the partition afterwards, finds the file system clean. Boot 3
+# passes when QEMU ends by itself after "hibernating" with no count and a
+# clean log.
 # Prints "root-boot: N passed, M failed"; exits non-zero on any failure.
 # Outputs go to build/guest/root-boot/.
 set -euo pipefail
@@ -59,9 +68,11 @@ failed() { echo "FAIL - $1"; fail=$((fail + 1)); }
 
 image=$out/disk.img
 sector=512
-disk_sectors=$(((64 << 20) / sector))
-p1_start=2048 p1_sectors=4096
-p2_start=8192 p2_sectors=$((disk_sectors - 8192))
+disk_sectors=$(((512 << 20) / sector))
+# Partition 1 is swap, for the hibernation image; partition 2 the root.
+p1_start=2048 p1_sectors=$(((384 << 20) / sector))
+p2_start=$((p1_start + p1_sectors))
+p2_sectors=$((disk_sectors - p2_start))
 
 # busybox with a link per applet under bin/, in a root directory ROOT.
 add_busybox() {
@@ -86,13 +97,13 @@ truncate -s $((disk_sectors * sector)) "$image"
 python3 - "$image" "$p1_start" "$p1_sectors" "$p2_start" "$p2_sectors" <<'EOF'
 import struct, sys
 path, p1s, p1n, p2s, p2n = sys.argv[1], *map(int, sys.argv[2:])
-def entry(start, count):
-    # Not bootable; CHS fields unused (0xfe/0xff/0xff); type 0x83, Linux.
-    return struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x83, b"\xfe\xff\xff", start, count)
+def entry(kind, start, count):
+    # Not bootable; CHS fields unused (0xfe/0xff/0xff).
+    return struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", kind, b"\xfe\xff\xff", start, count)
 mbr = bytearray(512)
 mbr[440:444] = struct.pack("<I", 0x6e766d65)  # disk signature
-mbr[446:462] = entry(p1s, p1n)
-mbr[462:478] = entry(p2s, p2n)
+mbr[446:462] = entry(0x82, p1s, p1n)  # Linux swap
+mbr[462:478] = entry(0x83, p2s, p2n)  # Linux
 mbr[510:512] = b"\x55\xaa"
 with open(path, "r+b") as f:
     f.write(mbr)
@@ -133,6 +144,14 @@ while [ ! -b /dev/nvme0n1p2 ]; do
 	[ "$i" -le 600 ] || give_up "no /dev/nvme0n1p2 within 60 s"
 	sleep 0.1
 done
+# root_resume: resume the hibernation image on the swap partition, which
+# does not come back here; before the root is mounted, as initramfs
+# tools do.
+if grep -qw root_resume /proc/cmdline; then
+	echo "root-boot initramfs: resuming from /dev/nvme0n1p1"
+	echo /dev/nvme0n1p1 >/sys/power/resume
+	give_up "no hibernation image resumed from /dev/nvme0n1p1"
+fi
 mount -t ext4 -o ro /dev/nvme0n1p2 /newroot || give_up "cannot mount /dev/nvme0n1p2"
 mount --move /dev /newroot/dev
 umount /proc /sys
@@ -148,57 +167,96 @@ chmod 755 "$initrd/init"
 
 # --- the boots ---------------------------------------------------------------
 
-# boot N: boots the image once and judges it.
+# logged_after FIRST THEN LOG: LOG has a line matching THEN (ERE) after one
+# matching FIRST.
+logged_after() {
+	awk -v first="$1" -v then="$2" '$0 ~ first { seen = 1 } seen && $0 ~ then { found = 1 } END { exit !found }' "$3"
+}
+
+# boot NAME RUN ENDS [ARGS]: boots the image once, with ARGS on the kernel's
+# command line, and judges it. RUN is the root-init run whose checks this
+# boot's log must count (root-boot-RUN: N passed, 0 failed); ENDS says how
+# the boot ends: poweroff (nvme_rs shuts the controller down, and the file
+# system is clean afterwards) or hibernate (the image is written, QEMU
+# ends on ACPI S4, and no count is printed: the run goes on in the boot
+# that resumes it).
 boot() {
-	local n=$1 log=$out/console-$1.log status=0 count problems
-	echo "=== root boot $n"
+	local name=$1 run=$2 ends=$3 args=${4-} log=$out/console-$1.log status=0 count problems
+	echo "=== root boot $name${args:+ ($args)}"
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 	timeout 600 qemu-system-x86_64 \
 		-machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 1G \
 		-nodefaults -no-user-config -display none -no-reboot \
+		-global ICH9-LPC.disable_s4=0 \
 		-serial "file:$log" -monitor none \
 		-kernel "$bzimage" -initrd "$out/initramfs.cpio" \
-		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 root_boot=$n" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=7 hibernate=nocompress no_console_suspend root_boot=$run $args" \
 		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1 \
 		-drive "file=$image,if=none,id=root,format=raw" \
 		-device nvme,id=nvme0,serial=nvmers-root-0001,bus=rp0 \
 		-device nvme-ns,drive=root,bus=nvme0,nsid=1,logical_block_size=$sector,physical_block_size=$sector \
 		</dev/null || status=$?
 	tr -d '\r' <"$log" >"$log.txt"
-	grep -E '^(ok|FAIL) - |^    |root-boot' "$log.txt" | sed 's/^/  guest: /'
+	grep -E '^(ok|FAIL) - |^    |root-boot|PM: (hibernation|Image|Read|Wrote)' "$log.txt" | sed 's/^/  guest: /'
 	if [ "$status" -eq 0 ]; then
-		ok "boot $n: QEMU ended by itself"
+		ok "boot $name: QEMU ended by itself"
 	else
-		failed "boot $n: QEMU ended by itself (exit status $status$([ "$status" -eq 124 ] && echo ', timed out after 600 s'))"
+		failed "boot $name: QEMU ended by itself (exit status $status$([ "$status" -eq 124 ] && echo ', timed out after 600 s'))"
 	fi
-	count=$(grep -E "^root-boot-$n: [0-9]+ passed, [0-9]+ failed$" "$log.txt" || true)
-	if [[ $count =~ :\ ([1-9][0-9]*)\ passed,\ 0\ failed$ ]]; then
-		ok "boot $n: the root's checks passed (${BASH_REMATCH[1]})"
+	count=$(grep -E "^root-boot-$run: [0-9]+ passed, [0-9]+ failed$" "$log.txt" || true)
+	if [ "$ends" = hibernate ]; then
+		if grep -qx "root-boot-$run: hibernating" "$log.txt" && [ -z "$count" ]; then
+			ok "boot $name: hibernated (no count printed before the resume)"
+		else
+			failed "boot $name: hibernated (${count:-no 'hibernating' line})"
+		fi
+	elif [[ $count =~ :\ ([1-9][0-9]*)\ passed,\ 0\ failed$ ]]; then
+		ok "boot $name: the root's checks passed (${BASH_REMATCH[1]})"
 	else
-		failed "boot $n: the root's checks passed (${count:-no count printed})"
+		failed "boot $name: the root's checks passed (${count:-no count printed})"
 	fi
-	if grep -qE 'nvme_rs [0-9a-f:.]+: nvme0: shutdown complete' "$log.txt"; then
-		ok "boot $n: nvme_rs shut the controller down at power-off"
-	else
-		failed "boot $n: nvme_rs shut the controller down at power-off (no 'shutdown complete')"
+	# The hibernation callbacks, seen in the log (no_console_suspend keeps
+	# it going while devices sleep): boot 3's poweroff shuts the
+	# controller down after the image is saved; in boot 4, the image's
+	# restore brings it back after the image is loaded.
+	if [ "$ends" = hibernate ]; then
+		if logged_after 'PM: Image saving done' 'nvme_rs [0-9a-f:.]+: nvme0: shutdown complete' "$log.txt"; then
+			ok "boot $name: the poweroff callback shut the controller down after the image was saved"
+		else
+			failed "boot $name: the poweroff callback shut the controller down after the image was saved"
+		fi
+	elif [[ $args == *root_resume* ]]; then
+		if logged_after 'PM: Image loading done' 'nvme_rs [0-9a-f:.]+: nvme0: reset complete' "$log.txt"; then
+			ok "boot $name: the restore callback brought the controller back"
+		else
+			failed "boot $name: the restore callback brought the controller back"
+		fi
 	fi
 	problems=$(grep -nE "$problem_re" "$log.txt" || true)
 	if [ -z "$problems" ]; then
-		ok "boot $n: guest log clean"
+		ok "boot $name: guest log clean"
 	else
-		failed "boot $n: guest log clean:"
+		failed "boot $name: guest log clean:"
 		head -n 20 <<<"$problems" | sed 's/^/    /'
 	fi
-	if fsck_root; then
-		ok "boot $n: e2fsck -fn finds the root file system clean"
+	[ "$ends" = poweroff ] || return 0
+	if grep -qE 'nvme_rs [0-9a-f:.]+: nvme0: shutdown complete' "$log.txt"; then
+		ok "boot $name: nvme_rs shut the controller down at power-off"
 	else
-		failed "boot $n: e2fsck -fn finds the root file system clean"
+		failed "boot $name: nvme_rs shut the controller down at power-off (no 'shutdown complete')"
+	fi
+	if fsck_root; then
+		ok "boot $name: e2fsck -fn finds the root file system clean"
+	else
+		failed "boot $name: e2fsck -fn finds the root file system clean"
 	fi
 }
 
 if fsck_root; then ok "the prepared root file system is clean"; else failed "the prepared root file system is clean"; fi
-boot 1
-boot 2
+boot 1 1 poweroff
+boot 2 2 poweroff
+boot 3 3 hibernate root_then=hibernate
+boot 4 3 poweroff root_resume
 
 echo "root-boot: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -26,9 +26,10 @@
 #      hibernation's freeze and thaw under fio verify; ten Function Level
 #      Resets; then a reboot; and in a boot of its own a power-off; each
 #      with nvme_rs and then with the C driver
-#  10. root on NVMe: two boots whose initramfs loads nvme_rs and switches
-#      root to an ext4 partition of its disk (scripts/root-boot.sh), the
-#      file system checked clean on the host after each
+#  10. root on NVMe: boots whose initramfs loads nvme_rs and switches root
+#      to an ext4 partition of its disk (scripts/root-boot.sh), the file
+#      system checked clean on the host after each; the third hibernates
+#      to the disk's swap partition, and the fourth resumes it
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
