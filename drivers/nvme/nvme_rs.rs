@@ -33,6 +33,8 @@ module_param!(pub IO_TIMEOUT: u32 = 30, "io_timeout",
     "Seconds an I/O command may take before it is aborted (and, timing out again, the controller reset); default 30");
 module_param!(pub ADMIN_TIMEOUT: u32 = 60, "admin_timeout",
     "Seconds an admin command may take before the controller is reset; default 60");
+module_param!(pub ERROR_RECOVERY_TIMEOUT: u32 = 120, "error_recovery_timeout",
+    "Seconds PCIe error recovery may hold a controller's I/O before the controller is given up and removed; 0 waits for ever, as the C driver; default 120");
 
 module! {
     type: NvmeModule,
@@ -65,6 +67,7 @@ impl kernel::Module for NvmeModule {
             SHADOW_DOORBELLS.get() != 0,
             IO_TIMEOUT.get(),
             ADMIN_TIMEOUT.get(),
+            ERROR_RECOVERY_TIMEOUT.get(),
         );
         let class = pci::char_dev::NVME_CLASS.register()?;
         let subsystem_class = pci::char_dev::NVME_SUBSYSTEM_CLASS.register()?;

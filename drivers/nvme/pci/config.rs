@@ -27,6 +27,9 @@ pub struct Config {
     /// How long an admin command may take before the controller is reset,
     /// at least 1 s (`admin_timeout`).
     pub admin_timeout_ms: u32,
+    /// How long PCIe error recovery may hold the controller before it is
+    /// given up; 0: for ever (`error_recovery_timeout`).
+    pub error_recovery_timeout_ms: u32,
 }
 
 /// The parameters as they were at module init.
@@ -40,6 +43,7 @@ pub struct Parameters {
     shadow_doorbells: AtomicBool,
     io_timeout_s: AtomicU32,
     admin_timeout_s: AtomicU32,
+    error_recovery_timeout_s: AtomicU32,
 }
 
 impl Parameters {
@@ -51,6 +55,7 @@ impl Parameters {
             shadow_doorbells: AtomicBool::new(true),
             io_timeout_s: AtomicU32::new(30),
             admin_timeout_s: AtomicU32::new(60),
+            error_recovery_timeout_s: AtomicU32::new(120),
         }
     }
 
@@ -64,6 +69,7 @@ impl Parameters {
         shadow_doorbells: bool,
         io_timeout_s: u32,
         admin_timeout_s: u32,
+        error_recovery_timeout_s: u32,
     ) {
         self.poll_queues.store(poll_queues, Ordering::Relaxed);
         self.io_queue_depth.store(io_queue_depth, Ordering::Relaxed);
@@ -73,6 +79,8 @@ impl Parameters {
         self.io_timeout_s.store(io_timeout_s, Ordering::Relaxed);
         self.admin_timeout_s
             .store(admin_timeout_s, Ordering::Relaxed);
+        self.error_recovery_timeout_s
+            .store(error_recovery_timeout_s, Ordering::Relaxed);
     }
 
     /// The configuration, for one probe.
@@ -85,6 +93,10 @@ impl Parameters {
             shadow_doorbells: self.shadow_doorbells.load(Ordering::Relaxed),
             io_timeout_ms: ms(&self.io_timeout_s),
             admin_timeout_ms: ms(&self.admin_timeout_s),
+            error_recovery_timeout_ms: self
+                .error_recovery_timeout_s
+                .load(Ordering::Relaxed)
+                .saturating_mul(1000),
         }
     }
 }

@@ -14,6 +14,7 @@ use super::config::Config;
 use super::ctrl::CtrlShared;
 use super::namespaces::{DiskContext, NamespaceSet};
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
+use super::recovery_watch::RecoveryWatch;
 use super::registers::{Enabled, Registers, PAGE_SIZE};
 use super::request::NvmeOps;
 use super::reset::{IoParts, Resetter};
@@ -84,6 +85,8 @@ impl Drop for FlushOnDrop {
 /// memory is freed, and the device is disabled last.
 pub struct Controller {
     user_admin: RevokeOnDrop,
+    /// The deadline of PCIe error recovery.
+    pub(super) recovery: Arc<RecoveryWatch>,
     _io: Option<Io>,
     _subsystem: Subsystem,
     _node: Arc<Node<ControllerNode>>,
@@ -238,6 +241,7 @@ impl Controller {
         // controller; live once everything below is in place.
         shared.change_state(State::Connecting);
         let user_admin = RevokeOnDrop(shared.clone());
+        let recovery = RecoveryWatch::new(shared.clone(), config.error_recovery_timeout_ms)?;
         let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &admin)?);
         let (node, subsystem) = add_nodes(pdev, &instance, &shared)?;
 
@@ -274,6 +278,7 @@ impl Controller {
         let ctrl = KBox::new(
             Controller {
                 user_admin,
+                recovery,
                 _io: io,
                 _subsystem: subsystem,
                 _node: node,

@@ -394,6 +394,27 @@ impl CtrlShared {
         true
     }
 
+    /// Gives up on a controller [`Self::disable`]d that is not coming back
+    /// (PCIe error recovery did not finish): the requests held back fail,
+    /// and so does every later one, and the controller is removed. Returns
+    /// whether it acted: not where the controller was brought back, or is
+    /// being deleted, meanwhile.
+    pub fn give_up_held(&self) -> bool {
+        // Under the admin lock, so a restart racing this comes wholly
+        // before or after it.
+        let _admin = self.admin.lock();
+        let resetter = self.resetter.lock();
+        let Some(resetter) = resetter.as_ref() else {
+            return false;
+        };
+        if self.state.get() != State::Resetting {
+            return false;
+        }
+        resetter.fail_held();
+        self.removal.schedule();
+        true
+    }
+
     /// Fails all I/O for good: the device is gone (C `nvme_remove_dead_ctrl`).
     /// Returns `false` if teardown has begun and took the means away.
     pub fn fail_io(&self) -> bool {

@@ -19,6 +19,7 @@ pub mod passthru;
 mod pci_error;
 mod power;
 pub mod queue_set;
+pub mod recovery_watch;
 pub mod registers;
 pub mod removal;
 pub mod request;

@@ -7,9 +7,11 @@
 //! An error that leaves the link working changes nothing. One that froze
 //! it disables the controller and holds its I/O back; after the slot reset
 //! the controller is brought back as after any reset, and the held I/O
-//! runs. A permanent failure gives the controller up: its I/O fails at
-//! once and it is removed. A function reset is the same disable before
-//! and restart after.
+//! runs. Where no slot reset comes within `error_recovery_timeout` (the
+//! PCI core's recovery failed), the controller is given up
+//! ([`super::recovery_watch`]). A permanent failure gives the controller
+//! up: its I/O fails at once and it is removed. A function reset is the
+//! same disable before and restart after.
 
 use super::controller::Controller;
 use crate::kernel_ext::pci::{ChannelState, ErsResult};
@@ -30,6 +32,7 @@ impl Controller {
                     shared.instance
                 );
                 if shared.disable(Disable::Reset) {
+                    self.recovery.start();
                     ErsResult::NeedReset
                 } else {
                     ErsResult::Disconnect
@@ -62,6 +65,7 @@ impl Controller {
             "nvme{}: restart after slot reset\n",
             shared.instance
         );
+        self.recovery.stop();
         shared.pdev.restore_state();
         // A failure gave the controller up; recovery is over either way.
         let _ = shared.restart();
