@@ -7,6 +7,7 @@
 //! C headers: [`include/linux/cdev.h`](srctree/include/linux/cdev.h),
 //! [`include/linux/device/class.h`](srctree/include/linux/device/class.h)
 
+pub use super::sysfs::SysfsBuf;
 use super::uring::{IssueFlags, Queued, UringCmd};
 use super::{bindings, device};
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -267,24 +268,6 @@ impl<D: 'static> Attribute<D> {
     }
 }
 
-/// The buffer a sysfs attribute is shown into: one page.
-pub struct SysfsBuf<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl fmt::Write for SysfsBuf<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 /// # Safety
 ///
 /// Called by sysfs for an attribute made by [`Attribute::new`] on a node
@@ -300,11 +283,10 @@ unsafe extern "C" fn show_attribute<D: 'static>(
     // exist: device_del removes them, waiting for running `show` calls,
     // before the data can go.
     let data = unsafe { &*bindings::nvme_rs_dev_get_drvdata(dev).cast::<D>() };
-    // SAFETY: sysfs hands a zeroed page.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), 4096) };
-    let mut out = SysfsBuf { buf: page, len: 0 };
+    // SAFETY: sysfs hands a page for this call alone.
+    let mut out = unsafe { SysfsBuf::from_page(buf) };
     match attr.show.map(|show| show(data, &mut out)) {
-        Some(Ok(())) => out.len as isize,
+        Some(Ok(())) => out.len() as isize,
         _ => EINVAL.to_errno() as isize,
     }
 }

@@ -229,6 +229,17 @@ void *nvme_rs_disk_private(struct gendisk *disk)
 	return disk->private_data;
 }
 
+/* The disk whose device (not a partition's) is dev. */
+struct gendisk *nvme_rs_dev_to_disk(struct device *dev)
+{
+	return dev_to_disk(dev);
+}
+
+struct device *nvme_rs_kobj_to_dev(struct kobject *kobj)
+{
+	return kobj_to_dev(kobj);
+}
+
 void nvme_rs_disk_set_private(struct gendisk *disk, void *data)
 {
 	disk->private_data = data;

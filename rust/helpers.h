@@ -82,6 +82,8 @@ struct request_queue;
 struct request_queue *nvme_rs_disk_queue(struct gendisk *disk);
 struct block_device;
 void *nvme_rs_disk_private(struct gendisk *disk);
+struct gendisk *nvme_rs_dev_to_disk(struct device *dev);
+struct device *nvme_rs_kobj_to_dev(struct kobject *kobj);
 void nvme_rs_disk_set_private(struct gendisk *disk, void *data);
 struct gendisk *nvme_rs_bdev_disk(struct block_device *bdev);
 bool nvme_rs_bdev_is_partition(struct block_device *bdev);

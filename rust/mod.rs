@@ -26,6 +26,7 @@ pub mod module_param;
 pub mod pci;
 pub mod set_once;
 pub mod suspend;
+pub mod sysfs;
 pub mod uring;
 pub mod user_iter;
 pub mod workqueue;

@@ -144,6 +144,12 @@ mkdir -p "$out"
 serial=nvmers-ci-0001
 ns_size=(0 $((64 << 20)) $((128 << 20)))
 ns_lba=(0 512 4096)
+# Namespace identity (67-ns-identity): namespace 1 has a UUID and an
+# EUI-64; namespace 2 a null UUID (none reported) and QEMU's default
+# EUI-64, so its World Wide ID falls back as far as the device lets it.
+ns1_uuid=6b2f6a0e-421c-4b8d-9a5e-1f003c2d7e11
+ns1_eui64=525400123456789a
+ns_ids=("" ",uuid=$ns1_uuid,eui64=0x$ns1_eui64" ",uuid=00000000-0000-0000-0000-000000000000")
 # Media errors of the faults boot, on namespace 1 (512-byte blocks, so an
 # LBA is an image sector): far from where the other groups write.
 media_read_lba=100000
@@ -306,6 +312,8 @@ done
 		echo "NS${i}_BLOCKS=$((ns_size[i] / ns_lba[i]))"
 		echo "NS${i}_LBA=${ns_lba[i]}"
 	done
+	echo "NS1_UUID=$ns1_uuid"
+	echo "NS1_EUI64=$ns1_eui64"
 	if [ "$setup" = formats ]; then
 		echo "FMT_META_NSID=$fmt_meta_nsid"
 		echo "FMT_PI_NSID=$fmt_pi_nsid"
@@ -439,7 +447,7 @@ for i in 1 2; do
 	if [ "$setup" = faults ] && [ "$i" = 1 ]; then file=blkdebug:$out/blkdebug.conf:$file; fi
 	qemu+=(
 		-drive "file=$file,if=none,id=ns$i,format=raw,discard=unmap"
-		-device "nvme-ns,drive=ns$i,bus=nvme0,nsid=$i,logical_block_size=${ns_lba[i]},physical_block_size=${ns_lba[i]}"
+		-device "nvme-ns,drive=ns$i,bus=nvme0,nsid=$i,logical_block_size=${ns_lba[i]},physical_block_size=${ns_lba[i]}${ns_ids[i]}"
 	)
 done
 if [ "$setup" = formats ]; then

@@ -4,6 +4,7 @@
 //!
 //! C header: [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
 
+use super::disk_attr::{DiskAttributes, Table};
 use super::tag_set::{Operations, TagSet};
 use crate::kernel_ext::{bindings, device};
 use core::ptr::NonNull;
@@ -27,6 +28,21 @@ struct DiskHook {
     /// so a late ioctl on a still-open block device gets `ENXIO`.
     #[pin]
     ioctl: Mutex<Option<Arc<dyn DiskIoctl>>>,
+    /// The disk's sysfs attributes and what they show, if it has any.
+    attributes: Option<Table>,
+}
+
+/// The data `disk`'s attributes are shown from (null if it has none).
+///
+/// # Safety
+///
+/// `disk` was made by `Disk::add` and is not yet freed.
+pub(super) unsafe fn attribute_data(disk: *mut bindings::gendisk) -> *const kernel::ffi::c_void {
+    // SAFETY: the hook lives until `free_disk`, as the caller promises.
+    let hook = unsafe { &*bindings::nvme_rs_disk_private(disk).cast::<DiskHook>() };
+    hook.attributes
+        .as_ref()
+        .map_or(core::ptr::null(), |table| table.data())
 }
 
 /// # Safety
@@ -197,11 +213,12 @@ unsafe impl<T: Operations> Sync for Disk<T> {}
 
 impl<T: Operations> Disk<T> {
     /// Allocates a disk named `name` on `set` with `limits`, `capacity`
-    /// sectors and `data` as its queue data, and adds it under `parent`.
-    /// A disk that is not `visible` (C's `GENHD_FL_HIDDEN`) gets no block
-    /// device node, partitions or uevents, only its sysfs directory and its
-    /// request queue, for passthrough.
-    pub fn add(
+    /// sectors and `data` as its queue data, and adds it under `parent`
+    /// with the sysfs `attributes`. A disk that is not `visible` (C's
+    /// `GENHD_FL_HIDDEN`) gets no block device node, partitions or uevents,
+    /// only its sysfs directory and its request queue, for passthrough.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add<A: Send + Sync + 'static>(
         set: Arc<TagSet<T>>,
         data: T::QueueData,
         name: &CString,
@@ -209,11 +226,14 @@ impl<T: Operations> Disk<T> {
         capacity: u64,
         visible: bool,
         parent: &device::Device,
+        attributes: Option<DiskAttributes<A>>,
     ) -> Result<Self> {
         let mut lim = limits.to_raw();
+        let attributes = attributes.map(Table::new).transpose()?;
         let hook = KBox::pin_init(
             pin_init!(DiskHook {
                 ioctl <- new_mutex!(None),
+                attributes,
             }),
             GFP_KERNEL,
         )?;
@@ -245,9 +265,15 @@ impl<T: Operations> Disk<T> {
             }
             bindings::set_capacity(disk, capacity);
         }
-        // SAFETY: `parent` is a live device; the disk is set up.
+        // SAFETY: the hook is alive and stays where it is (above); the
+        // table is not moved out of it.
+        let groups = unsafe { (*hook).attributes.as_mut() }
+            .map_or(core::ptr::null(), |table| table.groups());
+        // SAFETY: `parent` is a live device; the disk is set up; `groups`
+        // is null or lives in the hook until `free_disk`, after the disk's
+        // device (which keeps the pointer) is deleted.
         let added = to_result(unsafe {
-            bindings::device_add_disk(parent.as_raw(), disk, core::ptr::null_mut())
+            bindings::device_add_disk(parent.as_raw(), disk, groups.cast_mut())
         });
         if let Err(err) = added {
             // SAFETY: the disk was never added; dropping the last reference

@@ -26,6 +26,7 @@
 
 pub mod batch;
 pub mod disk;
+pub mod disk_attr;
 pub mod passthrough;
 pub mod request;
 pub mod sg;

@@ -50,6 +50,9 @@ pub struct NamespaceScan {
     /// The controller was enabled with all its I/O command sets, so every
     /// namespace must report its own.
     all_command_sets: bool,
+    /// The version the controller implements (VS), which decides what
+    /// Identify Namespace reports of a namespace's identifiers.
+    version: u32,
 }
 
 impl NamespaceScan {
@@ -59,6 +62,7 @@ impl NamespaceScan {
         NamespaceScan {
             descriptors: version.0 >= 0x0001_0300 || all_command_sets,
             all_command_sets,
+            version: version.0,
         }
     }
 }
@@ -122,12 +126,15 @@ pub fn identify_namespaces<Q: AdminQueue>(
     let mut namespaces = KVec::with_capacity(nsids.len(), GFP_KERNEL)?;
     for &nsid in nsids.iter() {
         // A namespace this driver cannot use must not keep the rest away.
-        let Some(ids) = namespace_ids(admin, dev, name, nsid, scan, buf)? else {
+        let Some(mut ids) = namespace_ids(admin, dev, name, nsid, scan, buf)? else {
             continue;
         };
         admin.execute_read(Command::identify(IdentifyCns::Namespace, nsid), buf)?;
         match IdentifyNamespace::parse(buf) {
-            Ok(Some(ns)) => namespaces.push(Namespace { nsid, id: ns, ids }, GFP_KERNEL)?,
+            Ok(Some(ns)) => {
+                ids.complete_from(&ns, scan.version);
+                namespaces.push(Namespace { nsid, id: ns, ids }, GFP_KERNEL)?
+            }
             // Inactive: detached since the list was read, or skipped by the
             // sequential scan of older controllers.
             Ok(None) => dev_dbg!(dev, "{}n{}: inactive\n", name, nsid),

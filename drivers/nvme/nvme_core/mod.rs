@@ -9,5 +9,6 @@ pub mod admin;
 pub mod identify;
 pub mod instance;
 pub mod namespace;
+pub mod ns_attributes;
 pub mod state;
 pub mod transport;

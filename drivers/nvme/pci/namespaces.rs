@@ -11,12 +11,14 @@ use super::ctrl::{CtrlShared, Namespaces};
 use super::passthru::NsShared;
 use super::request::NvmeOps;
 use crate::kernel_ext::block::disk::Disk;
+use crate::kernel_ext::block::disk_attr::DiskAttributes;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
 use crate::kernel_ext::device::Device;
 use crate::nvme_core::identify::{log_namespace, Namespace};
 use crate::nvme_core::instance::Name;
 use crate::nvme_core::namespace::{DiskProfile, Namespace as Geometry};
+use crate::nvme_core::ns_attributes::{NsIdentity, NS_ATTRIBUTES};
 use crate::spec::format::Format;
 use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info};
@@ -47,6 +49,8 @@ struct Member {
     nsid: u32,
     /// The format and size the disk has.
     geometry: Geometry,
+    /// What the disk's identity attributes show.
+    identity: Arc<NsIdentity>,
     /// What the disk's and the node's ioctls share.
     shared: Arc<NsShared>,
     _generic: Node<NamespaceNode>,
@@ -94,6 +98,7 @@ impl NamespaceSet {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
         let geometry = Geometry::of(ns);
         let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
+        let identity = Arc::new(NsIdentity::new(&ctx.id, ns), GFP_KERNEL)?;
         let disk = Disk::add(
             ctx.tags.clone(),
             Arc::new(geometry, GFP_KERNEL)?,
@@ -102,6 +107,10 @@ impl NamespaceSet {
             geometry.capacity_sectors(),
             geometry.access.visible(),
             ctx.parent.as_dev(),
+            Some(DiskAttributes {
+                list: &NS_ATTRIBUTES,
+                data: identity.clone(),
+            }),
         )?;
         let shared = Arc::new(
             NsShared::new(
@@ -125,6 +134,7 @@ impl NamespaceSet {
         Ok(Member {
             nsid: ns.nsid,
             geometry,
+            identity,
             shared,
             _generic: generic,
             _minor: minor,
@@ -139,6 +149,7 @@ impl NamespaceSet {
     fn revalidate(name: Name, members: &Members, member: &mut Member, ns: &Namespace) -> Result {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
         let geometry = Geometry::of(ns);
+        member.identity.set_format(ns);
         if geometry == member.geometry {
             // The disk stays as it is, but what passthrough checks may not:
             // interleaved metadata reformatted as separate, say.

@@ -35,6 +35,19 @@ fn le64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(v)
 }
 
+/// The `N` bytes at `at` of a checked identify structure.
+fn field<const N: usize>(b: &[u8; IDENTIFY_DATA_SIZE], at: usize) -> [u8; N] {
+    let mut f = [0u8; N];
+    f.copy_from_slice(&b[at..at + N]);
+    f
+}
+
+/// `value`, unless it is all zeroes: identifiers that are zero are not
+/// reported (C tests them with `memchr_inv` and `uuid_is_null`).
+fn nonzero<const N: usize>(value: [u8; N]) -> Option<[u8; N]> {
+    value.iter().any(|&b| b != 0).then_some(value)
+}
+
 fn checked(b: &[u8]) -> Result<&[u8; IDENTIFY_DATA_SIZE], ParseError> {
     b.try_into().map_err(|_| ParseError::WrongSize)
 }
@@ -233,6 +246,12 @@ pub struct IdentifyNamespace {
     /// End-to-end Data Protection Type Settings (DPS): the PI type in bits
     /// 2:0, the PI's place in the metadata in bit 3.
     pub dps: u8,
+    /// Namespace Globally Unique Identifier (NGUID), NVMe 1.2 and later;
+    /// zero if not reported.
+    pub nguid: [u8; 16],
+    /// IEEE Extended Unique Identifier (EUI64), NVMe 1.1 and later; zero if
+    /// not reported.
+    pub eui64: [u8; 8],
 }
 
 impl IdentifyNamespace {
@@ -270,6 +289,8 @@ impl IdentifyNamespace {
             format,
             extended_lba: flbas & 0x10 != 0,
             dps: b[29],
+            nguid: field(b, 104),
+            eui64: field(b, 120),
         }))
     }
 
@@ -286,7 +307,8 @@ impl IdentifyNamespace {
 
 /// A namespace's identifiers and command set, from its Namespace
 /// Identification Descriptor list (Identify CNS 03h; C
-/// `nvme_identify_ns_descs`).
+/// `nvme_identify_ns_descs`), completed from Identify Namespace. An
+/// identifier that is all zeroes is not reported.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NamespaceIds {
     /// IEEE Extended Unique Identifier (type 1).
@@ -327,15 +349,15 @@ impl NamespaceIds {
             match kind {
                 1 => {
                     wrong(8)?;
-                    ids.eui64 = value.try_into().ok();
+                    ids.eui64 = value.try_into().ok().and_then(nonzero);
                 }
                 2 => {
                     wrong(16)?;
-                    ids.nguid = value.try_into().ok();
+                    ids.nguid = value.try_into().ok().and_then(nonzero);
                 }
                 3 => {
                     wrong(16)?;
-                    ids.uuid = value.try_into().ok();
+                    ids.uuid = value.try_into().ok().and_then(nonzero);
                 }
                 4 => {
                     wrong(1)?;
@@ -346,6 +368,18 @@ impl NamespaceIds {
             at += 4 + len;
         }
         Ok(ids)
+    }
+
+    /// Fills in what the descriptors left out from Identify Namespace's own
+    /// fields, as C's `nvme_ns_info_from_identify`: the EUI-64 on a
+    /// controller of NVMe 1.1 or later (`version`), the NGUID from 1.2.
+    pub fn complete_from(&mut self, id: &IdentifyNamespace, version: u32) {
+        if version >= 0x0001_0100 && self.eui64.is_none() {
+            self.eui64 = nonzero(id.eui64);
+        }
+        if version >= 0x0001_0200 && self.nguid.is_none() {
+            self.nguid = nonzero(id.nguid);
+        }
     }
 }
 
@@ -633,6 +667,51 @@ mod tests {
         let ids = NamespaceIds::parse(&b).unwrap();
         assert_eq!((ids.csi, ids.eui64), (Some(2), None));
         assert_eq!(NamespaceIds::parse(&[0; 100]), Err(ParseError::WrongSize));
+    }
+
+    #[test]
+    fn zero_identifiers_are_not_reported() {
+        // QEMU lists a UUID descriptor even for a null UUID.
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        let at = descriptor(&mut b, 0, 3, &[0; 16]);
+        descriptor(&mut b, at, 1, &[0; 8]);
+        assert_eq!(NamespaceIds::parse(&b), Ok(NamespaceIds::default()));
+    }
+
+    #[test]
+    fn identify_namespace_completes_the_descriptors_by_version() {
+        let mut b = id_ns(1 << 20, 0, &[(0, 9)]);
+        put(&mut b, 104, &[0x33; 16]);
+        put(&mut b, 120, &[0x22; 8]);
+        let ns = IdentifyNamespace::parse(&b).unwrap().unwrap();
+        assert_eq!((ns.nguid, ns.eui64), ([0x33; 16], [0x22; 8]));
+        // C: the EUI-64 from NVMe 1.1, the NGUID from 1.2, where the
+        // descriptors had none.
+        for (version, eui64, nguid) in [
+            (0x0001_0000, None, None),
+            (0x0001_0100, Some([0x22; 8]), None),
+            (0x0001_0200, Some([0x22; 8]), Some([0x33; 16])),
+            (0x0001_0400, Some([0x22; 8]), Some([0x33; 16])),
+        ] {
+            let mut ids = NamespaceIds::default();
+            ids.complete_from(&ns, version);
+            assert_eq!((ids.eui64, ids.nguid), (eui64, nguid), "{version:#x}");
+        }
+        // The descriptors' own values stay.
+        let mut ids = NamespaceIds {
+            eui64: Some([0x44; 8]),
+            nguid: Some([0x55; 16]),
+            ..NamespaceIds::default()
+        };
+        ids.complete_from(&ns, 0x0001_0400);
+        assert_eq!((ids.eui64, ids.nguid), (Some([0x44; 8]), Some([0x55; 16])));
+        // Zero fields report nothing.
+        let ns = IdentifyNamespace::parse(&id_ns(1 << 20, 0, &[(0, 9)]))
+            .unwrap()
+            .unwrap();
+        let mut ids = NamespaceIds::default();
+        ids.complete_from(&ns, 0x0001_0400);
+        assert_eq!(ids, NamespaceIds::default());
     }
 
     #[test]
