@@ -50,6 +50,8 @@ dmesg_mark
 check "fatal error injected" aer-inject "$port" fatal
 check "nvme_rs disabled the controller" logged "nvme0: frozen state error detected, reset controller" 30
 check "the PCI core's recovery failed (the premise)" logged "$port: AER: device recovery failed" 30
+check "sysfs state reads resetting while recovery holds the controller" \
+	equals "$(cat /sys/class/nvme/nvme0/state)" resetting
 # A read submitted while the controller is held waits, then fails.
 (dd if=/dev/nvme0n1 of=/dev/null bs=4k count=1 skip=100 iflag=direct 2>/dev/null; echo $? >/tmp/held-dd.rc) &
 dd_pid=$!
