@@ -111,6 +111,19 @@ impl Device {
         unsafe { bindings::pci_restore_state(self.as_raw()) };
     }
 
+    /// The PCI vendor ID.
+    pub fn vendor_id(&self) -> u16 {
+        // SAFETY: the device is valid (type invariant); the field is set
+        // at enumeration and never changes.
+        unsafe { (*self.as_raw()).vendor }
+    }
+
+    /// The PCI device ID.
+    pub fn device_id(&self) -> u16 {
+        // SAFETY: as in `vendor_id`.
+        unsafe { (*self.as_raw()).device }
+    }
+
     /// Forgets the configuration space [`Self::save_state`] saved. While a
     /// saved state is kept, the PCI core leaves the device's power state
     /// to its driver during system sleep; without one, it puts the device

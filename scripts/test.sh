@@ -8,9 +8,12 @@
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
 #   5. a second, shorter guest run with 4 CPUs sharing 2 I/O queues
 #      (max_ioqpairs=2): load, I/O smoke, shared-queue fio verify, leaks
-#   6. the user-ABI groups (io_uring passthrough with fio, the passthrough
-#      test program, nvme-cli) against the C driver: the same expectations
-#      must hold for the reference, or the tests are wrong
+#   6. the namespace identity group with QEMU's controller under its Intel
+#      PCI ID (use-intel-id=on), which the quirk table treats differently,
+#      with each driver; then the user-ABI groups (io_uring passthrough
+#      with fio, the passthrough test program, nvme-cli, namespace
+#      identity) against the C driver: the same expectations must hold for
+#      the reference, or the tests are wrong
 #   7. the fault groups, in a boot whose device has media errors, a
 #      detached namespace and a spare drive (GUEST_SETUP=faults): media
 #      errors, asynchronous events, a controller that stops answering,
@@ -97,8 +100,16 @@ if make -s module > build/test-build.log 2>&1; then
 		GUEST_TESTS="10-load 60-io-smoke 80-shared-queues 90-kmemleak" \
 		scripts/guest.sh --mode test --smp 4 --name test-4cpu \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	# QEMU's controller under its other PCI ID, which C's quirk table
+	# (spec/quirks.rs) gives more quirks: both drivers must apply them.
+	for driver in rs c; do
+		run_stage "guest-intel-id-$driver" last env GUEST_DRIVER=$driver \
+			GUEST_NVME_OPTS=use-intel-id=on GUEST_TESTS=67-ns-identity \
+			scripts/guest.sh --mode test --name "test-intel-id-$driver" \
+			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	done
 	run_stage guest-c-reference last env GUEST_DRIVER=c \
-		GUEST_TESTS="84-uring-cmd-fio 85-passthru 86-nvme-cli 87-ctrl-state" \
+		GUEST_TESTS="67-ns-identity 84-uring-cmd-fio 85-passthru 86-nvme-cli 87-ctrl-state" \
 		scripts/guest.sh --mode test --name test-c-reference --kernel-dir build/kernel-test/
 	run_stage guest-faults last env GUEST_SETUP=faults \
 		scripts/guest.sh --mode test --name test-faults \

@@ -12,6 +12,7 @@ use crate::spec::format::{BlockAccess, Blocked, CommandSet, Format};
 use crate::spec::identify::{
     active_namespaces, IdentifyController, IdentifyNamespace, NamespaceIds, NS_LIST_ENTRIES,
 };
+use crate::spec::quirks::{core_quirks, identify_cns_ok, Quirks};
 use crate::spec::regs::{CommandSets, Version};
 use crate::{dev_dbg, dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
@@ -53,6 +54,8 @@ pub struct NamespaceScan {
     /// The version the controller implements (VS), which decides what
     /// Identify Namespace reports of a namespace's identifiers.
     version: u32,
+    /// The controller's quirks.
+    quirks: Quirks,
 }
 
 impl NamespaceScan {
@@ -63,7 +66,25 @@ impl NamespaceScan {
             descriptors: version.0 >= 0x0001_0300 || all_command_sets,
             all_command_sets,
             version: version.0,
+            quirks: Quirks::NONE,
         }
+    }
+
+    /// The rules with the controller's `quirks` applied (C: no descriptor
+    /// list with `NO_NS_DESC_LIST`, no identifiers with `BOGUS_NID`, a
+    /// sequential scan where `IDENTIFY_CNS` says an NVMe 1.1 controller
+    /// cannot list its namespaces).
+    pub fn with_quirks(mut self, quirks: Quirks) -> Self {
+        if quirks.has(Quirks::NO_NS_DESC_LIST) {
+            self.descriptors = false;
+        }
+        self.quirks = quirks;
+        self
+    }
+
+    /// The controller's quirks.
+    pub fn quirks(&self) -> Quirks {
+        self.quirks
     }
 }
 
@@ -73,6 +94,9 @@ pub struct ControllerInfo {
     pub id: IdentifyController,
     /// Active namespaces in NSID order.
     pub namespaces: KVec<Namespace>,
+    /// How its namespaces are identified, with every quirk it has (those
+    /// Identify Controller matched too).
+    pub scan: NamespaceScan,
 }
 
 /// Reads Identify Controller, the active namespace list and each
@@ -90,6 +114,9 @@ pub fn identify<Q: AdminQueue>(
 
     admin.execute_read(Command::identify(IdentifyCns::Controller, 0), &mut buf)?;
     let id = IdentifyController::parse(&buf).map_err(|_| EINVAL)?;
+    let scan = scan.with_quirks(
+        scan.quirks() | core_quirks(id.vendor_id, id.model.as_bytes(), id.firmware.as_bytes()),
+    );
     dev_info!(
         dev,
         "{}: model \"{}\", serial \"{}\", firmware \"{}\", NVMe {}.{}.{}\n",
@@ -106,7 +133,11 @@ pub fn identify<Q: AdminQueue>(
     for ns in namespaces.iter() {
         log_namespace(dev, name.name(), ns);
     }
-    Ok(ControllerInfo { id, namespaces })
+    Ok(ControllerInfo {
+        id,
+        namespaces,
+        scan,
+    })
 }
 
 /// Reads the active namespace list and each namespace's descriptors and
@@ -120,7 +151,9 @@ pub fn identify_namespaces<Q: AdminQueue>(
     scan: NamespaceScan,
     buf: &mut KVec<u8>,
 ) -> Result<KVec<Namespace>> {
-    let nsids = active_nsids(admin, buf, id)?;
+    // CNS 02h: the Active Namespace ID list.
+    let sequential = !identify_cns_ok(scan.version, scan.quirks, 2);
+    let nsids = active_nsids(admin, buf, id, sequential)?;
     dev_info!(dev, "{}: {} active namespaces\n", name, nsids.len());
 
     let mut namespaces = KVec::with_capacity(nsids.len(), GFP_KERNEL)?;
@@ -132,7 +165,15 @@ pub fn identify_namespaces<Q: AdminQueue>(
         admin.execute_read(Command::identify(IdentifyCns::Namespace, nsid), buf)?;
         match IdentifyNamespace::parse(buf) {
             Ok(Some(ns)) => {
-                ids.complete_from(&ns, scan.version);
+                if scan.quirks.has(Quirks::BOGUS_NID) {
+                    // C keeps only the command set.
+                    ids = NamespaceIds {
+                        csi: ids.csi,
+                        ..NamespaceIds::default()
+                    };
+                } else {
+                    ids.complete_from(&ns, scan.version);
+                }
                 namespaces.push(Namespace { nsid, id: ns, ids }, GFP_KERNEL)?
             }
             // Inactive: detached since the list was read, or skipped by the
@@ -239,14 +280,22 @@ pub fn log_namespace(dev: &Device, name: Name, ns: &Namespace) {
     }
 }
 
-/// The active NSIDs: from the Active Namespace ID list (NVMe 1.1 and
-/// later), fetched in pages of 1024, else every NSID up to NN.
+/// The active NSIDs: from the Active Namespace ID list, fetched in pages
+/// of 1024, else (and where the controller cannot list them, `sequential`)
+/// every NSID up to NN.
 pub fn active_nsids<Q: AdminQueue>(
     admin: &Q,
     buf: &mut KVec<u8>,
     id: &IdentifyController,
+    sequential: bool,
 ) -> Result<KVec<u32>> {
     let mut nsids = KVec::new();
+    if sequential {
+        for nsid in 1..=id.namespace_count {
+            nsids.push(nsid, GFP_KERNEL)?;
+        }
+        return Ok(nsids);
+    }
     let mut after = 0u32;
     loop {
         let cmd = Command::identify(IdentifyCns::ActiveNamespaces, after);

@@ -55,6 +55,9 @@ pub struct DiskProfile {
     pub page_size: u32,
     /// Polled queues exist.
     pub poll: bool,
+    /// Write Zeroes may be used where the controller has it (not with
+    /// `Quirks::DISABLE_WRITE_ZEROES`).
+    pub write_zeroes: bool,
 }
 
 impl Namespace {
@@ -113,7 +116,8 @@ impl Namespace {
             },
             max_discard_segments: MAX_DSM_RANGES as u16,
             discard_granularity: block,
-            max_write_zeroes_sectors: if ctrl.oncs & ONCS_WRITE_ZEROES != 0 {
+            max_write_zeroes_sectors: if profile.write_zeroes && ctrl.oncs & ONCS_WRITE_ZEROES != 0
+            {
                 max_sectors
             } else {
                 0

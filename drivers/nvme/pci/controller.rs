@@ -31,6 +31,7 @@ use crate::spec::effects::{
     Effects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
+use crate::spec::quirks::{pci_quirks, Quirks};
 use crate::spec::regs::{bar_size_for_queues, offset, Cap, Version};
 use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
@@ -150,7 +151,7 @@ fn command_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<
 
 /// Maps BAR0 and reads `CAP`, checking the BAR holds the admin queue's
 /// doorbells at the stride `CAP` gives.
-fn map_registers(pdev: &pci::Device) -> Result<(Arc<pci::Bar>, Registers)> {
+fn map_registers(pdev: &pci::Device, quirks: Quirks) -> Result<(Arc<pci::Bar>, Registers)> {
     // The doorbell stride is in CAP, so map first with room for the first
     // doorbells at the smallest stride, then check the real need.
     let bar = pci::Bar::map(
@@ -160,7 +161,7 @@ fn map_registers(pdev: &pci::Device) -> Result<(Arc<pci::Bar>, Registers)> {
         kernel::c_str!("nvme_rs"),
     )?;
     let bar = Arc::new(bar, GFP_KERNEL)?;
-    let regs = Registers::new(pdev, bar.clone())?;
+    let regs = Registers::new(pdev, bar.clone(), quirks)?;
     if bar.size() < bar_size_for_queues(1, regs.cap().doorbell_stride()) {
         return Err(ENODEV);
     }
@@ -203,10 +204,16 @@ impl Controller {
     /// as `config` says.
     pub fn probe(pdev: &pci::Device, config: Config) -> Result<KBox<Self>> {
         let instance = Instance::alloc()?;
+        // The ones known by PCI ID; Identify Controller may add some.
+        let quirks = pci_quirks(pdev.vendor_id(), pdev.device_id());
         let pci = Arc::new(pdev.enable_mem()?, GFP_KERNEL)?;
         pci.set_master();
-        pdev.set_dma_mask(64)?;
-        let (bar, regs) = map_registers(pdev)?;
+        pdev.set_dma_mask(if quirks.has(Quirks::DMA_ADDRESS_BITS_48) {
+            48
+        } else {
+            64
+        })?;
+        let (bar, regs) = map_registers(pdev, quirks)?;
         let cap = regs.cap();
         let stride = cap.doorbell_stride();
         let version = Version(bar.read32(offset::VS)?);
@@ -219,7 +226,7 @@ impl Controller {
         let admin_irq = admin.request_irq(&vectors, &instance)?;
         let mut enabled = regs.enable(admin.aqa(), admin.sq_addr(), admin.cq_addr(), &instance)?;
 
-        let scan = NamespaceScan::new(version, cap.command_sets());
+        let scan = NamespaceScan::new(version, cap.command_sets()).with_quirks(quirks);
         let info = identify(&*admin, pdev.as_dev(), &instance, version, scan)?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
         let max_transfer = info
@@ -231,7 +238,7 @@ impl Controller {
         let shared = CtrlShared::new(
             instance.number(),
             info.id,
-            scan,
+            info.scan,
             pdev.into(),
             command_effects(&admin, &info)?,
             max_transfer,
@@ -441,6 +448,7 @@ impl IoContext<'_> {
             max_segments: MAX_SEGMENTS,
             page_size: PAGE_SIZE,
             poll: plan.poll_queues > 0,
+            write_zeroes: !info.scan.quirks().has(Quirks::DISABLE_WRITE_ZEROES),
         };
         let namespaces = CloseOnDrop(
             NamespaceSet::new(

@@ -18,6 +18,7 @@ use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{Effects, Handling};
 use crate::spec::identify::{AsciiField, IdentifyController};
+use crate::spec::quirks::Quirks;
 use crate::{dev_info, dev_warn};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
@@ -126,6 +127,11 @@ impl CtrlShared {
             }? Error),
             GFP_KERNEL,
         )
+    }
+
+    /// The controller's quirks (C `ctrl->quirks`).
+    pub fn quirks(&self) -> Quirks {
+        self.scan.quirks()
     }
 
     /// The controller's state.

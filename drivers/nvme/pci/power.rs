@@ -23,6 +23,7 @@ use crate::spec::ctrl_state::State;
 use crate::spec::power::{
     power_state, resume_path, suspend_path, ResumePath, SuspendFacts, SuspendPath,
 };
+use crate::spec::quirks::Quirks;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
 
@@ -34,7 +35,7 @@ impl Controller {
             via_firmware: suspend::via_firmware(),
             npss: shared.id.npss,
             aspm_enabled: shared.pdev.aspm_enabled(),
-            simple_suspend_quirk: false,
+            simple_suspend_quirk: shared.quirks().has(Quirks::SIMPLE_SUSPEND),
         };
         *shared.power_state_to_restore.lock() = None;
         let SuspendPath::LowPower { state } = suspend_path(facts) else {

@@ -6,6 +6,7 @@
 
 use crate::kernel_ext::{delay, pci};
 use crate::nvme_core::instance::Instance;
+use crate::spec::quirks::Quirks;
 use crate::spec::regs::{offset, Aqa, Cap, Cc, Csts, ShutdownNotification, ShutdownStatus};
 use crate::{dev_err, dev_info, dev_warn};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +35,14 @@ pub struct Registers {
     bar: Arc<pci::Bar>,
     cap: Cap,
     pdev: ARef<pci::Device>,
+    /// Wait this long after clearing `CC.EN` before polling `CSTS.RDY`
+    /// (C `NVME_QUIRK_DELAY_BEFORE_CHK_RDY`).
+    delay_before_ready_ms: u32,
 }
+
+/// How long a controller with `Quirks::DELAY_BEFORE_CHK_RDY` is given after
+/// `CC.EN` is cleared (C `NVME_QUIRK_DELAY_AMOUNT`).
+const QUIRK_DELAY_MS: u32 = 2300;
 
 /// What the controller reported while the driver waited on `CSTS`.
 enum WaitError {
@@ -59,7 +67,7 @@ impl From<WaitError> for Error {
 impl Registers {
     /// Reads `CAP` and checks the controller is one this driver can run:
     /// present, with the NVM command set and 4 KiB pages.
-    pub fn new(pdev: &pci::Device, bar: Arc<pci::Bar>) -> Result<Self> {
+    pub fn new(pdev: &pci::Device, bar: Arc<pci::Bar>, quirks: Quirks) -> Result<Self> {
         let cap = Cap(bar.read64_lo_hi(offset::CAP)?);
         if cap.0 == u64::MAX {
             dev_err!(pdev.as_dev(), "controller registers read all ones\n");
@@ -82,6 +90,11 @@ impl Registers {
             bar,
             cap,
             pdev: pdev.into(),
+            delay_before_ready_ms: if quirks.has(Quirks::DELAY_BEFORE_CHK_RDY) {
+                QUIRK_DELAY_MS
+            } else {
+                0
+            },
         })
     }
 
@@ -146,6 +159,9 @@ impl Registers {
         let cc = self.cc()?;
         if cc.enabled() {
             self.bar.write32(cc.disabled().0, offset::CC)?;
+        }
+        if self.delay_before_ready_ms != 0 {
+            delay::msleep(self.delay_before_ready_ms);
         }
         self.wait(self.cap.ready_timeout_ms(), |csts| !csts.ready())
             .map_err(|err| self.report("disable", err))

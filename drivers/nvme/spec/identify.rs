@@ -64,6 +64,11 @@ impl<const N: usize> AsciiField<N> {
         AsciiField(field)
     }
 
+    /// The field as the controller sent it, padding and all.
+    pub fn as_bytes(&self) -> &[u8; N] {
+        &self.0
+    }
+
     /// The text without its padding. Bytes that are not printable ASCII are
     /// shown as `?`, so a misbehaving device cannot put control characters
     /// in the kernel log.

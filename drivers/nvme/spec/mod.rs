@@ -24,6 +24,7 @@ pub mod power;
 pub mod prp;
 pub mod queue;
 pub mod queue_plan;
+pub mod quirks;
 pub mod recovery;
 pub mod regs;
 pub mod sgl;

@@ -2,13 +2,17 @@
 # shellcheck disable=SC2317,SC3043 # functions run through check; busybox sh has local
 # drivers: rs c
 # Namespace identity in sysfs, as udev (the /dev/disk/by-id/nvme-* links)
-# and nvme-cli read it: each namespace disk's wwid, uuid, nguid, eui, csi,
-# nsid and metadata_bytes, with uuid, nguid and eui present only where the
-# namespace reports them. Namespace 1 has the UUID and EUI-64 guest.sh
-# gave it, and its World Wide ID is the UUID; namespace 2 reports no UUID,
-# so its World Wide ID is its EUI-64 if QEMU gives it one, else one made
-# of the controller's vendor ID, serial and model numbers and the NSID.
-# The same checks pass on the C driver, the reference.
+# and nvme-cli read it, and the quirk table behind it. Each namespace disk
+# has wwid, csi, nsid and metadata_bytes; uuid, nguid and eui only where
+# the namespace reports them. guest.sh gives namespace 1 a UUID and an
+# EUI-64, but QEMU's controller is in C's quirk table with bogus namespace
+# identifiers under both its PCI IDs (1b36:0010, and 8086:5845 with
+# use-intel-id=on), so both drivers ignore them: no uuid, nguid or eui, and
+# a World Wide ID made of the controller's vendor ID, serial and model
+# numbers and the NSID. Under the Intel ID the table also turns Write
+# Zeroes off, so the disks carry none (and names IDENTIFY_CNS, which
+# matters only to controllers before NVMe 1.2). The same checks pass on
+# the C driver, the reference.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -22,31 +26,41 @@ attr() {
 hex() {
 	printf '%s' "$1" | od -An -tx1 | tr -d ' \n'
 }
-# spaced HEX: "aabbcc" as "aa bb cc", as C's %ph.
-spaced() {
-	echo "$1" | sed 's/../& /g; s/ $//'
-}
 
-check "nvme0n1: wwid is its UUID" equals "$(attr 1 wwid)" "uuid.$NS1_UUID"
-check "nvme0n1: uuid" equals "$(attr 1 uuid)" "$NS1_UUID"
-check "nvme0n1: eui is its EUI-64" equals "$(attr 1 eui)" "$(spaced "$NS1_EUI64")"
-check "nvme0n1: no nguid (QEMU 7.2 reports none)" equals "$(attr 1 nguid)" "(absent)"
-check "nvme0n1: nsid" equals "$(attr 1 nsid)" 1
-check "nvme0n2: nsid" equals "$(attr 2 nsid)" 2
+bdf=$(nvme_bdf | head -n 1)
+vendor=$(cat "/sys/bus/pci/devices/$bdf/vendor")
+device=$(cat "/sys/bus/pci/devices/$bdf/device")
+echo "# controller $vendor:$device"
+case $NVME_OPTS in
+*use-intel-id=on*) want_id=0x8086:0x5845 ;;
+*) want_id=0x1b36:0x0010 ;;
+esac
+require "QEMU's controller has the PCI ID guest.sh asked for" equals "$vendor:$device" "$want_id"
+
+# C numbers its disks in the order its asynchronous scan finishes, so
+# nvme0nN need not be NSID N: each disk's wwid is checked against its own
+# nsid, and the nsids must be 1 and 2.
+model=$(sed 's/ *$//' /sys/class/nvme/nvme0/model)
+nsids=
 for n in 1 2; do
+	nsid=$(attr "$n" nsid)
+	nsids="$nsids $nsid"
 	check "nvme0n$n: csi is NVM" equals "$(attr "$n" csi)" 0
 	check "nvme0n$n: metadata_bytes" equals "$(attr "$n" metadata_bytes)" 0
+	check "nvme0n$n: bogus identifiers ignored: no uuid, nguid or eui" \
+		equals "$(attr "$n" uuid) $(attr "$n" nguid) $(attr "$n" eui)" "(absent) (absent) (absent)"
+	check "nvme0n$n: wwid from the controller's vendor, serial and model and its NSID ($nsid)" \
+		equals "$(attr "$n" wwid)" "nvme.${vendor#0x}-$(hex "$SERIAL")-$(hex "$model")-$(printf %08x "$nsid")"
 done
-
-check "nvme0n2: no uuid, no nguid" equals "$(attr 2 uuid) $(attr 2 nguid)" "(absent) (absent)"
-eui2=$(attr 2 eui)
-if [ "$eui2" = "(absent)" ]; then
-	model=$(sed "s/ *$//" /sys/class/nvme/nvme0/model)
-	want="nvme.1b36-$(hex "$SERIAL")-$(hex "$model")-00000002"
-	check "nvme0n2: wwid from the controller and the NSID (no EUI-64)" equals "$(attr 2 wwid)" "$want"
-else
-	check "nvme0n2: wwid is its EUI-64 ($eui2)" equals "$(attr 2 wwid)" "eui.$(echo "$eui2" | tr -d ' ')"
-fi
+check "the disks' nsids are 1 and 2" equals "$(echo "$nsids" | tr ' ' '\n' | sort -n | tr '\n' ' ')" " 1 2 "
 check "the attributes are read-only" sh -c '! echo x >/sys/block/nvme0n1/wwid 2>/dev/null'
+
+wz=$(cat /sys/block/nvme0n1/queue/write_zeroes_max_bytes)
+if [ "$want_id" = 0x8086:0x5845 ]; then
+	check "Intel ID: no Write Zeroes (write_zeroes_max_bytes 0)" equals "$wz" 0
+	check "Intel ID: both namespaces found" all_nodes_present
+else
+	check "QEMU's own ID: Write Zeroes ($wz bytes at most)" test "$wz" -gt 0
+fi
 
 group_end
