@@ -36,6 +36,17 @@ module_param!(pub ADMIN_TIMEOUT: u32 = 60, "admin_timeout",
 module_param!(pub ERROR_RECOVERY_TIMEOUT: u32 = 120, "error_recovery_timeout",
     "Seconds PCIe error recovery may hold a controller's I/O before the controller is given up and removed; 0 waits for ever, as the C driver; default 120");
 
+module_param!(pub DEFAULT_PS_MAX_LATENCY_US: u32 = 100000, "default_ps_max_latency_us",
+    "Deepest power state exit latency APST may use, in microseconds; 0 turns APST off; default 100000");
+module_param!(pub APST_PRIMARY_TIMEOUT_MS: u32 = 100, "apst_primary_timeout_ms",
+    "APST: idle milliseconds before a state of primary latency tolerance; 0 uses total latency / 20; default 100");
+module_param!(pub APST_SECONDARY_TIMEOUT_MS: u32 = 2000, "apst_secondary_timeout_ms",
+    "APST: idle milliseconds before a state of secondary latency tolerance; 0: none; default 2000");
+module_param!(pub APST_PRIMARY_LATENCY_TOL_US: u32 = 15000, "apst_primary_latency_tol_us",
+    "APST: total latency in microseconds a primary state may have; default 15000");
+module_param!(pub APST_SECONDARY_LATENCY_TOL_US: u32 = 100000, "apst_secondary_latency_tol_us",
+    "APST: total latency in microseconds a secondary state may have; default 100000");
+
 module! {
     type: NvmeModule,
     name: "nvme_rs",
@@ -68,6 +79,13 @@ impl kernel::Module for NvmeModule {
             IO_TIMEOUT.get(),
             ADMIN_TIMEOUT.get(),
             ERROR_RECOVERY_TIMEOUT.get(),
+            [
+                DEFAULT_PS_MAX_LATENCY_US.get(),
+                APST_PRIMARY_TIMEOUT_MS.get(),
+                APST_SECONDARY_TIMEOUT_MS.get(),
+                APST_PRIMARY_LATENCY_TOL_US.get(),
+                APST_SECONDARY_LATENCY_TOL_US.get(),
+            ],
         );
         let class = pci::char_dev::NVME_CLASS.register()?;
         let subsystem_class = pci::char_dev::NVME_SUBSYSTEM_CLASS.register()?;

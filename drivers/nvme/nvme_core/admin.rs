@@ -44,4 +44,8 @@ pub trait AdminQueue {
     /// into `data`, and waits for it to complete. The transport sets the
     /// command identifier and data pointer.
     fn execute_read(&self, cmd: Command, data: &mut [u8]) -> Result<Completion, AdminError>;
+
+    /// Runs `cmd`, which transfers `data` (at most [`Self::MAX_DATA`]
+    /// bytes) to the controller, and waits for it to complete.
+    fn execute_write(&self, cmd: Command, data: &[u8]) -> Result<Completion, AdminError>;
 }

@@ -6,6 +6,7 @@
 //! state, and what the controller asks of its transport.
 
 pub mod admin;
+pub mod apst;
 pub mod identify;
 pub mod instance;
 pub mod namespace;

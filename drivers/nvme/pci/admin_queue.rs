@@ -348,6 +348,24 @@ impl AdminQueue for Queue {
         sq.data.read_bytes(0, out)?;
         Ok(cqe)
     }
+
+    fn execute_write(&self, mut cmd: Command, data: &[u8]) -> Result<Completion, AdminError> {
+        if data.len() > Self::MAX_DATA {
+            return Err(EINVAL.into());
+        }
+        let mut sq = self.submissions.lock();
+        if !data.is_empty() {
+            // The buffer is the queue's, and the lock keeps it ours until
+            // the command completes.
+            sq.data.write_bytes(0, data)?;
+            cmd = cmd.with_prp1(sq.data.dma_handle());
+        }
+        let cqe = self.submit_and_wait(&mut sq, cmd, 0)?;
+        if !cqe.status().is_success() {
+            return Err(AdminError::Status(cqe.status()));
+        }
+        Ok(cqe)
+    }
 }
 
 /// Admin commands held off (the submission lock held), for a controller

@@ -5,6 +5,7 @@
 //! before the driver is registered; each probe reads them once and passes
 //! them down.
 
+use crate::spec::apst::ApstParams;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// A controller's configuration.
@@ -30,6 +31,9 @@ pub struct Config {
     /// How long PCIe error recovery may hold the controller before it is
     /// given up; 0: for ever (`error_recovery_timeout`).
     pub error_recovery_timeout_ms: u32,
+    /// What bounds the APST table (`default_ps_max_latency_us` and the
+    /// `apst_*` parameters).
+    pub apst: ApstParams,
 }
 
 /// The parameters as they were at module init.
@@ -44,6 +48,8 @@ pub struct Parameters {
     io_timeout_s: AtomicU32,
     admin_timeout_s: AtomicU32,
     error_recovery_timeout_s: AtomicU32,
+    /// `ApstParams`' fields, in its order.
+    apst: [AtomicU32; 5],
 }
 
 impl Parameters {
@@ -56,6 +62,13 @@ impl Parameters {
             io_timeout_s: AtomicU32::new(30),
             admin_timeout_s: AtomicU32::new(60),
             error_recovery_timeout_s: AtomicU32::new(120),
+            apst: [
+                AtomicU32::new(ApstParams::DEFAULT.max_latency_us as u32),
+                AtomicU32::new(ApstParams::DEFAULT.primary_timeout_ms as u32),
+                AtomicU32::new(ApstParams::DEFAULT.secondary_timeout_ms as u32),
+                AtomicU32::new(ApstParams::DEFAULT.primary_latency_tol_us as u32),
+                AtomicU32::new(ApstParams::DEFAULT.secondary_latency_tol_us as u32),
+            ],
         }
     }
 
@@ -70,6 +83,7 @@ impl Parameters {
         io_timeout_s: u32,
         admin_timeout_s: u32,
         error_recovery_timeout_s: u32,
+        apst: [u32; 5],
     ) {
         self.poll_queues.store(poll_queues, Ordering::Relaxed);
         self.io_queue_depth.store(io_queue_depth, Ordering::Relaxed);
@@ -81,6 +95,9 @@ impl Parameters {
             .store(admin_timeout_s, Ordering::Relaxed);
         self.error_recovery_timeout_s
             .store(error_recovery_timeout_s, Ordering::Relaxed);
+        for (stored, value) in self.apst.iter().zip(apst) {
+            stored.store(value, Ordering::Relaxed);
+        }
     }
 
     /// The configuration, for one probe.
@@ -97,6 +114,19 @@ impl Parameters {
                 .error_recovery_timeout_s
                 .load(Ordering::Relaxed)
                 .saturating_mul(1000),
+            apst: {
+                let [max, primary, secondary, primary_tol, secondary_tol] = self
+                    .apst
+                    .each_ref()
+                    .map(|v| u64::from(v.load(Ordering::Relaxed)));
+                ApstParams {
+                    max_latency_us: max,
+                    primary_timeout_ms: primary,
+                    secondary_timeout_ms: secondary,
+                    primary_latency_tol_us: primary_tol,
+                    secondary_latency_tol_us: secondary_tol,
+                }
+            },
         }
     }
 }

@@ -22,9 +22,11 @@ use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
+use crate::nvme_core::apst::configure_apst;
 use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::DiskProfile;
+use crate::spec::apst::ApstParams;
 use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{
@@ -228,6 +230,14 @@ impl Controller {
 
         let scan = NamespaceScan::new(version, cap.command_sets()).with_quirks(quirks);
         let info = identify(&*admin, pdev.as_dev(), &instance, version, scan)?;
+        configure_apst(
+            &*admin,
+            pdev.as_dev(),
+            instance.name(),
+            &info.id,
+            info.scan.quirks(),
+            &config.apst,
+        )?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
         let max_transfer = info
             .id
@@ -267,6 +277,7 @@ impl Controller {
         let admin_irq = admin.request_irq(&vectors, &instance)?;
 
         let io_timeout_ms = config.io_timeout_ms;
+        let apst = config.apst;
         let ctx = IoContext {
             pdev,
             bar: &bar,
@@ -300,7 +311,7 @@ impl Controller {
             },
             GFP_KERNEL,
         )?;
-        ctrl.go_live(pdev, &shared, wanted, io_timeout_ms)?;
+        ctrl.go_live(pdev, &shared, wanted, io_timeout_ms, apst)?;
         Ok(ctrl)
     }
 
@@ -314,6 +325,7 @@ impl Controller {
         shared: &Arc<CtrlShared>,
         wanted: u16,
         io_timeout_ms: u32,
+        apst: ApstParams,
     ) -> Result {
         let mut irqs = KVec::with_capacity(self._vectors.count() as usize, GFP_KERNEL)?;
         for index in 0..self._vectors.count() {
@@ -324,6 +336,7 @@ impl Controller {
             pdev: pdev.into(),
             pci: self.pci.clone(),
             drain_timeout_ms: io_timeout_ms,
+            apst,
             regs: self.enabled.registers(),
             admin: self._admin.clone(),
             irqs,

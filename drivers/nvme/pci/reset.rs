@@ -26,7 +26,10 @@ use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::delay;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
+use crate::nvme_core::apst::configure_apst;
+use crate::nvme_core::instance::Name;
 use crate::nvme_core::transport::{ControllerReset, Disable};
+use crate::spec::apst::ApstParams;
 use crate::spec::command::{usable_queue_pairs, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::identify::IdentifyController;
@@ -59,6 +62,8 @@ pub struct Resetter {
     /// How long a shutdown lets the commands in flight finish: the I/O
     /// timeout, as C's `nvme_wait_freeze_timeout`.
     pub drain_timeout_ms: u32,
+    /// What bounds the APST table, sent again after every reset.
+    pub apst: ApstParams,
     /// The controller registers.
     pub regs: Registers,
     /// The admin queue.
@@ -261,6 +266,14 @@ impl Resetter {
             self.regs.reenable(aqa, asq, acq)?;
         }
         self.reidentify()?;
+        configure_apst(
+            &*self.admin,
+            self.pdev.as_dev(),
+            Name(self.instance),
+            &self.ctrl.id,
+            self.ctrl.quirks(),
+            &self.apst,
+        )?;
         if let Some(io) = &self.io {
             let result = self
                 .admin

@@ -203,6 +203,8 @@ pub enum FeatureId {
     InterruptCoalescing = 0x08,
     /// Which events complete Asynchronous Event Requests.
     AsyncEventConfig = 0x0b,
+    /// Autonomous Power State Transition (`spec::apst`).
+    AutonomousPowerStateTransition = 0x0c,
 }
 
 /// Create I/O Completion/Submission Queue CDW11 bit 0: the queue memory is

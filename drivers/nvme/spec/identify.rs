@@ -139,6 +139,11 @@ pub struct IdentifyController {
     /// Number of Power States Support, zero-based: the deepest power state
     /// (NPSS).
     pub npss: u8,
+    /// Autonomous Power State Transitions are supported (APSTA bit 0).
+    pub apsta: bool,
+    /// The power state descriptors (PSD0 to PSD31); those past NPSS are
+    /// not used.
+    pub power_states: [PowerState; 32],
     /// Asynchronous Event Request Limit, zero-based (AERL).
     pub aer_limit: u8,
     /// Optional Asynchronous Events Supported (OAES); bit 8: Namespace
@@ -167,6 +172,29 @@ pub struct Changes {
     pub capabilities: bool,
 }
 
+/// A power state descriptor's fields the driver uses (Identify Controller
+/// bytes 2048 and on, 32 bytes each).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PowerState {
+    /// The state is non-operational: the controller takes no I/O in it and
+    /// leaves it by itself when I/O comes (NOPS).
+    pub non_operational: bool,
+    /// Entry latency in microseconds (ENLAT).
+    pub entry_latency_us: u32,
+    /// Exit latency in microseconds (EXLAT).
+    pub exit_latency_us: u32,
+}
+
+impl PowerState {
+    fn parse(b: &[u8; IDENTIFY_DATA_SIZE], at: usize) -> Self {
+        PowerState {
+            non_operational: b[at + 3] & 2 != 0,
+            entry_latency_us: le32(b, at + 4),
+            exit_latency_us: le32(b, at + 8),
+        }
+    }
+}
+
 impl IdentifyController {
     /// Parses the Identify Controller data structure.
     pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
@@ -185,6 +213,8 @@ impl IdentifyController {
             lpa: b[261],
             subsystem_nqn: AsciiField::from(b, 768),
             npss: b[263],
+            apsta: b[265] & 1 != 0,
+            power_states: core::array::from_fn(|i| PowerState::parse(b, 2048 + 32 * i)),
             aer_limit: b[259],
             oaes: le32(b, 92),
             namespace_count: le32(b, 516),

@@ -8,6 +8,7 @@
 //! compile into the module and, through the top-level `Cargo.toml`, into a
 //! host crate whose `cargo test` checks them.
 
+pub mod apst;
 pub mod async_event;
 pub mod cid;
 pub mod command;

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Turning Autonomous Power State Transitions on or off after every
+//! controller bring-up, as C's `nvme_configure_apst`: the table is
+//! `spec::apst`'s; this sends it.
+
+use super::admin::{AdminError, AdminQueue};
+use super::instance::Name;
+use crate::kernel_ext::device::Device;
+use crate::spec::apst::{apst_plan, ApstParams, ApstPlan};
+use crate::spec::command::{Command, FeatureId};
+use crate::spec::identify::IdentifyController;
+use crate::spec::quirks::Quirks;
+use crate::{dev_dbg, dev_err, dev_warn};
+use kernel::prelude::*;
+
+/// Sends controller `name` (`id`, with `quirks`) the APST setting `params`
+/// make of it, if it has APST. A controller that refuses the setting (an
+/// NVMe status) keeps working, as in C; a command that fails otherwise
+/// fails the bring-up.
+pub fn configure_apst<Q: AdminQueue>(
+    admin: &Q,
+    dev: &Device,
+    name: Name,
+    id: &IdentifyController,
+    quirks: Quirks,
+    params: &ApstParams,
+) -> Result {
+    let plan = apst_plan(id.apsta, id.npss, &id.power_states, quirks, params);
+    let enable = match plan {
+        ApstPlan::Unsupported => return Ok(()),
+        ApstPlan::InvalidNpss => {
+            dev_warn!(dev, "{}: NPSS is invalid; not using APST\n", name);
+            return Ok(());
+        }
+        ApstPlan::Off => {
+            dev_dbg!(dev, "{}: APST disabled\n", name);
+            0
+        }
+        ApstPlan::On {
+            max_state,
+            max_latency_us,
+            ..
+        } => {
+            match max_state {
+                Some(state) => dev_dbg!(
+                    dev,
+                    "{}: APST enabled: max PS = {}, max round-trip latency = {}us\n",
+                    name,
+                    state,
+                    max_latency_us
+                ),
+                None => dev_dbg!(
+                    dev,
+                    "{}: APST enabled but no non-operational states are available\n",
+                    name
+                ),
+            }
+            1
+        }
+    };
+    let cmd = Command::set_features(FeatureId::AutonomousPowerStateTransition, enable);
+    match admin.execute_write(cmd, &plan.table_bytes()) {
+        Ok(_) => Ok(()),
+        Err(AdminError::Status(status)) => {
+            dev_err!(dev, "{}: failed to set APST feature: {:?}\n", name, status);
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
