@@ -237,43 +237,33 @@ add_bin blkdiscard
 ln -sfn mke2fs "$root$(dirname "$(command -v mke2fs)")/mkfs.ext4"
 if [ -f /etc/mke2fs.conf ]; then cp /etc/mke2fs.conf "$root/etc/"; fi
 
-# The passthrough ABI test program (85-passthru), linked statically so the
-# initramfs needs none of its libraries; rebuilt when its source is newer.
-passthru_src=$repo/tools/passthru/nvme-passthru-test.c
-passthru_bin=$repo/build/tools/nvme-passthru-test
-if [ ! -x "$passthru_bin" ] || [ "$passthru_src" -nt "$passthru_bin" ]; then
-	command -v gcc >/dev/null || die "gcc not found (scripts/install-deps.sh installs it)"
-	mkdir -p "${passthru_bin%/*}"
-	gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$passthru_bin.tmp" "$passthru_src" -luring ||
-		die "cannot build $passthru_bin (liburing-dev missing? scripts/install-deps.sh)"
-	mv "$passthru_bin.tmp" "$passthru_bin"
-fi
-install -m 755 "$passthru_bin" "$root/usr/bin/nvme-passthru-test"
-
-# The PCIe error injector (93-pcie-errors), static like the test program.
-aer_src=$repo/tools/aer/aer-inject.c
-aer_bin=$repo/build/tools/aer-inject
-if [ "$mode" = test ]; then
-	if [ ! -x "$aer_bin" ] || [ "$aer_src" -nt "$aer_bin" ]; then
-		mkdir -p "${aer_bin%/*}"
-		gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$aer_bin.tmp" "$aer_src" ||
-			die "cannot build $aer_bin"
-		mv "$aer_bin.tmp" "$aer_bin"
+# add_tool SOURCE NAME [LIBRARY...]: builds the C program SOURCE under
+# build/tools/NAME, statically so the initramfs needs none of its
+# libraries, when the source is newer than the build, and installs it as
+# /usr/bin/NAME.
+add_tool() {
+	local src=$1 name=$2 bin
+	shift 2
+	bin=$repo/build/tools/$name
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		command -v gcc >/dev/null || die "gcc not found (scripts/install-deps.sh installs it)"
+		mkdir -p "${bin%/*}"
+		gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$bin.tmp" "$src" "$@" ||
+			die "cannot build $bin (a library missing? scripts/install-deps.sh)"
+		mv "$bin.tmp" "$bin"
 	fi
-	install -m 755 "$aer_bin" "$root/usr/bin/aer-inject"
-fi
+	install -m 755 "$bin" "$root/usr/bin/$name"
+}
 
+# The passthrough ABI test program (85-passthru), with liburing.
+add_tool "$repo/tools/passthru/nvme-passthru-test.c" nvme-passthru-test -luring
+# The PCIe error injector (89-pcie-failure, 93-pcie-errors).
+if [ "$mode" = test ]; then
+	add_tool "$repo/tools/aer/aer-inject.c" aer-inject
+fi
 # The bench's instruction count marks its runs with this (tools/bench/insn-count.c).
 if [ "$mode" = bench ]; then
-	mark_src=$repo/tools/bench/insn-mark.c
-	mark_bin=$repo/build/tools/insn-mark
-	if [ ! -x "$mark_bin" ] || [ "$mark_src" -nt "$mark_bin" ]; then
-		mkdir -p "${mark_bin%/*}"
-		gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$mark_bin.tmp" "$mark_src" ||
-			die "cannot build $mark_bin"
-		mv "$mark_bin.tmp" "$mark_bin"
-	fi
-	install -m 755 "$mark_bin" "$root/usr/bin/insn-mark"
+	add_tool "$repo/tools/bench/insn-mark.c" insn-mark
 fi
 
 if [ -f "$module" ]; then
