@@ -10,7 +10,8 @@ use crate::kernel_ext::device::Device;
 use crate::spec::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::format::{BlockAccess, Blocked, CommandSet, Format};
 use crate::spec::identify::{
-    active_namespaces, IdentifyController, IdentifyNamespace, NamespaceIds, NS_LIST_ENTRIES,
+    active_namespaces, IdentifyController, IdentifyControllerNvm, IdentifyNamespace, NamespaceIds,
+    NS_LIST_ENTRIES,
 };
 use crate::spec::quirks::{core_quirks, identify_cns_ok, Quirks};
 use crate::spec::regs::{CommandSets, Version};
@@ -92,6 +93,9 @@ impl NamespaceScan {
 pub struct ControllerInfo {
     /// Identify Controller.
     pub id: IdentifyController,
+    /// Its NVM command set limits (none reported where it has no such
+    /// Identify).
+    pub nvm: IdentifyControllerNvm,
     /// Active namespaces in NSID order.
     pub namespaces: KVec<Namespace>,
     /// How its namespaces are identified, with every quirk it has (those
@@ -117,6 +121,7 @@ pub fn identify<Q: AdminQueue>(
     let scan = scan.with_quirks(
         scan.quirks() | core_quirks(id.vendor_id, id.model.as_bytes(), id.firmware.as_bytes()),
     );
+    let nvm = nvm_limits(admin, scan, &mut buf)?;
     dev_info!(
         dev,
         "{}: model \"{}\", serial \"{}\", firmware \"{}\", NVMe {}.{}.{}\n",
@@ -135,9 +140,32 @@ pub fn identify<Q: AdminQueue>(
     }
     Ok(ControllerInfo {
         id,
+        nvm,
         namespaces,
         scan,
     })
+}
+
+/// The NVM command set specific Identify Controller (C
+/// `nvme_init_non_mdts_limits`), where the controller takes CNS 06h; a
+/// controller that refuses it reports no limits.
+fn nvm_limits<Q: AdminQueue>(
+    admin: &Q,
+    scan: NamespaceScan,
+    buf: &mut KVec<u8>,
+) -> Result<IdentifyControllerNvm> {
+    if !identify_cns_ok(
+        scan.version,
+        scan.quirks,
+        IdentifyCns::CommandSetController as u8,
+    ) {
+        return Ok(IdentifyControllerNvm::default());
+    }
+    match admin.execute_read(Command::identify(IdentifyCns::CommandSetController, 0), buf) {
+        Ok(_) => IdentifyControllerNvm::parse(buf).map_err(|_| EINVAL),
+        Err(AdminError::Status(_)) => Ok(IdentifyControllerNvm::default()),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Reads the active namespace list and each namespace's descriptors and

@@ -18,7 +18,7 @@ use crate::spec::status::BlockStatus;
 /// ONCS bit: Dataset Management (deallocate) is supported.
 const ONCS_DSM: u16 = 1 << 2;
 /// ONCS bit: Write Zeroes is supported.
-const ONCS_WRITE_ZEROES: u16 = 1 << 3;
+pub const ONCS_WRITE_ZEROES: u16 = 1 << 3;
 
 /// What the driver knows of an active namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,9 +55,23 @@ pub struct DiskProfile {
     pub page_size: u32,
     /// Polled queues exist.
     pub poll: bool,
-    /// Write Zeroes may be used where the controller has it (not with
-    /// `Quirks::DISABLE_WRITE_ZEROES`).
-    pub write_zeroes: bool,
+    /// Largest Write Zeroes in 512-byte sectors; 0 where the controller
+    /// has none or `Quirks::DISABLE_WRITE_ZEROES` turns it off.
+    pub max_zeroes_sectors: u32,
+    /// Most ranges in one Dataset Management command (DMRL), 0 for no
+    /// limit.
+    pub discard_ranges: u8,
+    /// Most logical blocks in one range (DMRSL), 0 for no limit.
+    pub discard_range_blocks: u32,
+}
+
+/// `blocks` logical blocks of `1 << lba_shift` bytes in 512-byte sectors,
+/// if `blocks` is a limit (not 0) and that fits 32 bits.
+fn range_sectors(blocks: u32, lba_shift: u8) -> Option<u32> {
+    if blocks == 0 {
+        return None;
+    }
+    u32::try_from(u64::from(blocks) << (lba_shift - 9)).ok()
 }
 
 impl Namespace {
@@ -109,19 +123,19 @@ impl Namespace {
             virt_boundary_mask: u64::from(profile.page_size - 1),
             // PRP1 and SGL addresses must be dword aligned.
             dma_alignment: 3,
-            max_discard_sectors: if ctrl.oncs & ONCS_DSM != 0 {
-                u32::MAX >> 9
-            } else {
-                0
+            // C `nvme_config_discard`: the range size limit, where it
+            // fits the block layer's sector count.
+            max_discard_sectors: match range_sectors(profile.discard_range_blocks, self.lba_shift) {
+                Some(sectors) => sectors,
+                None if ctrl.oncs & ONCS_DSM != 0 => u32::MAX >> 9,
+                None => 0,
             },
-            max_discard_segments: MAX_DSM_RANGES as u16,
+            max_discard_segments: match profile.discard_ranges {
+                0 => MAX_DSM_RANGES as u16,
+                ranges => u16::from(ranges),
+            },
             discard_granularity: block,
-            max_write_zeroes_sectors: if profile.write_zeroes && ctrl.oncs & ONCS_WRITE_ZEROES != 0
-            {
-                max_sectors
-            } else {
-                0
-            },
+            max_write_zeroes_sectors: profile.max_zeroes_sectors,
             write_cache: ctrl.volatile_write_cache,
             fua: ctrl.volatile_write_cache,
             poll: profile.poll,

@@ -25,7 +25,7 @@ use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::apst::configure_apst;
 use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
-use crate::nvme_core::namespace::DiskProfile;
+use crate::nvme_core::namespace::{DiskProfile, ONCS_WRITE_ZEROES};
 use crate::spec::apst::ApstParams;
 use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::ctrl_state::State;
@@ -461,7 +461,19 @@ impl IoContext<'_> {
             max_segments: MAX_SEGMENTS,
             page_size: PAGE_SIZE,
             poll: plan.poll_queues > 0,
-            write_zeroes: !info.scan.quirks().has(Quirks::DISABLE_WRITE_ZEROES),
+            // C `nvme_init_non_mdts_limits`: as large as a transfer, or
+            // WZSL where the controller sets it.
+            max_zeroes_sectors: if info.id.oncs & ONCS_WRITE_ZEROES == 0
+                || info.scan.quirks().has(Quirks::DISABLE_WRITE_ZEROES)
+            {
+                0
+            } else {
+                info.nvm
+                    .write_zeroes_sectors(self.cap.min_page_shift())
+                    .unwrap_or(self.max_transfer >> 9)
+            },
+            discard_ranges: info.nvm.dmrl,
+            discard_range_blocks: info.nvm.dmrsl,
         };
         let namespaces = CloseOnDrop(
             NamespaceSet::new(

@@ -418,6 +418,44 @@ impl NamespaceIds {
     }
 }
 
+/// The NVM Command Set specific Identify Controller fields the driver uses
+/// (Identify CNS 06h, CSI 0; C `struct nvme_id_ctrl_nvm`). Zero means no
+/// limit reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IdentifyControllerNvm {
+    /// Write Zeroes Size Limit, a power of two in units of the minimum
+    /// memory page size (WZSL).
+    pub wzsl: u8,
+    /// Dataset Management Ranges Limit: most ranges in one command (DMRL).
+    pub dmrl: u8,
+    /// Dataset Management Range Size Limit: most logical blocks in one
+    /// range (DMRSL).
+    pub dmrsl: u32,
+}
+
+impl IdentifyControllerNvm {
+    /// Parses the data structure.
+    pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
+        let b = checked(b)?;
+        Ok(IdentifyControllerNvm {
+            wzsl: b[1],
+            dmrl: b[3],
+            dmrsl: le32(b, 4),
+        })
+    }
+
+    /// The Write Zeroes limit in 512-byte sectors, for a minimum page size
+    /// of `1 << page_shift` bytes, if one is reported (C
+    /// `nvme_mps_to_sectors`: `u32::MAX` where it does not fit).
+    pub fn write_zeroes_sectors(&self, page_shift: u32) -> Option<u32> {
+        if self.wzsl == 0 {
+            return None;
+        }
+        let shift = u32::from(self.wzsl) + page_shift - 9;
+        Some(if shift >= 32 { u32::MAX } else { 1 << shift })
+    }
+}
+
 /// Number of entries in an Active Namespace ID list.
 pub const NS_LIST_ENTRIES: usize = IDENTIFY_DATA_SIZE / 4;
 
@@ -702,6 +740,33 @@ mod tests {
         let ids = NamespaceIds::parse(&b).unwrap();
         assert_eq!((ids.csi, ids.eui64), (Some(2), None));
         assert_eq!(NamespaceIds::parse(&[0; 100]), Err(ParseError::WrongSize));
+    }
+
+    #[test]
+    fn nvm_controller_limits() {
+        // As QEMU 7.2 reports them: no WZSL or DMRL, DMRSL 524287.
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        b[0] = 7;
+        put(&mut b, 4, &524_287u32.to_le_bytes());
+        let nvm = IdentifyControllerNvm::parse(&b).unwrap();
+        assert_eq!(
+            nvm,
+            IdentifyControllerNvm {
+                wzsl: 0,
+                dmrl: 0,
+                dmrsl: 524_287
+            }
+        );
+        assert_eq!(nvm.write_zeroes_sectors(12), None);
+        b[1] = 5;
+        b[3] = 16;
+        let nvm = IdentifyControllerNvm::parse(&b).unwrap();
+        assert_eq!(nvm.dmrl, 16);
+        // 2^5 pages of 4 KiB: 128 KiB, 256 sectors.
+        assert_eq!(nvm.write_zeroes_sectors(12), Some(256));
+        b[1] = 40;
+        let nvm = IdentifyControllerNvm::parse(&b).unwrap();
+        assert_eq!(nvm.write_zeroes_sectors(12), Some(u32::MAX));
     }
 
     #[test]
