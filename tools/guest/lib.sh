@@ -152,6 +152,26 @@ dmesg_since_mark() {
 	dmesg | awk -v m="$_mark" 'found { print } index($0, m) { found = 1 }'
 }
 
+# logged RE [SECONDS]: the kernel log since the mark has a line matching RE
+# (ERE), within SECONDS (30): what the kernel logs from its own threads
+# (the AER core's recovery, say) comes a little later. On failure, prints
+# the log's tail.
+_logged_now() { dmesg_since_mark | grep -qE "$1"; }
+logged() {
+	wait_for "_logged_now '$1'" "${2:-30}" && return 0
+	echo "no log line matches: $1"
+	dmesg_since_mark | tail -n 20
+	return 1
+}
+
+# not_logged RE: no line since the mark matches RE; prints those that do.
+not_logged() {
+	local found
+	found=$(dmesg_since_mark | grep -E "$1") || return 0
+	printf '%s\n' "$found"
+	return 1
+}
+
 # ---------------------------------------------------------------------------
 # nvme_rs log contract (see the driver's dev_info calls):
 #   nvme_rs <BDF>: nvme0: model "<model>", serial "<serial>", firmware "<fw>", NVMe <ver>
@@ -165,6 +185,16 @@ RE_CTRL="nvme_rs $RE_BDF: nvme[0-9]+: model \"[^\"]*\", serial \"[^\"]*\", firmw
 RE_NSCOUNT="nvme_rs $RE_BDF: nvme[0-9]+: [0-9]+ active namespaces?"
 RE_NS="nvme_rs $RE_BDF: nvme[0-9]+n[0-9]+: [0-9]+ blocks of [0-9]+ bytes \([0-9]+ bytes\), LBA format [0-9]+"
 RE_SHUTDOWN="nvme_rs $RE_BDF: nvme[0-9]+: shutdown complete"
+
+# root_port BDF: the PCI address of the device above BDF.
+root_port() {
+	basename "$(readlink -f "/sys/bus/pci/devices/$1/..")"
+}
+
+# is_root_port BDF: BDF is a PCI bridge (class 0x060400), as a Root Port is.
+is_root_port() {
+	equals "$(cat "/sys/bus/pci/devices/$1/class" 2>/dev/null)" 0x060400
+}
 
 # The PCI address of the (single) NVMe controller: class 0x010802.
 nvme_bdf() {

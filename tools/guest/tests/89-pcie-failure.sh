@@ -27,20 +27,11 @@
 
 TIMEOUT_S=10
 
-logged_now() { dmesg_since_mark | grep -qE "$1"; }
-logged() {
-	wait_for "logged_now '$1'" "$2" && return 0
-	echo "no log line matches: $1"
-	dmesg_since_mark | tail -n 20
-	return 1
-}
-
 require "nvme_rs loaded with error_recovery_timeout=$TIMEOUT_S" load_nvme_rs error_recovery_timeout=$TIMEOUT_S
 require "the kernel has the AER error injector" test -c /dev/aer_inject
 bdf=$(nvme_bdf | head -n 1)
-port=$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/..")")
-require "the controller sits below a PCIe Root Port ($port)" \
-	equals "$(cat "/sys/bus/pci/devices/$port/class" 2>/dev/null)" 0x060400
+port=$(root_port "$bdf")
+require "the controller sits below a PCIe Root Port ($port)" is_root_port "$port"
 
 fio_load_start
 sleep 3

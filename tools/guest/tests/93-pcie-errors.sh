@@ -28,28 +28,9 @@ STATE=/sys/class/nvme/nvme0/state
 require "driver loaded" load_driver
 require "the kernel has the AER error injector" test -c /dev/aer_inject
 bdf=$(nvme_bdf | head -n 1)
-port=$(basename "$(readlink -f "/sys/bus/pci/devices/$bdf/..")")
-require "the controller sits below a PCIe Root Port ($port)" \
-	equals "$(cat "/sys/bus/pci/devices/$port/class" 2>/dev/null)" 0x060400
+port=$(root_port "$bdf")
+require "the controller sits below a PCIe Root Port ($port)" is_root_port "$port"
 echo "# controller $bdf, Root Port $port"
-
-# logged RE: the kernel log since the mark has a line matching RE (ERE),
-# within 30 s: the AER core handles an injected error in a thread.
-logged_now() { dmesg_since_mark | grep -qE "$1"; }
-logged() {
-	wait_for "logged_now '$1'" 30 && return 0
-	echo "no log line matches: $1"
-	dmesg_since_mark | tail -n 20
-	return 1
-}
-
-# not_logged RE: no line since the mark matches RE.
-not_logged() {
-	local found
-	found=$(dmesg_since_mark | grep -E "$1") || return 0
-	printf '%s\n' "$found"
-	return 1
-}
 
 # io_works: one direct 4 KiB read and write of each namespace.
 io_works() {
