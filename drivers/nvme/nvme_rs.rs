@@ -7,6 +7,10 @@
 //! `kernel_ext` (from the top-level `rust/` directory) the safe abstractions
 //! over kernel C APIs, and the only place with `unsafe` code.
 
+// `pin_init!` recurses once per field; the controller has more fields
+// than the default limit of 128 allows for.
+#![recursion_limit = "256"]
+
 // The modules are public: they are the crate's interface, layered as the
 // module doc says, and `spec` is also built on the host as a crate of its own.
 #[path = "../../rust/mod.rs"]
@@ -87,9 +91,9 @@ impl kernel::Module for NvmeModule {
                 APST_SECONDARY_LATENCY_TOL_US.get(),
             ],
         );
-        let class = pci::char_dev::NVME_CLASS.register()?;
-        let subsystem_class = pci::char_dev::NVME_SUBSYSTEM_CLASS.register()?;
-        let generic_class = pci::char_dev::NVME_GENERIC_CLASS.register()?;
+        let class = nvme_core::char_dev::NVME_CLASS.register()?;
+        let subsystem_class = nvme_core::char_dev::NVME_SUBSYSTEM_CLASS.register()?;
+        let generic_class = nvme_core::char_dev::NVME_GENERIC_CLASS.register()?;
         let removals = pci::removal::REMOVALS.create(kernel::c_str!("nvme_rs_removal"))?;
         let driver = KBox::pin_init(
             kernel_ext::pci::Registration::new(

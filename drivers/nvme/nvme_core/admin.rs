@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The admin command interface a transport offers the core, the seam the
-//! C driver draws with `nvme_submit_sync_cmd` and `struct nvme_ctrl_ops`.
+//! C driver draws with `nvme_submit_sync_cmd`, the admin tag set and
+//! `struct nvme_ctrl_ops`'s `submit_async_event`.
 
 use crate::kernel_ext::error;
 use crate::spec::command::Command;
 use crate::spec::completion::{Completion, Status};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// Why an admin command did not succeed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,17 +37,36 @@ impl From<AdminError> for Error {
     }
 }
 
-/// Synchronous admin commands.
-pub trait AdminQueue {
-    /// Largest data buffer [`AdminQueue::execute_read`] can fill.
-    const MAX_DATA: usize;
+/// A transport's admin queue as the core uses it: synchronous commands,
+/// and the one Asynchronous Event Request kept outstanding.
+pub trait AdminQueue: Send + Sync {
+    /// Runs `cmd`, whose data pointer the caller has set (or that moves no
+    /// data), and waits up to `timeout_ms` (0: the admin timeout) for it.
+    /// The completion is returned whatever its status.
+    fn execute(&self, cmd: Command, timeout_ms: u32) -> Result<Completion, AdminError>;
 
-    /// Runs `cmd`, which transfers `data.len()` bytes from the controller
-    /// into `data`, and waits for it to complete. The transport sets the
-    /// command identifier and data pointer.
+    /// Runs `cmd`, which transfers `data.len()` bytes (at most a page)
+    /// from the controller into `data`, and waits for it to succeed. The
+    /// transport sets the command identifier and data pointer.
     fn execute_read(&self, cmd: Command, data: &mut [u8]) -> Result<Completion, AdminError>;
 
-    /// Runs `cmd`, which transfers `data` (at most [`Self::MAX_DATA`]
-    /// bytes) to the controller, and waits for it to complete.
+    /// Runs `cmd`, which transfers `data` (at most a page) to the
+    /// controller, and waits for it to succeed.
     fn execute_write(&self, cmd: Command, data: &[u8]) -> Result<Completion, AdminError>;
+
+    /// Sends Asynchronous Event Request completions to `handler` from now
+    /// on; only the first call counts.
+    fn set_async_events(&self, handler: Arc<dyn AsyncEventHandler>) -> Result;
+
+    /// Submits an Asynchronous Event Request unless one is outstanding. Its
+    /// completion, whenever the controller has an event, goes to the
+    /// [`AsyncEventHandler`].
+    fn submit_async_event(&self) -> Result;
+}
+
+/// Where the completions of Asynchronous Event Requests go. Called from the
+/// admin queue's interrupt handler, so it must not sleep.
+pub trait AsyncEventHandler: Send + Sync {
+    /// An Asynchronous Event Request completed with `cqe`.
+    fn arrived(&self, cqe: &Completion);
 }

@@ -18,8 +18,8 @@ use kernel::prelude::*;
 /// make of it, if it has APST. A controller that refuses the setting (an
 /// NVMe status) keeps working, as in C; a command that fails otherwise
 /// fails the bring-up.
-pub fn configure_apst<Q: AdminQueue>(
-    admin: &Q,
+pub fn configure_apst(
+    admin: &dyn AdminQueue,
     dev: &Device,
     name: Name,
     id: &IdentifyController,

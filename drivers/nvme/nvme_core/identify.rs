@@ -106,14 +106,13 @@ pub struct ControllerInfo {
 /// Reads Identify Controller, the active namespace list and each
 /// namespace's Identify Namespace and descriptors, logging each, for
 /// controller `name` that `scan` says how to read.
-pub fn identify<Q: AdminQueue>(
-    admin: &Q,
+pub fn identify(
+    admin: &dyn AdminQueue,
     dev: &Device,
     name: &Instance,
     version: Version,
     scan: NamespaceScan,
 ) -> Result<ControllerInfo> {
-    const { assert!(Q::MAX_DATA >= IDENTIFY_DATA_SIZE) };
     let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
 
     admin.execute_read(Command::identify(IdentifyCns::Controller, 0), &mut buf)?;
@@ -149,8 +148,8 @@ pub fn identify<Q: AdminQueue>(
 /// The NVM command set specific Identify Controller (C
 /// `nvme_init_non_mdts_limits`), where the controller takes CNS 06h; a
 /// controller that refuses it reports no limits.
-fn nvm_limits<Q: AdminQueue>(
-    admin: &Q,
+fn nvm_limits(
+    admin: &dyn AdminQueue,
     scan: NamespaceScan,
     buf: &mut KVec<u8>,
 ) -> Result<IdentifyControllerNvm> {
@@ -171,8 +170,8 @@ fn nvm_limits<Q: AdminQueue>(
 /// Reads the active namespace list and each namespace's descriptors and
 /// Identify Namespace into `buf`; logs the active count and the namespaces
 /// this driver cannot use, which are left out.
-pub fn identify_namespaces<Q: AdminQueue>(
-    admin: &Q,
+pub fn identify_namespaces(
+    admin: &dyn AdminQueue,
     dev: &Device,
     name: Name,
     id: &IdentifyController,
@@ -218,8 +217,8 @@ pub fn identify_namespaces<Q: AdminQueue>(
 /// `nvme_scan_ns` leaves it: the list could not be read, or it names no
 /// command set when every namespace must, or a command set other than NVM
 /// when the controller was enabled for NVM only.
-fn namespace_ids<Q: AdminQueue>(
-    admin: &Q,
+fn namespace_ids(
+    admin: &dyn AdminQueue,
     dev: &Device,
     name: Name,
     nsid: u32,
@@ -311,8 +310,8 @@ pub fn log_namespace(dev: &Device, name: Name, ns: &Namespace) {
 /// The active NSIDs: from the Active Namespace ID list, fetched in pages
 /// of 1024, else (and where the controller cannot list them, `sequential`)
 /// every NSID up to NN.
-pub fn active_nsids<Q: AdminQueue>(
-    admin: &Q,
+pub fn active_nsids(
+    admin: &dyn AdminQueue,
     buf: &mut KVec<u8>,
     id: &IdentifyController,
     sequential: bool,

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Transport-independent controller logic, as the C driver's `core.c`:
-//! controller names, the admin command interface a transport provides,
-//! discovering what a controller and its namespaces are, the controller's
-//! state, and what the controller asks of its transport.
+//! The controller and its namespaces, whatever the transport, as the C
+//! driver's `core.c`, `ioctl.c` and `sysfs.c`: the controller ([`ctrl`])
+//! with its state, resets and namespace scans over a [`transport`]; its
+//! nodes, sysfs attributes and passthrough; asynchronous events;
+//! identifying the controller and its namespaces; and each namespace's
+//! disk. No file here names a transport's types.
 
 pub mod admin;
 pub mod apst;
+pub mod async_events;
+pub mod char_dev;
+pub mod ctrl;
 pub mod identify;
 pub mod instance;
 pub mod namespace;
+pub mod namespaces;
 pub mod ns_attributes;
+pub mod passthru;
 pub mod state;
 pub mod transport;

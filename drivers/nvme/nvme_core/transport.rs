@@ -2,13 +2,28 @@
 
 //! What the controller logic asks of a transport, as C's `struct
 //! nvme_ctrl_ops` and the transports' reset work: resetting the controller,
-//! stopping it for a while and bringing it back, and giving up on it. The
-//! controller's state is the caller's to change; these do the transport's
-//! part.
+//! stopping it for a while and bringing it back, giving up on it, and
+//! removing it. The controller's state is the caller's to change; these do
+//! the transport's part.
 
+use super::namespace::Namespace;
+use crate::kernel_ext::block::passthrough::UserCommands;
+use crate::kernel_ext::block::tag_set::Operations;
+use crate::spec::command::Command;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
-/// How [`ControllerReset::disable`] stops the controller (C
+/// The transport's blk-mq operations, as the core's disks and
+/// passthrough use them (C: the transport's `blk_mq_ops`, with the core's
+/// `struct nvme_request` in each request): a disk's queue data is its
+/// namespace's format and size, and a request can carry a user's command.
+pub trait IoOps: UserCommands + Operations<QueueData = Arc<Namespace>> {
+    /// Gives the request whose private data is `private` the user command
+    /// it is to carry.
+    fn set_user_command(private: &mut Self::Private, cmd: Command);
+}
+
+/// How [`Transport::disable`] stops the controller (C
 /// `nvme_dev_disable`'s `shutdown`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disable {
@@ -18,13 +33,14 @@ pub enum Disable {
     /// sleep and shutdown.
     Shutdown,
     /// The function or slot is about to be reset: clear `CC.EN` now; what
-    /// was in flight is cancelled by [`ControllerReset::restart`]. For a
+    /// was in flight is cancelled by [`Transport::restart`]. For a
     /// Function Level Reset and PCIe error recovery.
     Reset,
 }
 
-/// Resets, stops and gives up on a controller, the transport's way.
-pub trait ControllerReset: Send + Sync {
+/// Resets, stops, gives up on and removes a controller, the transport's
+/// way: what [`super::ctrl::Ctrl`] asks of the transport under it.
+pub trait Transport: Send + Sync {
     /// Disables the controller and brings it up again with its queues,
     /// identifying it again. On failure the transport has given up on it
     /// ([`Self::fail_io`]).
@@ -49,4 +65,8 @@ pub trait ControllerReset: Send + Sync {
     /// held back fail too, instead of waiting for a restart that will not
     /// come (system shutdown).
     fn fail_held(&self);
+
+    /// Removes the controller, which was given up on, from another
+    /// context (C `nvme_remove_dead_ctrl`): its disks and nodes go.
+    fn remove_dead(&self);
 }

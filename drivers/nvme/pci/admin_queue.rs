@@ -17,7 +17,7 @@ use super::completion_ring::CompletionRing;
 use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::set_once::SetOnce;
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
-use crate::nvme_core::admin::{AdminError, AdminQueue};
+use crate::nvme_core::admin::{AdminError, AdminQueue, AsyncEventHandler};
 use crate::nvme_core::instance::Instance;
 use crate::spec::command::{Command, IDENTIFY_DATA_SIZE, SQE_SIZE};
 use crate::spec::completion::{Completion, CQE_SIZE};
@@ -38,13 +38,6 @@ const NO_WAITER: u32 = u32::MAX;
 /// The command identifier of the Asynchronous Event Request; synchronous
 /// commands use the others.
 const ASYNC_EVENT_CID: u16 = u16::MAX;
-
-/// Where the completions of Asynchronous Event Requests go. Called from the
-/// admin queue's interrupt handler, so it must not sleep.
-pub trait AsyncEventHandler: Send + Sync {
-    /// An Asynchronous Event Request completed with `cqe`.
-    fn arrived(&self, cqe: &Completion);
-}
 
 /// The handler the controller set, as the interrupt handler holds it.
 pub struct EventHandler(Arc<dyn AsyncEventHandler>);
@@ -205,38 +198,6 @@ impl Queue {
         }
     }
 
-    /// Sends Asynchronous Event Request completions to `handler` from now
-    /// on; only the first call counts.
-    pub fn set_async_events(&self, handler: Arc<dyn AsyncEventHandler>) -> Result {
-        // A second controller setup cannot happen on one queue.
-        let _ = self
-            .completions
-            .events
-            .set(Arc::new(EventHandler(handler), GFP_KERNEL)?);
-        Ok(())
-    }
-
-    /// Submits an Asynchronous Event Request unless one is outstanding. Its
-    /// completion, whenever the controller has an event, goes to the
-    /// queue's [`AsyncEventHandler`].
-    pub fn submit_async_event(&self) -> Result {
-        let mut sq = self.submissions.lock();
-        if self
-            .completions
-            .async_event_outstanding
-            .load(Ordering::Acquire)
-        {
-            return Ok(());
-        }
-        let mut cmd = Command::async_event_request();
-        cmd.set_cid(ASYNC_EVENT_CID);
-        // Before the doorbell: the completion may come at once and clears it.
-        let outstanding = &self.completions.async_event_outstanding;
-        outstanding.store(true, Ordering::Release);
-        self.push(&mut sq, &cmd)
-            .inspect_err(|_| outstanding.store(false, Ordering::Release))
-    }
-
     /// Writes `cmd` at the submission tail and rings the doorbell; `EBUSY`
     /// if the ring is full, which only commands left behind by timeouts
     /// can make it.
@@ -272,14 +233,6 @@ impl Queue {
 }
 
 impl Queue {
-    /// Runs `cmd`, whose data pointer the caller has set (or that moves no
-    /// data), and waits up to `timeout_ms` (0: the default) for it. The
-    /// completion is returned whatever its status.
-    pub fn execute(&self, cmd: Command, timeout_ms: u32) -> Result<Completion, AdminError> {
-        let mut sq = self.submissions.lock();
-        self.submit_and_wait(&mut sq, cmd, timeout_ms)
-    }
-
     fn submit_and_wait(
         &self,
         sq: &mut Submissions,
@@ -330,8 +283,53 @@ impl Queue {
     }
 }
 
-impl AdminQueue for Queue {
+impl Queue {
+    /// Largest data buffer [`AdminQueue::execute_read`] and
+    /// [`AdminQueue::execute_write`] take: the queue's data page.
     const MAX_DATA: usize = IDENTIFY_DATA_SIZE;
+}
+
+impl AdminQueue for Queue {
+    /// Runs `cmd`, whose data pointer the caller has set (or that moves no
+    /// data), and waits up to `timeout_ms` (0: the default) for it. The
+    /// completion is returned whatever its status.
+    fn execute(&self, cmd: Command, timeout_ms: u32) -> Result<Completion, AdminError> {
+        let mut sq = self.submissions.lock();
+        self.submit_and_wait(&mut sq, cmd, timeout_ms)
+    }
+
+    /// Sends Asynchronous Event Request completions to `handler` from now
+    /// on; only the first call counts.
+    fn set_async_events(&self, handler: Arc<dyn AsyncEventHandler>) -> Result {
+        // A second controller setup cannot happen on one queue.
+        let _ = self
+            .completions
+            .events
+            .set(Arc::new(EventHandler(handler), GFP_KERNEL)?);
+        Ok(())
+    }
+
+    /// Submits an Asynchronous Event Request unless one is outstanding. Its
+    /// completion, whenever the controller has an event, goes to the
+    /// queue's [`AsyncEventHandler`].
+    fn submit_async_event(&self) -> Result {
+        let mut sq = self.submissions.lock();
+        if self
+            .completions
+            .async_event_outstanding
+            .load(Ordering::Acquire)
+        {
+            return Ok(());
+        }
+        let mut cmd = Command::async_event_request();
+        cmd.set_cid(ASYNC_EVENT_CID);
+        // Before the doorbell: the completion may come at once and clears it.
+        let outstanding = &self.completions.async_event_outstanding;
+        outstanding.store(true, Ordering::Release);
+        self.push(&mut sq, &cmd)
+            .inspect_err(|_| outstanding.store(false, Ordering::Release))
+    }
+
 
     fn execute_read(&self, mut cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
         if out.len() > Self::MAX_DATA {

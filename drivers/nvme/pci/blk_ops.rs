@@ -18,6 +18,7 @@ use crate::kernel_ext::block::tag_set::{
 };
 use crate::kernel_ext::device::log_ratelimit;
 use crate::nvme_core::namespace::{blk_status, Namespace, Payload};
+use crate::nvme_core::transport::IoOps;
 use crate::spec::cid;
 use crate::spec::command::Command;
 use crate::spec::completion::Status;
@@ -79,6 +80,13 @@ impl UserCommands for NvmeOps {
         let status = i32::from(shared.status.load(Ordering::Acquire) >> 1);
         let status = if status != 0 { status } else { err.to_errno() };
         (status, shared.result.load(Ordering::Relaxed))
+    }
+}
+
+impl IoOps for NvmeOps {
+    #[inline]
+    fn set_user_command(private: &mut RqPrivate, cmd: Command) {
+        private.set_user_command(cmd);
     }
 }
 

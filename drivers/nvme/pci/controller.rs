@@ -6,27 +6,27 @@
 //! `nvme_remove`).
 
 use super::admin_queue;
-use super::async_events::AsyncEvents;
-use super::char_dev::{
-    ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
-};
 use super::config::Config;
-use super::ctrl::CtrlShared;
-use super::namespaces::{DiskContext, NamespaceSet};
+use super::last_power_state::PowerStateToRestore;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::recovery_watch::RecoveryWatch;
 use super::registers::{Enabled, Registers, PAGE_SIZE};
 use super::request::NvmeOps;
+use super::removal::Removal;
 use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
-use crate::nvme_core::apst::configure_apst;
+use crate::nvme_core::async_events::AsyncEvents;
+use crate::nvme_core::char_dev::{
+    ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
+};
+use crate::nvme_core::ctrl::{Ctrl, CtrlSetup};
 use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::{DiskProfile, ONCS_WRITE_ZEROES};
-use crate::spec::apst::ApstParams;
+use crate::nvme_core::namespaces::{DiskContext, NamespaceSet};
 use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{
@@ -38,7 +38,9 @@ use crate::spec::regs::{bar_size_for_queues, offset, Cap, Version};
 use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 
 /// Largest transfer the driver issues, whatever MDTS allows: a PRP list
 /// of one page then always suffices.
@@ -60,7 +62,7 @@ struct Io {
 /// Removes the namespaces' disks and nodes when dropped; the set itself
 /// may be shared a little longer by a scan that is finishing. Then the
 /// controller being deleted takes no more I/O.
-struct CloseOnDrop(Arc<NamespaceSet>, Arc<CtrlShared>);
+struct CloseOnDrop(Arc<NamespaceSet<NvmeOps>>, Arc<Ctrl>);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
@@ -99,6 +101,12 @@ pub struct Controller {
     pub(super) enabled: Enabled,
     _admin: Arc<admin_queue::Queue>,
     pci: Arc<pci::Enabled>,
+    /// The device, for what belongs to PCI: power management, saved
+    /// configuration space.
+    pub(super) pdev: ARef<pci::Device>,
+    /// The power state to restore on resume, after a suspend that kept
+    /// the controller enabled.
+    pub(super) power_state_to_restore: PowerStateToRestore,
     _info: ControllerInfo,
     _instance: Instance,
 }
@@ -108,11 +116,11 @@ pub struct Controller {
 /// its own subsystem: nvme-rs does no multipath.
 struct Subsystem {
     _link: Link,
-    _node: Node<NoFileOps<Arc<CtrlShared>>>,
+    _node: Node<NoFileOps<Arc<Ctrl>>>,
 }
 
 impl Subsystem {
-    fn add(shared: &Arc<CtrlShared>, ctrl: &Node<ControllerNode>) -> Result<Self> {
+    fn add(shared: &Arc<Ctrl>, ctrl: &Node<ControllerNode>) -> Result<Self> {
         let node = Node::add(
             &NVME_SUBSYSTEM_CLASS,
             0,
@@ -129,7 +137,7 @@ impl Subsystem {
 }
 
 /// Ends user access to the admin queue, waiting for a command in progress.
-struct RevokeOnDrop(Arc<CtrlShared>);
+struct RevokeOnDrop(Arc<Ctrl>);
 
 impl Drop for RevokeOnDrop {
     fn drop(&mut self) {
@@ -175,7 +183,7 @@ fn map_registers(pdev: &pci::Device, quirks: Quirks) -> Result<(Arc<pci::Bar>, R
 fn add_nodes(
     pdev: &pci::Device,
     instance: &Instance,
-    shared: &Arc<CtrlShared>,
+    shared: &Arc<Ctrl>,
 ) -> Result<(Arc<Node<ControllerNode>>, Subsystem)> {
     let node = Arc::new(
         Node::<ControllerNode>::add(
@@ -230,14 +238,6 @@ impl Controller {
 
         let scan = NamespaceScan::new(version, cap.command_sets()).with_quirks(quirks);
         let info = identify(&*admin, pdev.as_dev(), &instance, version, scan)?;
-        configure_apst(
-            &*admin,
-            pdev.as_dev(),
-            instance.name(),
-            &info.id,
-            info.scan.quirks(),
-            &config.apst,
-        )?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
         let max_transfer = info
             .id
@@ -245,21 +245,27 @@ impl Controller {
             .map_or(MAX_TRANSFER, |bytes| {
                 bytes.min(u64::from(MAX_TRANSFER)) as u32
             });
-        let shared = CtrlShared::new(
-            instance.number(),
-            info.id,
-            info.scan,
-            pdev.into(),
-            command_effects(&admin, &info)?,
-            max_transfer,
+        let shared = Ctrl::new(
+            CtrlSetup {
+                instance: instance.number(),
+                id: info.id,
+                scan: info.scan,
+                dev: pdev.as_dev().into(),
+                transport: "pcie",
+                address: CString::try_from_fmt(kernel::fmt!("{}", pdev.as_dev().name()))?,
+                effects: command_effects(&admin, &info)?,
+                max_admin_bytes: max_transfer,
+                apst: config.apst,
+            },
             admin.clone(),
         )?;
+        shared.configure_apst(&*admin)?;
         // Being brought up, as C's probe says before it enables the
         // controller; live once everything below is in place.
         shared.change_state(State::Connecting);
         let user_admin = RevokeOnDrop(shared.clone());
         let recovery = RecoveryWatch::new(shared.clone(), config.error_recovery_timeout_ms)?;
-        let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &admin)?);
+        let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &*admin)?);
         let (node, subsystem) = add_nodes(pdev, &instance, &shared)?;
 
         let wanted = wanted_io_queues(cpu::possible_cpus(), config.poll_queues);
@@ -277,7 +283,6 @@ impl Controller {
         let admin_irq = admin.request_irq(&vectors, &instance)?;
 
         let io_timeout_ms = config.io_timeout_ms;
-        let apst = config.apst;
         let ctx = IoContext {
             pdev,
             bar: &bar,
@@ -306,12 +311,14 @@ impl Controller {
                 enabled,
                 _admin: admin,
                 pci,
+                pdev: pdev.into(),
+                power_state_to_restore: PowerStateToRestore::new(),
                 _info: info,
                 _instance: instance,
             },
             GFP_KERNEL,
         )?;
-        ctrl.go_live(pdev, &shared, wanted, io_timeout_ms, apst)?;
+        ctrl.go_live(pdev, &shared, wanted, io_timeout_ms)?;
         Ok(ctrl)
     }
 
@@ -322,10 +329,9 @@ impl Controller {
     fn go_live(
         &self,
         pdev: &pci::Device,
-        shared: &Arc<CtrlShared>,
+        shared: &Arc<Ctrl>,
         wanted: u16,
         io_timeout_ms: u32,
-        apst: ApstParams,
     ) -> Result {
         let mut irqs = KVec::with_capacity(self._vectors.count() as usize, GFP_KERNEL)?;
         for index in 0..self._vectors.count() {
@@ -336,7 +342,6 @@ impl Controller {
             pdev: pdev.into(),
             pci: self.pci.clone(),
             drain_timeout_ms: io_timeout_ms,
-            apst,
             regs: self.enabled.registers(),
             admin: self._admin.clone(),
             irqs,
@@ -347,8 +352,9 @@ impl Controller {
             }),
             events: self._events.0.clone(),
             ctrl: shared.clone(),
+            removal: Removal::new(pdev.into(), self._instance.number())?,
         };
-        shared.set_resetter(Arc::new(resetter, GFP_KERNEL)?);
+        shared.set_transport(Arc::new(resetter, GFP_KERNEL)?);
         if let Some(io) = &self._io {
             shared.set_namespaces(io.namespaces.0.clone());
         }
@@ -357,7 +363,7 @@ impl Controller {
         pdev.save_state()?;
         shared.change_state(State::Live);
         // The controller works without them; say so and go on.
-        if let Err(err) = self._events.0.enable(&self._admin) {
+        if let Err(err) = self._events.0.enable(&*self._admin) {
             dev_warn!(
                 pdev.as_dev(),
                 "{}: asynchronous events not enabled: {:?}\n",
@@ -369,7 +375,7 @@ impl Controller {
     }
 
     /// The controller's shared state.
-    pub(super) fn shared(&self) -> &Arc<CtrlShared> {
+    pub(super) fn shared(&self) -> &Arc<Ctrl> {
         &self.user_admin.0
     }
 }
@@ -388,7 +394,7 @@ struct IoContext<'a> {
     config: Config,
     /// The controller's capabilities.
     cap: Cap,
-    shared: &'a Arc<CtrlShared>,
+    shared: &'a Arc<Ctrl>,
     /// The controller node, parent of the disks and generic nodes.
     node: &'a Arc<Node<ControllerNode>>,
 }

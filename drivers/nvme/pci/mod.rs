@@ -4,18 +4,14 @@
 //! pairs in host memory, doorbells and MSI-X interrupts.
 
 pub mod admin_queue;
-pub mod async_events;
 pub mod blk_ops;
-pub mod char_dev;
 pub mod completion_ring;
 pub mod config;
 pub mod controller;
-pub mod ctrl;
 mod data_map;
 pub mod driver;
 pub mod io_queue;
-pub mod namespaces;
-pub mod passthru;
+mod last_power_state;
 mod pci_error;
 mod power;
 pub mod queue_set;

@@ -22,7 +22,7 @@ impl Controller {
     /// A PCIe error was detected; `state` says what is left of the link.
     pub fn error_detected(&self, state: ChannelState) -> ErsResult {
         let shared = self.shared();
-        let dev = shared.pdev.as_dev();
+        let dev = self.pdev.as_dev();
         match state {
             ChannelState::Normal => ErsResult::CanRecover,
             ChannelState::Frozen => {
@@ -61,12 +61,12 @@ impl Controller {
     pub fn slot_reset(&self) -> ErsResult {
         let shared = self.shared();
         dev_info!(
-            shared.pdev.as_dev(),
+            self.pdev.as_dev(),
             "nvme{}: restart after slot reset\n",
             shared.instance
         );
         self.recovery.stop();
-        shared.pdev.restore_state();
+        self.pdev.restore_state();
         // A failure gave the controller up; recovery is over either way.
         let _ = shared.restart();
         ErsResult::Recovered

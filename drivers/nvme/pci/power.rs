@@ -15,11 +15,11 @@
 //! state it had, and a controller that refuses is reset.
 
 use super::controller::Controller;
-use super::ctrl::CtrlShared;
 use crate::kernel_ext::suspend;
+use crate::nvme_core::admin::AdminQueue;
+use crate::nvme_core::ctrl::Ctrl;
 use crate::nvme_core::transport::Disable;
 use crate::spec::command::{Command, FeatureId};
-use crate::spec::ctrl_state::State;
 use crate::spec::power::{
     power_state, resume_path, suspend_path, ResumePath, SuspendFacts, SuspendPath,
 };
@@ -34,23 +34,23 @@ impl Controller {
         let facts = SuspendFacts {
             via_firmware: suspend::via_firmware(),
             npss: shared.id.npss,
-            aspm_enabled: shared.pdev.aspm_enabled(),
+            aspm_enabled: self.pdev.aspm_enabled(),
             simple_suspend_quirk: shared.quirks().has(Quirks::SIMPLE_SUSPEND),
         };
-        *shared.power_state_to_restore.lock() = None;
+        self.power_state_to_restore.set(None);
         let SuspendPath::LowPower { state } = suspend_path(facts) else {
             return self.sleep();
         };
-        match shared.enter_power_state(state)? {
+        match self.enter_power_state(state)? {
             Some(saved) => {
-                *shared.power_state_to_restore.lock() = Some(saved);
+                self.power_state_to_restore.set(Some(saved));
                 Ok(())
             }
             None => {
                 // As C: a controller that refuses its own deepest power
                 // state is shut down instead, and reset on resume.
                 dev_warn!(
-                    shared.pdev.as_dev(),
+                    self.pdev.as_dev(),
                     "nvme{}: power state {} refused; shutting down for suspend\n",
                     shared.instance,
                     state
@@ -64,18 +64,18 @@ impl Controller {
     /// suspend is restored, or the controller that was shut down is reset.
     pub fn resume(&self) -> Result {
         let shared = self.shared();
-        let saved = shared.power_state_to_restore.lock().take();
+        let saved = self.power_state_to_restore.take();
         match resume_path(saved) {
             ResumePath::Reset => self.wake(),
             ResumePath::RestorePowerState { state } => {
-                if shared.restore_power_state(state).is_ok() {
+                if restore_power_state(shared, state).is_ok() {
                     return Ok(());
                 }
                 // C asks for a reset here, which does nothing for a live
                 // controller; a controller that lost its power state may
                 // have lost more, so it is reset.
                 dev_warn!(
-                    shared.pdev.as_dev(),
+                    self.pdev.as_dev(),
                     "nvme{}: power state {} not restored after resume; resetting\n",
                     shared.instance,
                     state
@@ -117,7 +117,7 @@ impl Controller {
     }
 }
 
-impl CtrlShared {
+impl Controller {
     /// Puts a live controller into power state `state` for a suspend that
     /// keeps it enabled, once its I/O has drained (C `nvme_suspend` after
     /// its first test). Returns the power state to restore on resume, or
@@ -125,17 +125,15 @@ impl CtrlShared {
     /// Fails with `EBUSY` where the controller is not live, which aborts
     /// the suspend, as in C.
     fn enter_power_state(&self, state: u8) -> Result<Option<u32>> {
+        let shared = self.shared();
         let mut outcome = Err(EBUSY);
-        self.while_io_frozen(&mut || outcome = self.enter_power_state_drained(state))?;
+        shared.while_io_frozen(&mut || {
+            outcome = shared.with_admin_live(|admin| self.enter_power_state_drained(admin, state))
+        })?;
         outcome
     }
 
-    fn enter_power_state_drained(&self, state: u8) -> Result<Option<u32>> {
-        let admin = self.admin.lock();
-        if self.state() != State::Live {
-            return Err(EBUSY);
-        }
-        let admin = admin.as_ref().ok_or(ENODEV)?;
+    fn enter_power_state_drained(&self, admin: &dyn AdminQueue, state: u8) -> Result<Option<u32>> {
         let cqe = admin.execute(Command::get_features(FeatureId::PowerManagement), 0)?;
         if !cqe.status().is_success() {
             return Err(EIO);
@@ -153,7 +151,7 @@ impl CtrlShared {
             dev_info!(
                 self.pdev.as_dev(),
                 "nvme{}: power state {} for suspend\n",
-                self.instance,
+                self.shared().instance,
                 state
             );
             Ok(Some(saved))
@@ -163,15 +161,16 @@ impl CtrlShared {
         }
     }
 
-    /// Sets power state `state` again after a resume.
-    fn restore_power_state(&self, state: u32) -> Result {
-        self.with_admin(|admin| {
-            let cqe = admin.execute(Command::set_features(FeatureId::PowerManagement, state), 0)?;
-            if cqe.status().is_success() {
-                Ok(())
-            } else {
-                Err(EIO)
-            }
-        })
-    }
+}
+
+/// Sets power state `state` again after a resume.
+fn restore_power_state(ctrl: &Ctrl, state: u32) -> Result {
+    ctrl.with_admin(|admin| {
+        let cqe = admin.execute(Command::set_features(FeatureId::PowerManagement, state), 0)?;
+        if cqe.status().is_success() {
+            Ok(())
+        } else {
+            Err(EIO)
+        }
+    })
 }

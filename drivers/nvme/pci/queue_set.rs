@@ -5,7 +5,7 @@
 //! (C `nvme_setup_io_queues`, `nvme_create_io_queues`, `nvme_delete_io_queues`).
 
 use super::admin_queue;
-use super::ctrl::CtrlShared;
+use crate::nvme_core::ctrl::Ctrl;
 use super::io_queue::IoQueue;
 use super::registers::{QueueMemory, Registers};
 use super::request::NvmeOps;
@@ -47,7 +47,7 @@ pub struct IoQueues {
     pub(super) sgl_threshold: u32,
     pub(super) max_segments: u16,
     /// The controller, for timeouts: Abort and reset go through it.
-    pub(super) ctrl: Arc<CtrlShared>,
+    pub(super) ctrl: Arc<Ctrl>,
     /// Its registers, for timeouts to look at `CSTS`.
     pub(super) regs: Registers,
     /// Shadow doorbells, if the controller has them and they are wanted.
@@ -82,7 +82,7 @@ impl IoQueues {
         pdev: &pci::Device,
         bar: &Arc<pci::Bar>,
         config: &QueueSetConfig,
-        ctrl: Arc<CtrlShared>,
+        ctrl: Arc<Ctrl>,
         regs: Registers,
     ) -> Result<Arc<Self>> {
         let total = config.plan.total();

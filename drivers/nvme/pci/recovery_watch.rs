@@ -12,7 +12,7 @@
 //! the controller and its disks are removed. The watch polls from the
 //! module's removal queue; another error restarts its deadline.
 
-use super::ctrl::CtrlShared;
+use crate::nvme_core::ctrl::Ctrl;
 use super::removal::REMOVALS;
 use crate::dev_warn;
 use crate::kernel_ext::delay::msleep;
@@ -28,7 +28,7 @@ const POLL_MS: u32 = 100;
 /// Watches one controller's PCIe error recovery.
 #[pin_data]
 pub struct RecoveryWatch {
-    shared: Arc<CtrlShared>,
+    shared: Arc<Ctrl>,
     /// How long recovery may take; 0: for ever, as C.
     timeout_ms: u32,
     /// Errors that froze the link so far: a new one restarts the deadline.
@@ -78,7 +78,7 @@ impl WorkItem for RecoveryWatch {
 impl RecoveryWatch {
     /// A watch over `shared`'s recovery, giving it `timeout_ms` (0: for
     /// ever).
-    pub fn new(shared: Arc<CtrlShared>, timeout_ms: u32) -> Result<Arc<Self>> {
+    pub fn new(shared: Arc<Ctrl>, timeout_ms: u32) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(RecoveryWatch {
                 shared,
@@ -112,7 +112,7 @@ impl RecoveryWatch {
     fn give_up(&self) {
         let shared = &self.shared;
         dev_warn!(
-            shared.pdev.as_dev(),
+            &*shared.dev,
             "nvme{}: PCIe error recovery did not finish within {} s; giving up\n",
             shared.instance,
             self.timeout_ms / 1000

@@ -16,23 +16,20 @@
 //! brings it back.
 
 use super::admin_queue;
-use super::async_events::AsyncEvents;
-use super::ctrl::CtrlShared;
 use super::queue_set::IoQueues;
 use super::registers::shutdown_timeout_ms;
 use super::registers::Registers;
+use super::removal::Removal;
 use super::request::NvmeOps;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::delay;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
-use crate::nvme_core::apst::configure_apst;
-use crate::nvme_core::instance::Name;
-use crate::nvme_core::transport::{ControllerReset, Disable};
-use crate::spec::apst::ApstParams;
-use crate::spec::command::{usable_queue_pairs, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
+use crate::nvme_core::async_events::AsyncEvents;
+use crate::nvme_core::ctrl::Ctrl;
+use crate::nvme_core::transport::{Disable, Transport};
+use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::ctrl_state::State;
-use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -62,8 +59,6 @@ pub struct Resetter {
     /// How long a shutdown lets the commands in flight finish: the I/O
     /// timeout, as C's `nvme_wait_freeze_timeout`.
     pub drain_timeout_ms: u32,
-    /// What bounds the APST table, sent again after every reset.
-    pub apst: ApstParams,
     /// The controller registers.
     pub regs: Registers,
     /// The admin queue.
@@ -74,11 +69,13 @@ pub struct Resetter {
     pub io: Option<IoParts>,
     /// Asynchronous events, requested again after the reset.
     pub events: Arc<AsyncEvents>,
-    /// The controller's shared state, for what Identify said at probe.
-    pub ctrl: Arc<CtrlShared>,
+    /// The controller, for what Identify said at probe.
+    pub ctrl: Arc<Ctrl>,
+    /// Unbinds the driver once the controller is given up on.
+    pub removal: Arc<Removal>,
 }
 
-impl ControllerReset for Resetter {
+impl Transport for Resetter {
     /// Resets the controller, which the caller moved to the resetting
     /// state; it ends live. On failure the controller is dead and so are
     /// its I/O queues: pending and later requests fail instead of waiting
@@ -171,6 +168,10 @@ impl ControllerReset for Resetter {
             io.tags.unquiesce();
         }
     }
+
+    fn remove_dead(&self) {
+        self.removal.schedule();
+    }
 }
 
 impl Resetter {
@@ -185,7 +186,7 @@ impl Resetter {
                 self.ctrl.change_state(State::Live);
                 dev_info!(dev, "nvme{}: reset complete\n", self.instance);
                 // The controller works without them; say so and go on.
-                if let Err(err) = self.events.restart(&self.admin) {
+                if let Err(err) = self.events.restart(&*self.admin) {
                     dev_warn!(
                         dev,
                         "nvme{}: asynchronous events not enabled: {:?}\n",
@@ -265,15 +266,7 @@ impl Resetter {
             }
             self.regs.reenable(aqa, asq, acq)?;
         }
-        self.reidentify()?;
-        configure_apst(
-            &*self.admin,
-            self.pdev.as_dev(),
-            Name(self.instance),
-            &self.ctrl.id,
-            self.ctrl.quirks(),
-            &self.apst,
-        )?;
+        self.ctrl.reinit(&*self.admin)?;
         if let Some(io) = &self.io {
             let result = self
                 .admin
@@ -283,49 +276,6 @@ impl Resetter {
                 return Err(EIO);
             }
             io.queues.recreate_on_device(&self.admin, self.instance)?;
-        }
-        Ok(())
-    }
-
-    /// Reads Identify Controller again, as C's `nvme_init_identify` does
-    /// after a reset: another controller answering at this address fails
-    /// the reset; new firmware is recorded (sysfs `firmware_rev`); other
-    /// changes are reported, as the queues and disks keep what probe set up.
-    fn reidentify(&self) -> Result {
-        let dev = self.pdev.as_dev();
-        let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
-        self.admin
-            .execute_read(Command::identify(IdentifyCns::Controller, 0), &mut buf)?;
-        let now = IdentifyController::parse(&buf).map_err(|_| EINVAL)?;
-        let mut before = self.ctrl.id;
-        before.firmware = self.ctrl.firmware();
-        let changes = now.changes_since(&before);
-        if changes.another_controller {
-            dev_err!(
-                dev,
-                "nvme{}: another controller answered after the reset: model \"{}\", serial \"{}\"\n",
-                self.instance,
-                now.model.trimmed(),
-                now.serial.trimmed()
-            );
-            return Err(ENODEV);
-        }
-        if changes.firmware {
-            dev_info!(
-                dev,
-                "nvme{}: firmware revision now \"{}\" (was \"{}\")\n",
-                self.instance,
-                now.firmware.trimmed(),
-                before.firmware.trimmed()
-            );
-            self.ctrl.set_firmware(now.firmware);
-        }
-        if changes.capabilities {
-            dev_warn!(
-                dev,
-                "nvme{}: controller capabilities changed; reload the driver for them to take effect\n",
-                self.instance
-            );
         }
         Ok(())
     }

@@ -44,7 +44,7 @@ impl ShadowDoorbells {
     /// Hands both buffers, zeroed as the queues' tails and heads are, to
     /// the controller, before the I/O queues are created. On failure the
     /// real doorbells stay in use.
-    pub fn activate(&self, admin: &impl AdminQueue) -> Result {
+    pub fn activate(&self, admin: &dyn AdminQueue) -> Result {
         self.active.store(false, Ordering::Release);
         self.shadow.clear();
         self.event_index.clear();

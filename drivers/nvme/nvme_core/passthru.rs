@@ -5,17 +5,17 @@
 //! queues (user memory mapped straight into the request) or on the admin
 //! queue (through a bounce buffer, the admin queue not being a blk-mq queue).
 
-use super::ctrl::{AdminGuard, CtrlShared};
-use super::request::NvmeOps;
+use super::admin::AdminError;
+use super::ctrl::{AdminGuard, Ctrl};
+use super::transport::IoOps;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
 use crate::kernel_ext::chrdev::capable_sys_admin;
+use crate::kernel_ext::device::Device;
 use crate::kernel_ext::dma::CoherentAllocation;
-use crate::kernel_ext::pci;
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
-use crate::nvme_core::admin::AdminError;
 use crate::spec::command::Command;
 use crate::spec::completion::Completion;
 use crate::spec::format::Format;
@@ -29,17 +29,28 @@ use kernel::sync::Arc;
 /// Host page size the bounce buffers are described in.
 const PAGE: u32 = 4096;
 
-/// What a namespace's nodes share.
-pub struct NsShared {
-    /// The controller's shared state.
-    pub ctrl: Arc<CtrlShared>,
+/// A namespace's passthrough commands as its generic node reaches them,
+/// whatever the transport's requests are (C's `nvme_ns_chr_fops`).
+pub trait NsCommands: Send + Sync {
+    /// An ioctl on the generic node or the disk; see [`NsShared::ioctl`].
+    fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32>;
+
+    /// `NVME_URING_CMD_IO(_VEC)`; see [`NsShared::uring_io`].
+    fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued>;
+}
+
+/// What a namespace's nodes share, on a transport whose blk-mq
+/// operations are `O`.
+pub struct NsShared<O: IoOps> {
+    /// The controller.
+    pub ctrl: Arc<Ctrl>,
     /// Namespace ID.
     pub nsid: u32,
     /// The namespace's [`Format`], packed by [`Format::to_bits`]; changes,
     /// with the disk's queue frozen, when the namespace is reformatted.
     format: AtomicU32,
     /// The disk's request queue; fails new requests once the disk is gone.
-    queue: QueueRef<NvmeOps>,
+    queue: QueueRef<O>,
 }
 
 fn invalid(_: Invalid) -> Error {
@@ -74,7 +85,7 @@ fn permitted(check: Passthrough) -> Result {
     }
 }
 
-impl CtrlShared {
+impl Ctrl {
     /// Checks a user's admin command, or an I/O command sent through the
     /// controller node, and runs it on the admin queue.
     fn admin_command(
@@ -106,7 +117,7 @@ impl CtrlShared {
             };
             let user_data = UserIter::new(user.addr, user.data_len, vectored, dir, fixed_from)?;
             Some(StagedData::copy_in(
-                &self.pdev,
+                &self.dev,
                 self.max_admin_bytes,
                 user_data,
                 cmd.is_write(),
@@ -160,7 +171,7 @@ impl CtrlShared {
             return;
         }
         dev_warn!(
-            self.pdev.as_dev(),
+            &self.dev,
             "nvme{}: admin command {:#04x} timed out; resetting controller\n",
             self.instance,
             cmd.opcode()
@@ -190,9 +201,9 @@ impl CtrlShared {
     }
 }
 
-impl NsShared {
+impl<O: IoOps> NsShared<O> {
     /// The shared state of namespace `nsid` whose disk's queue is `queue`.
-    pub fn new(ctrl: Arc<CtrlShared>, nsid: u32, format: Format, queue: QueueRef<NvmeOps>) -> Self {
+    pub fn new(ctrl: Arc<Ctrl>, nsid: u32, format: Format, queue: QueueRef<O>) -> Self {
         NsShared {
             ctrl,
             nsid,
@@ -284,12 +295,12 @@ impl NsShared {
         timeout_ms: u32,
         uring: Option<IssueFlags>,
         fixed_from: Option<&UringCmd>,
-    ) -> Result<UserRequest<NvmeOps>> {
+    ) -> Result<UserRequest<O>> {
         let (nowait, polled) = uring.map_or((false, false), |f| (f.nonblocking(), f.iopoll()));
         let mut rq = self
             .queue
             .alloc(cmd.is_write(), nowait, polled, uring.is_some())?;
-        rq.private_mut().set_user_command(cmd);
+        O::set_user_command(rq.private_mut(), cmd);
         rq.set_timeout_ms(timeout_ms);
         // C maps a buffer only when both are non-zero.
         if data.addr != 0 && data.len != 0 {
@@ -346,9 +357,19 @@ impl NsShared {
     }
 }
 
-impl DiskIoctl for NsShared {
+impl<O: IoOps> DiskIoctl for NsShared<O> {
     fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32> {
         NsShared::ioctl(self, writable, partition, cmd, arg)
+    }
+}
+
+impl<O: IoOps> NsCommands for NsShared<O> {
+    fn ioctl(&self, writable: bool, partition: bool, cmd: u32, arg: usize) -> Result<i32> {
+        NsShared::ioctl(self, writable, partition, cmd, arg)
+    }
+
+    fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
+        NsShared::uring_io(self, cmd, flags, vectored)
     }
 }
 
@@ -380,8 +401,6 @@ fn write_result(arg: usize, ioctl: Ioctl, result: u64) -> Result {
         .write_slice(&result.to_le_bytes()[..bytes])
 }
 
-/// A physically contiguous DMA buffer for an admin command's data, and the
-/// PRP list page it needs beyond two pages.
 /// A user's admin command data between user memory and the bounce buffer
 /// the controller reads or writes: copied from the user before the command
 /// is sent, to the user after, with no lock held either time (C pins the
@@ -396,12 +415,12 @@ struct StagedData {
 impl StagedData {
     /// Stages `user`'s data, at most `max` bytes, for a command that moves
     /// it `to_device` or from it, copying it in for the former.
-    fn copy_in(pdev: &pci::Device, max: u32, mut user: UserIter, to_device: bool) -> Result<Self> {
+    fn copy_in(dev: &Device, max: u32, mut user: UserIter, to_device: bool) -> Result<Self> {
         let len = user.len();
         if len == 0 || len > max as usize {
             return Err(EINVAL);
         }
-        let bounce = BounceBuffer::new(pdev, len)?;
+        let bounce = BounceBuffer::new(dev, len)?;
         let mut staging = KVec::from_elem(0u8, len, GFP_KERNEL)?;
         if to_device {
             user.read_into(&mut staging)?;
@@ -433,6 +452,8 @@ impl StagedData {
     }
 }
 
+/// A physically contiguous DMA buffer for an admin command's data, and the
+/// PRP list page it needs beyond two pages.
 struct BounceBuffer {
     data: CoherentAllocation,
     list: Option<CoherentAllocation>,
@@ -440,10 +461,10 @@ struct BounceBuffer {
 }
 
 impl BounceBuffer {
-    fn new(pdev: &pci::Device, len: usize) -> Result<Self> {
-        let data = CoherentAllocation::alloc(pdev.as_dev(), len.next_multiple_of(PAGE as usize))?;
+    fn new(dev: &Device, len: usize) -> Result<Self> {
+        let data = CoherentAllocation::alloc(dev, len.next_multiple_of(PAGE as usize))?;
         let list = if len > 2 * PAGE as usize {
-            Some(CoherentAllocation::alloc(pdev.as_dev(), PAGE as usize)?)
+            Some(CoherentAllocation::alloc(dev, PAGE as usize)?)
         } else {
             None
         };

@@ -10,10 +10,9 @@
 //! the controller forget the request and the configuration, so it enables
 //! both again and rescans, the namespaces having possibly changed meanwhile.
 
-use super::admin_queue::{self, AsyncEventHandler};
-use super::ctrl::CtrlShared;
+use super::admin::{AdminQueue, AsyncEventHandler};
+use super::ctrl::Ctrl;
 use crate::kernel_ext::workqueue::flush;
-use crate::nvme_core::admin::AdminQueue;
 use crate::spec::async_event::{
     configuration, AsyncEvent, Kind, WarningList, CHANGED_NS_LOG, CHANGED_NS_LOG_SIZE,
     NS_ATTRIBUTE_NOTICES, SMART_LOG, SMART_LOG_SIZE,
@@ -38,7 +37,7 @@ const CLEARING_READ: u32 = 512;
 /// A controller's asynchronous events.
 #[pin_data]
 pub struct AsyncEvents {
-    ctrl: Arc<CtrlShared>,
+    ctrl: Arc<Ctrl>,
     /// Completion dword 0 of the latest request; one is outstanding at a
     /// time, and the next is only submitted once this one was handled.
     result: AtomicU32,
@@ -73,7 +72,7 @@ impl WorkItem for AsyncEvents {
 impl AsyncEvents {
     /// The events of the controller `ctrl`, which `admin` (its admin queue)
     /// delivers from now on. Nothing is requested until [`Self::enable`].
-    pub fn new(ctrl: Arc<CtrlShared>, admin: &admin_queue::Queue) -> Result<Arc<Self>> {
+    pub fn new(ctrl: Arc<Ctrl>, admin: &dyn AdminQueue) -> Result<Arc<Self>> {
         let events = Arc::pin_init(
             pin_init!(AsyncEvents {
                 ctrl,
@@ -90,7 +89,7 @@ impl AsyncEvents {
     /// Configures which events the controller reports (every SMART critical
     /// warning, and namespace attribute notices if it has them) and submits
     /// an Asynchronous Event Request. For probe and after each reset.
-    pub fn enable(&self, admin: &admin_queue::Queue) -> Result {
+    pub fn enable(&self, admin: &dyn AdminQueue) -> Result {
         let value = configuration(self.ctrl.id.oaes);
         if value & NS_ATTRIBUTE_NOTICES != 0 {
             // A controller reports a namespace again only once the Changed
@@ -106,7 +105,7 @@ impl AsyncEvents {
         if !cqe.status().is_success() {
             // Events the controller does report by default still come.
             dev_warn!(
-                self.ctrl.pdev.as_dev(),
+                &*self.ctrl.dev,
                 "nvme{}: asynchronous event configuration {:#x} refused: {:?}\n",
                 self.ctrl.instance,
                 value,
@@ -117,7 +116,7 @@ impl AsyncEvents {
     }
 
     /// After a reset: enables events again and rescans the namespaces.
-    pub fn restart(self: &Arc<Self>, admin: &admin_queue::Queue) -> Result {
+    pub fn restart(self: &Arc<Self>, admin: &dyn AdminQueue) -> Result {
         self.schedule(RESCAN);
         self.enable(admin)
     }
@@ -129,7 +128,7 @@ impl AsyncEvents {
             // Aborted by a reset or a shutdown, or refused: as C, no new
             // request (a reset submits one).
             dev_dbg!(
-                this.ctrl.pdev.as_dev(),
+                &*this.ctrl.dev,
                 "nvme{}: asynchronous event request ended: {:?}\n",
                 this.ctrl.instance,
                 cqe.status()
@@ -153,7 +152,7 @@ impl AsyncEvents {
     }
 
     fn process(&self) {
-        let dev = self.ctrl.pdev.as_dev();
+        let dev = &*self.ctrl.dev;
         let name = self.ctrl.instance;
         let pending = self.pending.swap(0, Ordering::AcqRel);
         let mut rescan = pending & RESCAN != 0;
@@ -190,8 +189,8 @@ impl AsyncEvents {
     }
 
     /// Reads the log page that clears `event` and reports it.
-    fn handle(&self, admin: &admin_queue::Queue, event: AsyncEvent) -> Result {
-        let dev = self.ctrl.pdev.as_dev();
+    fn handle(&self, admin: &dyn AdminQueue, event: AsyncEvent) -> Result {
+        let dev = &*self.ctrl.dev;
         let name = self.ctrl.instance;
         let bytes = match event.kind {
             Kind::Smart => SMART_LOG_SIZE,

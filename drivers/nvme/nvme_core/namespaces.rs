@@ -7,18 +7,18 @@
 //! `nvme_scan_work`, `nvme_alloc_ns`, `nvme_validate_ns`, `nvme_ns_remove`).
 
 use super::char_dev::{ControllerNode, GenericMinor, NamespaceNode, NVME_GENERIC_CLASS};
-use super::ctrl::{CtrlShared, Namespaces};
-use super::passthru::NsShared;
-use super::request::NvmeOps;
+use super::ctrl::{Ctrl, Namespaces};
+use super::identify::{log_namespace, Namespace};
+use super::instance::Name;
+use super::namespace::{DiskProfile, Namespace as Geometry};
+use super::ns_attributes::{NsIdentity, NS_ATTRIBUTES};
+use super::passthru::{NsCommands, NsShared};
+use super::transport::IoOps;
 use crate::kernel_ext::block::disk::Disk;
 use crate::kernel_ext::block::disk_attr::DiskAttributes;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
 use crate::kernel_ext::device::Device;
-use crate::nvme_core::identify::{log_namespace, Namespace};
-use crate::nvme_core::instance::Name;
-use crate::nvme_core::namespace::{DiskProfile, Namespace as Geometry};
-use crate::nvme_core::ns_attributes::{NsIdentity, NS_ATTRIBUTES};
 use crate::spec::format::Format;
 use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info};
@@ -27,56 +27,57 @@ use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::{Arc, Mutex};
 
-/// What adding a namespace's disk and node needs.
-pub struct DiskContext {
+/// What adding a namespace's disk and node needs, on a transport whose
+/// blk-mq operations are `O`.
+pub struct DiskContext<O: IoOps> {
     /// The tag set over the I/O queues.
-    pub tags: Arc<TagSet<NvmeOps>>,
+    pub tags: Arc<TagSet<O>>,
     /// The controller node, parent of the disks and generic nodes.
     pub parent: Arc<Node<ControllerNode>>,
     /// Identify Controller, for the disks' limits.
     pub id: IdentifyController,
     /// Controller properties every disk shares.
     pub profile: DiskProfile,
-    /// The controller's shared state, for the nodes' ioctls.
-    pub shared: Arc<CtrlShared>,
+    /// The controller, for the nodes' ioctls.
+    pub shared: Arc<Ctrl>,
 }
 
 /// A namespace with its disk and generic node.
 ///
 /// Fields drop in declaration order: the generic node goes before the
 /// disk whose queue its commands use.
-struct Member {
+struct Member<O: IoOps> {
     nsid: u32,
     /// The format and size the disk has.
     geometry: Geometry,
     /// What the disk's identity attributes show.
     identity: Arc<NsIdentity>,
     /// What the disk's and the node's ioctls share.
-    shared: Arc<NsShared>,
+    shared: Arc<NsShared<O>>,
     _generic: Node<NamespaceNode>,
     _minor: GenericMinor,
-    disk: Disk<NvmeOps>,
+    disk: Disk<O>,
 }
 
 /// The members, and what adding more needs until the set is closed.
-struct Members {
+struct Members<O: IoOps> {
     /// `None` once closed: teardown has begun and nothing may be added.
-    ctx: Option<DiskContext>,
+    ctx: Option<DiskContext<O>>,
     /// In ascending NSID order.
-    list: KVec<Member>,
+    list: KVec<Member<O>>,
 }
 
 /// The namespaces of a controller that has I/O queues.
 #[pin_data]
-pub struct NamespaceSet {
+pub struct NamespaceSet<O: IoOps> {
     name: Name,
     #[pin]
-    members: Mutex<Members>,
+    members: Mutex<Members<O>>,
 }
 
-impl NamespaceSet {
+impl<O: IoOps> NamespaceSet<O> {
     /// A set with a disk and node for each of `namespaces`.
-    pub fn new(name: Name, ctx: DiskContext, namespaces: &[Namespace]) -> Result<Arc<Self>> {
+    pub fn new(name: Name, ctx: DiskContext<O>, namespaces: &[Namespace]) -> Result<Arc<Self>> {
         let mut members = Members {
             ctx: Some(ctx),
             list: KVec::with_capacity(namespaces.len(), GFP_KERNEL)?,
@@ -94,7 +95,7 @@ impl NamespaceSet {
         )
     }
 
-    fn add(name: Name, members: &Members, ns: &Namespace) -> Result<Member> {
+    fn add(name: Name, members: &Members<O>, ns: &Namespace) -> Result<Member<O>> {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
         let geometry = Geometry::of(ns);
         let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
@@ -128,7 +129,7 @@ impl NamespaceSet {
             minor.number(),
             Some(ctx.parent.as_dev()),
             kernel::fmt!("ng{}n{}", name.0, ns.nsid),
-            shared.clone(),
+            shared.clone() as Arc<dyn NsCommands>,
             &[],
         )?;
         Ok(Member {
@@ -146,7 +147,12 @@ impl NamespaceSet {
     /// changed (a Format NVM, say): new requests wait while those in
     /// flight finish, then see the new block size, capacity and what block
     /// I/O the new format allows. The disk's visibility must not change.
-    fn revalidate(name: Name, members: &Members, member: &mut Member, ns: &Namespace) -> Result {
+    fn revalidate(
+        name: Name,
+        members: &Members<O>,
+        member: &mut Member<O>,
+        ns: &Namespace,
+    ) -> Result {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
         let geometry = Geometry::of(ns);
         member.identity.set_format(ns);
@@ -156,7 +162,7 @@ impl NamespaceSet {
             member.shared.set_format(Format::of(&ns.id));
             return Ok(());
         }
-        let dev = ctx.shared.pdev.as_dev();
+        let dev = &*ctx.shared.dev;
         // Allocated before the freeze: reclaim must never wait for this
         // namespace's I/O, which waits for the unfreeze.
         let data = Arc::new(geometry, GFP_KERNEL)?;
@@ -191,9 +197,9 @@ impl NamespaceSet {
     /// so an older answer can never undo a newer one.
     pub fn rescan(&self, identify: impl FnOnce() -> Result<KVec<Namespace>>) -> Result {
         let mut members = self.members.lock();
-        let dev = members.ctx.as_ref().ok_or(ENODEV)?.shared.pdev.clone();
+        let dev = members.ctx.as_ref().ok_or(ENODEV)?.shared.dev.clone();
         let active = identify()?;
-        let dev = dev.as_dev();
+        let dev = &*dev;
         // Allocated up front: once the old list is taken, nothing may fail.
         let mut next = KVec::with_capacity(active.len(), GFP_KERNEL)?;
         // Both lists ascend by NSID: walk them side by side.
@@ -260,7 +266,7 @@ impl NamespaceSet {
     }
 
     /// Deletes `member`'s node and disk, saying so.
-    fn remove(dev: &Device, name: Name, member: Member) {
+    fn remove(dev: &Device, name: Name, member: Member<O>) {
         let nsid = member.nsid;
         drop(member);
         dev_info!(dev, "{}: namespace {} removed\n", name, nsid);
@@ -289,7 +295,7 @@ impl NamespaceSet {
     }
 }
 
-impl Namespaces for NamespaceSet {
+impl<O: IoOps> Namespaces for NamespaceSet<O> {
     fn rescan(&self, identify: &mut dyn FnMut() -> Result<KVec<Namespace>>) -> Result {
         NamespaceSet::rescan(self, identify)
     }

@@ -1,29 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A controller's shared state, what its nodes, namespaces, resets and
-//! timeouts all reach (C's `struct nvme_ctrl` as `core.c` uses it): its
-//! identity, its state, the admin lock that user commands, resets and
-//! teardown take turns under, resets and giving up, namespace scans, and
+//! The controller, whatever its transport (C's `struct nvme_ctrl` as
+//! `core.c` uses it): what its nodes, namespaces, resets and timeouts all
+//! reach. Its identity, its state, the admin lock that user commands,
+//! resets and teardown take turns under, resets and giving up through the
+//! [`Transport`], namespace scans, re-identifying after a reset, and
 //! running a command with the effects its opcode has. Passthrough is in
 //! `passthru`; the namespaces are reached through [`Namespaces`].
 
-use super::admin_queue;
-use super::removal::Removal;
-use crate::kernel_ext::pci;
-use crate::nvme_core::identify::{identify_namespaces, Namespace, NamespaceScan};
-use crate::nvme_core::instance::Name;
-use crate::nvme_core::state::CtrlState;
-use crate::nvme_core::transport::{ControllerReset, Disable};
-use crate::spec::command::{abort_succeeded, Command, IDENTIFY_DATA_SIZE};
+use super::admin::AdminQueue;
+use super::apst::configure_apst;
+use super::identify::{identify_namespaces, Namespace, NamespaceScan};
+use super::instance::Name;
+use super::state::CtrlState;
+use super::transport::{Disable, Transport};
+use crate::kernel_ext::device::Device;
+use crate::spec::apst::ApstParams;
+use crate::spec::command::{abort_succeeded, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{Effects, Handling};
 use crate::spec::identify::{AsciiField, IdentifyController};
 use crate::spec::quirks::Quirks;
-use crate::{dev_info, dev_warn};
+use crate::{dev_err, dev_info, dev_warn};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
+use kernel::str::CString;
 use kernel::types::ARef;
 
 /// A controller's namespaces as the controller drives them.
@@ -39,10 +42,33 @@ pub trait Namespaces: Send + Sync {
     fn while_frozen(&self, f: &mut dyn FnMut()) -> Result;
 }
 
-/// What the controller's nodes share: the admin queue for as long as the
-/// controller is bound, and what the permission check and sysfs need.
+/// What a transport tells the core about a controller it brought up, for
+/// [`Ctrl::new`].
+pub struct CtrlSetup {
+    /// The `N` of `nvmeN`.
+    pub instance: u32,
+    /// Identify Controller as bring-up read it.
+    pub id: IdentifyController,
+    /// How its namespaces are identified.
+    pub scan: NamespaceScan,
+    /// The device the controller is, for logging and bounce buffers.
+    pub dev: ARef<Device>,
+    /// The transport's name for sysfs `transport` (C `nvme_ctrl_ops.name`).
+    pub transport: &'static str,
+    /// The controller's address on its transport, for sysfs `address`.
+    pub address: CString,
+    /// Effects of each opcode, from the controller's log or the defaults.
+    pub effects: Effects,
+    /// Largest admin passthrough transfer in bytes.
+    pub max_admin_bytes: u32,
+    /// What bounds the APST table, sent again after every reset.
+    pub apst: ApstParams,
+}
+
+/// A controller: the admin queue for as long as it is bound, its state,
+/// and what the permission check and sysfs need.
 #[pin_data]
-pub struct CtrlShared {
+pub struct Ctrl {
     /// The `N` of `nvmeN`.
     pub instance: u32,
     /// Identify Controller as probe read it.
@@ -56,8 +82,14 @@ pub struct CtrlShared {
     /// new firmware.
     #[pin]
     firmware: Mutex<AsciiField<8>>,
-    /// The PCI device, for bounce buffers and sysfs.
-    pub pdev: ARef<pci::Device>,
+    /// The device the controller is, for logging and bounce buffers.
+    pub dev: ARef<Device>,
+    /// The transport's name, for sysfs.
+    pub transport_name: &'static str,
+    /// The controller's address on its transport, for sysfs.
+    pub address: CString,
+    /// What bounds the APST table.
+    apst: ApstParams,
     /// Effects of each opcode, for the permission check and for what a
     /// passthrough command needs around it.
     pub(super) effects: KBox<Effects>,
@@ -72,58 +104,45 @@ pub struct CtrlShared {
     /// The admin queue, `None` once the controller is going away. Held for
     /// the whole of a user's admin command, so teardown waits for it.
     #[pin]
-    pub(super) admin: Mutex<Option<Arc<admin_queue::Queue>>>,
-    /// What a reset needs, once probe is done and until teardown starts.
+    pub(super) admin: Mutex<Option<Arc<dyn AdminQueue>>>,
+    /// The transport's side of resets, once probe is done and until
+    /// teardown starts.
     #[pin]
-    resetter: Mutex<Option<Arc<dyn ControllerReset>>>,
+    resetter: Mutex<Option<Arc<dyn Transport>>>,
     /// Resets attempted so far, so that timeouts racing each other reset
     /// the controller once, not once each.
     resets: AtomicU32,
-    /// Unbinds the driver once the controller is given up on.
-    removal: Arc<Removal>,
-    /// The power state to restore on resume, while a system suspend keeps
-    /// the controller enabled in a low power state (C `last_ps`).
-    #[pin]
-    pub(super) power_state_to_restore: Mutex<Option<u32>>,
 }
 
 /// The admin lock held: user admin commands and resets wait.
 pub(super) type AdminGuard<'a> = kernel::sync::lock::Guard<
     'a,
-    Option<Arc<admin_queue::Queue>>,
+    Option<Arc<dyn AdminQueue>>,
     kernel::sync::lock::mutex::MutexBackend,
 >;
 
-impl CtrlShared {
-    /// The shared state of a controller whose admin queue is `admin`.
-    pub fn new(
-        instance: u32,
-        id: IdentifyController,
-        scan: NamespaceScan,
-        pdev: ARef<pci::Device>,
-        effects: Effects,
-        max_admin_bytes: u32,
-        admin: Arc<admin_queue::Queue>,
-    ) -> Result<Arc<Self>> {
-        let effects = KBox::new(effects, GFP_KERNEL)?;
-        let removal = Removal::new(pdev.clone(), instance)?;
+impl Ctrl {
+    /// The controller `setup` describes, whose admin queue is `admin`.
+    pub fn new(setup: CtrlSetup, admin: Arc<dyn AdminQueue>) -> Result<Arc<Self>> {
+        let effects = KBox::new(setup.effects, GFP_KERNEL)?;
         Arc::pin_init(
-            try_pin_init!(CtrlShared {
-                instance,
-                id,
-                scan,
+            try_pin_init!(Ctrl {
+                instance: setup.instance,
+                id: setup.id,
+                scan: setup.scan,
                 state: CtrlState::new(),
-                firmware <- new_mutex!(id.firmware),
-                pdev,
+                firmware <- new_mutex!(setup.id.firmware),
+                dev: setup.dev,
+                transport_name: setup.transport,
+                address: setup.address,
+                apst: setup.apst,
                 effects,
                 capabilities_changed: AtomicBool::new(false),
-                max_admin_bytes,
+                max_admin_bytes: setup.max_admin_bytes,
                 namespaces <- new_mutex!(None),
                 admin <- new_mutex!(Some(admin)),
                 resetter <- new_mutex!(None),
                 resets: AtomicU32::new(0),
-                removal,
-                power_state_to_restore <- new_mutex!(None),
             }? Error),
             GFP_KERNEL,
         )
@@ -181,9 +200,20 @@ impl CtrlShared {
 
     /// Runs `f` on the admin queue, holding off teardown meanwhile; `ENODEV`
     /// once teardown has begun.
-    pub fn with_admin<R>(&self, f: impl FnOnce(&admin_queue::Queue) -> Result<R>) -> Result<R> {
+    pub fn with_admin<R>(&self, f: impl FnOnce(&dyn AdminQueue) -> Result<R>) -> Result<R> {
         let admin = self.admin.lock();
-        f(admin.as_ref().ok_or(ENODEV)?)
+        f(&**admin.as_ref().ok_or(ENODEV)?)
+    }
+
+    /// Runs `f` on the admin queue of a live controller, holding off
+    /// resets, user admin commands and teardown meanwhile: `EBUSY` where
+    /// the controller is not live, `ENODEV` once teardown has begun.
+    pub fn with_admin_live<R>(&self, f: impl FnOnce(&dyn AdminQueue) -> Result<R>) -> Result<R> {
+        let admin = self.admin.lock();
+        if self.state.get() != State::Live {
+            return Err(EBUSY);
+        }
+        f(&**admin.as_ref().ok_or(ENODEV)?)
     }
 
     /// Reads the active namespaces and makes the disks match: adds those
@@ -203,7 +233,7 @@ impl CtrlShared {
                 let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
                 identify_namespaces(
                     admin,
-                    self.pdev.as_dev(),
+                    &self.dev,
                     Name(self.instance),
                     &self.id,
                     self.scan,
@@ -248,7 +278,7 @@ impl CtrlShared {
         if handling.capabilities_changed && !self.capabilities_changed.swap(true, Ordering::Relaxed)
         {
             dev_info!(
-                self.pdev.as_dev(),
+                &self.dev,
                 "nvme{}: controller capabilities changed; reload the driver for them to take effect\n",
                 self.instance
             );
@@ -256,7 +286,7 @@ impl CtrlShared {
         if handling.rescan {
             if let Err(err) = self.scan_namespaces() {
                 dev_warn!(
-                    self.pdev.as_dev(),
+                    &self.dev,
                     "nvme{}: namespace rescan failed: {:?}\n",
                     self.instance,
                     err
@@ -269,7 +299,7 @@ impl CtrlShared {
     /// Runs `f` once with every namespace's I/O drained and held back (see
     /// [`Namespaces::while_frozen`]); just runs it for a controller without
     /// disks. `f` must not wait for the namespaces' I/O.
-    pub(super) fn while_io_frozen(&self, f: &mut dyn FnMut()) -> Result {
+    pub fn while_io_frozen(&self, f: &mut dyn FnMut()) -> Result {
         let set = self.namespaces.lock().clone();
         match set {
             Some(set) => set.while_frozen(f),
@@ -281,7 +311,7 @@ impl CtrlShared {
     }
 
     /// Makes resets possible, once the controller is fully set up.
-    pub fn set_resetter(&self, resetter: Arc<dyn ControllerReset>) {
+    pub fn set_transport(&self, resetter: Arc<dyn Transport>) {
         let admin = self.admin.lock();
         // Not after teardown has started.
         if admin.is_some() {
@@ -341,7 +371,9 @@ impl CtrlShared {
                 };
             }
             // A failed reset failed all I/O; the controller goes too.
-            resetter.reset().inspect_err(|_| self.removal.schedule())?;
+            resetter
+                .reset()
+                .inspect_err(|_| resetter.remove_dead())?;
         }
         Ok(())
     }
@@ -381,7 +413,7 @@ impl CtrlShared {
             return Err(EBUSY);
         }
         self.resets.fetch_add(1, Ordering::AcqRel);
-        resetter.restart().inspect_err(|_| self.removal.schedule())
+        resetter.restart().inspect_err(|_| resetter.remove_dead())
     }
 
     /// System shutdown or reboot with the controller bound (C
@@ -417,7 +449,7 @@ impl CtrlShared {
             return false;
         }
         resetter.fail_held();
-        self.removal.schedule();
+        resetter.remove_dead();
         true
     }
 
@@ -425,11 +457,12 @@ impl CtrlShared {
     /// Returns `false` if teardown has begun and took the means away.
     pub fn fail_io(&self) -> bool {
         let resetter = self.resetter.lock();
-        let failed = resetter.as_ref().map(|r| r.fail_io()).is_some();
-        if failed {
-            self.removal.schedule();
-        }
-        failed
+        let Some(resetter) = resetter.as_ref() else {
+            return false;
+        };
+        resetter.fail_io();
+        resetter.remove_dead();
+        true
     }
 
     /// Sends an Abort for command `cid` on submission queue `sqid`; returns
@@ -448,6 +481,69 @@ impl CtrlShared {
             return Err(EIO);
         }
         Ok(abort_succeeded(cqe.result))
+    }
+
+    /// Configures Autonomous Power State Transitions as the module
+    /// parameters and quirks say, at probe and after every reset.
+    pub fn configure_apst(&self, admin: &dyn AdminQueue) -> Result {
+        configure_apst(
+            admin,
+            &self.dev,
+            Name(self.instance),
+            &self.id,
+            self.quirks(),
+            &self.apst,
+        )
+    }
+
+    /// What a transport's reset does once the controller is enabled again
+    /// on `admin` (C `nvme_init_ctrl_finish`): identifies it again and
+    /// configures APST again.
+    pub fn reinit(&self, admin: &dyn AdminQueue) -> Result {
+        self.reidentify(admin)?;
+        self.configure_apst(admin)
+    }
+
+    /// Reads Identify Controller again, as C's `nvme_init_identify` does
+    /// after a reset: another controller answering at this address fails
+    /// the reset; new firmware is recorded (sysfs `firmware_rev`); other
+    /// changes are reported, as the queues and disks keep what probe set up.
+    fn reidentify(&self, admin: &dyn AdminQueue) -> Result {
+        let dev = &*self.dev;
+        let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
+        admin.execute_read(Command::identify(IdentifyCns::Controller, 0), &mut buf)?;
+        let now = IdentifyController::parse(&buf).map_err(|_| EINVAL)?;
+        let mut before = self.id;
+        before.firmware = self.firmware();
+        let changes = now.changes_since(&before);
+        if changes.another_controller {
+            dev_err!(
+                dev,
+                "nvme{}: another controller answered after the reset: model \"{}\", serial \"{}\"\n",
+                self.instance,
+                now.model.trimmed(),
+                now.serial.trimmed()
+            );
+            return Err(ENODEV);
+        }
+        if changes.firmware {
+            dev_info!(
+                dev,
+                "nvme{}: firmware revision now \"{}\" (was \"{}\")\n",
+                self.instance,
+                now.firmware.trimmed(),
+                before.firmware.trimmed()
+            );
+            self.set_firmware(now.firmware);
+        }
+        if changes.capabilities {
+            dev_warn!(
+                dev,
+                "nvme{}: controller capabilities changed; reload the driver for them to take effect\n",
+                self.instance
+            );
+        }
+        Ok(())
     }
 
     /// `NVME_IOCTL_RESCAN`: adds and removes disks as the active

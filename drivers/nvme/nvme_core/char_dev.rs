@@ -5,8 +5,8 @@
 //! `nvme-generic`) per namespace for I/O passthrough without the block
 //! layer's filesystem path, through ioctls and io_uring commands.
 
-use super::ctrl::CtrlShared;
-use super::passthru::NsShared;
+use super::ctrl::Ctrl;
+use super::passthru::NsCommands;
 use crate::kernel_ext::chrdev::{
     capable_sys_admin, Attribute, CharClass, File, FileOps, NoFileOps, SysfsBuf,
 };
@@ -24,7 +24,7 @@ pub const MAX_GENERIC_NODES: u32 = 1024;
 /// `/sys/class/nvme`: controller nodes, minor = instance number.
 pub static NVME_CLASS: CharClass<ControllerNode> = CharClass::new(
     kernel::c_str!("nvme"),
-    crate::nvme_core::instance::MAX_INSTANCES,
+    super::instance::MAX_INSTANCES,
 );
 
 /// `/sys/class/nvme-generic`: namespace nodes.
@@ -33,7 +33,7 @@ pub static NVME_GENERIC_CLASS: CharClass<NamespaceNode> =
 
 /// `/sys/class/nvme-subsystem`: one subsystem per controller (no
 /// multipath), sysfs only; nvme-cli finds controllers through it.
-pub static NVME_SUBSYSTEM_CLASS: CharClass<NoFileOps<Arc<CtrlShared>>> =
+pub static NVME_SUBSYSTEM_CLASS: CharClass<NoFileOps<Arc<Ctrl>>> =
     CharClass::new(kernel::c_str!("nvme-subsystem"), 0);
 
 /// One bit per generic node minor in use.
@@ -85,11 +85,11 @@ impl Drop for GenericMinor {
 pub struct ControllerNode;
 
 impl FileOps for ControllerNode {
-    type Data = Arc<CtrlShared>;
+    type Data = Arc<Ctrl>;
     // C offers no polled admin commands.
     const IOPOLL: bool = false;
 
-    fn ioctl(ctrl: &Arc<CtrlShared>, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32> {
+    fn ioctl(ctrl: &Arc<Ctrl>, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32> {
         match Ioctl::from_number(cmd).ok_or(ENOTTY)? {
             ioctl @ (Ioctl::AdminCmd | Ioctl::Admin64Cmd) => {
                 ctrl.ioctl_admin(arg, ioctl, file.is_writable())
@@ -110,7 +110,7 @@ impl FileOps for ControllerNode {
         }
     }
 
-    fn uring_cmd(ctrl: &Arc<CtrlShared>, cmd: UringCmd, flags: IssueFlags) -> Result<Queued> {
+    fn uring_cmd(ctrl: &Arc<Ctrl>, cmd: UringCmd, flags: IssueFlags) -> Result<Queued> {
         if !flags.big_entries() {
             return Err(error::eopnotsupp());
         }
@@ -125,14 +125,14 @@ impl FileOps for ControllerNode {
 pub struct NamespaceNode;
 
 impl FileOps for NamespaceNode {
-    type Data = Arc<NsShared>;
+    type Data = Arc<dyn NsCommands>;
     const IOPOLL: bool = true;
 
-    fn ioctl(ns: &Arc<NsShared>, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32> {
+    fn ioctl(ns: &Arc<dyn NsCommands>, file: &File<'_>, cmd: u32, arg: usize) -> Result<i32> {
         ns.ioctl(file.is_writable(), false, cmd, arg)
     }
 
-    fn uring_cmd(ns: &Arc<NsShared>, cmd: UringCmd, flags: IssueFlags) -> Result<Queued> {
+    fn uring_cmd(ns: &Arc<dyn NsCommands>, cmd: UringCmd, flags: IssueFlags) -> Result<Queued> {
         if !flags.big_entries() {
             return Err(error::eopnotsupp());
         }
@@ -143,50 +143,50 @@ impl FileOps for NamespaceNode {
     }
 }
 
-fn show_model(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_model(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.id.model.trimmed())
 }
 
-fn show_serial(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_serial(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.id.serial.trimmed())
 }
 
-fn show_firmware(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_firmware(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.firmware().trimmed())
 }
 
-fn show_transport(_: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
-    writeln!(out, "pcie")
+fn show_transport(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "{}", c.transport_name)
 }
 
-fn show_address(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
-    writeln!(out, "{}", c.pdev.as_dev().name())
+fn show_address(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "{}", &*c.address)
 }
 
-fn show_state(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_state(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.state().name())
 }
 
-fn show_cntlid(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_cntlid(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.id.controller_id)
 }
 
-fn show_subsysnqn(c: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_subsysnqn(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", c.id.subsystem_nqn.trimmed())
 }
 
 /// Any write resets the controller and waits for it, as C's
 /// `nvme_sysfs_reset`; the file is the owner's (root's) to write.
-fn store_reset_controller(c: &Arc<CtrlShared>, _: &[u8]) -> Result {
+fn store_reset_controller(c: &Arc<Ctrl>, _: &[u8]) -> Result {
     c.reset().map(|_| ())
 }
 
-fn show_subsystype(_: &Arc<CtrlShared>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+fn show_subsystype(_: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "nvm")
 }
 
 /// The subsystem's attributes, as C's `nvme_subsys_attrs`.
-pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 5] = [
+pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 5] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
@@ -196,7 +196,7 @@ pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 5] = [
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
 /// reads (`nvme list`).
-pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<CtrlShared>>; 9] = [
+pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 9] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
