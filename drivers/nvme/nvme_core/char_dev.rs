@@ -22,10 +22,8 @@ use kernel::sync::Arc;
 pub const MAX_GENERIC_NODES: u32 = 1024;
 
 /// `/sys/class/nvme`: controller nodes, minor = instance number.
-pub static NVME_CLASS: CharClass<ControllerNode> = CharClass::new(
-    kernel::c_str!("nvme"),
-    super::instance::MAX_INSTANCES,
-);
+pub static NVME_CLASS: CharClass<ControllerNode> =
+    CharClass::new(kernel::c_str!("nvme"), super::instance::MAX_INSTANCES);
 
 /// `/sys/class/nvme-generic`: namespace nodes.
 pub static NVME_GENERIC_CLASS: CharClass<NamespaceNode> =

@@ -25,8 +25,8 @@ use crate::{dev_err, dev_info, dev_warn};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::{Arc, Mutex};
 use kernel::str::CString;
+use kernel::sync::{Arc, Mutex};
 use kernel::types::ARef;
 
 /// A controller's namespaces as the controller drives them.
@@ -54,7 +54,7 @@ pub struct CtrlSetup {
     /// The device the controller is, for logging and bounce buffers.
     pub dev: ARef<Device>,
     /// The transport's name for sysfs `transport` (C `nvme_ctrl_ops.name`).
-    pub transport: &'static str,
+    pub transport_name: &'static str,
     /// The controller's address on its transport, for sysfs `address`.
     pub address: CString,
     /// Effects of each opcode, from the controller's log or the defaults.
@@ -108,7 +108,7 @@ pub struct Ctrl {
     /// The transport's side of resets, once probe is done and until
     /// teardown starts.
     #[pin]
-    resetter: Mutex<Option<Arc<dyn Transport>>>,
+    transport: Mutex<Option<Arc<dyn Transport>>>,
     /// Resets attempted so far, so that timeouts racing each other reset
     /// the controller once, not once each.
     resets: AtomicU32,
@@ -133,7 +133,7 @@ impl Ctrl {
                 state: CtrlState::new(),
                 firmware <- new_mutex!(setup.id.firmware),
                 dev: setup.dev,
-                transport_name: setup.transport,
+                transport_name: setup.transport_name,
                 address: setup.address,
                 apst: setup.apst,
                 effects,
@@ -141,7 +141,7 @@ impl Ctrl {
                 max_admin_bytes: setup.max_admin_bytes,
                 namespaces <- new_mutex!(None),
                 admin <- new_mutex!(Some(admin)),
-                resetter <- new_mutex!(None),
+                transport <- new_mutex!(None),
                 resets: AtomicU32::new(0),
             }? Error),
             GFP_KERNEL,
@@ -174,7 +174,7 @@ impl Ctrl {
         // Never the set's last reference (the controller's I/O side holds
         // it until later in teardown), so no disk is deleted, and no I/O
         // waited for, under the admin lock.
-        drop(self.resetter.lock().take());
+        drop(self.transport.lock().take());
         drop(self.namespaces.lock().take());
         drop(admin.take());
     }
@@ -311,11 +311,11 @@ impl Ctrl {
     }
 
     /// Makes resets possible, once the controller is fully set up.
-    pub fn set_transport(&self, resetter: Arc<dyn Transport>) {
+    pub fn set_transport(&self, transport: Arc<dyn Transport>) {
         let admin = self.admin.lock();
         // Not after teardown has started.
         if admin.is_some() {
-            *self.resetter.lock() = Some(resetter);
+            *self.transport.lock() = Some(transport);
         }
     }
 
@@ -346,8 +346,8 @@ impl Ctrl {
     /// reset runs only from the live state (C's `nvme_reset_ctrl`): a
     /// controller being deleted or given up on fails with `ENODEV`.
     pub(super) fn reset_since_locked(&self, _admin: &AdminGuard<'_>, resets: u32) -> Result {
-        let resetter = self.resetter.lock();
-        let resetter = resetter.as_ref().ok_or(ENODEV)?;
+        let transport = self.transport.lock();
+        let transport = transport.as_ref().ok_or(ENODEV)?;
         if self
             .resets
             .compare_exchange(
@@ -371,9 +371,7 @@ impl Ctrl {
                 };
             }
             // A failed reset failed all I/O; the controller goes too.
-            resetter
-                .reset()
-                .inspect_err(|_| resetter.remove_dead())?;
+            transport.reset().inspect_err(|_| transport.remove_dead())?;
         }
         Ok(())
     }
@@ -389,8 +387,8 @@ impl Ctrl {
     /// meanwhile waits for that lock (design.md, Lock order).
     pub fn disable(&self, how: Disable) -> bool {
         let _admin = self.admin.lock();
-        let resetter = self.resetter.lock();
-        let Some(resetter) = resetter.as_ref() else {
+        let transport = self.transport.lock();
+        let Some(transport) = transport.as_ref() else {
             return false;
         };
         // Timeouts seen before this are settled by `restart`.
@@ -398,7 +396,7 @@ impl Ctrl {
         if !self.state.change(State::Resetting) {
             return false;
         }
-        resetter.disable(how);
+        transport.disable(how);
         true
     }
 
@@ -407,13 +405,13 @@ impl Ctrl {
     /// to bring back. A failure gives the controller up and removes it.
     pub fn restart(&self) -> Result {
         let _admin = self.admin.lock();
-        let resetter = self.resetter.lock();
-        let resetter = resetter.as_ref().ok_or(ENODEV)?;
+        let transport = self.transport.lock();
+        let transport = transport.as_ref().ok_or(ENODEV)?;
         if self.state.get() != State::Resetting {
             return Err(EBUSY);
         }
         self.resets.fetch_add(1, Ordering::AcqRel);
-        resetter.restart().inspect_err(|_| resetter.remove_dead())
+        transport.restart().inspect_err(|_| transport.remove_dead())
     }
 
     /// System shutdown or reboot with the controller bound (C
@@ -426,8 +424,8 @@ impl Ctrl {
         }
         // No removal is queued, as `fail_io` does: the system is going
         // down, and a removal would notify the controller a second time.
-        if let Some(resetter) = self.resetter.lock().as_ref() {
-            resetter.fail_held();
+        if let Some(transport) = self.transport.lock().as_ref() {
+            transport.fail_held();
         }
         true
     }
@@ -441,27 +439,27 @@ impl Ctrl {
         // Under the admin lock, so a restart racing this comes wholly
         // before or after it.
         let _admin = self.admin.lock();
-        let resetter = self.resetter.lock();
-        let Some(resetter) = resetter.as_ref() else {
+        let transport = self.transport.lock();
+        let Some(transport) = transport.as_ref() else {
             return false;
         };
         if self.state.get() != State::Resetting {
             return false;
         }
-        resetter.fail_held();
-        resetter.remove_dead();
+        transport.fail_held();
+        transport.remove_dead();
         true
     }
 
     /// Fails all I/O for good: the device is gone (C `nvme_remove_dead_ctrl`).
     /// Returns `false` if teardown has begun and took the means away.
     pub fn fail_io(&self) -> bool {
-        let resetter = self.resetter.lock();
-        let Some(resetter) = resetter.as_ref() else {
+        let transport = self.transport.lock();
+        let Some(transport) = transport.as_ref() else {
             return false;
         };
-        resetter.fail_io();
-        resetter.remove_dead();
+        transport.fail_io();
+        transport.remove_dead();
         true
     }
 

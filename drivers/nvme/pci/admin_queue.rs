@@ -330,7 +330,6 @@ impl AdminQueue for Queue {
             .inspect_err(|_| outstanding.store(false, Ordering::Release))
     }
 
-
     fn execute_read(&self, mut cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
         if out.len() > Self::MAX_DATA {
             return Err(EINVAL.into());

@@ -11,8 +11,8 @@ use super::last_power_state::PowerStateToRestore;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::recovery_watch::RecoveryWatch;
 use super::registers::{Enabled, Registers, PAGE_SIZE};
-use super::request::NvmeOps;
 use super::removal::Removal;
+use super::request::NvmeOps;
 use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{Link, NoFileOps, Node};
@@ -251,7 +251,7 @@ impl Controller {
                 id: info.id,
                 scan: info.scan,
                 dev: pdev.as_dev().into(),
-                transport: "pcie",
+                transport_name: "pcie",
                 address: CString::try_from_fmt(kernel::fmt!("{}", pdev.as_dev().name()))?,
                 effects: command_effects(&admin, &info)?,
                 max_admin_bytes: max_transfer,

@@ -21,7 +21,8 @@ impl PowerStateToRestore {
 
     /// Records what to restore on resume, or that nothing is to be.
     pub(super) fn set(&self, state: Option<u32>) {
-        self.0.store(state.map_or(NONE, u64::from), Ordering::Relaxed);
+        self.0
+            .store(state.map_or(NONE, u64::from), Ordering::Relaxed);
     }
 
     /// What to restore, leaving none.

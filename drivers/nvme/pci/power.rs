@@ -160,7 +160,6 @@ impl Controller {
             Ok(None)
         }
     }
-
 }
 
 /// Sets power state `state` again after a resume.

@@ -5,7 +5,6 @@
 //! (C `nvme_setup_io_queues`, `nvme_create_io_queues`, `nvme_delete_io_queues`).
 
 use super::admin_queue;
-use crate::nvme_core::ctrl::Ctrl;
 use super::io_queue::IoQueue;
 use super::registers::{QueueMemory, Registers};
 use super::request::NvmeOps;
@@ -15,6 +14,7 @@ use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::dma_pool::DmaPool;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
+use crate::nvme_core::ctrl::Ctrl;
 use crate::nvme_core::instance::Instance;
 use crate::spec::command::Command;
 use crate::spec::queue_plan::{vector_for_queue, QueuePlan};

@@ -12,10 +12,10 @@
 //! the controller and its disks are removed. The watch polls from the
 //! module's removal queue; another error restarts its deadline.
 
-use crate::nvme_core::ctrl::Ctrl;
 use super::removal::REMOVALS;
 use crate::dev_warn;
 use crate::kernel_ext::delay::msleep;
+use crate::nvme_core::ctrl::Ctrl;
 use crate::spec::ctrl_state::State;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
