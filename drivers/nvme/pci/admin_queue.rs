@@ -14,12 +14,13 @@
 //! controller set (its asynchronous events).
 
 use super::completion_ring::CompletionRing;
+use super::ring::SubmissionRing;
 use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::set_once::SetOnce;
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
 use crate::nvme_core::admin::{AdminError, AdminQueue, AsyncEventHandler};
 use crate::nvme_core::instance::Instance;
-use crate::spec::command::{Command, IDENTIFY_DATA_SIZE, SQE_SIZE};
+use crate::spec::command::{Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::{Completion, CQE_SIZE};
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::{sq_tail_doorbell, Aqa};
@@ -117,7 +118,7 @@ impl irq::Handler for Completions {
 
 /// The submission side, used by one command at a time.
 struct Submissions {
-    ring: CoherentAllocation,
+    ring: SubmissionRing,
     cursor: SqCursor,
     next_cid: u16,
     /// Where data-in commands (Identify, Get Log Page) land: one page.
@@ -164,7 +165,7 @@ impl Queue {
         Arc::pin_init(
             try_pin_init!(Queue {
                 submissions <- new_mutex!(Submissions {
-                    ring: CoherentAllocation::alloc(pdev.as_dev(), DEPTH as usize * SQE_SIZE)?,
+                    ring: SubmissionRing::alloc(pdev.as_dev(), DEPTH)?,
                     cursor: SqCursor::new(DEPTH).ok_or(EINVAL)?,
                     next_cid: 0,
                     data: CoherentAllocation::alloc(pdev.as_dev(), IDENTIFY_DATA_SIZE)?,
@@ -208,8 +209,7 @@ impl Queue {
         {
             return Err(EBUSY);
         }
-        sq.ring
-            .write_bytes(sq.cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())?;
+        sq.ring.write(sq.cursor.tail(), &cmd.to_bytes())?;
         let tail = sq.cursor.advance();
         // The MMIO write is ordered after the entry's memory writes.
         self.doorbell.write(u32::from(tail));

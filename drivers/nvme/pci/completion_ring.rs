@@ -4,10 +4,11 @@
 //! phase tag, and telling the controller how far the host has read (C
 //! `nvme_cqe_pending`, `nvme_poll_cq`, `nvme_ring_cq_doorbell`).
 
+use super::ring::CompletionMemory;
 use super::shadow_doorbell::{ShadowDoorbells, ShadowSlot};
-use crate::kernel_ext::dma::{self, CoherentAllocation};
+use crate::kernel_ext::dma;
 use crate::kernel_ext::pci;
-use crate::spec::completion::{Completion, CQE_SIZE, STATUS_OFFSET};
+use crate::spec::completion::{Completion, STATUS_OFFSET};
 use crate::spec::queue::CqCursor;
 use crate::spec::regs::cq_head_doorbell;
 use crate::spec::shadow_doorbell::cq_slot;
@@ -17,9 +18,8 @@ use kernel::sync::Arc;
 
 /// The completion ring of queue `qid`.
 pub struct CompletionRing {
-    ring: CoherentAllocation,
+    ring: CompletionMemory,
     doorbell: pci::BarRegister32,
-    depth: u16,
     /// The cursor, packed. One context at a time reaps a ring (its interrupt
     /// handler, which the kernel never runs on two CPUs at once, or pollers
     /// under their queue's lock), so a load and a store suffice.
@@ -42,9 +42,8 @@ impl CompletionRing {
     ) -> Result<Self> {
         let cursor = CqCursor::new(depth).ok_or(EINVAL)?;
         Ok(CompletionRing {
-            ring: CoherentAllocation::alloc(pdev.as_dev(), depth as usize * CQE_SIZE)?,
+            ring: CompletionMemory::alloc(pdev.as_dev(), depth)?,
             doorbell: pci::BarRegister32::new(bar, cq_head_doorbell(qid, stride))?,
-            depth,
             cursor: AtomicU32::new(cursor.pack()),
             shadow: shadow
                 .map(|s| ShadowSlot::new(s, cq_slot(qid, stride)))
@@ -57,7 +56,7 @@ impl CompletionRing {
     /// away (interrupt synchronised, pollers locked out).
     pub fn reset(&self) {
         self.ring.clear();
-        if let Some(cursor) = CqCursor::new(self.depth) {
+        if let Some(cursor) = CqCursor::new(self.ring.depth()) {
             self.cursor.store(cursor.pack(), Ordering::Relaxed);
         }
     }
@@ -71,7 +70,8 @@ impl CompletionRing {
     /// doorbell once for the whole batch. Returns how many entries there were.
     /// Callers must not reap one ring from two contexts at once.
     pub fn reap(&self, mut deliver: impl FnMut(&Completion)) -> u32 {
-        let Some(mut cursor) = CqCursor::unpack(self.depth, self.cursor.load(Ordering::Relaxed))
+        let Some(mut cursor) =
+            CqCursor::unpack(self.ring.depth(), self.cursor.load(Ordering::Relaxed))
         else {
             return 0;
         };
@@ -101,16 +101,15 @@ impl CompletionRing {
     /// The answer can be stale if another context is reaping; that one then
     /// takes what is there.
     pub fn has_pending(&self) -> bool {
-        CqCursor::unpack(self.depth, self.cursor.load(Ordering::Relaxed))
+        CqCursor::unpack(self.ring.depth(), self.cursor.load(Ordering::Relaxed))
             .is_some_and(|cursor| self.is_written(&cursor))
     }
 
     /// Whether the entry at the cursor carries this pass's phase tag, that
     /// is, the controller has written it since the host last read there.
     fn is_written(&self, cursor: &CqCursor) -> bool {
-        let at = cursor.head() as usize * CQE_SIZE;
         self.ring
-            .read_u16(at + STATUS_OFFSET)
+            .read_u16(cursor.head(), STATUS_OFFSET)
             .is_ok_and(|status| cursor.is_new(status))
     }
 
@@ -119,11 +118,8 @@ impl CompletionRing {
         if !self.is_written(cursor) {
             return None;
         }
-        let at = cursor.head() as usize * CQE_SIZE;
         // Read the rest of the entry only after seeing the new phase tag.
         dma::read_barrier();
-        let mut raw = [0u8; CQE_SIZE];
-        self.ring.read_bytes(at, &mut raw).ok()?;
-        Some(Completion::from_bytes(&raw))
+        Some(Completion::from_bytes(&self.ring.read(cursor.head()).ok()?))
     }
 }

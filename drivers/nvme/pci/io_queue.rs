@@ -7,14 +7,14 @@
 
 use super::completion_ring::CompletionRing;
 use super::request::NvmeOps;
+use super::ring::SubmissionRing;
 use super::shadow_doorbell::{ShadowDoorbells, ShadowSlot};
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::status::Status as BlkStatus;
-use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::{irq, pci};
 use crate::spec::cid;
-use crate::spec::command::{Command, SQE_SIZE};
+use crate::spec::command::Command;
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::sq_tail_doorbell;
 use crate::spec::shadow_doorbell::sq_slot;
@@ -25,7 +25,7 @@ use kernel::sync::{Arc, SpinLock};
 
 /// The submission side.
 struct Submissions {
-    ring: CoherentAllocation,
+    ring: SubmissionRing,
     cursor: SqCursor,
     /// The tail the doorbell last heard.
     rung: u16,
@@ -78,7 +78,7 @@ impl IoQueue {
     ) -> Result<Arc<Self>> {
         // Everything is computed first: inside the initialiser, fields
         // already set shadow the variables of the same name.
-        let sq_ring = CoherentAllocation::alloc(pdev.as_dev(), depth as usize * SQE_SIZE)?;
+        let sq_ring = SubmissionRing::alloc(pdev.as_dev(), depth)?;
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
         let sq_doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(qid, stride))?;
         let cq = CompletionRing::new(pdev, bar, qid, depth, stride, shadow.clone())?;
@@ -197,7 +197,7 @@ impl IoQueue {
         // volatile stores below would make the compiler read that again.
         let next = cursor.next();
         sq.ring
-            .write_bytes(cursor.tail() as usize * SQE_SIZE, &cmd.to_bytes())
+            .write(cursor.tail(), &cmd.to_bytes())
             .map_err(|_| BlkStatus::IO_ERROR)?;
         sq.cursor = next;
         if last || next.next().tail() == sq.rung {

@@ -20,5 +20,6 @@ pub mod registers;
 pub mod removal;
 pub mod request;
 pub mod reset;
+pub mod ring;
 pub mod shadow_doorbell;
 mod timeout;
