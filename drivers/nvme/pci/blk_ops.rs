@@ -82,6 +82,7 @@ impl UserCommands for NvmeOps {
     }
 }
 
+#[vtable]
 impl Operations for NvmeOps {
     type TagSetData = Arc<IoQueues>;
     type QueueData = Arc<Namespace>;
