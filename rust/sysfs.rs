@@ -113,10 +113,11 @@ unsafe extern "C" fn show_attribute<D: 'static>(
 ) -> isize {
     // SAFETY: `attr` is the first field of a `#[repr(C)] Attribute<D>`.
     let attr = unsafe { &*attr.cast::<Attribute<D>>() };
-    // SAFETY: the device's drvdata is its `D`, alive while its attributes
-    // exist: device_del removes them, waiting for running `show` calls,
-    // before the data can go.
-    let data = unsafe { &*bindings::nvme_rs_dev_get_drvdata(dev).cast::<D>() };
+    // SAFETY: the device is valid during the call, and its drvdata (the
+    // field C `dev_get_drvdata` reads) is its `D`, alive while its
+    // attributes exist: device_del removes them, waiting for running `show`
+    // calls, before the data can go.
+    let data = unsafe { &*(*dev).driver_data.cast::<D>() };
     // SAFETY: sysfs hands a page for this call alone.
     let mut out = unsafe { SysfsBuf::from_page(buf) };
     match attr.show.map(|show| show(data, &mut out)) {
@@ -139,7 +140,7 @@ unsafe extern "C" fn store_attribute<D: 'static>(
     let attr = unsafe { &*attr.cast::<Attribute<D>>() };
     // SAFETY: as in `show_attribute`: device_del waits for running `store`
     // calls before the data can go.
-    let data = unsafe { &*bindings::nvme_rs_dev_get_drvdata(dev).cast::<D>() };
+    let data = unsafe { &*(*dev).driver_data.cast::<D>() };
     // SAFETY: sysfs hands `count` (at most a page) readable bytes.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
     match attr.store.map(|store| store(data, input)) {

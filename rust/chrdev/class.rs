@@ -102,8 +102,9 @@ impl<T: FileOps> CharClass<T> {
         if base == 0 || minor >= self.minors {
             return Err(EINVAL);
         }
-        // SAFETY: pure arithmetic on device numbers.
-        Ok(unsafe { bindings::nvme_rs_mkdev(bindings::nvme_rs_major(base), minor) })
+        // C `MKDEV(MAJOR(base), minor)`: the region starts at minor 0.
+        let major = base >> kernel::bindings::MINORBITS;
+        Ok((major << kernel::bindings::MINORBITS) | minor)
     }
 
     /// The class, for its nodes' devices.

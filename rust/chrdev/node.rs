@@ -21,9 +21,25 @@ pub struct File<'a>(NonNull<bindings::file>, PhantomData<&'a ()>);
 impl File<'_> {
     /// Whether the file was opened for writing.
     pub fn is_writable(&self) -> bool {
-        // SAFETY: the file is valid during the file operation.
-        unsafe { bindings::nvme_rs_file_writable(self.0.as_ptr()) }
+        // SAFETY: the file is valid during the file operation, and its mode
+        // fixed at open.
+        let mode = unsafe { (*self.0.as_ptr()).f_mode };
+        mode & bindings::NVME_RS_FMODE_WRITE != 0
     }
+}
+
+/// The character device an open file of a character device node was
+/// opened through (C `file_inode(file)->i_cdev`).
+///
+/// # Safety
+///
+/// `file` must be an open file of a character device node.
+unsafe fn cdev_of(file: *mut bindings::file) -> *mut bindings::cdev {
+    // SAFETY: an open file has an inode for as long as it is open, and the
+    // inode of a character device node has `i_cdev` set in its union
+    // (`chrdev_open`) before any file operation runs. bindgen numbers the
+    // inode's anonymous unions; a different layout fails the build.
+    unsafe { (*(*file).f_inode).__bindgen_anon_4.i_cdev }
 }
 
 /// The file operations of a kind of node.
@@ -133,7 +149,7 @@ impl<T: FileOps> Node<T> {
             (*dev).parent = parent.map_or(core::ptr::null_mut(), |p| p.as_raw());
             (*dev).release = Some(Self::release);
             (*dev).groups = (*inner).groups.as_ptr().cast_mut();
-            bindings::nvme_rs_dev_set_drvdata(dev, (&raw const (*inner).data).cast_mut().cast());
+            (*dev).driver_data = (&raw const (*inner).data).cast_mut().cast();
             let cdev = (*inner).cdev.get();
             core::ptr::write_bytes(cdev, 0, 1);
             bindings::cdev_init(cdev, class.fops());
@@ -206,7 +222,7 @@ impl<T: FileOps> Node<T> {
     ) -> kernel::ffi::c_long {
         // SAFETY: an open file of a node keeps its memory alive (type
         // invariant of `Node`), and its inode's cdev is the node's.
-        let data = unsafe { Self::data_of(bindings::nvme_rs_file_cdev(file)) };
+        let data = unsafe { Self::data_of(cdev_of(file)) };
         // SAFETY: `file` is valid and non-null during the call.
         let file = File(unsafe { NonNull::new_unchecked(file) }, PhantomData);
         match T::ioctl(data, &file, cmd, arg) {
@@ -222,8 +238,9 @@ impl<T: FileOps> Node<T> {
         cmd: *mut bindings::io_uring_cmd,
         issue_flags: kernel::ffi::c_uint,
     ) -> kernel::ffi::c_int {
-        // SAFETY: as in `ioctl`; the command's file is open.
-        let data = unsafe { Self::data_of(bindings::nvme_rs_uring_cmd_cdev(cmd)) };
+        // SAFETY: as in `ioctl`: the command is valid during the call, and
+        // its file is an open file of one of these nodes.
+        let data = unsafe { Self::data_of(cdev_of((*cmd).file)) };
         // SAFETY: io_uring hands over a valid command until it is completed.
         let cmd = unsafe { UringCmd::from_raw(cmd) };
         match T::uring_cmd(data, cmd, IssueFlags::from_raw(issue_flags)) {
