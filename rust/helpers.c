@@ -80,16 +80,6 @@ int nvme_rs_dma_set_mask_and_coherent(struct device *dev, u64 mask)
 	return dma_set_mask_and_coherent(dev, mask);
 }
 
-void *nvme_rs_pci_get_drvdata(struct pci_dev *pdev)
-{
-	return pci_get_drvdata(pdev);
-}
-
-void nvme_rs_pci_set_drvdata(struct pci_dev *pdev, void *data)
-{
-	pci_set_drvdata(pdev, data);
-}
-
 /* An inline stub without CONFIG_PCIEASPM. */
 bool nvme_rs_pcie_aspm_enabled(struct pci_dev *pdev)
 {
@@ -105,11 +95,6 @@ bool nvme_rs_pm_suspend_via_firmware(void)
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar)
 {
 	return pci_resource_len(pdev, bar);
-}
-
-unsigned long nvme_rs_pci_resource_flags(struct pci_dev *pdev, int bar)
-{
-	return pci_resource_flags(pdev, bar);
 }
 
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name)
@@ -142,17 +127,6 @@ void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us)
 	usleep_range(min_us, max_us);
 }
 
-struct request *nvme_rs_rq_from_pdu(void *pdu)
-{
-	return blk_mq_rq_from_pdu(pdu);
-}
-
-/* The name of the disk a request was sent to ("" for none). */
-const char *nvme_rs_rq_disk_name(struct request *rq)
-{
-	return rq->q->disk ? rq->q->disk->disk_name : "";
-}
-
 /* The kernel's shared rate limit for noisy messages. */
 bool nvme_rs_printk_ratelimit(void)
 {
@@ -178,16 +152,6 @@ struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
 void nvme_rs_disk_set_name(struct gendisk *disk, const char *name)
 {
 	strscpy(disk->disk_name, name, DISK_NAME_LEN);
-}
-
-void *nvme_rs_disk_queuedata(struct gendisk *disk)
-{
-	return disk->queue->queuedata;
-}
-
-void nvme_rs_disk_set_queuedata(struct gendisk *disk, void *queuedata)
-{
-	disk->queue->queuedata = queuedata;
 }
 
 /* Takes the queue's limits lock; the commit below releases it. */
@@ -219,45 +183,9 @@ unsigned int nvme_rs_num_possible_cpus(void)
 
 /* Passthrough requests ---------------------------------------------------- */
 
-struct request_queue *nvme_rs_disk_queue(struct gendisk *disk)
-{
-	return disk->queue;
-}
-
-void *nvme_rs_disk_private(struct gendisk *disk)
-{
-	return disk->private_data;
-}
-
-/* The disk whose device (not a partition's) is dev. */
-struct gendisk *nvme_rs_dev_to_disk(struct device *dev)
-{
-	return dev_to_disk(dev);
-}
-
-struct device *nvme_rs_kobj_to_dev(struct kobject *kobj)
-{
-	return kobj_to_dev(kobj);
-}
-
-void nvme_rs_disk_set_private(struct gendisk *disk, void *data)
-{
-	disk->private_data = data;
-}
-
-struct gendisk *nvme_rs_bdev_disk(struct block_device *bdev)
-{
-	return bdev->bd_disk;
-}
-
 bool nvme_rs_bdev_is_partition(struct block_device *bdev)
 {
 	return bdev_is_partition(bdev);
-}
-
-void nvme_rs_disk_get(struct gendisk *disk)
-{
-	get_device(disk_to_dev(disk));
 }
 
 /*
@@ -289,13 +217,6 @@ void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms)
 	rq->timeout = ms ? msecs_to_jiffies(ms) : 0;
 }
 
-/*
- * Polls the hardware queue of a request that may complete, be freed and be
- * reused by another queue of the tag set at any moment (another poller can
- * reap it). blk_rq_poll reads rq->mq_hctx twice and oopses when it turns
- * NULL in between; here it is read once, and used only if it belongs to the
- * queue whose usage reference is held.
- */
 /* The fail_io_timeout fault injection: true when this completion is to be
  * dropped, so the request times out (C nvme_try_complete_req). */
 bool nvme_rs_rq_should_fake_timeout(struct request *rq)
@@ -303,11 +224,13 @@ bool nvme_rs_rq_should_fake_timeout(struct request *rq)
 	return blk_should_fake_timeout(rq->q);
 }
 
-struct blk_mq_hw_ctx *nvme_rs_rq_hctx(struct request *rq)
-{
-	return rq->mq_hctx;
-}
-
+/*
+ * Polls the hardware queue of a request that may complete, be freed and be
+ * reused by another queue of the tag set at any moment (another poller can
+ * reap it). blk_rq_poll reads rq->mq_hctx twice and oopses when it turns
+ * NULL in between; here it is read once, and used only if it belongs to the
+ * queue whose usage reference is held.
+ */
 int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob)
 {
 	struct request_queue *q = READ_ONCE(rq->q);
@@ -379,11 +302,6 @@ void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it)
 	kfree(it);
 }
 
-struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd)
-{
-	return file_inode(cmd->file)->i_cdev;
-}
-
 void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb)
 {
 	io_uring_cmd_do_in_task_lazy(cmd, cb);
@@ -391,29 +309,9 @@ void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb)
 
 /* Files and character devices --------------------------------------------- */
 
-struct cdev *nvme_rs_file_cdev(struct file *file)
-{
-	return file_inode(file)->i_cdev;
-}
-
-bool nvme_rs_file_writable(struct file *file)
-{
-	return file->f_mode & FMODE_WRITE;
-}
-
 bool nvme_rs_capable_sys_admin(void)
 {
 	return capable(CAP_SYS_ADMIN);
-}
-
-u32 nvme_rs_mkdev(u32 major, u32 minor)
-{
-	return MKDEV(major, minor);
-}
-
-u32 nvme_rs_major(u32 dev)
-{
-	return MAJOR(dev);
 }
 
 const char *nvme_rs_dev_name(struct device *dev)
@@ -430,14 +328,4 @@ int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
 void nvme_rs_sysfs_remove_link(struct device *dev, const char *name)
 {
 	sysfs_remove_link(&dev->kobj, name);
-}
-
-void *nvme_rs_dev_get_drvdata(struct device *dev)
-{
-	return dev_get_drvdata(dev);
-}
-
-void nvme_rs_dev_set_drvdata(struct device *dev, void *data)
-{
-	dev_set_drvdata(dev, data);
 }

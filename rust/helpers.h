@@ -29,12 +29,9 @@ void nvme_rs_dma_free_coherent(struct device *dev, size_t size, void *cpu_addr,
 			       dma_addr_t dma_handle);
 int nvme_rs_dma_set_mask_and_coherent(struct device *dev, u64 mask);
 
-void *nvme_rs_pci_get_drvdata(struct pci_dev *pdev);
-void nvme_rs_pci_set_drvdata(struct pci_dev *pdev, void *data);
 bool nvme_rs_pcie_aspm_enabled(struct pci_dev *pdev);
 bool nvme_rs_pm_suspend_via_firmware(void);
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar);
-unsigned long nvme_rs_pci_resource_flags(struct pci_dev *pdev, int bar);
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name);
 void nvme_rs_pci_release_mem_regions(struct pci_dev *pdev);
 
@@ -53,8 +50,6 @@ struct io_comp_batch;
 struct request;
 struct scatterlist;
 
-struct request *nvme_rs_rq_from_pdu(void *pdu);
-const char *nvme_rs_rq_disk_name(struct request *rq);
 bool nvme_rs_printk_ratelimit(void);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
 
@@ -63,8 +58,6 @@ void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
 struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
 				   struct queue_limits *lim, void *queuedata);
 void nvme_rs_disk_set_name(struct gendisk *disk, const char *name);
-void *nvme_rs_disk_queuedata(struct gendisk *disk);
-void nvme_rs_disk_set_queuedata(struct gendisk *disk, void *queuedata);
 struct queue_limits nvme_rs_disk_limits_start_update(struct gendisk *disk);
 int nvme_rs_disk_limits_commit_update(struct gendisk *disk,
 				      struct queue_limits *lim);
@@ -79,15 +72,8 @@ struct file;
 struct cdev;
 struct request_queue;
 
-struct request_queue *nvme_rs_disk_queue(struct gendisk *disk);
 struct block_device;
-void *nvme_rs_disk_private(struct gendisk *disk);
-struct gendisk *nvme_rs_dev_to_disk(struct device *dev);
-struct device *nvme_rs_kobj_to_dev(struct kobject *kobj);
-void nvme_rs_disk_set_private(struct gendisk *disk, void *data);
-struct gendisk *nvme_rs_bdev_disk(struct block_device *bdev);
 bool nvme_rs_bdev_is_partition(struct block_device *bdev);
-void nvme_rs_disk_get(struct gendisk *disk);
 int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 			bool vec, struct io_uring_cmd *ioucmd);
 void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms);
@@ -95,7 +81,6 @@ int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob);
 
 /* Timeouts. */
 bool nvme_rs_rq_should_fake_timeout(struct request *rq);
-struct blk_mq_hw_ctx *nvme_rs_rq_hctx(struct request *rq);
 
 struct nvme_rs_user_iter;
 struct nvme_rs_user_iter *nvme_rs_user_iter_new(u64 ubuf, unsigned int len,
@@ -106,20 +91,13 @@ size_t nvme_rs_user_iter_copy(struct nvme_rs_user_iter *it, void *buf,
 			      size_t len);
 void nvme_rs_user_iter_free(struct nvme_rs_user_iter *it);
 
-struct cdev *nvme_rs_uring_cmd_cdev(struct io_uring_cmd *cmd);
 void nvme_rs_uring_cmd_do_in_task_lazy(struct io_uring_cmd *cmd, void *cb);
 
 /* Files and character devices. */
-struct cdev *nvme_rs_file_cdev(struct file *file);
-bool nvme_rs_file_writable(struct file *file);
 bool nvme_rs_capable_sys_admin(void);
-u32 nvme_rs_mkdev(u32 major, u32 minor);
-u32 nvme_rs_major(u32 dev);
 const char *nvme_rs_dev_name(struct device *dev);
 int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
 			      const char *name);
 void nvme_rs_sysfs_remove_link(struct device *dev, const char *name);
-void *nvme_rs_dev_get_drvdata(struct device *dev);
-void nvme_rs_dev_set_drvdata(struct device *dev, void *data);
 
 #endif

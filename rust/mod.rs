@@ -12,6 +12,7 @@
 
 pub(crate) mod bindings;
 pub mod block;
+pub mod capability;
 pub mod chrdev;
 pub mod completion;
 pub mod cpu;

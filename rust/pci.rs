@@ -209,9 +209,13 @@ impl Bar {
     /// `min_len` bytes.
     pub fn map(dev: &Device, index: u8, min_len: usize, name: &'static CStr) -> Result<Bar> {
         let bar = kernel::ffi::c_int::from(index);
-        // SAFETY: the device is valid by the type invariant of `Device`.
-        let flags = unsafe { bindings::nvme_rs_pci_resource_flags(dev.as_raw(), bar) };
-        // SAFETY: as above.
+        // SAFETY: the device is valid by the type invariant of `Device`, and
+        // the PCI core sets its resources before probe and changes them only
+        // while no driver is bound (C `pci_resource_flags` reads the field).
+        let resources = unsafe { &(*dev.as_raw()).resource };
+        // An index past the device's resources is no memory BAR either.
+        let flags = resources.get(usize::from(index)).ok_or(ENODEV)?.flags;
+        // SAFETY: the device is valid, and `bar` one of its resources.
         let len = unsafe { bindings::nvme_rs_pci_resource_len(dev.as_raw(), bar) } as usize;
         if flags & bindings::NVME_RS_IORESOURCE_MEM as kernel::ffi::c_ulong == 0 || len < min_len {
             return Err(ENODEV);
@@ -632,9 +636,10 @@ impl<T: Driver + 'static> Registration<T> {
         let dev = unsafe { &*pdev.cast::<Device>() };
         match T::probe(dev) {
             Ok(data) => {
-                // SAFETY: `pdev` is valid; the pointer is taken back in
-                // `remove_callback`.
-                unsafe { bindings::nvme_rs_pci_set_drvdata(pdev, data.into_foreign() as _) };
+                // SAFETY: `pdev` is valid, and its driver data is the
+                // driver's to set during probe (C `pci_set_drvdata` writes
+                // the field); the pointer is taken back in `remove_callback`.
+                unsafe { (*pdev).dev.driver_data = data.into_foreign() as _ };
                 0
             }
             Err(err) => err.to_errno(),
@@ -642,8 +647,9 @@ impl<T: Driver + 'static> Registration<T> {
     }
 
     extern "C" fn remove_callback(pdev: *mut bindings::pci_dev) {
-        // SAFETY: `pdev` is valid during the callback.
-        let ptr = unsafe { bindings::nvme_rs_pci_get_drvdata(pdev) };
+        // SAFETY: `pdev` is valid during the callback (C `pci_get_drvdata`
+        // reads the field).
+        let ptr = unsafe { (*pdev).dev.driver_data };
         // SAFETY: remove is only called for devices whose probe succeeded,
         // which stored `into_foreign`'s result; remove runs once, so this is
         // the only `from_foreign` for it.
@@ -653,8 +659,9 @@ impl<T: Driver + 'static> Registration<T> {
     }
 
     extern "C" fn shutdown_callback(pdev: *mut bindings::pci_dev) {
-        // SAFETY: `pdev` is valid during the callback.
-        let ptr = unsafe { bindings::nvme_rs_pci_get_drvdata(pdev) };
+        // SAFETY: `pdev` is valid during the callback (C `pci_get_drvdata`
+        // reads the field).
+        let ptr = unsafe { (*pdev).dev.driver_data };
         if ptr.is_null() {
             return;
         }
@@ -674,8 +681,9 @@ impl<T: Driver + 'static> Registration<T> {
 /// `dev` is a valid PCI device's generic device, bound to driver `T`,
 /// whose remove does not run until the returned borrow ends.
 unsafe fn bound_data<'a, T: Driver>(dev: *mut bindings::device) -> Option<Borrowed<'a, T>> {
-    // SAFETY: `dev` is valid (the caller's guarantee).
-    let ptr = unsafe { bindings::nvme_rs_dev_get_drvdata(dev) };
+    // SAFETY: `dev` is valid (the caller's guarantee; C `dev_get_drvdata`
+    // reads the field).
+    let ptr = unsafe { (*dev).driver_data };
     if ptr.is_null() {
         return None;
     }

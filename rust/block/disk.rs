@@ -38,8 +38,9 @@ struct DiskHook {
 ///
 /// `disk` was made by `Disk::add` and is not yet freed.
 pub(super) unsafe fn attribute_data(disk: *mut bindings::gendisk) -> *const kernel::ffi::c_void {
-    // SAFETY: the hook lives until `free_disk`, as the caller promises.
-    let hook = unsafe { &*bindings::nvme_rs_disk_private(disk).cast::<DiskHook>() };
+    // SAFETY: the disk is valid and its `private_data` is the hook, which
+    // lives until `free_disk`, as the caller promises.
+    let hook = unsafe { &*(*disk).private_data.cast::<DiskHook>() };
     hook.attributes
         .as_ref()
         .map_or(core::ptr::null(), |table| table.data())
@@ -56,10 +57,10 @@ unsafe extern "C" fn disk_ioctl(
     arg: kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_int {
     // SAFETY: the block device is open, so its disk and the disk's hook
-    // (freed only in `free_disk`) are alive.
+    // (its `private_data`, freed only in `free_disk`) are alive.
     let (hook, partition) = unsafe {
         (
-            &*bindings::nvme_rs_disk_private(bindings::nvme_rs_bdev_disk(bdev)).cast::<DiskHook>(),
+            &*(*(*bdev).bd_disk).private_data.cast::<DiskHook>(),
             bindings::nvme_rs_bdev_is_partition(bdev),
         )
     };
@@ -80,13 +81,10 @@ unsafe extern "C" fn disk_ioctl(
 /// Called by the block layer once, when the last reference to a disk made
 /// by `Disk::add` is gone.
 unsafe extern "C" fn free_disk(disk: *mut bindings::gendisk) {
-    // SAFETY: the hook was leaked from a pinned box in `Disk::add`, and
-    // nothing uses it after the disk is freed.
-    drop(unsafe {
-        Pin::new_unchecked(KBox::from_raw(
-            bindings::nvme_rs_disk_private(disk).cast::<DiskHook>(),
-        ))
-    });
+    // SAFETY: the disk is valid during the call; its `private_data` is the
+    // hook leaked from a pinned box in `Disk::add`, and nothing uses it
+    // after the disk is freed.
+    drop(unsafe { Pin::new_unchecked(KBox::from_raw((*disk).private_data.cast::<DiskHook>())) });
 }
 
 extern "C" {
@@ -257,7 +255,7 @@ impl<T: Operations> Disk<T> {
         // string (copied, and truncated to the field's size by the helper).
         // From here on the disk owns the hook: `free_disk` frees it.
         unsafe {
-            bindings::nvme_rs_disk_set_private(disk, hook.cast());
+            (*disk).private_data = hook.cast();
             bindings::nvme_rs_disk_set_name(disk, name.as_char_ptr());
             (*disk).fops = &BLOCK_OPS.0;
             if !visible {
@@ -297,9 +295,9 @@ impl<T: Operations> Disk<T> {
 
 impl<T: Operations> Disk<T> {
     fn hook(&self) -> &DiskHook {
-        // SAFETY: set in `add`; freed only with the gendisk, which `self`
-        // holds a reference to.
-        unsafe { &*bindings::nvme_rs_disk_private(self.disk.as_ptr()).cast::<DiskHook>() }
+        // SAFETY: the disk's `private_data`, set in `add`; freed only with
+        // the gendisk, which `self` holds a reference to.
+        unsafe { &*(*self.disk.as_ptr()).private_data.cast::<DiskHook>() }
     }
 
     /// Routes ioctls on the disk's block device to `handler` until the disk
@@ -357,8 +355,9 @@ impl<T: Operations> Frozen<'_, T> {
         // borrows the old queue data; the disk owns the new data from here
         // (the `Disk` invariant).
         unsafe {
-            let old = bindings::nvme_rs_disk_queuedata(disk);
-            bindings::nvme_rs_disk_set_queuedata(disk, data.into_foreign() as _);
+            let queue = (*disk).queue;
+            let old = (*queue).queuedata;
+            (*queue).queuedata = data.into_foreign() as _;
             drop(T::QueueData::from_foreign(old));
             bindings::set_capacity_and_notify(disk, capacity);
         }
@@ -379,7 +378,7 @@ impl<T: Operations> Drop for Disk<T> {
         // SAFETY: the disk was added (type invariant). `del_gendisk` removes
         // it and waits for all its requests; the queue data is unused after.
         unsafe {
-            let foreign = bindings::nvme_rs_disk_queuedata(disk);
+            let foreign = (*(*disk).queue).queuedata;
             bindings::del_gendisk(disk);
             // Open block devices outlive the disk: their ioctls now fail.
             drop(self.hook().ioctl.lock().take());

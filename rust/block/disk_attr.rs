@@ -135,10 +135,12 @@ impl Drop for Table {
 /// `dev` is the device of a disk made by `Disk::add` with attributes of
 /// data `A`, and the disk is not freed during `'a`.
 unsafe fn disk_data<'a, A: Send + Sync + 'static>(dev: *mut bindings::device) -> ArcBorrow<'a, A> {
-    // SAFETY: as the caller promises, the disk and its hook are alive, and
-    // its table holds an `Arc<A>` for as long.
+    // SAFETY: as the caller promises, `dev` is a disk's device, that of its
+    // whole-disk block device (`part0->bd_device`, C `dev_to_disk`), and the
+    // disk and its hook are alive, its table holding an `Arc<A>` for as long.
     unsafe {
-        let data = super::disk::attribute_data(bindings::nvme_rs_dev_to_disk(dev));
+        let bdev = kernel::container_of!(dev, bindings::block_device, bd_device);
+        let data = super::disk::attribute_data((*bdev).bd_disk);
         <Arc<A> as ForeignOwnable>::borrow(data)
     }
 }
@@ -178,8 +180,11 @@ unsafe extern "C" fn is_visible<A: Send + Sync + 'static>(
     // first field of a `#[repr(C)] DiskAttribute<A>`.
     let attr = unsafe { &*attr.cast::<DiskAttribute<A>>() };
     // SAFETY: the disk is being added, so it is alive; its device embeds
-    // `kobj`.
-    let data = unsafe { disk_data::<A>(bindings::nvme_rs_kobj_to_dev(kobj)) };
+    // `kobj` (C `kobj_to_dev`).
+    let data = unsafe {
+        let dev = kernel::container_of!(kobj, bindings::device, kobj);
+        disk_data::<A>(dev.cast_mut())
+    };
     if (attr.visible)(&data) {
         attr.raw.attr.mode
     } else {

@@ -47,8 +47,10 @@ impl<T: Operations> QueueRef<T> {
     ///
     /// `disk` must be a live gendisk on a tag set of operations `T`.
     pub(crate) unsafe fn new(disk: NonNull<bindings::gendisk>) -> Self {
-        // SAFETY: the disk is live, as the caller promises.
-        unsafe { bindings::nvme_rs_disk_get(disk.as_ptr()) };
+        // SAFETY: the disk is live, as the caller promises, and so is its
+        // whole-disk block device, whose device is the disk's (C
+        // `disk_to_dev`).
+        unsafe { bindings::get_device(&raw mut (*(*disk.as_ptr()).part0).bd_device) };
         // INVARIANT: reference taken just above.
         QueueRef {
             disk,
@@ -84,14 +86,10 @@ impl<T: Operations> QueueRef<T> {
         if polled {
             opf |= bindings::NVME_RS_REQ_POLLED;
         }
-        // SAFETY: the disk, hence its queue, is alive (type invariant).
-        let rq = unsafe {
-            bindings::blk_mq_alloc_request(
-                bindings::nvme_rs_disk_queue(self.disk.as_ptr()),
-                opf,
-                flags as _,
-            )
-        };
+        // SAFETY: the disk is alive (type invariant).
+        let queue = unsafe { (*self.disk.as_ptr()).queue };
+        // SAFETY: the queue lives as long as its disk.
+        let rq = unsafe { bindings::blk_mq_alloc_request(queue, opf, flags as _) };
         let rq = error::from_err_ptr(rq)?;
         // INVARIANT: freshly allocated, not started.
         Ok(UserRequest {

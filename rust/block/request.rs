@@ -216,9 +216,16 @@ impl<T: Operations> Request<T> {
     /// The name of the disk the request was sent to (`nvme0n1`), empty for
     /// a request queue without one.
     pub fn disk_name(&self) -> &kernel::str::CStr {
-        // SAFETY: the request is valid; the name lives in its gendisk, which
-        // outlives the request queue's requests.
-        unsafe { kernel::str::CStr::from_char_ptr(bindings::nvme_rs_rq_disk_name(self.as_raw())) }
+        // SAFETY: the request is valid, and so is its queue; the queue's
+        // disk, if any, outlives the queue's requests, and its name is a
+        // NUL-terminated string in an array.
+        unsafe {
+            let disk = (*(*self.as_raw()).q).disk;
+            if disk.is_null() {
+                return kernel::c_str!("");
+            }
+            kernel::str::CStr::from_char_ptr((*disk).disk_name.as_ptr())
+        }
     }
 
     /// The data of the disk (request queue) the request was sent to.
@@ -274,7 +281,7 @@ impl<T: Operations> Request<T> {
     /// while the request is in flight, as in the timeout callback.
     pub fn hw_queue(&self) -> Option<&HwQueue<T>> {
         // SAFETY: the request is valid.
-        let hctx = unsafe { bindings::nvme_rs_rq_hctx(self.as_raw()) };
+        let hctx = unsafe { (*self.as_raw()).mq_hctx };
         // SAFETY: a started request's hardware context lives as long as its
         // request queue, which outlives every reference to the request;
         // `HwQueue` is a transparent wrapper.

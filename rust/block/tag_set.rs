@@ -10,6 +10,8 @@ use super::request::{in_flight_with_tag, Owned, Pdu, Request};
 use super::status::Status;
 use crate::kernel_ext::{bindings, pci};
 use core::{cell::UnsafeCell, marker::PhantomData, mem::size_of, ptr, ptr::NonNull};
+use kernel::build_error;
+use kernel::error::VTABLE_DEFAULT_ERROR;
 use kernel::{error::to_result, prelude::*, types::ForeignOwnable, types::Opaque};
 
 /// Kinds of hardware queue (`enum hctx_type`).
@@ -52,6 +54,20 @@ pub enum TimeoutAction {
 }
 
 /// The operations of a multi-queue block driver.
+///
+/// The methods with a default body are optional, as their entries in C's
+/// `struct blk_mq_ops` are: one a driver does not implement leaves its entry
+/// null, and the block layer does without it (the default bodies are never
+/// called; a call would fail the build). A driver implements this trait in an
+/// `impl` block marked `#[vtable]`, which records which ones it provides.
+///
+/// The others are required even where C's entry may be null:
+/// [`Operations::init_hw_queue`] and [`Operations::new_request`] (C
+/// `init_hctx` and `init_request`) make the hardware queue data and the
+/// per-request data that [`HwQueue::data`] and [`Owned`] hand out, and
+/// [`Operations::complete`] is what every completion of a request, batched
+/// or not, ends in.
+#[vtable]
 pub trait Operations: Sized + Send + Sync + 'static {
     /// Data of the whole tag set: the driver's hardware queues.
     type TagSetData: ForeignOwnable + Send + Sync;
@@ -104,27 +120,43 @@ pub trait Operations: Sized + Send + Sync + 'static {
         last: bool,
     ) -> Result<(), Status>;
 
-    /// Flushes batched submissions of the hardware queue whose data is `hw`.
-    fn commit(hw: <Self::HwQueueData as ForeignOwnable>::Borrowed<'_>);
+    /// Flushes batched submissions of the hardware queue whose data is `hw`
+    /// (C `commit_rqs`). Optional: a driver without it must make every
+    /// command visible to the hardware in [`Operations::submit`], whatever
+    /// `last` says, since nothing else would.
+    fn commit(_hw: <Self::HwQueueData as ForeignOwnable>::Borrowed<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Finishes a request the hardware is done with (undoes the mapping)
     /// and says how it ends.
     fn complete(rq: Owned<'_, Self>) -> Disposition;
 
     /// Reaps completions of polled hardware queue `hq`, adding what it
-    /// can to the poller's `batch`; returns how many.
-    fn poll(hq: &HwQueue<Self>, batch: &mut CompletionBatch<'_, Self>) -> u32;
+    /// can to the poller's `batch`; returns how many. Optional: without it a
+    /// tag set has no poll queues (see [`TagSetConfig::maps`]).
+    fn poll(_hq: &HwQueue<Self>, _batch: &mut CompletionBatch<'_, Self>) -> u32 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// A request has been in flight longer than the queue's timeout. Runs
     /// in process context (the block layer's timeout work) and may sleep;
-    /// the request may be completed concurrently.
-    fn timeout(rq: &Request<Self>) -> TimeoutAction;
+    /// the request may be completed concurrently. Optional: without it the
+    /// block layer only rearms the timer (and hides the queue's
+    /// `io_timeout` attribute).
+    fn timeout(_rq: &Request<Self>) -> TimeoutAction {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
-    /// Assigns hardware queues to CPUs for each queue type.
+    /// Assigns hardware queues to CPUs for each queue type. Optional:
+    /// without it the block layer spreads the CPUs evenly over the queues,
+    /// which it can do for one queue type only (see [`TagSetConfig::maps`]).
     fn map_queues(
-        set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
-        maps: &mut QueueMaps<'_>,
-    );
+        _set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
+        _maps: &mut QueueMaps<'_>,
+    ) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A hardware queue context, as the callbacks see it.
@@ -213,7 +245,11 @@ impl QueueMaps<'_> {
 pub struct TagSetConfig {
     /// Hardware queues, all types together.
     pub hw_queues: u32,
-    /// Queue types: 1 (default), 2 (default, read) or 3 (with poll).
+    /// Queue types: 1 (default), 2 (default, read) or 3 (with poll). More
+    /// than 1 needs [`Operations::map_queues`] (the block layer's own
+    /// mapping would `BUG`), and 3 needs [`Operations::poll`] (the block
+    /// layer polls a tag set with a poll map); [`TagSet::new`] refuses
+    /// other shapes.
     pub maps: u32,
     /// Requests per hardware queue.
     pub depth: u32,
@@ -242,11 +278,23 @@ unsafe impl<T: Operations> Sync for TagSet<T> {}
 
 impl<T: Operations> TagSet<T> {
     /// Allocates a tag set with `data` as its data.
+    ///
+    /// Fails with `EINVAL` if `config` asks for queue maps the operations
+    /// cannot serve (see [`TagSetConfig::maps`]).
     pub fn new(data: T::TagSetData, config: TagSetConfig) -> impl PinInit<Self, Error> {
         const {
             assert!(core::mem::align_of::<Pdu<T>>() <= core::mem::align_of::<u64>());
         };
         let init = move |slot: *mut Opaque<bindings::blk_mq_tag_set>| {
+            // Without `map_queues`, `blk_mq_update_queue_map` `BUG`s on more
+            // than one map; without `poll`, `blk_hctx_poll` would call a null
+            // pointer on a tag set with a poll map (which makes its disks
+            // pollable, `blk_mq_alloc_queue`).
+            let needs_map_queues = config.maps > 1;
+            let needs_poll = config.maps > bindings::NVME_RS_HCTX_TYPE_POLL;
+            if (needs_map_queues && !T::HAS_MAP_QUEUES) || (needs_poll && !T::HAS_POLL) {
+                return Err(EINVAL);
+            }
             let set = Opaque::raw_get(slot);
             let timeout = {
                 // SAFETY: pure conversion.
@@ -505,9 +553,10 @@ impl<T: Operations> OperationsVTable<T> {
             let Err(unsent) = (unsafe { Self::issue(rq, hq, last) }) else {
                 continue;
             };
-            if last {
+            if last && T::HAS_COMMIT {
                 // The commands already copied for this hardware queue were
-                // waiting for this one to ring the doorbell.
+                // waiting for this one to ring the doorbell. (A driver
+                // without `commit` rang it for each of them.)
                 T::commit(hq.data());
             }
             match unsent {
@@ -723,17 +772,34 @@ impl<T: Operations> OperationsVTable<T> {
     }
 
     // Entries not named are none; which entries exist depends on the kernel
-    // configuration (`show_rq` on `CONFIG_BLK_DEBUG_FS`).
+    // configuration (`show_rq` on `CONFIG_BLK_DEBUG_FS`). Optional methods
+    // the driver does not implement leave their entry none, which 6.12's
+    // blk-mq checks for each of them before calling (`commit_rqs` in
+    // `blk_mq_commit_rqs`, `timeout` in `blk_mq_rq_timed_out`, `map_queues`
+    // in `blk_mq_update_queue_map`) or, for `poll`, never calls without a
+    // poll map, which `TagSet::new` refuses.
     const VTABLE: bindings::blk_mq_ops = bindings::blk_mq_ops {
         queue_rq: Some(Self::queue_rq),
         queue_rqs: Some(Self::queue_rqs),
-        commit_rqs: Some(Self::commit_rqs),
-        poll: Some(Self::poll),
+        commit_rqs: if T::HAS_COMMIT {
+            Some(Self::commit_rqs)
+        } else {
+            None
+        },
+        poll: if T::HAS_POLL { Some(Self::poll) } else { None },
         complete: Some(Self::complete),
-        timeout: Some(Self::timeout),
+        timeout: if T::HAS_TIMEOUT {
+            Some(Self::timeout)
+        } else {
+            None
+        },
         init_request: Some(Self::init_request),
         exit_request: Some(Self::exit_request),
-        map_queues: Some(Self::map_queues),
+        map_queues: if T::HAS_MAP_QUEUES {
+            Some(Self::map_queues)
+        } else {
+            None
+        },
         init_hctx: Some(Self::init_hctx),
         exit_hctx: Some(Self::exit_hctx),
         // SAFETY: every entry is an optional function pointer; zero is none.

@@ -90,6 +90,7 @@ impl IoOps for NvmeOps {
     }
 }
 
+#[vtable]
 impl Operations for NvmeOps {
     type TagSetData = Arc<IoQueues>;
     type QueueData = Arc<Namespace>;
