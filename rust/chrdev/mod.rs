@@ -16,13 +16,6 @@ mod node;
 pub use class::{CharClass, ClassRegistration};
 pub use node::{File, FileOps, NoFileOps, Node};
 
-// Node attributes and links are sysfs's, and the capability check has
-// nothing to do with character devices; they are named here as well so
-// that the driver's imports from this module, older than the split, keep
-// working.
-pub use super::capability::capable_sys_admin;
-pub use super::sysfs::{Attribute, Link, SysfsBuf};
-
 extern "C" {
     /// This module (`THIS_MODULE`), defined by modpost's generated code:
     /// the owner of the classes' file operations and of the nodes'

@@ -7,10 +7,10 @@
 
 use super::ctrl::Ctrl;
 use super::passthru::NsCommands;
-use crate::kernel_ext::chrdev::{
-    capable_sys_admin, Attribute, CharClass, File, FileOps, NoFileOps, SysfsBuf,
-};
+use crate::kernel_ext::capability::capable_sys_admin;
+use crate::kernel_ext::chrdev::{CharClass, File, FileOps, NoFileOps};
 use crate::kernel_ext::error;
+use crate::kernel_ext::sysfs::{Attribute, SysfsBuf};
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::spec::passthru::{Ioctl, UringOp};
 use core::fmt::Write;

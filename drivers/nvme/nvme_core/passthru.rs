@@ -11,7 +11,7 @@ use super::transport::IoOps;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
-use crate::kernel_ext::chrdev::capable_sys_admin;
+use crate::kernel_ext::capability::capable_sys_admin;
 use crate::kernel_ext::device::Device;
 use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
