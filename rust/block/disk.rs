@@ -122,8 +122,15 @@ unsafe impl Sync for BlockOps {}
 pub struct Limits {
     /// Smallest unit the device addresses, in bytes.
     pub logical_block_size: u32,
-    /// Smallest unit the device writes without read-modify-write.
+    /// Smallest unit the device writes without read-modify-write, and
+    /// atomically across a power failure.
     pub physical_block_size: u32,
+    /// Smallest write the device prefers (`io_min`), in bytes.
+    pub io_min: u32,
+    /// Optimal write size (`io_opt`) in bytes, 0 if none.
+    pub io_opt: u32,
+    /// Atomic write limits, if the device gives them.
+    pub atomic_writes: Option<AtomicWriteLimits>,
     /// Largest request, in 512-byte sectors.
     pub max_hw_sectors: u32,
     /// Most data segments in one request.
@@ -147,6 +154,29 @@ pub struct Limits {
     pub fua: bool,
     /// The tag set has polled queues.
     pub poll: bool,
+}
+
+/// What the device writes atomically, in bytes (the block layer's
+/// `atomic_write_hw_*` limits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AtomicWriteLimits {
+    /// Largest atomic write.
+    pub max: u32,
+    /// Atomic writes must not cross a multiple of this; 0 for none.
+    pub boundary: u32,
+    /// Smallest atomic write unit.
+    pub unit_min: u32,
+    /// Largest atomic write unit, a power of two.
+    pub unit_max: u32,
+}
+
+/// What a disk presents: its size, and whether it may be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Medium {
+    /// Capacity in 512-byte sectors.
+    pub capacity_sectors: u64,
+    /// Writes are refused (`set_disk_ro`).
+    pub read_only: bool,
 }
 
 impl Limits {
@@ -177,7 +207,13 @@ impl Limits {
         }
         lim.logical_block_size = self.logical_block_size;
         lim.physical_block_size = self.physical_block_size;
-        lim.io_min = self.physical_block_size;
+        lim.io_min = self.io_min;
+        lim.io_opt = self.io_opt;
+        let atomic = self.atomic_writes.unwrap_or_default();
+        lim.atomic_write_hw_max = atomic.max;
+        lim.atomic_write_hw_boundary = atomic.boundary;
+        lim.atomic_write_hw_unit_min = atomic.unit_min;
+        lim.atomic_write_hw_unit_max = atomic.unit_max;
         lim.max_hw_sectors = self.max_hw_sectors;
         lim.max_segments = self.max_segments;
         lim.max_segment_size = u32::MAX;
@@ -210,8 +246,8 @@ unsafe impl<T: Operations> Send for Disk<T> {}
 unsafe impl<T: Operations> Sync for Disk<T> {}
 
 impl<T: Operations> Disk<T> {
-    /// Allocates a disk named `name` on `set` with `limits`, `capacity`
-    /// sectors and `data` as its queue data, and adds it under `parent`
+    /// Allocates a disk named `name` on `set` with `limits`, presenting
+    /// `medium`, with `data` as its queue data, and adds it under `parent`
     /// with the sysfs `attributes`. A disk that is not `visible` (C's
     /// `GENHD_FL_HIDDEN`) gets no block device node, partitions or uevents,
     /// only its sysfs directory and its request queue, for passthrough.
@@ -221,7 +257,7 @@ impl<T: Operations> Disk<T> {
         data: T::QueueData,
         name: &CString,
         limits: &Limits,
-        capacity: u64,
+        medium: Medium,
         visible: bool,
         parent: &device::Device,
         attributes: Option<DiskAttributes<A>>,
@@ -261,7 +297,8 @@ impl<T: Operations> Disk<T> {
             if !visible {
                 (*disk).flags |= bindings::NVME_RS_GENHD_FL_HIDDEN;
             }
-            bindings::set_capacity(disk, capacity);
+            bindings::set_capacity(disk, medium.capacity_sectors);
+            bindings::set_disk_ro(disk, medium.read_only);
         }
         // SAFETY: the hook is alive and stays where it is (above); the
         // table is not moved out of it.
@@ -336,12 +373,12 @@ pub struct Frozen<'a, T: Operations> {
 }
 
 impl<T: Operations> Frozen<'_, T> {
-    /// Gives the disk new limits, capacity (in 512-byte sectors) and queue
-    /// data, as a namespace that was reformatted or resized needs (C
-    /// `nvme_update_ns_info_block`). Requests made afterwards see only the
-    /// new ones. Fails, changing nothing, if the block layer rejects the
-    /// limits.
-    pub fn update(&self, data: T::QueueData, limits: &Limits, capacity: u64) -> Result {
+    /// Gives the disk new limits, medium (size and write protection) and
+    /// queue data, as a namespace that was reformatted, resized or write
+    /// protected needs (C `nvme_update_ns_info_block`). Requests made
+    /// afterwards see only the new ones. Fails, changing nothing, if the
+    /// block layer rejects the limits.
+    pub fn update(&self, data: T::QueueData, limits: &Limits, medium: Medium) -> Result {
         let disk = self.disk.disk.as_ptr();
         // SAFETY: the disk is live; starting an update takes the queue's
         // limits lock, which committing releases whether it fails or not.
@@ -359,7 +396,8 @@ impl<T: Operations> Frozen<'_, T> {
             let old = (*queue).queuedata;
             (*queue).queuedata = data.into_foreign() as _;
             drop(T::QueueData::from_foreign(old));
-            bindings::set_capacity_and_notify(disk, capacity);
+            bindings::set_capacity_and_notify(disk, medium.capacity_sectors);
+            bindings::set_disk_ro(disk, medium.read_only);
         }
         Ok(())
     }

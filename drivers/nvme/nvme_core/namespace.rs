@@ -5,14 +5,15 @@
 //! What block I/O a namespace may carry at all is
 //! [`crate::spec::format`]'s decision.
 
-use crate::kernel_ext::block::disk::Limits;
+use crate::kernel_ext::block::disk::{AtomicWriteLimits, Limits, Medium};
 use crate::kernel_ext::block::request::{Op, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::Operations;
 use crate::spec::command::Command;
 use crate::spec::format::{ref_tag, BlockAccess, Blocked};
-use crate::spec::identify::{IdentifyController, IdentifyNamespace};
+use crate::spec::identify::{IdentifyController, IdentifyNamespace, WriteFields};
 use crate::spec::io::{sectors_to_blocks, IoError, MAX_DSM_RANGES};
+use crate::spec::ns_limits::{deallocate_zeroes, write_protected, write_units};
 use crate::spec::status::BlockStatus;
 
 /// ONCS bit: Dataset Management (deallocate) is supported.
@@ -31,6 +32,12 @@ pub struct Namespace {
     pub blocks: u64,
     /// What block I/O the disk carries.
     pub access: BlockAccess,
+    /// What Identify Namespace says about write sizes and atomicity.
+    pub write: WriteFields,
+    /// Write Zeroes may deallocate (DEAC) where the request allows it.
+    pub deallocate_zeroes: bool,
+    /// The namespace is write protected.
+    pub read_only: bool,
 }
 
 /// What a request's command needs besides itself.
@@ -92,6 +99,18 @@ impl Namespace {
             lba_shift: id.format.data_shift,
             blocks: id.size_blocks,
             access,
+            write: id.write,
+            deallocate_zeroes: deallocate_zeroes(id.dlfeat),
+            read_only: write_protected(id.attributes),
+        }
+    }
+
+    /// What the disk presents: its size, and whether it may be written
+    /// (C `set_capacity_and_notify`, `set_disk_ro`).
+    pub fn medium(&self) -> Medium {
+        Medium {
+            capacity_sectors: self.capacity_sectors(),
+            read_only: self.read_only,
         }
     }
 
@@ -113,9 +132,18 @@ impl Namespace {
             _ => 1u32 << self.lba_shift,
         };
         let max_sectors = profile.max_transfer >> 9;
+        let units = write_units(block, &self.write, ctrl.awupf);
         Limits {
             logical_block_size: block,
-            physical_block_size: block,
+            physical_block_size: units.physical_block_size,
+            io_min: units.io_min,
+            io_opt: units.io_opt,
+            atomic_writes: units.atomic.map(|a| AtomicWriteLimits {
+                max: a.max,
+                boundary: a.boundary,
+                unit_min: a.unit_min,
+                unit_max: a.unit_max,
+            }),
             max_hw_sectors: max_sectors,
             max_segments: profile.max_segments,
             // PRPs describe whole pages: segments must not leave gaps inside
@@ -179,7 +207,12 @@ impl Namespace {
             Op::Flush => return encode(Ok(Command::flush(self.nsid)), Payload::None),
             Op::WriteZeroes => (
                 encode(
-                    Command::write_zeroes(self.nsid, slba, blocks, false),
+                    Command::write_zeroes(
+                        self.nsid,
+                        slba,
+                        blocks,
+                        self.deallocate_zeroes && !rq.is_nounmap(),
+                    ),
                     Payload::None,
                 )?,
                 self.access.write_zeroes_protection(),

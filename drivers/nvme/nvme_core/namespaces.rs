@@ -105,7 +105,7 @@ impl<O: IoOps> NamespaceSet<O> {
             Arc::new(geometry, GFP_KERNEL)?,
             &disk_name,
             &geometry.limits(&ctx.id, &ctx.profile),
-            geometry.capacity_sectors(),
+            geometry.medium(),
             geometry.access.visible(),
             ctx.parent.as_dev(),
             Some(DiskAttributes {
@@ -170,7 +170,7 @@ impl<O: IoOps> NamespaceSet<O> {
         frozen.update(
             data,
             &geometry.limits(&ctx.id, &ctx.profile),
-            geometry.capacity_sectors(),
+            geometry.medium(),
         )?;
         member.shared.set_format(Format::of(&ns.id));
         drop(frozen);

@@ -155,6 +155,10 @@ pub struct IdentifyController {
     pub oncs: u16,
     /// Volatile Write Cache present (VWC bit 0).
     pub volatile_write_cache: bool,
+    /// Atomic Write Unit Power Fail (AWUPF), in blocks minus one: what
+    /// every namespace writes atomically across a power failure unless it
+    /// says otherwise.
+    pub awupf: u16,
     /// SGL Support (SGLS).
     pub sgls: u32,
 }
@@ -220,6 +224,7 @@ impl IdentifyController {
             namespace_count: le32(b, 516),
             oncs: le16(b, 520),
             volatile_write_cache: b[525] & 1 != 0,
+            awupf: le16(b, 528),
             sgls: le32(b, 536),
         })
     }
@@ -287,6 +292,33 @@ pub struct IdentifyNamespace {
     /// IEEE Extended Unique Identifier (EUI64), NVMe 1.1 and later; zero if
     /// not reported.
     pub eui64: [u8; 8],
+    /// Deallocate Logical Block Features (DLFEAT): what a deallocated block
+    /// reads as (bits 2:0), and whether Write Zeroes may deallocate
+    /// (bit 3).
+    pub dlfeat: u8,
+    /// Namespace Attributes (NSATTR): bit 0, write protected.
+    pub attributes: u8,
+    /// The fields that say how the namespace likes to be written.
+    pub write: WriteFields,
+}
+
+/// What Identify Namespace says about write sizes and atomicity, in
+/// blocks minus one where the specification counts so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteFields {
+    /// Namespace features (NSFEAT): bit 1, the atomicity fields are the
+    /// namespace's own; bit 4, the optimal I/O fields are valid.
+    pub features: u8,
+    /// Namespace Atomic Write Unit Power Fail (NAWUPF).
+    pub nawupf: u16,
+    /// Namespace Atomic Boundary Offset (NABO), in blocks.
+    pub nabo: u16,
+    /// Namespace Atomic Boundary Size Power Fail (NABSPF).
+    pub nabspf: u16,
+    /// Namespace Preferred Write Granularity (NPWG).
+    pub npwg: u16,
+    /// Namespace Optimal Write Size (NOWS).
+    pub nows: u16,
 }
 
 impl IdentifyNamespace {
@@ -326,6 +358,16 @@ impl IdentifyNamespace {
             dps: b[29],
             nguid: field(b, 104),
             eui64: field(b, 120),
+            dlfeat: b[33],
+            attributes: b[99],
+            write: WriteFields {
+                features: b[24],
+                nawupf: le16(b, 36),
+                nabo: le16(b, 42),
+                nabspf: le16(b, 44),
+                npwg: le16(b, 64),
+                nows: le16(b, 72),
+            },
         }))
     }
 

@@ -18,6 +18,7 @@ pub mod effects;
 pub mod format;
 pub mod identify;
 pub mod io;
+pub mod ns_limits;
 pub mod ns_sysfs;
 pub mod passthru;
 pub mod permission;
