@@ -7,6 +7,7 @@
 #include <linux/blk-mq.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
+#include <linux/hwmon.h>
 #include <linux/io_uring/cmd.h>
 #include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
@@ -101,3 +102,14 @@ const unsigned int NVME_RS_BLK_MQ_REQ_NOWAIT = BLK_MQ_REQ_NOWAIT;
 const int NVME_RS_EIOCBQUEUED = EIOCBQUEUED;
 const unsigned int NVME_RS_RQ_END_IO_FREE = RQ_END_IO_FREE;
 const blk_mode_t NVME_RS_BLK_OPEN_WRITE = BLK_OPEN_WRITE;
+
+/* hwmon: the sensor types and temperature attributes nvme_rs shows. */
+const u32 NVME_RS_HWMON_CHIP = hwmon_chip;
+const u32 NVME_RS_HWMON_TEMP = hwmon_temp;
+const u32 NVME_RS_HWMON_C_REGISTER_TZ = HWMON_C_REGISTER_TZ;
+const u32 NVME_RS_HWMON_TEMP_INPUT = hwmon_temp_input;
+const u32 NVME_RS_HWMON_TEMP_MAX = hwmon_temp_max;
+const u32 NVME_RS_HWMON_TEMP_MIN = hwmon_temp_min;
+const u32 NVME_RS_HWMON_TEMP_CRIT = hwmon_temp_crit;
+const u32 NVME_RS_HWMON_TEMP_ALARM = hwmon_temp_alarm;
+const u32 NVME_RS_HWMON_TEMP_LABEL = hwmon_temp_label;

@@ -7,6 +7,7 @@
 #include <linux/capability.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
+#include <linux/hwmon.h>
 #include <linux/io_uring/cmd.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -90,6 +91,28 @@ bool nvme_rs_pcie_aspm_enabled(struct pci_dev *pdev)
 bool nvme_rs_pm_suspend_via_firmware(void)
 {
 	return pm_suspend_via_firmware();
+}
+
+/*
+ * hwmon is optional: without CONFIG_HWMON (the bench kernel) these refuse,
+ * and the driver goes on without temperature sensors.
+ */
+struct device *nvme_rs_hwmon_register(struct device *dev, const char *name,
+				      void *drvdata,
+				      const struct hwmon_chip_info *chip)
+{
+#if IS_REACHABLE(CONFIG_HWMON)
+	return hwmon_device_register_with_info(dev, name, drvdata, chip, NULL);
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
+}
+
+void nvme_rs_hwmon_unregister(struct device *hwmon)
+{
+#if IS_REACHABLE(CONFIG_HWMON)
+	hwmon_device_unregister(hwmon);
+#endif
 }
 
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar)

@@ -14,6 +14,7 @@ struct queue_limits;
 struct completion;
 struct device;
 struct pci_dev;
+struct hwmon_chip_info;
 
 u32 nvme_rs_readl(const void __iomem *addr);
 void nvme_rs_writel(u32 value, void __iomem *addr);
@@ -31,6 +32,10 @@ int nvme_rs_dma_set_mask_and_coherent(struct device *dev, u64 mask);
 
 bool nvme_rs_pcie_aspm_enabled(struct pci_dev *pdev);
 bool nvme_rs_pm_suspend_via_firmware(void);
+struct device *nvme_rs_hwmon_register(struct device *dev, const char *name,
+				      void *drvdata,
+				      const struct hwmon_chip_info *chip);
+void nvme_rs_hwmon_unregister(struct device *hwmon);
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar);
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name);
 void nvme_rs_pci_release_mem_regions(struct pci_dev *pdev);

@@ -151,6 +151,14 @@ impl Device {
         Ok(Enabled { dev: self.into() })
     }
 
+    /// The largest streaming DMA mapping that does not cost extra (with an
+    /// IOMMU, what its IOVA caches serve), as the block layer's transfer
+    /// limit should respect it (C `dma_opt_mapping_size`).
+    pub fn dma_opt_mapping_size(&self) -> usize {
+        // SAFETY: the device is valid by the type invariant.
+        unsafe { bindings::dma_opt_mapping_size(self.as_dev().as_raw()) }
+    }
+
     /// Sets the DMA mask for streaming and coherent mappings to `bits` bits.
     pub fn set_dma_mask(&self, bits: u32) -> Result {
         let mask = if bits >= 64 {

@@ -8,7 +8,9 @@
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
 #   5. a second, shorter guest run with 4 CPUs sharing 2 I/O queues
 #      (max_ioqpairs=2): load, I/O smoke, shared-queue fio verify, leaks
-#   6. the namespace identity group with QEMU's controller under its Intel
+#   6. large transfers on a controller without a transfer limit (mdts=0),
+#      up to the driver's 8 MiB cap, with each driver; the namespace
+#      identity group with QEMU's controller under its Intel
 #      PCI ID (use-intel-id=on), which the quirk table treats differently,
 #      with each driver; then the user-ABI groups (io_uring passthrough
 #      with fio, the passthrough test program, nvme-cli, namespace
@@ -100,6 +102,15 @@ if make -s module > build/test-build.log 2>&1; then
 		GUEST_TESTS="10-load 60-io-smoke 80-shared-queues 90-kmemleak" \
 		scripts/guest.sh --mode test --smp 4 --name test-4cpu \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	# A controller without a transfer limit (mdts=0): requests up to the
+	# driver's own 8 MiB cap, whose PRP lists are chained over several
+	# pages, with each driver.
+	for driver in rs c; do
+		run_stage "guest-mdts0-$driver" last env GUEST_DRIVER=$driver \
+			GUEST_NVME_OPTS=mdts=0 GUEST_TESTS=63-large-transfers \
+			scripts/guest.sh --mode test --name "test-mdts0-$driver" \
+			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	done
 	# QEMU's controller under its other PCI ID, which C's quirk table
 	# (spec/quirks.rs) gives more quirks: both drivers must apply them.
 	for driver in rs c; do
@@ -109,7 +120,7 @@ if make -s module > build/test-build.log 2>&1; then
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	done
 	run_stage guest-c-reference last env GUEST_DRIVER=c \
-		GUEST_TESTS="67-ns-identity 68-apst 69-limits 84-uring-cmd-fio 85-passthru 86-nvme-cli 87-ctrl-state" \
+		GUEST_TESTS="63-large-transfers 67-ns-identity 68-apst 69-limits 71-hwmon 84-uring-cmd-fio 85-passthru 86-nvme-cli 87-ctrl-state" \
 		scripts/guest.sh --mode test --name test-c-reference --kernel-dir build/kernel-test/
 	run_stage guest-faults last env GUEST_SETUP=faults \
 		scripts/guest.sh --mode test --name test-faults \

@@ -42,6 +42,12 @@ pub trait Namespaces: Send + Sync {
     fn while_frozen(&self, f: &mut dyn FnMut()) -> Result;
 }
 
+/// Largest admin passthrough transfer: its data goes through one
+/// physically contiguous bounce buffer (`passthru`), and the page
+/// allocator hands out at most 4 MiB at once (order 10). C maps the user's
+/// pages instead and allows up to the transfer limit (8 MiB).
+pub const MAX_ADMIN_BOUNCE: u32 = 4 << 20;
+
 /// What a transport tells the core about a controller it brought up, for
 /// [`Ctrl::new`].
 pub struct CtrlSetup {
@@ -59,7 +65,8 @@ pub struct CtrlSetup {
     pub address: CString,
     /// Effects of each opcode, from the controller's log or the defaults.
     pub effects: Effects,
-    /// Largest admin passthrough transfer in bytes.
+    /// Largest admin passthrough transfer in bytes: the transport's
+    /// transfer limit, but at most [`MAX_ADMIN_BOUNCE`].
     pub max_admin_bytes: u32,
     /// What bounds the APST table, sent again after every reset.
     pub apst: ApstParams,
@@ -138,7 +145,7 @@ impl Ctrl {
                 apst: setup.apst,
                 effects,
                 capabilities_changed: AtomicBool::new(false),
-                max_admin_bytes: setup.max_admin_bytes,
+                max_admin_bytes: setup.max_admin_bytes.min(MAX_ADMIN_BOUNCE),
                 namespaces <- new_mutex!(None),
                 admin <- new_mutex!(Some(admin)),
                 transport <- new_mutex!(None),

@@ -21,8 +21,9 @@ use crate::spec::completion::Completion;
 use crate::spec::format::Format;
 use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
-use crate::spec::prp::{walk_prps, Segment};
+use crate::spec::prp::{prp_list_entries, walk_prps, PrpChain, Segment};
 use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::alloc::KVVec;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -407,7 +408,7 @@ fn write_result(arg: usize, ioctl: Ioctl, result: u64) -> Result {
 /// user's pages before it freezes the queues).
 struct StagedData {
     user: UserIter,
-    staging: KVec<u8>,
+    staging: KVVec<u8>,
     bounce: BounceBuffer,
     to_device: bool,
 }
@@ -421,7 +422,7 @@ impl StagedData {
             return Err(EINVAL);
         }
         let bounce = BounceBuffer::new(dev, len)?;
-        let mut staging = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        let mut staging = KVVec::from_elem(0u8, len, GFP_KERNEL)?;
         if to_device {
             user.read_into(&mut staging)?;
             bounce.data.write_bytes(0, &staging)?;
@@ -453,22 +454,29 @@ impl StagedData {
 }
 
 /// A physically contiguous DMA buffer for an admin command's data, and the
-/// PRP list page it needs beyond two pages.
+/// PRP list pages it needs beyond two pages.
 struct BounceBuffer {
     data: CoherentAllocation,
-    list: Option<CoherentAllocation>,
+    /// The PRP list's pages, chained where there are several; empty for a
+    /// buffer of two pages or less.
+    lists: KVec<CoherentAllocation>,
     len: usize,
 }
 
 impl BounceBuffer {
     fn new(dev: &Device, len: usize) -> Result<Self> {
         let data = CoherentAllocation::alloc(dev, len.next_multiple_of(PAGE as usize))?;
-        let list = if len > 2 * PAGE as usize {
-            Some(CoherentAllocation::alloc(dev, PAGE as usize)?)
+        let entries = prp_list_entries(0, len as u64, PAGE);
+        let pages = if entries > 1 {
+            PrpChain::new(entries, PAGE).ok_or(EINVAL)?.pages()
         } else {
-            None
+            0
         };
-        Ok(BounceBuffer { data, list, len })
+        let mut lists = KVec::with_capacity(pages, GFP_KERNEL)?;
+        for _ in 0..pages {
+            lists.push(CoherentAllocation::alloc(dev, PAGE as usize)?, GFP_KERNEL)?;
+        }
+        Ok(BounceBuffer { data, lists, len })
     }
 
     /// `cmd` pointing at the buffer with PRPs.
@@ -477,19 +485,25 @@ impl BounceBuffer {
             addr: self.data.dma_handle(),
             len: self.len as u32,
         };
+        let entries = prp_list_entries(0, self.len as u64, PAGE);
+        let chain = PrpChain::new(entries.max(1), PAGE).ok_or(EINVAL)?;
         let mut status = Ok(());
         let walk = walk_prps(core::iter::once(segment), PAGE, |i, addr| {
-            if let Some(list) = &self.list {
-                if status.is_ok() {
-                    status = list.write_bytes(i * 8, &addr.to_le_bytes());
-                }
+            let (page, slot) = chain.position(i);
+            if let Some(list) = self.lists.get(page) {
+                status = status.and(list.write_bytes(slot * 8, &addr.to_le_bytes()));
             }
         })
         .map_err(|_| EINVAL)?;
         status?;
-        let capacity = self.list.as_ref().map_or(0, |l| l.size() / 8);
+        for pair in self.lists.windows(2) {
+            let next = pair[1].dma_handle().to_le_bytes();
+            pair[0].write_bytes(chain.link_slot() * 8, &next)?;
+        }
+        // Every list entry has its slot: the list is as long as the walk.
+        let capacity = if self.lists.is_empty() { 0 } else { entries };
         let prps = walk.prps(capacity).map_err(|_| EINVAL)?;
-        let list_addr = self.list.as_ref().map_or(0, |l| l.dma_handle());
+        let list_addr = self.lists.first().map_or(0, |l| l.dma_handle());
         Ok(cmd
             .with_prp1(prps.prp1)
             .with_prp2(prps.prp2_value(list_addr)))

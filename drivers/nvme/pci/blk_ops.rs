@@ -107,6 +107,7 @@ impl Operations for NvmeOps {
         let private = RqPrivate {
             sg: RequestSg::new(set.pdev().as_dev(), set.max_segments)?,
             list: None,
+            chained: Default::default(),
             retries: 0,
             user_command: None,
         };

@@ -24,6 +24,7 @@ use crate::nvme_core::char_dev::{
     ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
 };
 use crate::nvme_core::ctrl::{Ctrl, CtrlSetup};
+use crate::nvme_core::hwmon::{Hwmon, Sensors};
 use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::{DiskProfile, ONCS_WRITE_ZEROES};
@@ -43,9 +44,10 @@ use kernel::str::CString;
 use kernel::sync::Arc;
 use kernel::types::ARef;
 
-/// Largest transfer the driver issues, whatever MDTS allows: a PRP list
-/// of one page then always suffices.
-const MAX_TRANSFER: u32 = 1 << 20;
+/// Largest transfer the driver issues, whatever MDTS allows (C
+/// `NVME_MAX_KB_SZ`): its PRP list takes up to `request::MAX_LIST_PAGES`
+/// chained pages.
+const MAX_TRANSFER: u32 = 8 << 20;
 
 /// The I/O side of a controller.
 ///
@@ -85,8 +87,8 @@ impl Drop for FlushOnDrop {
 ///
 /// Fields drop in declaration order, which is the teardown order: user
 /// admin commands, resets and namespace scans stop, the I/O side goes
-/// while the admin queue still works, the controller node (the disks'
-/// parent) after it, the admin interrupt goes and then the asynchronous
+/// while the admin queue still works, the temperature sensors and the
+/// controller node (the disks' and sensors' parent) after it, the admin interrupt goes and then the asynchronous
 /// event work it queues, the controller is shut down before any queue
 /// memory is freed, and the device is disabled last.
 pub struct Controller {
@@ -94,6 +96,7 @@ pub struct Controller {
     /// The deadline of PCIe error recovery.
     pub(super) recovery: Arc<RecoveryWatch>,
     _io: Option<Io>,
+    _hwmon: Option<Hwmon>,
     _subsystem: Subsystem,
     _node: Arc<Node<ControllerNode>>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
@@ -240,12 +243,14 @@ impl Controller {
         let scan = NamespaceScan::new(version, cap.command_sets()).with_quirks(quirks);
         let info = identify(&*admin, pdev.as_dev(), &instance, version, scan)?;
         enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
+        // As C: no more than a DMA mapping handles cheaply, and MDTS.
+        let driver_max = u32::try_from(pdev.dma_opt_mapping_size())
+            .unwrap_or(u32::MAX)
+            .min(MAX_TRANSFER);
         let max_transfer = info
             .id
             .max_transfer_bytes(cap.min_page_shift())
-            .map_or(MAX_TRANSFER, |bytes| {
-                bytes.min(u64::from(MAX_TRANSFER)) as u32
-            });
+            .map_or(driver_max, |bytes| bytes.min(u64::from(driver_max)) as u32);
         let shared = Ctrl::new(
             CtrlSetup {
                 instance: instance.number(),
@@ -268,6 +273,7 @@ impl Controller {
         let recovery = RecoveryWatch::new(shared.clone(), config.error_recovery_timeout_ms)?;
         let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &*admin)?);
         let (node, subsystem) = add_nodes(pdev, &instance, &shared)?;
+        let hwmon = Sensors::register(&shared, node.as_dev());
 
         let wanted = wanted_io_queues(cpu::possible_cpus(), config.poll_queues);
         let granted = request_io_queues(&admin, wanted)?;
@@ -304,6 +310,7 @@ impl Controller {
                 user_admin,
                 recovery,
                 _io: io,
+                _hwmon: hwmon,
                 _subsystem: subsystem,
                 _node: node,
                 _admin_irq: admin_irq,

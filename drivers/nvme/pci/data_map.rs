@@ -5,15 +5,18 @@
 //! request's pages mapped for DMA and described with PRPs or SGLs, and a
 //! discard's ranges written to a list block.
 
-use super::queue_set::IoQueues;
+use super::queue_set::{IoQueues, LIST_BLOCK_SIZE};
 use super::registers::PAGE_SIZE;
-use super::request::{NvmeOps, RqPrivate};
+use super::request::{NvmeOps, RqPrivate, MAX_LIST_PAGES};
 use crate::kernel_ext::block::request::OwnedRequest;
 use crate::kernel_ext::block::sg::DmaSegment;
 use crate::kernel_ext::block::status::Status as BlkStatus;
+use crate::kernel_ext::dma_pool::PoolBlock;
 use crate::spec::command::Command;
 use crate::spec::io::{sectors_to_blocks, DsmRange, DSM_RANGE_SIZE, MAX_DSM_RANGES};
-use crate::spec::prp::{offset_in_page, prp_list_entries, two_page_prps, walk_prps, Segment};
+use crate::spec::prp::{
+    offset_in_page, prp_list_entries, two_page_prps, walk_prps, PrpChain, Segment,
+};
 use crate::spec::sgl::{
     last_segment, prefer_sgl, single_segment_prefers_sgl, SglDescriptor, SglType,
 };
@@ -26,6 +29,9 @@ fn segment(s: DmaSegment) -> Segment {
         len: s.len,
     }
 }
+
+/// PRP list entries one list page holds.
+const LIST_ENTRIES: usize = LIST_BLOCK_SIZE / 8;
 
 fn resource_or_error(err: Error) -> BlkStatus {
     if err == ENOMEM {
@@ -109,6 +115,9 @@ impl IoQueues {
         // A list is needed only for more than two pages; most requests fit
         // in PRP1 and PRP2 and need no allocation.
         let entries = prp_list_entries(offset_in_page(first.addr, PAGE_SIZE), total, PAGE_SIZE);
+        if entries > LIST_ENTRIES {
+            return self.map_chained_prps(private, cmd, entries);
+        }
         let mut list = if entries > 1 {
             Some(self.pool.alloc_atomic().map_err(resource_or_error)?)
         } else {
@@ -131,6 +140,53 @@ impl IoQueues {
         let prp2 = prps.prp2_value(list.as_ref().map_or(0, |l| l.dma_handle()));
         private.list = list;
         cmd.set_prps(prps.prp1, prp2);
+        Ok(())
+    }
+
+    /// [`Self::map_prps`] for a transfer whose PRP list does not fit in one
+    /// list page (over 2 MiB with 4 KiB pages): the list is chained over
+    /// as many pages as [`PrpChain`] says (C `nvme_pci_setup_prps`).
+    #[cold]
+    #[inline(never)]
+    fn map_chained_prps(
+        &self,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+        entries: usize,
+    ) -> Result<(), BlkStatus> {
+        let chain = PrpChain::new(entries, PAGE_SIZE).ok_or(BlkStatus::IO_ERROR)?;
+        if chain.pages() > MAX_LIST_PAGES {
+            return Err(BlkStatus::IO_ERROR);
+        }
+        let mut pages: [Option<PoolBlock>; MAX_LIST_PAGES] = Default::default();
+        for page in pages.iter_mut().take(chain.pages()) {
+            *page = Some(self.pool.alloc_atomic().map_err(resource_or_error)?);
+        }
+        let mut written = Ok(());
+        let walk = walk_prps(private.sg.segments().map(segment), PAGE_SIZE, |i, addr| {
+            let (page, slot) = chain.position(i);
+            if let Some(list) = pages[page].as_mut() {
+                written = written.and(list.write_u64_at(slot, addr));
+            }
+        })
+        .map_err(|_| BlkStatus::IO_ERROR)?;
+        // The walk found as many pages as the length said, into pages that
+        // all took their entries.
+        if walk.entries != entries || written.is_err() {
+            return Err(BlkStatus::IO_ERROR);
+        }
+        for next in 1..chain.pages() {
+            let addr = pages[next].as_ref().map_or(0, |p| p.dma_handle());
+            if let Some(list) = pages[next - 1].as_mut() {
+                list.write_u64_at(chain.link_slot(), addr)
+                    .map_err(|_| BlkStatus::IO_ERROR)?;
+            }
+        }
+        let [first, rest @ ..] = pages;
+        let first = first.ok_or(BlkStatus::IO_ERROR)?;
+        cmd.set_prps(walk.prp1, first.dma_handle());
+        private.list = Some(first);
+        private.chained = rest;
         Ok(())
     }
 

@@ -28,8 +28,8 @@ use kernel::types::ARef;
 pub const MAX_SEGMENTS: u16 = 128;
 
 /// Bytes of a PRP list, SGL segment or DSM range list block: one page,
-/// which holds 512 PRP entries (enough for the largest transfer this driver
-/// allows), 256 SGL descriptors (more than `MAX_SEGMENTS`) or 256 DSM
+/// which holds 512 PRP entries (a longer list is chained over several
+/// blocks), 256 SGL descriptors (more than `MAX_SEGMENTS`) or 256 DSM
 /// ranges (the most one command takes).
 pub const LIST_BLOCK_SIZE: usize = 4096;
 

@@ -90,11 +90,19 @@ impl RqShared {
     }
 }
 
+/// Most list pages one command's PRPs take: an 8 MiB transfer not page
+/// aligned touches 2049 pages, 2048 list entries over 5 chained pages (C
+/// `NVME_MAX_NR_ALLOCATIONS`).
+pub const MAX_LIST_PAGES: usize = 5;
+
 /// Per-request state of the request's owner.
 pub struct RqPrivate {
     pub(super) sg: RequestSg,
     /// A PRP list, SGL segment or DSM range list in flight with the command.
     pub(super) list: Option<PoolBlock>,
+    /// The PRP list's further pages, where it is chained; only set with
+    /// `list`.
+    pub(super) chained: [Option<PoolBlock>; MAX_LIST_PAGES - 1],
     pub(super) retries: u8,
     /// The command of a passthrough request, set by its submitter.
     pub(super) user_command: Option<Command>,
@@ -117,6 +125,9 @@ impl RqPrivate {
         // assigning `None` would call the drop glue every time.
         if let Some(list) = self.list.take() {
             drop(list);
+            for page in self.chained.iter_mut() {
+                drop(page.take());
+            }
         }
     }
 }

@@ -155,6 +155,11 @@ pub struct IdentifyController {
     pub oncs: u16,
     /// Volatile Write Cache present (VWC bit 0).
     pub volatile_write_cache: bool,
+    /// Warning Composite Temperature Threshold (WCTEMP), kelvin, 0 if none.
+    pub wctemp: u16,
+    /// Critical Composite Temperature Threshold (CCTEMP), kelvin, 0 if
+    /// none.
+    pub cctemp: u16,
     /// Atomic Write Unit Power Fail (AWUPF), in blocks minus one: what
     /// every namespace writes atomically across a power failure unless it
     /// says otherwise.
@@ -224,6 +229,8 @@ impl IdentifyController {
             namespace_count: le32(b, 516),
             oncs: le16(b, 520),
             volatile_write_cache: b[525] & 1 != 0,
+            wctemp: le16(b, 266),
+            cctemp: le16(b, 268),
             awupf: le16(b, 528),
             sgls: le32(b, 536),
         })

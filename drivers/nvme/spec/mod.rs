@@ -32,3 +32,4 @@ pub mod regs;
 pub mod sgl;
 pub mod shadow_doorbell;
 pub mod status;
+pub mod temperature;

@@ -5,10 +5,10 @@
 //! (NVMe Base Specification 2.0, section 4.1.1).
 //!
 //! This mirrors the C driver's `nvme_pci_setup_prps` in
-//! `drivers/nvme/host/pci.c`, except that it never chains lists: the caller
-//! provides one list (at most a memory page of entries) and gets
-//! [`PrpError::ListTooSmall`] if the transfer needs more, so it can fall back
-//! to SGLs or split the request.
+//! `drivers/nvme/host/pci.c`. [`walk_prps`] produces the entries; a list of
+//! more entries than a memory page holds is chained over several pages as
+//! [`PrpChain`] lays it out, the last entry of a full page pointing to the
+//! next page.
 
 /// A DMA-mapped piece of a data buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,6 +295,54 @@ pub fn two_page_prps(seg: Segment, page_size: u32) -> Option<(u64, u64)> {
     Some((seg.addr, second))
 }
 
+/// How a PRP list of `entries` entries lies over list pages of
+/// `page_size` bytes (C `nvme_pci_setup_prps`): where a page fills up and
+/// more entries follow, its last slot points to the next page instead, and
+/// the entry that would have been there opens the next page. So every
+/// page but the last holds `slots - 1` entries and the last up to `slots`,
+/// `slots` being `page_size / 8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrpChain {
+    /// Entries per list page, the link included.
+    slots: usize,
+    /// List pages.
+    pages: usize,
+}
+
+impl PrpChain {
+    /// The layout of `entries` list entries (at least 1) over pages of
+    /// `page_size` bytes (at least 16); `None` otherwise.
+    pub fn new(entries: usize, page_size: u32) -> Option<Self> {
+        let slots = usize::try_from(page_size / 8).ok()?;
+        if entries == 0 || slots < 2 {
+            return None;
+        }
+        let pages = if entries <= slots {
+            1
+        } else {
+            1 + (entries - slots).div_ceil(slots - 1)
+        };
+        Some(PrpChain { slots, pages })
+    }
+
+    /// List pages the entries take.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Where entry `i` goes: its page, and its slot in that page.
+    pub fn position(&self, i: usize) -> (usize, usize) {
+        let page = (i / (self.slots - 1)).min(self.pages - 1);
+        (page, i - page * (self.slots - 1))
+    }
+
+    /// The slot of every page but the last that holds the next page's
+    /// address.
+    pub fn link_slot(&self) -> usize {
+        self.slots - 1
+    }
+}
+
 /// The offset of bus address `addr` into its page of `page_size` bytes; 0
 /// for a zero page size (which [`walk_prps`] refuses).
 pub fn offset_in_page(addr: u64, page_size: u32) -> u32 {
@@ -402,6 +450,73 @@ mod tests {
         fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
+    }
+
+    /// Lays `entries` entries (the values `0..entries`) out as `chain`
+    /// says, links the pages (page `p` at address `1_000_000 + p`), then
+    /// reads them back as the controller does: entry after entry, and at a
+    /// page's last slot with more to come, on from the page it names.
+    fn read_back(entries: usize, page: u32) -> (usize, Vec<u64>) {
+        let chain = PrpChain::new(entries, page).unwrap();
+        let slots = page as usize / 8;
+        let mut pages = vec![vec![u64::MAX; slots]; chain.pages()];
+        for i in 0..entries {
+            let (p, s) = chain.position(i);
+            assert_eq!(pages[p][s], u64::MAX, "entry {i} overwrites a slot");
+            pages[p][s] = i as u64;
+        }
+        for p in 0..chain.pages() - 1 {
+            assert_eq!(pages[p][chain.link_slot()], u64::MAX, "link slot used");
+            pages[p][chain.link_slot()] = 1_000_000 + p as u64 + 1;
+        }
+        let mut read = Vec::new();
+        let (mut p, mut s) = (0, 0);
+        while read.len() < entries {
+            if s == slots - 1 && read.len() + 1 < entries {
+                p = (pages[p][s] - 1_000_000) as usize;
+                s = 0;
+                continue;
+            }
+            read.push(pages[p][s]);
+            s += 1;
+        }
+        (chain.pages(), read)
+    }
+
+    #[test]
+    fn chained_lists_read_back_in_order() {
+        for page in [32u32, 64, 4096] {
+            let slots = page as usize / 8;
+            for entries in 1..=6 * slots {
+                let (pages, read) = read_back(entries, page);
+                assert_eq!(
+                    read,
+                    (0..entries as u64).collect::<Vec<_>>(),
+                    "{entries} at {page}"
+                );
+                // As few pages as C allocates: one while a page holds them all,
+                // then one more per `slots - 1` entries.
+                let want = if entries <= slots {
+                    1
+                } else {
+                    1 + (entries - slots).div_ceil(slots - 1)
+                };
+                assert_eq!(pages, want, "{entries} at {page}");
+            }
+        }
+    }
+
+    #[test]
+    fn eight_mib_takes_five_list_pages() {
+        // 8 MiB not page aligned touches 2049 pages: 2048 list entries,
+        // C's NVME_MAX_NR_ALLOCATIONS (5) list pages.
+        let entries = prp_list_entries(512, 8 << 20, PAGE);
+        assert_eq!(entries, 2048);
+        assert_eq!(PrpChain::new(entries, PAGE).unwrap().pages(), 5);
+        assert_eq!(PrpChain::new(512, PAGE).unwrap().pages(), 1);
+        assert_eq!(PrpChain::new(513, PAGE).unwrap().pages(), 2);
+        assert_eq!(PrpChain::new(0, PAGE), None);
+        assert_eq!(PrpChain::new(4, 8), None);
     }
 
     #[test]
