@@ -118,16 +118,22 @@ impl RqPrivate {
 
 impl RqPrivate {
     /// Gives back what the command used: the data mapping and the list.
-    #[inline]
+    /// Built into the completion loop: most commands have no list, and
+    /// only look whether they do.
+    #[inline(always)]
     pub(super) fn release(&mut self) {
         self.sg.unmap();
-        // Most commands have no list: `take` looks before it drops, where
-        // assigning `None` would call the drop glue every time.
-        if let Some(list) = self.list.take() {
-            drop(list);
-            for page in self.chained.iter_mut() {
-                drop(page.take());
-            }
+        if self.list.is_some() {
+            self.release_lists();
+        }
+    }
+
+    /// Gives back the list and the pages chained to it.
+    #[inline(never)]
+    fn release_lists(&mut self) {
+        drop(self.list.take());
+        for page in self.chained.iter_mut() {
+            drop(page.take());
         }
     }
 }
