@@ -113,3 +113,6 @@ const u32 NVME_RS_HWMON_TEMP_MIN = hwmon_temp_min;
 const u32 NVME_RS_HWMON_TEMP_CRIT = hwmon_temp_crit;
 const u32 NVME_RS_HWMON_TEMP_ALARM = hwmon_temp_alarm;
 const u32 NVME_RS_HWMON_TEMP_LABEL = hwmon_temp_label;
+
+/* uevents */
+const u32 NVME_RS_KOBJ_CHANGE = KOBJ_CHANGE;

@@ -64,6 +64,22 @@ impl Device {
         unsafe { kernel::str::CStr::from_char_ptr(bindings::nvme_rs_dev_name(self.as_raw())) }
     }
 
+    /// Tells user space the device changed (a `KOBJ_CHANGE` uevent), with
+    /// `env` (`KEY=value`) in the event's environment.
+    pub fn uevent_change(&self, env: &kernel::str::CStr) -> kernel::error::Result {
+        let mut envp = [env.as_char_ptr().cast_mut(), core::ptr::null_mut()];
+        // SAFETY: the device is valid (type invariant); `envp` is a
+        // null-terminated array of C strings that the call only reads
+        // (it copies them into the event) and that live across it.
+        kernel::error::to_result(unsafe {
+            bindings::kobject_uevent_env(
+                &mut (*self.as_raw()).kobj,
+                bindings::NVME_RS_KOBJ_CHANGE,
+                envp.as_mut_ptr(),
+            )
+        })
+    }
+
     /// Prints `args` at `level` with the device's driver and name as prefix,
     /// like C's `dev_printk`. Use the `dev_*!` macros instead.
     pub fn printk(&self, level: Level, args: fmt::Arguments<'_>) {

@@ -12,6 +12,7 @@
 
 use super::admin::{AdminQueue, AsyncEventHandler};
 use super::ctrl::Ctrl;
+use crate::kernel_ext::device::Device;
 use crate::kernel_ext::workqueue::flush;
 use crate::spec::async_event::{
     configuration, AsyncEvent, Kind, WarningList, CHANGED_NS_LOG, CHANGED_NS_LOG_SIZE,
@@ -19,10 +20,13 @@ use crate::spec::async_event::{
 };
 use crate::spec::command::Command;
 use crate::spec::completion::Completion;
+use crate::spec::ctrl_state::State;
 use crate::{dev_dbg, dev_info, dev_warn};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
+use kernel::str::CString;
 use kernel::sync::Arc;
+use kernel::types::ARef;
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 /// `pending` bit: an Asynchronous Event Request completed with `result`.
@@ -38,6 +42,8 @@ const CLEARING_READ: u32 = 512;
 #[pin_data]
 pub struct AsyncEvents {
     ctrl: Arc<Ctrl>,
+    /// The controller node, which `NVME_AEN` uevents are about.
+    node: ARef<Device>,
     /// Completion dword 0 of the latest request; one is outstanding at a
     /// time, and the next is only submitted once this one was handled.
     result: AtomicU32,
@@ -72,10 +78,11 @@ impl WorkItem for AsyncEvents {
 impl AsyncEvents {
     /// The events of the controller `ctrl`, which `admin` (its admin queue)
     /// delivers from now on. Nothing is requested until [`Self::enable`].
-    pub fn new(ctrl: Arc<Ctrl>, admin: &dyn AdminQueue) -> Result<Arc<Self>> {
+    pub fn new(ctrl: Arc<Ctrl>, admin: &dyn AdminQueue, node: ARef<Device>) -> Result<Arc<Self>> {
         let events = Arc::pin_init(
             pin_init!(AsyncEvents {
                 ctrl,
+                node,
                 result: AtomicU32::new(0),
                 pending: AtomicU32::new(0),
                 work <- new_work!("nvme_rs async events"),
@@ -156,9 +163,26 @@ impl AsyncEvents {
         let name = self.ctrl.instance;
         let pending = self.pending.swap(0, Ordering::AcqRel);
         let mut rescan = pending & RESCAN != 0;
+        let mut resubmit = pending & EVENT != 0;
         if pending & EVENT != 0 {
-            let event = AsyncEvent::from_result(self.result.load(Ordering::Acquire));
+            let result = self.result.load(Ordering::Acquire);
+            let event = AsyncEvent::from_result(result);
             rescan |= event.namespaces_changed();
+            if event.tells_user_space() {
+                self.tell_user_space(result);
+            }
+            if event.persistent_internal_error() {
+                // As C: the reset submits the next request.
+                resubmit = false;
+                dev_warn!(
+                    dev,
+                    "nvme{}: resetting controller due to persistent internal error\n",
+                    name
+                );
+                if let Err(err) = self.ctrl.reset() {
+                    dev_warn!(dev, "nvme{}: reset failed: {:?}\n", name, err);
+                }
+            }
             if let Err(err) = self.ctrl.with_admin(|admin| self.handle(admin, event)) {
                 dev_warn!(
                     dev,
@@ -174,7 +198,7 @@ impl AsyncEvents {
                 dev_warn!(dev, "nvme{}: namespace rescan failed: {:?}\n", name, err);
             }
         }
-        if pending & EVENT != 0 {
+        if resubmit {
             // ENODEV: teardown has begun, and no further request is wanted.
             match self.ctrl.with_admin(|admin| admin.submit_async_event()) {
                 Ok(()) | Err(ENODEV) => {}
@@ -185,6 +209,27 @@ impl AsyncEvents {
                     err
                 ),
             }
+        }
+    }
+
+    /// Sends user space an `NVME_AEN` uevent on the controller node with
+    /// the event's completion dword 0 (C `nvme_aen_uevent`), while the
+    /// controller is live: not for a node being deleted.
+    fn tell_user_space(&self, result: u32) {
+        if self.ctrl.state() != State::Live {
+            return;
+        }
+        let sent = CString::try_from_fmt(kernel::fmt!("NVME_AEN={:#08x}", result))
+            .map_err(Error::from)
+            .and_then(|env| self.node.uevent_change(&env));
+        if let Err(err) = sent {
+            dev_warn!(
+                &*self.ctrl.dev,
+                "nvme{}: no uevent for asynchronous event {:#x}: {:?}\n",
+                self.ctrl.instance,
+                result,
+                err
+            );
         }
     }
 

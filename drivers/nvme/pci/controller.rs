@@ -271,8 +271,12 @@ impl Controller {
         shared.change_state(State::Connecting);
         let user_admin = RevokeOnDrop(shared.clone());
         let recovery = RecoveryWatch::new(shared.clone(), config.error_recovery_timeout_ms)?;
-        let events = FlushOnDrop(AsyncEvents::new(shared.clone(), &*admin)?);
         let (node, subsystem) = add_nodes(pdev, &instance, &shared)?;
+        let events = FlushOnDrop(AsyncEvents::new(
+            shared.clone(),
+            &*admin,
+            node.as_dev().into(),
+        )?);
         let hwmon = Sensors::register(&shared, node.as_dev());
 
         let wanted = wanted_io_queues(cpu::possible_cpus(), config.poll_queues);

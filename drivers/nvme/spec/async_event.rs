@@ -60,6 +60,10 @@ pub struct AsyncEvent {
 
 /// Notice information (type 2): Namespace Attribute Changed.
 pub const NOTICE_NS_ATTRIBUTE_CHANGED: u8 = 0x00;
+/// Notice information: Discovery Log Page Change.
+pub const NOTICE_DISCOVERY_CHANGED: u8 = 0xf0;
+/// Error information (type 0): Persistent Internal Error.
+pub const ERROR_PERSISTENT_INTERNAL: u8 = 0x03;
 
 impl AsyncEvent {
     /// Decodes completion dword 0.
@@ -84,6 +88,25 @@ impl AsyncEvent {
     /// Whether the namespace list may have changed, so the host rescans.
     pub const fn namespaces_changed(&self) -> bool {
         matches!(self.kind, Kind::Notice) && self.info == NOTICE_NS_ATTRIBUTE_CHANGED
+    }
+
+    /// Whether the controller reports a persistent internal error: C
+    /// resets it, and the reset submits the next request.
+    pub const fn persistent_internal_error(&self) -> bool {
+        matches!(self.kind, Kind::Error) && self.info == ERROR_PERSISTENT_INTERNAL
+    }
+
+    /// Whether user space hears of the event through an `NVME_AEN` uevent
+    /// on the controller (C `nvme_complete_async_event` setting
+    /// `aen_result`): errors other than a persistent internal one, SMART /
+    /// health, I/O command set and vendor events, and discovery notices.
+    pub const fn tells_user_space(&self) -> bool {
+        match self.kind {
+            Kind::Error => !self.persistent_internal_error(),
+            Kind::Smart | Kind::IoCommandSet | Kind::Vendor => true,
+            Kind::Notice => self.info == NOTICE_DISCOVERY_CHANGED,
+            _ => false,
+        }
     }
 }
 
@@ -154,6 +177,21 @@ impl core::fmt::Display for WarningList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_events_user_space_hears_of() {
+        // QEMU's temperature warning: SMART, information 1, log page 2.
+        assert!(AsyncEvent::from_result(0x0002_0101).tells_user_space());
+        assert!(AsyncEvent::from_result(0x0000_0000).tells_user_space());
+        assert!(!AsyncEvent::from_result(0x0000_0300).tells_user_space());
+        assert!(AsyncEvent::from_result(0x0000_0300).persistent_internal_error());
+        assert!(!AsyncEvent::from_result(0x0004_0002).tells_user_space());
+        assert!(AsyncEvent::from_result(0x0070_f002).tells_user_space());
+        assert!(AsyncEvent::from_result(0x0000_0006).tells_user_space());
+        assert!(AsyncEvent::from_result(0x0000_0007).tells_user_space());
+        assert!(!AsyncEvent::from_result(0x0000_0003).tells_user_space());
+        assert!(!AsyncEvent::from_result(0x0000_0005).tells_user_space());
+    }
 
     #[test]
     fn decodes_every_type() {
