@@ -33,6 +33,11 @@
 #      to an ext4 partition of its disk (scripts/root-boot.sh), the file
 #      system checked clean on the host after each; the third hibernates
 #      to the disk's swap partition, and the fourth resumes it
+#  11. blktests and xfstests (scripts/suites.sh): one guest per driver,
+#      with the host's userland over 9p, runs blktests' block and nvme
+#      groups on both namespaces and a fixed list of xfstests
+#      (tools/suites/xfstests-ci.list) on ext4 and xfs; fails where
+#      nvme-rs does worse than the C driver, or a guest does not come back
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -132,6 +137,8 @@ if make -s module > build/test-build.log 2>&1; then
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	done
 	run_stage root-boot last scripts/root-boot.sh --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	run_stage suites last scripts/suites.sh --markdown build/suites-results.md \
+		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"
