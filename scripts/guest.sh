@@ -399,7 +399,8 @@ if [ "$setup" = power ]; then root_port_opts=,x-speed=5; fi
 # runs tools/suites/init from it, which runs the suites in an overlay and
 # writes their results to the second, writable share.
 cmdline_extra=
-boot=(-initrd "$initramfs")
+boot=()
+[ "$mode" = suites ] || boot=(-initrd "$initramfs")
 results=$out/results
 if [ "$mode" = suites ]; then
 	rm -rf "$results"

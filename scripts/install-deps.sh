@@ -16,7 +16,7 @@ packages=(
 	make autoconf automake libtool libtool-bin indent
 	xfsprogs xfslibs-dev uuid-dev uuid-runtime libattr1-dev libacl1-dev
 	libaio-dev libgdbm-dev libgdbm-compat-dev attr acl dump bc gawk
-	psmisc dmsetup pciutils perl passwd
+	psmisc dmsetup pciutils perl passwd udev
 )
 
 missing=()
