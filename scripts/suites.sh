@@ -70,4 +70,5 @@ done
 
 md=()
 [ -n "$markdown" ] && md=(--markdown "$markdown" --title "$([ "$xlist" = quick ] && echo "xfstests quick group" || echo "make test selection") ($(date -u +%Y-%m-%d), $(git -C "$repo" rev-parse --short HEAD))")
+[ "$xlist" = ci ] && md+=(--xfstests-list tools/suites/xfstests-ci.list)
 python3 scripts/suites-report.py --suites "$suites" "${md[@]}" "build/guest/$prefix-rs" "build/guest/$prefix-c"
