@@ -4,6 +4,10 @@
 #                NVMe controller, load nvme_rs and show what it found
 #   make test    host unit tests, then the in-guest tests
 #   make module  build nvme_rs.ko against the test kernel
+#   make suites  blktests and the xfstests list of make test, with nvme-rs
+#                and the C driver; the table in Documentation/suites-results.md
+#   make xfstests xfstests' whole quick group on ext4 and xfs, with nvme-rs
+#                and the C driver (hours); Documentation/suites-quick.md
 #   make bench   fio against the C driver and nvme_rs in one guest, on a
 #                kernel without debug options; results in build/bench/
 #                (scripts/bench.sh: BENCH_ROUNDS, BENCH_RUNTIME, BENCH_FILTER,
@@ -18,7 +22,7 @@ else
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 KDIR ?= $(REPO)/build/kernel-test
 
-.PHONY: all deps kernel module run test host-test guest-test bench clean
+.PHONY: all deps kernel module run test host-test guest-test bench suites xfstests clean
 
 all: module
 
@@ -46,6 +50,15 @@ test:
 
 bench: deps
 	scripts/bench.sh
+
+suites: module
+	scripts/suites.sh --markdown $(REPO)/Documentation/suites-results.md \
+		--kernel-dir $(KDIR)/ --module $(REPO)/nvme_rs.ko
+
+xfstests: module
+	scripts/suites.sh --xfstests quick --suites xfstests-ext4,xfstests-xfs \
+		--markdown $(REPO)/Documentation/suites-quick.md \
+		--kernel-dir $(KDIR)/ --module $(REPO)/nvme_rs.ko
 
 clean:
 	-$(MAKE) -C $(KDIR)/ M=$(REPO) LLVM=1 clean

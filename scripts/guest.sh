@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot the nvme-rs test guest under QEMU and judge its serial log.
 #
-#   scripts/guest.sh --mode run|test|bench --kernel-dir DIR --module PATH [--smp N] [--name NAME]
+#   scripts/guest.sh --mode run|test|bench|suites --kernel-dir DIR --module PATH [--smp N] [--name NAME]
 #
 #   --mode run     load nvme_rs, show what it logged, unload it
 #   --mode test    run every tools/guest/tests/*.sh as a test group
@@ -9,6 +9,15 @@
 #                  turn (scripts/bench.sh runs this; it needs both drivers).
 #                  Adds namespace 3 on QEMU's null back end, and hands the
 #                  BENCH_* variables to the guest in /etc/nvme-rs-bench
+#   --mode suites  blktests and xfstests (scripts/suites.sh runs this): no
+#                  initramfs; the guest's root is the host's, read-only over
+#                  9p under an overlay (tools/suites/init), both namespaces
+#                  are 2 GiB, and the suites write their result files to
+#                  build/guest/<name>/results/, shared writable over 9p.
+#                  GUEST_SUITES names the suites (default
+#                  blktests,xfstests-ext4,xfstests-xfs), GUEST_XFSTESTS the
+#                  xfstests list (ci, tools/suites/xfstests-ci.list, the
+#                  default; or quick, the whole quick group)
 #   --kernel-dir   kernel build tree (arch/x86/boot/bzImage, C NVMe driver
 #                  modules in drivers/nvme/host/), e.g. build/kernel-test
 #   --module       nvme_rs.ko to test
@@ -109,7 +118,12 @@ qemu_plugin=${GUEST_QEMU_PLUGIN:-}
 setup=${GUEST_SETUP:-plain}
 name=${name:-$mode}
 
-case $mode in run | test | bench) ;; *) echo "$prog: --mode must be run, test or bench" >&2; usage ;; esac
+case $mode in run | test | bench | suites) ;; *) echo "$prog: --mode must be run, test, bench or suites" >&2; usage ;; esac
+suites=${GUEST_SUITES:-blktests,xfstests-ext4,xfstests-xfs}
+suites=${suites// /,}
+xfstests_list=${GUEST_XFSTESTS:-ci}
+[[ $suites =~ ^[a-z0-9,-]+$ ]] || die "GUEST_SUITES must be suite names, not '$suites'"
+case $xfstests_list in ci | quick) ;; *) die "GUEST_XFSTESTS must be ci or quick, not '$xfstests_list'" ;; esac
 case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" ;; esac
 case $setup in plain | faults | formats | power) ;; *) die "GUEST_SETUP must be plain, faults, formats or power, not '$setup'" ;; esac
 # Each would add a namespace 3.
@@ -143,6 +157,9 @@ mkdir -p "$out"
 # expectations (/etc/nvme-rs-expect).
 serial=nvmers-ci-0001
 ns_size=(0 $((64 << 20)) $((128 << 20)))
+# The suites' file systems want room: xfs is at least 300 MB, and xfstests
+# wants its TEST and SCRATCH devices well above that.
+if [ "$mode" = suites ]; then ns_size=(0 $((2 << 30)) $((2 << 30))); fi
 ns_lba=(0 512 4096)
 # Namespace identity (67-ns-identity): namespace 1 has a UUID and an
 # EUI-64, namespace 2 a null UUID (none); both drivers ignore them, as
@@ -188,6 +205,9 @@ fmt_opts=(
 )
 
 # --- initramfs ---------------------------------------------------------------
+
+# The suites boot has none: its root is the host's (see --mode suites).
+if [ "$mode" != suites ]; then
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,dev,proc,sys,tmp,root,usr/share/nvme-rs/tests,lib/nvme-rs,lib/nvme-c}
@@ -344,6 +364,7 @@ rm -f "$out/initramfs.cpio.gz"
 	newc_record dev/console $((0020600)) 5 1
 	newc_record 'TRAILER!!!' 0 0 0
 } >"$initramfs"
+fi
 
 # --- namespaces --------------------------------------------------------------
 
@@ -374,6 +395,26 @@ fi
 root_port_opts=
 if [ "$setup" = power ]; then root_port_opts=,x-speed=5; fi
 
+# The suites boot: the kernel mounts the host's root read-only over 9p and
+# runs tools/suites/init from it, which runs the suites in an overlay and
+# writes their results to the second, writable share.
+cmdline_extra=
+boot=()
+[ "$mode" = suites ] || boot=(-initrd "$initramfs")
+results=$out/results
+if [ "$mode" = suites ]; then
+	rm -rf "$results"
+	mkdir -p "$results"
+	cmdline_extra=" root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$repo/tools/suites/init"
+	cmdline_extra+=" nvme_rs_suites_run=$repo/tools/suites/run.sh nvme_rs_module=$module nvme_rs_kdir=$(cd "$kdir" && pwd -P)"
+	cmdline_extra+=" nvme_rs_suites=$suites nvme_rs_xfstests=$xfstests_list"
+	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
+	boot=(
+		-virtfs "local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap"
+	)
+fi
+
 # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 qemu=(
 	qemu-system-x86_64
@@ -381,12 +422,12 @@ qemu=(
 	-nodefaults -no-user-config -nographic -no-reboot
 	-serial mon:stdio
 	-pidfile "$out/qemu.pid"
-	-kernel "$bzimage" -initrd "$initramfs"
+	-kernel "$bzimage" "${boot[@]}"
 	# panic=-1 plus -no-reboot ends QEMU on a panic; oopses do not panic, so
 	# the guest keeps going and the whole report reaches the log.
 	# printk.devkmsg=on: lib.sh writes marks to /dev/kmsg, which is otherwise
 	# rate-limited. log_buf_len: the marks must not scroll out.
-	-append "${qemu_plugin:+nokaslr }console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_setup=$setup"
+	-append "${qemu_plugin:+nokaslr }console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_setup=$setup$cmdline_extra"
 	-device "pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1$root_port_opts"
 	"${subsys[@]}"
 	-device "nvme,id=nvme0,serial=$serial,bus=rp0$nvme_subsys${nvme_opts:+,$nvme_opts}"
@@ -796,6 +837,9 @@ if [ "$mode" = test ]; then
 	fi
 	echo "$pass passed, $fail failed"
 fi
+
+# The suites' own results are judged by scripts/suites.sh.
+if [ "$mode" = suites ]; then echo "$pass passed, $fail failed"; fi
 
 [ "$fail" -eq 0 ] || { echo "$prog: FAILED, see ${log#"$repo"/}" >&2; exit 1; }
 echo "$prog: OK" >&2

@@ -10,6 +10,13 @@ packages=(
 	qemu-system-x86 busybox-static fio nvme-cli
 	e2fsprogs util-linux
 	gcc libc6-dev liburing-dev
+	# blktests and xfstests (scripts/build-suites.sh, scripts/suites.sh):
+	# their build dependencies, and what they run in the guest, which has
+	# the host's userland.
+	make autoconf automake libtool libtool-bin indent
+	xfsprogs xfslibs-dev uuid-dev uuid-runtime libattr1-dev libacl1-dev
+	libaio-dev libgdbm-dev libgdbm-compat-dev attr acl dump bc gawk
+	psmisc dmsetup pciutils perl passwd udev
 )
 
 missing=()
