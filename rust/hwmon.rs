@@ -100,11 +100,11 @@ struct Tables {
 /// # Invariants
 ///
 /// `hwmon` is the device `hwmon_device_register_with_info` returned, with
-/// `data`'s `T` as its driver data and `tables` as its chip information;
+/// `_data`'s `T` as its driver data and `tables` as its chip information;
 /// both live until it is unregistered in `Drop`.
 pub struct Registration<T: TemperatureSensors> {
     hwmon: NonNull<bindings::device>,
-    data: Arc<T>,
+    _data: Arc<T>,
     _tables: Pin<KBox<Tables>>,
 }
 
@@ -182,14 +182,9 @@ impl<T: TemperatureSensors> Registration<T> {
         Ok(Registration {
             // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
             hwmon: unsafe { NonNull::new_unchecked(hwmon) },
-            data,
+            _data: data,
             _tables: tables,
         })
-    }
-
-    /// The sensors' driver data.
-    pub fn data(&self) -> &Arc<T> {
-        &self.data
     }
 }
 
