@@ -43,6 +43,8 @@ const pci_ers_result_t NVME_RS_PCI_ERS_RESULT_RECOVERED = PCI_ERS_RESULT_RECOVER
 const gfp_t NVME_RS_GFP_ATOMIC = GFP_ATOMIC;
 const gfp_t NVME_RS_GFP_NOWAIT = GFP_NOWAIT;
 const unsigned long NVME_RS_DMA_ATTR_NO_WARN = DMA_ATTR_NO_WARN;
+const unsigned long NVME_RS_DMA_ATTR_NO_KERNEL_MAPPING = DMA_ATTR_NO_KERNEL_MAPPING;
+const unsigned long NVME_RS_MAX_ORDER_NR_PAGES = MAX_ORDER_NR_PAGES;
 const req_flags_t NVME_RS_RQF_SPECIAL_PAYLOAD = RQF_SPECIAL_PAYLOAD;
 const req_flags_t NVME_RS_RQF_SCHED_TAGS = RQF_SCHED_TAGS;
 /* What C blk_mq_need_time_stamp() looks for in a block request. */

@@ -167,6 +167,99 @@ unsafe impl Send for CoherentAllocation {}
 // SAFETY: as above.
 unsafe impl Sync for CoherentAllocation {}
 
+/// The largest block the page allocator hands out at once, in pages (C
+/// `MAX_ORDER_NR_PAGES`): what one DMA allocation can be at most.
+pub const MAX_ORDER_NR_PAGES: usize = bindings::NVME_RS_MAX_ORDER_NR_PAGES;
+
+/// What [`DeviceMemory`] is allocated and freed with: no kernel mapping,
+/// and no warning when it fails, as the caller tries smaller sizes then.
+const DEVICE_MEMORY_ATTRS: kernel::ffi::c_ulong =
+    bindings::NVME_RS_DMA_ATTR_NO_KERNEL_MAPPING | bindings::NVME_RS_DMA_ATTR_NO_WARN;
+
+/// DMA memory for the device alone, `len` bytes: the CPU never reads or
+/// writes it, so the kernel need not map it (C `dma_alloc_attrs` with
+/// `DMA_ATTR_NO_KERNEL_MAPPING | DMA_ATTR_NO_WARN`, as for an NVMe Host
+/// Memory Buffer). Only its bus address is handed out.
+///
+/// # Invariants
+///
+/// `cookie` and `dma` describe a live `dma_alloc_attrs` allocation of
+/// `len` bytes for `dev` with [`DEVICE_MEMORY_ATTRS`], freed only in
+/// `Drop`. `cookie` is opaque: it is never dereferenced, only given back.
+pub struct DeviceMemory {
+    dev: ARef<device::Device>,
+    cookie: *mut kernel::ffi::c_void,
+    dma: DmaAddr,
+    len: usize,
+}
+
+impl DeviceMemory {
+    /// Allocates `len` bytes for `dev`; `ENOMEM`, without a warning in the
+    /// log, where there is no such block.
+    pub fn alloc(dev: &device::Device, len: usize) -> Result<Self> {
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let mut dma: bindings::dma_addr_t = 0;
+        // SAFETY: the device is valid while `dev` is borrowed, `dma` is a
+        // valid out-pointer, and GFP_KERNEL is right for process context,
+        // which allocation callers are in. The attributes only change how
+        // the memory is mapped and whether a failure warns.
+        let cookie = unsafe {
+            bindings::dma_alloc_attrs(
+                dev.as_raw(),
+                len,
+                &mut dma,
+                bindings::NVME_RS_GFP_KERNEL,
+                DEVICE_MEMORY_ATTRS,
+            )
+        };
+        if cookie.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: the allocation just succeeded with these attributes.
+        Ok(DeviceMemory {
+            dev: dev.into(),
+            cookie,
+            dma,
+            len,
+        })
+    }
+
+    /// The address the device uses for the start of the memory.
+    pub fn dma_handle(&self) -> DmaAddr {
+        self.dma
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for DeviceMemory {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant, this is a live allocation of `len`
+        // bytes for `dev` made with the same attributes; it is freed
+        // exactly once, here.
+        unsafe {
+            bindings::dma_free_attrs(
+                self.dev.as_raw(),
+                self.len,
+                self.cookie,
+                self.dma,
+                DEVICE_MEMORY_ATTRS,
+            )
+        };
+    }
+}
+
+// SAFETY: the CPU never accesses the memory; the value only owns it, and
+// freeing it works from any thread in process context.
+unsafe impl Send for DeviceMemory {}
+// SAFETY: `&DeviceMemory` gives only the bus address and the size.
+unsafe impl Sync for DeviceMemory {}
+
 /// One 32-bit word of a coherent allocation, found in bounds once, when
 /// made, so that reading and writing it are single volatile accesses with
 /// nothing checked: for shadow doorbells, written on every I/O.

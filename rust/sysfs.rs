@@ -49,14 +49,17 @@ impl fmt::Write for SysfsBuf<'_> {
 }
 
 /// A sysfs attribute of devices whose drvdata is a `D`: read-only and
-/// shown by a function, or write-only and acted on by one. Character device
-/// nodes take them ([`crate::kernel_ext::chrdev::Node::add`]), their data
-/// as drvdata.
+/// shown by a function, write-only and acted on by one, or both.
+/// Character device nodes take them
+/// ([`crate::kernel_ext::chrdev::Node::add`]), their data as drvdata; an
+/// attribute with a visibility test is left out of a node whose data
+/// fails it (C's `is_visible`, asked once, when the node is added).
 #[repr(C)]
 pub struct Attribute<D: 'static> {
     raw: bindings::device_attribute,
     show: Option<fn(&D, &mut SysfsBuf<'_>) -> fmt::Result>,
     store: Option<fn(&D, &[u8]) -> Result>,
+    visible: Option<fn(&D) -> bool>,
 }
 
 // SAFETY: never written after construction; `D` is only read through `&D`.
@@ -81,7 +84,38 @@ impl<D: 'static> Attribute<D> {
             raw,
             show: Some(show),
             store: None,
+            visible: None,
         }
+    }
+
+    /// A read-write (0644) attribute `name`: `show` writes its contents,
+    /// `store` gets what was written (at most a page), its error the
+    /// `write`'s.
+    pub const fn read_write(
+        name: &'static CStr,
+        show: fn(&D, &mut SysfsBuf<'_>) -> fmt::Result,
+        store: fn(&D, &[u8]) -> Result,
+    ) -> Self {
+        let mut raw = raw_attribute(name, 0o644);
+        raw.show = Some(show_attribute::<D>);
+        raw.store = Some(store_attribute::<D>);
+        Attribute {
+            raw,
+            show: Some(show),
+            store: Some(store),
+            visible: None,
+        }
+    }
+
+    /// The attribute, present only on nodes whose data `visible` accepts.
+    pub const fn visible_if(mut self, visible: fn(&D) -> bool) -> Self {
+        self.visible = Some(visible);
+        self
+    }
+
+    /// Whether a node with `data` has this attribute.
+    pub(crate) fn is_visible(&self, data: &D) -> bool {
+        self.visible.map_or(true, |visible| visible(data))
     }
 
     /// A write-only (0200) attribute `name`: `store` gets what was written
@@ -93,6 +127,7 @@ impl<D: 'static> Attribute<D> {
             raw,
             show: None,
             store: Some(store),
+            visible: None,
         }
     }
 
@@ -148,6 +183,21 @@ unsafe extern "C" fn store_attribute<D: 'static>(
         Some(Err(err)) => err.to_errno() as isize,
         None => EINVAL.to_errno() as isize,
     }
+}
+
+/// What a sysfs boolean written as `input` means, by C's `kstrtobool`
+/// (`1`, `y`, `t`, `on` and `0`, `n`, `f`, `off`, any case); `EINVAL`
+/// for anything else.
+pub fn parse_bool(input: &[u8]) -> Result<bool> {
+    // `kstrtobool` reads at most two characters, up to a NUL.
+    let mut text = [0u8; 3];
+    let len = input.len().min(2);
+    text[..len].copy_from_slice(&input[..len]);
+    let mut value = false;
+    // SAFETY: `text` is NUL-terminated and outlives the call; `value` is
+    // a valid out-pointer.
+    to_result(unsafe { bindings::kstrtobool(text.as_ptr().cast(), &mut value) })?;
+    Ok(value)
 }
 
 /// A sysfs symbolic link in a device's directory, removed when dropped.

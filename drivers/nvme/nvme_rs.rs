@@ -51,6 +51,9 @@ module_param!(pub APST_PRIMARY_LATENCY_TOL_US: u32 = 15000, "apst_primary_latenc
 module_param!(pub APST_SECONDARY_LATENCY_TOL_US: u32 = 100000, "apst_secondary_latency_tol_us",
     "APST: total latency in microseconds a secondary state may have; default 100000");
 
+module_param!(pub MAX_HOST_MEM_SIZE_MB: u32 = 128, "max_host_mem_size_mb",
+    "Maximum Host Memory Buffer (HMB) size per controller (in MiB)");
+
 module! {
     type: NvmeModule,
     name: "nvme_rs",
@@ -90,6 +93,7 @@ impl kernel::Module for NvmeModule {
                 APST_PRIMARY_LATENCY_TOL_US.get(),
                 APST_SECONDARY_LATENCY_TOL_US.get(),
             ],
+            MAX_HOST_MEM_SIZE_MB.get(),
         );
         let class = nvme_core::char_dev::NVME_CLASS.register()?;
         let subsystem_class = nvme_core::char_dev::NVME_SUBSYSTEM_CLASS.register()?;

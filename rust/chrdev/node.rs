@@ -106,7 +106,7 @@ unsafe impl<T: FileOps> Sync for Node<T> {}
 
 impl<T: FileOps> Node<T> {
     /// Adds node `minor` of `class`, named `name`, under `parent`, with
-    /// `data` and the read-only sysfs attributes `attrs`.
+    /// `data` and the sysfs attributes of `attrs` visible with it.
     pub fn add(
         class: &'static CharClass<T>,
         minor: u32,
@@ -118,7 +118,7 @@ impl<T: FileOps> Node<T> {
         let devt = class.devt(minor)?;
         let name = kernel::str::CString::try_from_fmt(name)?;
         let mut ptrs = KVec::with_capacity(attrs.len() + 1, GFP_KERNEL)?;
-        for attr in attrs {
+        for attr in attrs.iter().filter(|attr| attr.is_visible(&data)) {
             ptrs.push(attr.as_raw(), GFP_KERNEL)?;
         }
         ptrs.push(core::ptr::null(), GFP_KERNEL)?;

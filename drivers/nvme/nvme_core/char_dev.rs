@@ -10,8 +10,9 @@ use super::passthru::NsCommands;
 use crate::kernel_ext::capability::capable_sys_admin;
 use crate::kernel_ext::chrdev::{CharClass, File, FileOps, NoFileOps};
 use crate::kernel_ext::error;
-use crate::kernel_ext::sysfs::{Attribute, SysfsBuf};
+use crate::kernel_ext::sysfs::{parse_bool, Attribute, SysfsBuf};
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
+use crate::spec::host_memory::HostMemoryCaps;
 use crate::spec::passthru::{Ioctl, UringOp};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -179,6 +180,21 @@ fn store_reset_controller(c: &Arc<Ctrl>, _: &[u8]) -> Result {
     c.reset().map(|_| ())
 }
 
+fn show_hmb(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "{}", u8::from(c.host_memory_enabled()))
+}
+
+/// C's `hmb_store`: a boolean as `kstrtobool` reads it turns the Host
+/// Memory Buffer on or off; writing what it is already does nothing.
+fn store_hmb(c: &Arc<Ctrl>, input: &[u8]) -> Result {
+    c.set_host_memory(parse_bool(input)?)
+}
+
+/// C shows `hmb` only for a controller that asks for host memory.
+fn has_hmb(c: &Arc<Ctrl>) -> bool {
+    HostMemoryCaps::of(&c.id).wanted()
+}
+
 fn show_subsystype(_: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "nvm")
 }
@@ -193,8 +209,8 @@ pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 5] = [
 ];
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
-/// reads (`nvme list`).
-pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 9] = [
+/// reads (`nvme list`), and `hmb` from C's PCIe ones.
+pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 10] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
@@ -204,4 +220,5 @@ pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 9] = [
     Attribute::new(kernel::c_str!("cntlid"), show_cntlid),
     Attribute::new(kernel::c_str!("subsysnqn"), show_subsysnqn),
     Attribute::write_only(kernel::c_str!("reset_controller"), store_reset_controller),
+    Attribute::read_write(kernel::c_str!("hmb"), show_hmb, store_hmb).visible_if(has_hmb),
 ];

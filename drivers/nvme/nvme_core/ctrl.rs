@@ -119,6 +119,10 @@ pub struct Ctrl {
     /// Resets attempted so far, so that timeouts racing each other reset
     /// the controller once, not once each.
     resets: AtomicU32,
+    /// The controller was last told to use a Host Memory Buffer (sysfs
+    /// `hmb`, C `dev->hmb`); the transport, which owns the buffer, keeps
+    /// it up to date.
+    host_memory_enabled: AtomicBool,
 }
 
 /// The admin lock held: user admin commands and resets wait.
@@ -150,6 +154,7 @@ impl Ctrl {
                 admin <- new_mutex!(Some(admin)),
                 transport <- new_mutex!(None),
                 resets: AtomicU32::new(0),
+                host_memory_enabled: AtomicBool::new(false),
             }? Error),
             GFP_KERNEL,
         )
@@ -486,6 +491,35 @@ impl Ctrl {
             return Err(EIO);
         }
         Ok(abort_succeeded(cqe.result))
+    }
+
+    /// Whether the controller was last told to use a Host Memory Buffer.
+    pub fn host_memory_enabled(&self) -> bool {
+        self.host_memory_enabled.load(Ordering::Acquire)
+    }
+
+    /// Records what the controller was last told about its Host Memory
+    /// Buffer; the transport calls it after each Set Features that
+    /// succeeded.
+    pub fn set_host_memory_enabled(&self, enabled: bool) {
+        self.host_memory_enabled.store(enabled, Ordering::Release);
+    }
+
+    /// Sysfs `hmb` written: turns the Host Memory Buffer on or off
+    /// through the transport, holding off resets and user admin commands
+    /// meanwhile. `EBUSY` where the controller is not live (being reset,
+    /// or held for sleep, it would not answer), `ENODEV` once teardown
+    /// has begun.
+    pub fn set_host_memory(&self, enable: bool) -> Result {
+        let admin = self.admin.lock();
+        if admin.is_none() {
+            return Err(ENODEV);
+        }
+        if self.state.get() != State::Live {
+            return Err(EBUSY);
+        }
+        let transport = self.transport.lock();
+        transport.as_ref().ok_or(ENODEV)?.set_host_memory(enable)
     }
 
     /// Configures Autonomous Power State Transitions as the module

@@ -69,4 +69,9 @@ pub trait Transport: Send + Sync {
     /// Removes the controller, which was given up on, from another
     /// context (C `nvme_remove_dead_ctrl`): its disks and nodes go.
     fn remove_dead(&self);
+
+    /// Sysfs `hmb` written on a live controller: gives it a Host Memory
+    /// Buffer, or takes it away and frees it (C `hmb_store`; the
+    /// attribute exists only where the controller asks for one).
+    fn set_host_memory(&self, enable: bool) -> Result;
 }

@@ -34,6 +34,8 @@ pub struct Config {
     /// What bounds the APST table (`default_ps_max_latency_us` and the
     /// `apst_*` parameters).
     pub apst: ApstParams,
+    /// Largest Host Memory Buffer in MiB (`max_host_mem_size_mb`).
+    pub max_host_mem_size_mb: u32,
 }
 
 /// The parameters as they were at module init.
@@ -50,6 +52,7 @@ pub struct Parameters {
     error_recovery_timeout_s: AtomicU32,
     /// `ApstParams`' fields, in its order.
     apst: [AtomicU32; 5],
+    max_host_mem_size_mb: AtomicU32,
 }
 
 impl Parameters {
@@ -69,6 +72,7 @@ impl Parameters {
                 AtomicU32::new(ApstParams::DEFAULT.primary_latency_tol_us as u32),
                 AtomicU32::new(ApstParams::DEFAULT.secondary_latency_tol_us as u32),
             ],
+            max_host_mem_size_mb: AtomicU32::new(128),
         }
     }
 
@@ -84,6 +88,7 @@ impl Parameters {
         admin_timeout_s: u32,
         error_recovery_timeout_s: u32,
         apst: [u32; 5],
+        max_host_mem_size_mb: u32,
     ) {
         self.poll_queues.store(poll_queues, Ordering::Relaxed);
         self.io_queue_depth.store(io_queue_depth, Ordering::Relaxed);
@@ -98,6 +103,8 @@ impl Parameters {
         for (stored, value) in self.apst.iter().zip(apst) {
             stored.store(value, Ordering::Relaxed);
         }
+        self.max_host_mem_size_mb
+            .store(max_host_mem_size_mb, Ordering::Relaxed);
     }
 
     /// The configuration, for one probe.
@@ -127,6 +134,7 @@ impl Parameters {
                     secondary_latency_tol_us: secondary_tol,
                 }
             },
+            max_host_mem_size_mb: self.max_host_mem_size_mb.load(Ordering::Relaxed),
         }
     }
 }

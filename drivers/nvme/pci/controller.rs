@@ -7,6 +7,7 @@
 
 use super::admin_queue;
 use super::config::Config;
+use super::host_memory::HostMemory;
 use super::last_power_state::PowerStateToRestore;
 use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
 use super::recovery_watch::RecoveryWatch;
@@ -103,6 +104,9 @@ pub struct Controller {
     _events: FlushOnDrop,
     _vectors: pci::IrqVectors,
     pub(super) enabled: Enabled,
+    /// The Host Memory Buffer, disabled and set up again around a
+    /// suspend; `enabled` holds it until the shutdown.
+    pub(super) host_memory: Arc<HostMemory>,
     _admin: Arc<admin_queue::Queue>,
     pci: Arc<pci::Enabled>,
     /// The device, for what belongs to PCI: power management, saved
@@ -266,6 +270,12 @@ impl Controller {
             admin.clone(),
         )?;
         shared.configure_apst(&*admin)?;
+        // After identify and before the I/O queues, as C's probe; freed
+        // only after the controller is shut down.
+        let host_memory =
+            HostMemory::new(shared.clone(), pdev.as_dev(), config.max_host_mem_size_mb)?;
+        enabled.hold_host_memory_until_shutdown(host_memory.clone());
+        host_memory.setup_after_bring_up(&*admin)?;
         // Being brought up, as C's probe says before it enables the
         // controller; live once everything below is in place.
         shared.change_state(State::Connecting);
@@ -321,6 +331,7 @@ impl Controller {
                 _events: events,
                 _vectors: vectors,
                 enabled,
+                host_memory,
                 _admin: admin,
                 pci,
                 pdev: pdev.into(),
@@ -363,6 +374,7 @@ impl Controller {
                 wanted,
             }),
             events: self._events.0.clone(),
+            host_memory: self.host_memory.clone(),
             ctrl: shared.clone(),
             removal: Removal::new(pdev.into(), self._instance.number())?,
         };

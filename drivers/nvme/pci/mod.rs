@@ -10,6 +10,7 @@ pub mod config;
 pub mod controller;
 mod data_map;
 pub mod driver;
+pub mod host_memory;
 pub mod io_queue;
 mod last_power_state;
 mod pci_error;

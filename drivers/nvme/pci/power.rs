@@ -68,7 +68,8 @@ impl Controller {
         match resume_path(saved) {
             ResumePath::Reset => self.wake(),
             ResumePath::RestorePowerState { state } => {
-                if restore_power_state(shared, state).is_ok() {
+                if restore_power_state(shared, state).is_ok() && self.restore_host_memory().is_ok()
+                {
                     return Ok(());
                 }
                 // C asks for a reset here, which does nothing for a live
@@ -76,7 +77,7 @@ impl Controller {
                 // have lost more, so it is reset.
                 dev_warn!(
                     self.pdev.as_dev(),
-                    "nvme{}: power state {} not restored after resume; resetting\n",
+                    "nvme{}: power state {} or host memory not restored after resume; resetting\n",
                     shared.instance,
                     state
                 );
@@ -134,6 +135,10 @@ impl Controller {
     }
 
     fn enter_power_state_drained(&self, admin: &dyn AdminQueue, state: u8) -> Result<Option<u32>> {
+        // As C: host memory may be out of the controller's reach while the
+        // system sleeps, though the controller may use it in a
+        // non-operational power state. Set up again on resume.
+        self.host_memory.disable_for_suspend(admin)?;
         let cqe = admin.execute(Command::get_features(FeatureId::PowerManagement), 0)?;
         if !cqe.status().is_success() {
             return Err(EIO);
@@ -159,6 +164,16 @@ impl Controller {
             self.pdev.discard_saved_state();
             Ok(None)
         }
+    }
+}
+
+impl Controller {
+    /// Gives the Host Memory Buffer back after a resume that kept the
+    /// controller enabled (C `nvme_resume`); any failure, a refusal too,
+    /// resets the controller.
+    fn restore_host_memory(&self) -> Result {
+        self.shared()
+            .with_admin(|admin| self.host_memory.setup(admin).map_err(Error::from))
     }
 }
 

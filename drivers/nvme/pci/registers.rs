@@ -181,6 +181,7 @@ impl Registers {
             shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MIN_MS,
             shut_down: AtomicBool::new(false),
             io_queues: None,
+            host_memory: None,
         };
         enabled.regs.program_and_enable(aqa, asq, acq)?;
         Ok(enabled)
@@ -245,8 +246,8 @@ pub fn shutdown_timeout_ms(rtd3e_us: u32) -> u32 {
 }
 
 /// Memory the controller reads and writes while it is enabled (queues and
-/// what they point at), which must outlive its shutdown. Implemented by
-/// what holds it, above this file.
+/// what they point at, the Host Memory Buffer), which must outlive its
+/// shutdown. Implemented by what holds it, above this file.
 pub trait QueueMemory: Send + Sync {}
 
 /// An enabled controller. Dropping it shuts the controller down (normal
@@ -260,6 +261,8 @@ pub struct Enabled {
     /// I/O queue memory the controller may use until it is shut down;
     /// dropped after the shutdown in `drop`.
     io_queues: Option<Arc<dyn QueueMemory>>,
+    /// The Host Memory Buffer, likewise.
+    host_memory: Option<Arc<dyn QueueMemory>>,
 }
 
 impl Enabled {
@@ -278,6 +281,12 @@ impl Enabled {
     /// else lets go of it first.
     pub fn hold_until_shutdown(&mut self, queues: Arc<dyn QueueMemory>) {
         self.io_queues = Some(queues);
+    }
+
+    /// Keeps the Host Memory Buffer until the controller is shut down,
+    /// whatever else lets go of it first.
+    pub fn hold_host_memory_until_shutdown(&mut self, host_memory: Arc<dyn QueueMemory>) {
+        self.host_memory = Some(host_memory);
     }
 
     /// Sends a normal shutdown notification and waits until the controller

@@ -16,6 +16,7 @@
 //! brings it back.
 
 use super::admin_queue;
+use super::host_memory::HostMemory;
 use super::queue_set::IoQueues;
 use super::registers::shutdown_timeout_ms;
 use super::registers::Registers;
@@ -69,6 +70,8 @@ pub struct Resetter {
     pub io: Option<IoParts>,
     /// Asynchronous events, requested again after the reset.
     pub events: Arc<AsyncEvents>,
+    /// The Host Memory Buffer, handed back after the reset.
+    pub host_memory: Arc<HostMemory>,
     /// The controller, for what Identify said at probe.
     pub ctrl: Arc<Ctrl>,
     /// Unbinds the driver once the controller is given up on.
@@ -172,6 +175,10 @@ impl Transport for Resetter {
     fn remove_dead(&self) {
         self.removal.schedule();
     }
+
+    fn set_host_memory(&self, enable: bool) -> Result {
+        self.host_memory.set_enabled(&*self.admin, enable)
+    }
 }
 
 impl Resetter {
@@ -267,6 +274,9 @@ impl Resetter {
             self.regs.reenable(aqa, asq, acq)?;
         }
         self.ctrl.reinit(&*self.admin)?;
+        // As C's reset work, after identify and before the I/O queues:
+        // the buffer kept is handed back (Memory Return).
+        self.host_memory.setup_after_bring_up(&*self.admin)?;
         if let Some(io) = &self.io {
             let result = self
                 .admin

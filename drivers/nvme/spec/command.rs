@@ -208,6 +208,8 @@ pub enum FeatureId {
     AsyncEventConfig = 0x0b,
     /// Autonomous Power State Transition (`spec::apst`).
     AutonomousPowerStateTransition = 0x0c,
+    /// Host Memory Buffer (`spec::host_memory`).
+    HostMemoryBuffer = 0x0d,
 }
 
 /// Create I/O Completion/Submission Queue CDW11 bit 0: the queue memory is
@@ -316,6 +318,24 @@ impl Command {
         Self::admin(AdminOpcode::DoorbellBufferConfig)
             .with_prp1(shadow)
             .with_prp2(event_index)
+    }
+
+    /// Set Features, Host Memory Buffer (C `nvme_set_host_mem`): CDW11 the
+    /// enable and return bits (`host_memory::ENABLE`, `RETURN`; 0
+    /// disables), CDW12 the buffer's size in 4 KiB units (HSIZE), CDW13
+    /// and CDW14 the descriptor list's bus address (HMDLLA, HMDLUA), CDW15
+    /// its entry count (HMDLEC). As C, a disable still names the buffer.
+    pub const fn set_host_memory_buffer(
+        bits: u32,
+        size_units: u32,
+        list: u64,
+        entries: u32,
+    ) -> Command {
+        Self::set_features(FeatureId::HostMemoryBuffer, bits)
+            .with_cdw::<12>(size_units)
+            .with_cdw::<13>(list as u32)
+            .with_cdw::<14>((list >> 32) as u32)
+            .with_cdw::<15>(entries)
     }
 
     /// Abort the command with identifier `cid` on submission queue `sqid`
@@ -513,6 +533,24 @@ mod queue_command_tests {
         assert_eq!(cmd.opcode(), 0x0a);
         assert_eq!(cmd.dword(10), 0x07, "FID 7, SEL 0 (current)");
         assert_eq!(cmd.dword(11), 0);
+    }
+
+    #[test]
+    fn set_host_memory_buffer_dwords() {
+        let cmd = Command::set_host_memory_buffer(3, 32768, 0x0000_0012_3456_7000, 32);
+        assert_eq!(cmd.opcode(), 0x09);
+        assert_eq!(cdw(&cmd, 10), 0x0d);
+        assert_eq!(cdw(&cmd, 11), 3);
+        assert_eq!(cdw(&cmd, 12), 32768);
+        assert_eq!(cdw(&cmd, 13), 0x3456_7000);
+        assert_eq!(cdw(&cmd, 14), 0x12);
+        assert_eq!(cdw(&cmd, 15), 32);
+        assert_eq!(cmd.nsid(), 0);
+        // No data pointer: the list is named by CDW13 and CDW14.
+        for dw in 6..=9 {
+            assert_eq!(cdw(&cmd, dw), 0);
+        }
+        assert_eq!(cdw(&Command::set_host_memory_buffer(0, 0, 0, 0), 11), 0);
     }
 
     #[test]

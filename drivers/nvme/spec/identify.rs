@@ -166,6 +166,17 @@ pub struct IdentifyController {
     pub awupf: u16,
     /// SGL Support (SGLS).
     pub sgls: u32,
+    /// Host Memory Buffer Preferred Size in 4 KiB units; 0: the controller
+    /// wants no host memory (HMPRE, bytes 275:272).
+    pub hmpre: u32,
+    /// Host Memory Buffer Minimum Size in 4 KiB units (HMMIN, 279:276).
+    pub hmmin: u32,
+    /// Host Memory Buffer Minimum Descriptor Entry Size in 4 KiB units
+    /// (HMMINDS, 335:332).
+    pub hmminds: u32,
+    /// Host Memory Maximum Descriptors Entries; 0: no limit (HMMAXD,
+    /// 337:336).
+    pub hmmaxd: u16,
 }
 
 /// What changed in a controller's Identify data across a reset.
@@ -233,6 +244,10 @@ impl IdentifyController {
             cctemp: le16(b, 268),
             awupf: le16(b, 528),
             sgls: le32(b, 536),
+            hmpre: le32(b, 272),
+            hmmin: le32(b, 276),
+            hmminds: le32(b, 332),
+            hmmaxd: le16(b, 336),
         })
     }
 
@@ -571,6 +586,36 @@ mod tests {
         assert!(id.volatile_write_cache);
         assert_eq!(id.sgls, 0x0010_0001);
         assert_eq!(id.max_transfer_bytes(12), Some(512 * 1024));
+        // QEMU 7.2 has no Host Memory Buffer.
+        assert_eq!((id.hmpre, id.hmmin, id.hmminds, id.hmmaxd), (0, 0, 0, 0));
+    }
+
+    #[test]
+    fn host_memory_fields() {
+        // At the offsets of C's struct nvme_id_ctrl, and no byte besides.
+        let mut b = qemu_id_ctrl();
+        put(&mut b, 272, &0x0001_0000u32.to_le_bytes());
+        put(&mut b, 276, &0x0000_2000u32.to_le_bytes());
+        put(&mut b, 332, &0x0000_0010u32.to_le_bytes());
+        put(&mut b, 336, &0x0100u16.to_le_bytes());
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!(
+            (id.hmpre, id.hmmin, id.hmminds, id.hmmaxd),
+            (65536, 8192, 16, 256)
+        );
+        let mut rest = id;
+        (rest.hmpre, rest.hmmin, rest.hmminds, rest.hmmaxd) = (0, 0, 0, 0);
+        assert_eq!(rest, IdentifyController::parse(&qemu_id_ctrl()).unwrap());
+        // The neighbours do not leak in: MTFA (270) before, TNVMCAP (280)
+        // after HMMIN; SANICAP (328) before HMMINDS, bytes 338 on after
+        // HMMAXD.
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        b[270..272].fill(0xff);
+        b[280..296].fill(0xff);
+        b[328..332].fill(0xff);
+        b[338..342].fill(0xff);
+        let id = IdentifyController::parse(&b).unwrap();
+        assert_eq!((id.hmpre, id.hmmin, id.hmminds, id.hmmaxd), (0, 0, 0, 0));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod completion;
 pub mod ctrl_state;
 pub mod effects;
 pub mod format;
+pub mod host_memory;
 pub mod identify;
 pub mod io;
 pub mod ns_limits;

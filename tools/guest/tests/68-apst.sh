@@ -5,12 +5,22 @@
 # the controller works; the latency limit is the parameter C has, with
 # C's default. The table itself, for controllers that have APST, is
 # host-tested (spec/apst.rs) against C's algorithm.
+# The Host Memory Buffer, which QEMU's controller does not ask for either
+# (HMPRE 0): both drivers have max_host_mem_size_mb with C's default and
+# description (C's is nvme.ko's, not nvme_core's), and neither shows sysfs
+# hmb, which C shows only where HMPRE is not 0. Sizing, chunking and
+# descriptors are host-tested (spec/host_memory.rs); nothing here gives
+# a controller host memory.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 require "driver loaded" load_driver
 
-if [ "${NVME_RS_DRIVER:-rs}" = c ]; then module=nvme_core; else module=nvme_rs; fi
+if [ "${NVME_RS_DRIVER:-rs}" = c ]; then
+	module=nvme_core pci_module=nvme ko=/lib/nvme-c/nvme.ko
+else
+	module=nvme_rs pci_module=nvme_rs ko=/lib/nvme-rs/nvme_rs.ko
+fi
 check "the controller has no APST (apsta 0)" sh -c 'nvme id-ctrl /dev/nvme0 | grep -qE "^apsta +: 0$"'
 # The drivers' messages say "APST"; the command line and the group's log
 # marks only "apst".
@@ -18,6 +28,17 @@ apst_lines=$(dmesg | grep -c 'APST')
 check "no APST message in the kernel log" equals "$apst_lines" 0
 check "default_ps_max_latency_us is C's default" \
 	equals "$(cat "/sys/module/$module/parameters/default_ps_max_latency_us")" 100000
+check "the controller asks for no host memory (hmpre 0)" sh -c 'nvme id-ctrl /dev/nvme0 | grep -qE "^hmpre +: 0$"'
+check "max_host_mem_size_mb is C's default (128)" \
+	equals "$(cat "/sys/module/$pci_module/parameters/max_host_mem_size_mb")" 128
+# What modinfo reads, from the module's .modinfo section (the guest has
+# no modules.dep for modinfo).
+check "max_host_mem_size_mb has C's description" sh -c "strings $ko |
+	grep -qxF 'parm=max_host_mem_size_mb:Maximum Host Memory Buffer (HMB) size per controller (in MiB)'"
+check "no hmb attribute without HMPRE, as C" test ! -e /sys/class/nvme/nvme0/hmb
+skip "Host Memory Buffer given to a controller" "QEMU's controller has no Host Memory Buffer (HMPRE 0)"
+hmb_lines=$(dmesg | grep -ciE 'host mem')
+check "no host memory message in the kernel log" equals "$hmb_lines" 0
 check "I/O works" fio_ok --verify --name=apst --filename=/dev/nvme0n1 --ioengine=io_uring \
 	--direct=1 --rw=randwrite --bs=4k --size=1M --iodepth=4 --verify=crc32c
 
