@@ -7,11 +7,13 @@
 
 use super::ctrl::Ctrl;
 use super::passthru::NsCommands;
+use crate::dev_warn;
 use crate::kernel_ext::capability::capable_sys_admin;
 use crate::kernel_ext::chrdev::{CharClass, File, FileOps, NoFileOps};
 use crate::kernel_ext::error;
 use crate::kernel_ext::sysfs::{parse_bool, Attribute, SysfsBuf};
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
+use crate::spec::ctrl_state::State;
 use crate::spec::host_memory::HostMemoryCaps;
 use crate::spec::passthru::{Ioctl, UringOp};
 use core::fmt::Write;
@@ -180,6 +182,25 @@ fn store_reset_controller(c: &Arc<Ctrl>, _: &[u8]) -> Result {
     c.reset().map(|_| ())
 }
 
+/// Any write rescans the namespaces of a live controller, as C's
+/// `nvme_sysfs_rescan`, adding and removing disks; what the rescan finds
+/// goes to the log, not to the writer, whose write C always accepts. C
+/// queues the scan; here the writer waits for it, as for
+/// `NVME_IOCTL_RESCAN`.
+fn store_rescan_controller(c: &Arc<Ctrl>, _: &[u8]) -> Result {
+    if c.state() == State::Live {
+        if let Err(err) = c.scan_namespaces() {
+            dev_warn!(
+                &c.dev,
+                "nvme{}: namespace rescan failed: {:?}\n",
+                c.instance,
+                err
+            );
+        }
+    }
+    Ok(())
+}
+
 fn show_hmb(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "{}", u8::from(c.host_memory_enabled()))
 }
@@ -210,7 +231,7 @@ pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 5] = [
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
 /// reads (`nvme list`), and `hmb` from C's PCIe ones.
-pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 10] = [
+pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 11] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
@@ -220,5 +241,6 @@ pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 10] = [
     Attribute::new(kernel::c_str!("cntlid"), show_cntlid),
     Attribute::new(kernel::c_str!("subsysnqn"), show_subsysnqn),
     Attribute::write_only(kernel::c_str!("reset_controller"), store_reset_controller),
+    Attribute::write_only(kernel::c_str!("rescan_controller"), store_rescan_controller),
     Attribute::read_write(kernel::c_str!("hmb"), show_hmb, store_hmb).visible_if(has_hmb),
 ];

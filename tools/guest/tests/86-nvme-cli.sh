@@ -465,4 +465,15 @@ check "every /dev/nvme0nN and /dev/ng0nN present after ns-rescan" wait_for all_n
 check "nvme list -o json after ns-rescan: same namespaces, names and geometry" equals "$(list_records)" "$records"
 check "fio verify on every block and generic node after ns-rescan" verify_all
 
+# sysfs rescan_controller, which blktests' nvme/053 writes under I/O: root
+# may write it, nobody may read it, and a write rescans like ns-rescan.
+RESCAN_ATTR=/sys/class/nvme/nvme0/rescan_controller
+check "sysfs rescan_controller is write-only for its owner" \
+	equals "$(stat -c %a "$RESCAN_ATTR" 2>&1)" 200
+check "a write to rescan_controller is accepted" sh -c "echo 1 >$RESCAN_ATTR"
+sleep 2
+check "every /dev/nvme0nN and /dev/ng0nN present after rescan_controller" wait_for all_nodes_present 30
+check "nvme list -o json after rescan_controller: same namespaces, names and geometry" \
+	equals "$(list_records)" "$records"
+
 group_end
