@@ -4,8 +4,9 @@
 #                NVMe controller, load nvme_rs and show what it found
 #   make test    host unit tests, then the in-guest tests
 #   make module  build nvme_rs.ko against the test kernel
-#   make suites  blktests and the xfstests list of make test, with nvme-rs
-#                and the C driver; the table in Documentation/suites-results.md
+#   make suites  blktests' block and nvme groups and the xfstests list of
+#                make test, with nvme-rs and the C driver; the table in
+#                Documentation/suites-results.md
 #   make xfstests xfstests' whole quick group on ext4 and xfs, with nvme-rs
 #                and the C driver (hours); Documentation/suites-quick.md
 #   make bench   fio against the C driver and nvme_rs in one guest, on a
@@ -52,7 +53,7 @@ bench: deps
 	scripts/bench.sh
 
 suites: module
-	scripts/suites.sh --markdown $(REPO)/Documentation/suites-results.md \
+	scripts/suites.sh --blktests all --markdown $(REPO)/Documentation/suites-results.md \
 		--kernel-dir $(KDIR)/ --module $(REPO)/nvme_rs.ko
 
 xfstests: module

@@ -17,7 +17,10 @@
 #                  GUEST_SUITES names the suites (default
 #                  blktests,xfstests-ext4,xfstests-xfs), GUEST_XFSTESTS the
 #                  xfstests list (ci, tools/suites/xfstests-ci.list, the
-#                  default; or quick, the whole quick group)
+#                  default; or quick, the whole quick group), GUEST_BLKTESTS
+#                  the blktests selection (ci, tools/suites/blktests-ci.list,
+#                  the default; or all, the block and nvme groups on both
+#                  namespaces)
 #   --kernel-dir   kernel build tree (arch/x86/boot/bzImage, C NVMe driver
 #                  modules in drivers/nvme/host/), e.g. build/kernel-test
 #   --module       nvme_rs.ko to test
@@ -122,8 +125,10 @@ case $mode in run | test | bench | suites) ;; *) echo "$prog: --mode must be run
 suites=${GUEST_SUITES:-blktests,xfstests-ext4,xfstests-xfs}
 suites=${suites// /,}
 xfstests_list=${GUEST_XFSTESTS:-ci}
+blktests_list=${GUEST_BLKTESTS:-ci}
 [[ $suites =~ ^[a-z0-9,-]+$ ]] || die "GUEST_SUITES must be suite names, not '$suites'"
 case $xfstests_list in ci | quick) ;; *) die "GUEST_XFSTESTS must be ci or quick, not '$xfstests_list'" ;; esac
+case $blktests_list in ci | all) ;; *) die "GUEST_BLKTESTS must be ci or all, not '$blktests_list'" ;; esac
 case $driver in rs | c) ;; *) die "GUEST_DRIVER must be rs or c, not '$driver'" ;; esac
 case $setup in plain | faults | formats | power) ;; *) die "GUEST_SETUP must be plain, faults, formats or power, not '$setup'" ;; esac
 # Each would add a namespace 3.
@@ -407,7 +412,7 @@ if [ "$mode" = suites ]; then
 	mkdir -p "$results"
 	cmdline_extra=" root=root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$repo/tools/suites/init"
 	cmdline_extra+=" nvme_rs_suites_run=$repo/tools/suites/run.sh nvme_rs_module=$module nvme_rs_kdir=$(cd "$kdir" && pwd -P)"
-	cmdline_extra+=" nvme_rs_suites=$suites nvme_rs_xfstests=$xfstests_list"
+	cmdline_extra+=" nvme_rs_suites=$suites nvme_rs_xfstests=$xfstests_list nvme_rs_blktests=$blktests_list"
 	# shellcheck disable=SC2054 # commas belong to QEMU's option syntax
 	boot=(
 		-virtfs "local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap"

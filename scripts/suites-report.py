@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Compare the suites' results of nvme-rs with the C driver's.
 
-    scripts/suites-report.py [--markdown FILE] [--title TEXT] RS_DIR C_DIR
+    scripts/suites-report.py [--markdown FILE] [--title TEXT] [--suites LIST]
+                             [--xfstests-list FILE] [--blktests-list FILE]
+                             RS_DIR C_DIR
 
 RS_DIR and C_DIR are the guests' output directories (build/guest/suites-rs
 and suites-c): results/blktests/check.log (blktests' own output),
-results/xfstests-<fs>/result.xml (xfstests' xunit report) and verdict.log
+results/xfstests-<fs>/result.xml (xfstests' xunit report, one section per
+file system), results/xfstests/check.out (its output) and verdict.log
 (scripts/guest.sh's verdict). Each test, on each device for blktests, gets
 one line: the C driver's result, nvme-rs's, and a note (a skip's reason, a
 failure's first line, and what tools/suites/notes.txt says of the test).
+
+With --xfstests-list and --blktests-list (the selections of make test), a
+listed test that a guest did not report is shown with no result, which
+fails it, rather than left out.
 
 The count: a test passes when it passes on nvme-rs; it fails when nvme-rs
 does worse than C (C passed and nvme-rs failed, skipped or gave no result;
@@ -73,14 +80,21 @@ def xfstests(results, fs):
 
 
 def xfstests_output(results, fs):
-    """{(test, fs): (status, detail)} from xfstests' own output (check.out)."""
+    """{(test, fs): (status, detail)} from xfstests' own output
+    (xfstests/check.out, one `check` for every file system: a "SECTION --
+    xfstests-<fs>" line starts each file system's part)."""
     out = {}
-    path = os.path.join(results, f"xfstests-{fs}", "check.out")
+    path = os.path.join(results, "xfstests", "check.out")
     if not os.path.exists(path):
         return out
+    section = None
     for line in open(path, errors="replace"):
+        m = re.match(r"^SECTION\s+-- (\S+)", line)
+        if m:
+            section = m.group(1)
+            continue
         m = re.match(r"^((?:generic|ext4|xfs|shared)/\d+)\s+(.*)$", line.rstrip())
-        if not m:
+        if not m or section != f"xfstests-{fs}":
             continue
         test, rest = m.groups()
         if rest.startswith("[not run]"):
@@ -146,6 +160,7 @@ def main():
     ap.add_argument("--title", default="Results")
     ap.add_argument("--suites", default="blktests,xfstests-ext4,xfstests-xfs")
     ap.add_argument("--xfstests-list")
+    ap.add_argument("--blktests-list")
     ap.add_argument("rs_dir")
     ap.add_argument("c_dir")
     a = ap.parse_args()
@@ -160,6 +175,15 @@ def main():
                 if test and f"xfstests-{fs}" in suites:
                     for res in (rs, c):
                         res.setdefault(("xfstests", test, fs), (NONE, ""))
+    # The same for the blktests selection: TEST then "both" or "ns1".
+    if a.blktests_list and "blktests" in suites:
+        for line in open(a.blktests_list):
+            words = line.split("#")[0].split()
+            if len(words) == 2:
+                devs = ("nvme0n1", "nvme0n2") if words[1] == "both" else ("nvme0n1",)
+                for dev in devs:
+                    for res in (rs, c):
+                        res.setdefault(("blktests", words[0], dev), (NONE, ""))
     vrs, vc = verdict(a.rs_dir), verdict(a.c_dir)
     hand = notes()
     rows = []

@@ -35,6 +35,11 @@
 #      to an ext4 partition of its disk (scripts/root-boot.sh), the file
 #      system checked clean on the host after each; the third hibernates
 #      to the disk's swap partition, and the fourth resumes it
+#  11. the kernel's own suites (scripts/suites.sh): the blktests selection
+#      (tools/suites/blktests-ci.list) and the xfstests list on ext4 and
+#      xfs (tools/suites/xfstests-ci.list), with nvme_rs and then with the
+#      C driver, in a guest whose root is the host's userland over 9p;
+#      fails on any test nvme_rs does worse on than C
 #
 # Each stage's own `N passed, M failed` counts are added up; a stage that
 # fails without reaching its count (a build error, a guest that never came
@@ -143,6 +148,8 @@ if make -s module > build/test-build.log 2>&1; then
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	done
 	run_stage root-boot last scripts/root-boot.sh --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	# About 12 minutes a driver on an idle host (Documentation/suites.md).
+	run_stage suites last scripts/suites.sh --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 else
 	tail -n 60 build/test-build.log
 	echo "*** build failed; guest tests not run (counted as one failure)"

@@ -7,9 +7,10 @@
 #
 # From the kernel command line: nvme_rs_driver (rs or c), nvme_rs_module
 # (nvme_rs.ko), nvme_rs_kdir (the kernel tree, for the C modules),
-# nvme_rs_suites (comma-separated: blktests, xfstests-ext4, xfstests-xfs)
-# and nvme_rs_xfstests (ci: the fixed list in xfstests-ci.list; quick: the
-# whole quick group).
+# nvme_rs_suites (comma-separated: blktests, xfstests-ext4, xfstests-xfs),
+# nvme_rs_blktests (ci: the selection in blktests-ci.list; all: the block
+# and nvme groups) and nvme_rs_xfstests (ci: the fixed list in
+# xfstests-ci.list; quick: the whole quick group).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,12 +23,24 @@ module=$(arg nvme_rs_module)
 kdir=$(arg nvme_rs_kdir)
 suites=$(arg nvme_rs_suites)
 xlist=$(arg nvme_rs_xfstests)
-echo "nvme-rs-guest: suites run: driver '$driver', suites '$suites', xfstests list '$xlist'"
+blist=$(arg nvme_rs_blktests)
+echo "nvme-rs-guest: suites run: driver '$driver', suites '$suites', blktests '$blist', xfstests list '$xlist'"
 
 # Leak reports are 90-kmemleak's job, in a boot of our own code only: here
 # a periodic scan would report what the file systems keep.
 [ -e /sys/kernel/debug/kmemleak ] && echo scan=off >/sys/kernel/debug/kmemleak
 hostname suites-guest
+
+# udev, as on a booted system, before the driver makes its disks: the
+# suites wait on it (xfstests' _dmsetup_create runs `udevadm wait
+# /dev/mapper/...`, which without a udevd waits for ever; blktests' nvme
+# tests run `udevadm settle`). No coldplug trigger: only the devices made
+# from here on (the namespaces, device mapper targets) matter.
+if /lib/systemd/systemd-udevd --daemon; then
+	echo "nvme-rs-guest: systemd-udevd started"
+else
+	echo "nvme-rs-guest: systemd-udevd did not start; dm-flakey tests will hang"
+fi
 
 # Users the suites ask for: xfstests' fsgqa ones, blktests' NORMAL_USER.
 for u in fsgqa fsgqa2 123456-fsgqa; do useradd -m "$u" 2>/dev/null; done
@@ -66,39 +79,70 @@ SHIM
 	chmod +x /usr/local/sbin/modprobe
 fi
 
-run_blktests() {
-	local out=/results/blktests
-	mkdir -p "$out"
-	cd "$suites_dir/blktests" || return 1
-	# DEVICE_ONLY: only the tests that take TEST_DEVS. The nvme tests that
-	# drive a PCIe device (032, 050) set nvme_trtype=pci themselves; the
-	# group's own check rejects pci as NVMET_TRTYPES, so it stays at its
-	# default (loop), for which the other device tests ask for nvme-loop
-	# and skip. TIMEOUT caps the fio runs.
+# blktests' config for the namespaces DEVS. DEVICE_ONLY: only the tests
+# that take TEST_DEVS. The nvme tests that drive a PCIe device (032, 050)
+# set nvme_trtype=pci themselves; the group's own check rejects pci as
+# NVMET_TRTYPES, so it stays at its default (loop), for which the other
+# device tests ask for nvme-loop and skip. TIMEOUT caps the fio runs.
+blktests_config() {
 	cat >config <<CFG
-TEST_DEVS=(/dev/nvme0n1 /dev/nvme0n2)
+TEST_DEVS=($*)
 DEVICE_ONLY=1
 TIMEOUT=20
 NORMAL_USER=fsgqa
 CFG
-	./check -o "$out" block nvme 2>&1 | tee "$out/check.log"
 }
 
-# xfstests on FS: TEST_DEV namespace 1 (512-byte blocks), SCRATCH_DEV
-# namespace 2 (4 KiB blocks).
+# blktests: with nvme_rs_blktests=all the block and nvme groups on both
+# namespaces; with ci the tests of blktests-ci.list, each on the
+# namespaces the list gives it. Every check appends to check.log, which is
+# what scripts/suites-report.py reads.
+run_blktests() {
+	local out=/results/blktests both ns1
+	mkdir -p "$out"
+	cd "$suites_dir/blktests" || return 1
+	: >"$out/check.log"
+	if [ "$blist" = all ]; then
+		blktests_config /dev/nvme0n1 /dev/nvme0n2
+		./check -o "$out" block nvme 2>&1 | tee -a "$out/check.log"
+		return
+	fi
+	both=$(sed 's/#.*//' "$here/blktests-ci.list" | awk '$2 == "both" { print $1 }' | xargs)
+	ns1=$(sed 's/#.*//' "$here/blktests-ci.list" | awk '$2 == "ns1" { print $1 }' | xargs)
+	blktests_config /dev/nvme0n1 /dev/nvme0n2
+	# shellcheck disable=SC2086 # lists of test names
+	[ -n "$both" ] && ./check -o "$out" $both 2>&1 | tee -a "$out/check.log"
+	blktests_config /dev/nvme0n1
+	# shellcheck disable=SC2086
+	[ -n "$ns1" ] && ./check -o "$out" $ns1 2>&1 | tee -a "$out/check.log"
+}
+
+# xfstests on the file systems FSES (ext4, xfs or both), with one `check`:
+# a config section per file system, named as its suite (xfstests-ext4,
+# xfstests-xfs), so its results land in /results/<suite>/. One `check`
+# pays xfstests' start-up (minutes of bash over 9p under TCG) once;
+# between sections it makes the new file system on TEST_DEV itself.
+# TEST_DEV is namespace 1 (512-byte blocks), SCRATCH_DEV namespace 2
+# (4 KiB blocks).
 run_xfstests() {
-	local fs=$1 out=/results/xfstests-$1 list
+	local out=/results/xfstests fs list
 	mkdir -p "$out" /mnt/test /mnt/scratch
 	cd "$suites_dir/xfstests" || return 1
-	cat >local.config <<CFG
-export FSTYP=$fs
-export TEST_DEV=/dev/nvme0n1
-export TEST_DIR=/mnt/test
-export SCRATCH_DEV=/dev/nvme0n2
-export SCRATCH_MNT=/mnt/scratch
-export RESULT_BASE=$out
-CFG
-	case $fs in
+	{
+		echo "[xfstests-$1]"
+		echo "FSTYP=$1"
+		echo "TEST_DEV=/dev/nvme0n1"
+		echo "TEST_DIR=/mnt/test"
+		echo "SCRATCH_DEV=/dev/nvme0n2"
+		echo "SCRATCH_MNT=/mnt/scratch"
+		echo "RESULT_BASE=/results"
+		for fs in "${@:2}"; do
+			echo "[xfstests-$fs]"
+			echo "FSTYP=$fs"
+		done
+	} >local.config
+	# The first section's file system must be on TEST_DEV already.
+	case $1 in
 	ext4) mkfs.ext4 -q -F /dev/nvme0n1 ;;
 	xfs) mkfs.xfs -q -f /dev/nvme0n1 ;;
 	esac
@@ -112,17 +156,22 @@ CFG
 }
 
 IFS=, read -r -a todo <<<"$suites"
+fses=()
 for s in "${todo[@]}"; do
-	start=$SECONDS
-	echo "nvme-rs-guest: suite $s start"
 	case $s in
-	blktests) run_blktests ;;
-	xfstests-ext4) run_xfstests ext4 ;;
-	xfstests-xfs) run_xfstests xfs ;;
+	blktests) ;;
+	xfstests-ext4 | xfstests-xfs) fses+=("${s#xfstests-}") ;;
 	*) echo "nvme-rs-guest: unknown suite $s" ;;
 	esac
-	echo "nvme-rs-guest: suite $s end, exit status $?, $((SECONDS - start)) s"
+done
+run_suite() {
+	local start=$SECONDS
+	echo "nvme-rs-guest: suite $1 start"
+	"${@:2}"
+	echo "nvme-rs-guest: suite $1 end, exit status $?, $((SECONDS - start)) s"
 	cd /
 	umount /mnt/test /mnt/scratch 2>/dev/null
-done
+}
+[[ ,$suites, == *,blktests,* ]] && run_suite blktests run_blktests
+[ ${#fses[@]} -gt 0 ] && run_suite "xfstests (${fses[*]})" run_xfstests "${fses[@]}"
 echo "nvme-rs-guest: suites run finished"
