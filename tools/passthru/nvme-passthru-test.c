@@ -2303,7 +2303,8 @@ static void reset_checks(void)
  * namespace it runs there, with that namespace's checks and permission
  * rules; with none it is ENOTTY, with several EINVAL. Run by
  * 85-passthru-single-ns (GUEST_SETUP=faults), which detaches namespaces to
- * get one and none: `--ctrl-io-cmd COUNT [NSID]`, NSID the only one's.
+ * get one and none: `--ctrl-io-cmd COUNT [NODE]`, NODE the N of the only
+ * namespace's /dev/ng0nN.
  */
 static void ctrl_io_cmd_unprivileged(uint32_t nsid, unsigned lba, uint64_t slba, const void *want)
 {
@@ -2344,7 +2345,7 @@ static void ctrl_io_cmd_unprivileged(uint32_t nsid, unsigned lba, uint64_t slba,
 	xfree(buf, 4096);
 }
 
-static int ctrl_io_cmd_checks(unsigned count, uint32_t nsid)
+static int ctrl_io_cmd_checks(unsigned count, unsigned node)
 {
 	int fd = xopen(CTRL_DEV, O_RDWR);
 	uint8_t *w = xalloc(8192), *r = xalloc(8192);
@@ -2363,11 +2364,22 @@ static int ctrl_io_cmd_checks(unsigned count, uint32_t nsid)
 		goto out;
 	}
 
+	/*
+	 * The only namespace's nodes are /dev/ng0nNODE and /dev/nvme0nNODE: C
+	 * names them by an instance number its parallel scan hands out, which
+	 * need not be the NSID.
+	 */
 	char path[64];
-	unsigned lba = (unsigned)sysfs_ull("/sys/block/nvme0n%u/queue/logical_block_size", nsid);
+	unsigned lba = (unsigned)sysfs_ull("/sys/block/nvme0n%u/queue/logical_block_size", node);
 	/* Far from namespace 1's failing LBAs (89-media-errors), on either namespace. */
 	uint64_t slba = 8192 / lba * 64;
+	uint32_t nsid;
 	int nfd;
+
+	snprintf(path, sizeof(path), "/dev/ng0n%u", node);
+	nfd = xopen(path, O_RDWR);
+	nsid = (uint32_t)ioctl(nfd, NVME_IOCTL_ID);
+	note("the only namespace: %s, NSID %u, %u-byte blocks", path, nsid, lba);
 
 	fill(w, 8192, 170);
 	c = rw_cmd(OP_WRITE, nsid, slba, 8192 / lba, w, 8192);
@@ -2380,8 +2392,6 @@ static int ctrl_io_cmd_checks(unsigned count, uint32_t nsid)
 		expect_data(CTRL_DEV " IO_CMD Read data is what it wrote", r, w, 8192);
 		expect_u64(CTRL_DEV " IO_CMD Read result written back as 0", res, 0);
 	}
-	snprintf(path, sizeof(path), "/dev/ng0n%u", nsid);
-	nfd = xopen(path, O_RDWR);
 	memset(r, 0, 8192);
 	if (expect_ret(whatf("%s IO_CMD Read of what " CTRL_DEV " wrote", path),
 		       passthru(nfd, NVME_IOCTL_IO_CMD, &c, NULL), 0))
@@ -2438,7 +2448,7 @@ int main(int argc, char **argv)
 	bool ctrl_io_cmd = argc >= 3 && argc <= 4 && strcmp(argv[1], "--ctrl-io-cmd") == 0;
 
 	if (argc > 1 && !ctrl_io_cmd) {
-		fprintf(stderr, "usage: nvme-passthru-test [--ctrl-io-cmd COUNT [NSID]] "
+		fprintf(stderr, "usage: nvme-passthru-test [--ctrl-io-cmd COUNT [NODE]] "
 				"(as root, in the nvme-rs test guest)\n");
 		return 2;
 	}
