@@ -8,9 +8,9 @@
 //! A SMART/health event logs the critical warnings; a namespace attribute
 //! notice rescans the namespaces, adding and removing disks; a firmware
 //! activation notice holds I/O back until the new firmware runs
-//! (`firmware`). A reset makes
-//! the controller forget the request and the configuration, so it enables
-//! both again and rescans, the namespaces having possibly changed meanwhile.
+//! (`firmware`). A reset makes the controller forget the request and the
+//! configuration, so it enables both again and rescans, the namespaces
+//! having possibly changed meanwhile.
 
 use super::admin::{AdminQueue, AsyncEventHandler};
 use super::ctrl::Ctrl;
