@@ -796,6 +796,9 @@ static void ctrl_node_checks(void)
 	expect_ret(CTRL_DEV " IO_CMD with 2 namespaces (deprecated path)",
 		   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), -EINVAL);
 	expect_ret(CTRL_DEV " IO64_CMD", passthru(fd, NVME_IOCTL_IO64_CMD, &c, NULL), -ENOTTY);
+	/* 6.12 resets the subsystem only where CAP.NSSRS says it can. */
+	expect_ret(CTRL_DEV " SUBSYS_RESET as root (QEMU 7.2: CAP.NSSRS clear)",
+		   sysret(ioctl(fd, NVME_IOCTL_SUBSYS_RESET)), -ENOTTY);
 	expect_ret(CTRL_DEV " IO64_CMD_VEC", passthru(fd, NVME_IOCTL_IO64_CMD_VEC, &c, NULL),
 		   -ENOTTY);
 	expect_ret(CTRL_DEV " SUBMIT_IO", submit_io(fd, OP_READ, region_lba(1, 0), 1, buf),
@@ -2293,13 +2296,160 @@ static void reset_checks(void)
 	close(cfd);
 }
 
+/* --- IO_CMD on the controller node, by namespace count ---------------------------------- */
+
+/*
+ * NVME_IOCTL_IO_CMD on /dev/nvme0 (6.12's nvme_dev_user_cmd): with one
+ * namespace it runs there, with that namespace's checks and permission
+ * rules; with none it is ENOTTY, with several EINVAL. Run by
+ * 85-passthru-single-ns (GUEST_SETUP=faults), which detaches namespaces to
+ * get one and none: `--ctrl-io-cmd COUNT [NODE]`, NODE the N of the only
+ * namespace's /dev/ng0nN.
+ */
+static void ctrl_io_cmd_unprivileged(uint32_t nsid, unsigned lba, uint64_t slba, const void *want)
+{
+	uint8_t *buf = xalloc(4096);
+	char why[160];
+	cmd_t c;
+
+	if (setgroups(0, NULL) || setgid(UNPRIV_ID) || setuid(UNPRIV_ID)) {
+		report(false, "drop to uid/gid 65534", "%s", strerror(errno));
+		return;
+	}
+	if (!caps_gone(why, sizeof(why))) {
+		report(false, "unprivileged: uid/gid 65534, no capabilities", "%s", why);
+		return;
+	}
+	for (int fl = 0; fl < 2; fl++) {
+		int flags = fl ? O_RDWR : O_RDONLY;
+		const char *m = fl ? "O_RDWR" : "O_RDONLY";
+		int fd = uopen(CTRL_DEV, flags);
+
+		if (fd < 0)
+			continue;
+		memset(buf, 0, 4096);
+		c = rw_cmd(OP_READ, nsid, slba, 4096 / lba, buf, 4096);
+		if (expect_ret(whatf("unprivileged " CTRL_DEV " %s IO_CMD Read (one namespace)", m),
+			       passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), 0))
+			expect_data(whatf("unprivileged " CTRL_DEV " %s IO_CMD Read data", m), buf,
+				    want, 4096);
+		memcpy(buf, want, 4096);
+		c = rw_cmd(OP_WRITE, nsid, slba, 4096 / lba, buf, 4096);
+		expect_ret(whatf("unprivileged " CTRL_DEV " %s IO_CMD Write (one namespace)", m),
+			   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), fl ? 0 : -EACCES);
+		c = (cmd_t){ .opcode = 0x81, .nsid = nsid };
+		expect_ret(whatf("unprivileged " CTRL_DEV " %s IO_CMD vendor opcode 0x81", m),
+			   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), -EACCES);
+		close(fd);
+	}
+	xfree(buf, 4096);
+}
+
+static int ctrl_io_cmd_checks(unsigned count, unsigned node)
+{
+	int fd = xopen(CTRL_DEV, O_RDWR);
+	uint8_t *w = xalloc(8192), *r = xalloc(8192);
+	uint64_t res;
+	cmd_t c;
+
+	expect_ret(CTRL_DEV " SUBSYS_RESET as root (QEMU 7.2: CAP.NSSRS clear)",
+		   sysret(ioctl(fd, NVME_IOCTL_SUBSYS_RESET)), -ENOTTY);
+	if (count != 1) {
+		c = rw_cmd(OP_READ, count ? 1 : 0, 0, 1, r, 4096);
+		expect_ret(whatf(CTRL_DEV " IO_CMD with %u namespaces", count),
+			   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), count ? -EINVAL : -ENOTTY);
+		c = (cmd_t){ .opcode = OP_FLUSH, .nsid = count ? 1 : 0 };
+		expect_ret(whatf(CTRL_DEV " IO_CMD Flush with %u namespaces", count),
+			   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), count ? -EINVAL : -ENOTTY);
+		goto out;
+	}
+
+	/*
+	 * The only namespace's nodes are /dev/ng0nNODE and /dev/nvme0nNODE: C
+	 * names them by an instance number its parallel scan hands out, which
+	 * need not be the NSID.
+	 */
+	char path[64];
+	unsigned lba = (unsigned)sysfs_ull("/sys/block/nvme0n%u/queue/logical_block_size", node);
+	/* Far from namespace 1's failing LBAs (89-media-errors), on either namespace. */
+	uint64_t slba = 8192 / lba * 64;
+	uint32_t nsid;
+	int nfd;
+
+	snprintf(path, sizeof(path), "/dev/ng0n%u", node);
+	nfd = xopen(path, O_RDWR);
+	nsid = (uint32_t)ioctl(nfd, NVME_IOCTL_ID);
+	note("the only namespace: %s, NSID %u, %u-byte blocks", path, nsid, lba);
+
+	fill(w, 8192, 170);
+	c = rw_cmd(OP_WRITE, nsid, slba, 8192 / lba, w, 8192);
+	expect_ret(whatf(CTRL_DEV " IO_CMD Write 8 KiB to namespace %u (its only one)", nsid),
+		   passthru(fd, NVME_IOCTL_IO_CMD, &c, &res), 0);
+	memset(r, 0, 8192);
+	c = rw_cmd(OP_READ, nsid, slba, 8192 / lba, r, 8192);
+	if (expect_ret(CTRL_DEV " IO_CMD Read it back", passthru(fd, NVME_IOCTL_IO_CMD, &c, &res),
+		       0)) {
+		expect_data(CTRL_DEV " IO_CMD Read data is what it wrote", r, w, 8192);
+		expect_u64(CTRL_DEV " IO_CMD Read result written back as 0", res, 0);
+	}
+	memset(r, 0, 8192);
+	if (expect_ret(whatf("%s IO_CMD Read of what " CTRL_DEV " wrote", path),
+		       passthru(nfd, NVME_IOCTL_IO_CMD, &c, NULL), 0))
+		expect_data(whatf("%s data equals " CTRL_DEV "'s", path), r, w, 8192);
+	close(nfd);
+	c = rw_cmd(OP_READ, nsid + 1, slba, 1, r, lba);
+	expect_ret(whatf(CTRL_DEV " IO_CMD with NSID %u (not the namespace's)", nsid + 1),
+		   passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), -EINVAL);
+	c = (cmd_t){ .opcode = OP_FLUSH, .nsid = nsid };
+	expect_ret(CTRL_DEV " IO_CMD Flush (no data)", passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL),
+		   0);
+	c = (cmd_t){ .opcode = 0x7e, .nsid = nsid };
+	expect_status(CTRL_DEV " IO_CMD opcode 0x7e (root): device rejects",
+		      passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL), ST_INVALID_OPCODE);
+	c = rw_cmd(OP_READ, nsid, slba, 1, r, lba);
+	c.flags = 1;
+	expect_ret(CTRL_DEV " IO_CMD with flags set", passthru(fd, NVME_IOCTL_IO_CMD, &c, NULL),
+		   -EINVAL);
+	expect_ret(CTRL_DEV " IO64_CMD (still not on the controller node)",
+		   passthru(fd, NVME_IOCTL_IO64_CMD, &c, NULL), -ENOTTY);
+
+	/* The namespace's permission rules, for a user without CAP_SYS_ADMIN. */
+	struct stat st;
+	bool saved = stat(CTRL_DEV, &st) == 0;
+
+	report(chmod(CTRL_DEV, 0666) == 0, "chmod 0666 " CTRL_DEV, "%s", strerror(errno));
+	fflush(stdout);
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		ctrl_io_cmd_unprivileged(nsid, lba, slba, w);
+		fflush(stdout);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = -1;
+	report(WIFEXITED(status) && WEXITSTATUS(status) == 0, "unprivileged child finished",
+	       "wait status %#x", status);
+	if (saved)
+		chmod(CTRL_DEV, st.st_mode & 07777);
+out:
+	xfree(w, 8192);
+	xfree(r, 8192);
+	close(fd);
+	printf("# nvme-passthru-test: %d ok, %d FAIL\n", cnt->ok, cnt->fail);
+	return cnt->fail ? 1 : 0;
+}
+
 /* --- main ------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: nvme-passthru-test (as root, in the nvme-rs test guest)\n");
+	bool ctrl_io_cmd = argc >= 3 && argc <= 4 && strcmp(argv[1], "--ctrl-io-cmd") == 0;
+
+	if (argc > 1 && !ctrl_io_cmd) {
+		fprintf(stderr, "usage: nvme-passthru-test [--ctrl-io-cmd COUNT [NODE]] "
+				"(as root, in the nvme-rs test guest)\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2308,6 +2458,9 @@ int main(int argc, char **argv)
 		die("mmap: %s", strerror(errno));
 	if (geteuid() != 0)
 		die("must run as root");
+	if (ctrl_io_cmd)
+		return ctrl_io_cmd_checks((unsigned)atoi(argv[2]),
+					  argc == 4 ? (uint32_t)atoi(argv[3]) : 1);
 	load_expectations();
 	discover_nodes();
 	note("serial %s, ns1 %" PRIu64 " x %u, ns2 %" PRIu64 " x %u, max_ioqpairs %u, "

@@ -6,9 +6,11 @@
 //! `nvme_async_event_work`, `nvme_complete_async_event`, `nvme_aen_work`).
 //!
 //! A SMART/health event logs the critical warnings; a namespace attribute
-//! notice rescans the namespaces, adding and removing disks. A reset makes
-//! the controller forget the request and the configuration, so it enables
-//! both again and rescans, the namespaces having possibly changed meanwhile.
+//! notice rescans the namespaces, adding and removing disks; a firmware
+//! activation notice holds I/O back until the new firmware runs
+//! (`firmware`). A reset makes the controller forget the request and the
+//! configuration, so it enables both again and rescans, the namespaces
+//! having possibly changed meanwhile.
 
 use super::admin::{AdminQueue, AsyncEventHandler};
 use super::ctrl::Ctrl;
@@ -183,7 +185,12 @@ impl AsyncEvents {
                     dev_warn!(dev, "nvme{}: reset failed: {:?}\n", name, err);
                 }
             }
-            if let Err(err) = self.ctrl.with_admin(|admin| self.handle(admin, event)) {
+            // As C: the notice moves a live controller to resetting while
+            // the firmware activates, and the slot log read afterwards
+            // clears the event; the next request follows if it ends live.
+            if event.firmware_activation_starting() && self.ctrl.change_state(State::Resetting) {
+                resubmit = self.ctrl.activate_firmware();
+            } else if let Err(err) = self.ctrl.with_admin(|admin| self.handle(admin, event)) {
                 dev_warn!(
                     dev,
                     "nvme{}: asynchronous event {:?}: {:?}\n",

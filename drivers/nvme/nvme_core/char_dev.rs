@@ -100,13 +100,9 @@ impl FileOps for ControllerNode {
             }
             Ioctl::Rescan => ctrl.rescan(),
             Ioctl::Reset => ctrl.reset(),
-            // A subsystem reset takes the link down and needs the
-            // controller to be found and probed again afterwards, which
-            // nvme-rs does not do yet.
-            Ioctl::SubsysReset => Err(error::eopnotsupp()),
-            // C supports the deprecated I/O command here only for a
-            // controller with a single namespace.
-            Ioctl::IoCmd => Err(EINVAL),
+            Ioctl::SubsysReset => ctrl.reset_subsystem(),
+            // Deprecated, and only for a controller with one namespace.
+            Ioctl::IoCmd => ctrl.ioctl_io_single(cmd, arg, file.is_writable()),
             Ioctl::Id | Ioctl::Io64Cmd { .. } | Ioctl::SubmitIo => Err(ENOTTY),
         }
     }

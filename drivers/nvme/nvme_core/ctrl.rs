@@ -40,6 +40,22 @@ pub trait Namespaces: Send + Sync {
     /// or passthrough request of theirs exists meanwhile. `f` must not wait
     /// for the namespaces' I/O.
     fn while_frozen(&self, f: &mut dyn FnMut()) -> Result;
+
+    /// Runs the ioctl `cmd` with argument `arg` on the controller's only
+    /// namespace, as on its generic node, calling `found` first (C
+    /// `nvme_dev_user_cmd`); or says why not.
+    fn single_ioctl(&self, writable: bool, cmd: u32, arg: usize, found: &mut dyn FnMut())
+        -> Single;
+}
+
+/// What [`Namespaces::single_ioctl`] did.
+pub enum Single {
+    /// The controller has one namespace; what its ioctl returned.
+    Ran(Result<i32>),
+    /// The controller has no namespace.
+    None,
+    /// The controller has several namespaces.
+    Several,
 }
 
 /// Largest admin passthrough transfer: its data goes through one
@@ -70,6 +86,12 @@ pub struct CtrlSetup {
     pub max_admin_bytes: u32,
     /// What bounds the APST table, sent again after every reset.
     pub apst: ApstParams,
+    /// The controller may reset its NVM subsystem
+    /// ([`crate::spec::regs::subsystem_reset_allowed`]).
+    pub subsystem_reset: bool,
+    /// The admin command timeout in milliseconds, how long a firmware
+    /// activation may take where Identify gives no MTFA.
+    pub admin_timeout_ms: u32,
 }
 
 /// A controller: the admin queue for as long as it is bound, its state,
@@ -97,6 +119,10 @@ pub struct Ctrl {
     pub address: CString,
     /// What bounds the APST table.
     apst: ApstParams,
+    /// `NVME_IOCTL_SUBSYS_RESET` may reset the NVM subsystem.
+    subsystem_reset: bool,
+    /// The admin command timeout in milliseconds.
+    pub(super) admin_timeout_ms: u32,
     /// Effects of each opcode, for the permission check and for what a
     /// passthrough command needs around it.
     pub(super) effects: KBox<Effects>,
@@ -147,6 +173,8 @@ impl Ctrl {
                 transport_name: setup.transport_name,
                 address: setup.address,
                 apst: setup.apst,
+                subsystem_reset: setup.subsystem_reset,
+                admin_timeout_ms: setup.admin_timeout_ms,
                 effects,
                 capabilities_changed: AtomicBool::new(false),
                 max_admin_bytes: setup.max_admin_bytes.min(MAX_ADMIN_BOUNCE),
@@ -199,6 +227,11 @@ impl Ctrl {
     /// Records a new firmware revision, read after a reset.
     pub fn set_firmware(&self, firmware: AsciiField<8>) {
         *self.firmware.lock() = firmware;
+    }
+
+    /// The namespaces, from probe's end until teardown starts.
+    pub(super) fn namespace_set(&self) -> Option<Arc<dyn Namespaces>> {
+        self.namespaces.lock().clone()
     }
 
     /// Makes runtime namespace scans possible, once probe added the disks.
@@ -339,6 +372,55 @@ impl Ctrl {
         // reading the count and resetting.
         self.reset_since_locked(&admin, self.resets())?;
         Ok(0)
+    }
+
+    /// `NVME_IOCTL_SUBSYS_RESET` (C 6.12's `nvme_reset_subsystem` and
+    /// `nvme_pci_subsystem_reset`): `ENOTTY` where the controller has no
+    /// NVM Subsystem Reset, `EBUSY` where it is not live. The register
+    /// write passes through resetting and back to live at once, as in C;
+    /// the reset itself takes the link down, and the PCIe error or
+    /// hot-plug handling that follows brings the controller back or
+    /// removes it.
+    pub fn reset_subsystem(&self) -> Result<i32> {
+        if !self.subsystem_reset {
+            return Err(ENOTTY);
+        }
+        // Under the admin and transport locks, as resets: C takes the
+        // shutdown lock, which keeps the BAR mapped meanwhile.
+        let _admin = self.admin.lock();
+        let transport = self.transport.lock();
+        let transport = transport.as_ref().ok_or(ENODEV)?;
+        if !self.state.change(State::Resetting) {
+            return Err(EBUSY);
+        }
+        let result = transport.subsystem_reset();
+        if self.state.change(State::Connecting) {
+            self.state.change(State::Live);
+        }
+        result.map(|()| 0)
+    }
+
+    /// The transport, while the controller has one: for work that waits
+    /// without the transport lock (a firmware activation).
+    pub(super) fn transport(&self) -> Option<Arc<dyn Transport>> {
+        self.transport.lock().clone()
+    }
+
+    /// Resets a controller another path already moved to resetting (a
+    /// firmware activation that did not end in time, C's
+    /// `nvme_try_sched_reset`); it ends live, or is given up on and removed.
+    /// `EBUSY` where it is no longer resetting, `ENODEV` once teardown has
+    /// begun.
+    pub(super) fn reset_resetting(&self) -> Result {
+        let _admin = self.admin.lock();
+        let transport = self.transport.lock();
+        let transport = transport.as_ref().ok_or(ENODEV)?;
+        if self.state.get() != State::Resetting {
+            return Err(EBUSY);
+        }
+        // Commands that timed out meanwhile are cancelled by this reset.
+        self.resets.fetch_add(1, Ordering::AcqRel);
+        transport.reset().inspect_err(|_| transport.remove_dead())
     }
 
     /// How many resets were attempted so far; see [`Self::reset_since`].

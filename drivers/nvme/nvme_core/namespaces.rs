@@ -7,7 +7,7 @@
 //! `nvme_scan_work`, `nvme_alloc_ns`, `nvme_validate_ns`, `nvme_ns_remove`).
 
 use super::char_dev::{ControllerNode, GenericMinor, NamespaceNode, NVME_GENERIC_CLASS};
-use super::ctrl::{Ctrl, Namespaces};
+use super::ctrl::{Ctrl, Namespaces, Single};
 use super::identify::{log_namespace, Namespace};
 use super::instance::Name;
 use super::namespace::{DiskProfile, Namespace as Geometry};
@@ -302,5 +302,25 @@ impl<O: IoOps> Namespaces for NamespaceSet<O> {
 
     fn while_frozen(&self, f: &mut dyn FnMut()) -> Result {
         NamespaceSet::while_frozen(self, f)
+    }
+
+    fn single_ioctl(
+        &self,
+        writable: bool,
+        cmd: u32,
+        arg: usize,
+        found: &mut dyn FnMut(),
+    ) -> Single {
+        let shared = {
+            let members = self.members.lock();
+            match &members.list[..] {
+                [] => return Single::None,
+                [only] => only.shared.clone(),
+                _ => return Single::Several,
+            }
+        };
+        // Not under `members`: the command may rescan the namespaces.
+        found();
+        Single::Ran(shared.ioctl(writable, false, cmd, arg))
     }
 }

@@ -6,7 +6,7 @@
 //! queue (through a bounce buffer, the admin queue not being a blk-mq queue).
 
 use super::admin::AdminError;
-use super::ctrl::{AdminGuard, Ctrl};
+use super::ctrl::{AdminGuard, Ctrl, Single};
 use super::transport::IoOps;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
@@ -178,6 +178,35 @@ impl Ctrl {
             cmd.opcode()
         );
         let _ = self.reset_since_locked(admin, resets);
+    }
+
+    /// `NVME_IOCTL_IO_CMD` on the controller node, C 6.12's
+    /// `nvme_dev_user_cmd`: the command runs on the controller's only
+    /// namespace, with that namespace's checks and permission rules;
+    /// `ENOTTY` without namespaces, `EINVAL` with several.
+    pub fn ioctl_io_single(&self, cmd: u32, arg: usize, open_for_write: bool) -> Result<i32> {
+        let Some(set) = self.namespace_set() else {
+            return Err(ENOTTY);
+        };
+        let mut warn_deprecated = || {
+            dev_warn!(
+                &*self.dev,
+                "nvme{}: using deprecated NVME_IOCTL_IO_CMD ioctl on the char device!\n",
+                self.instance
+            );
+        };
+        match set.single_ioctl(open_for_write, cmd, arg, &mut warn_deprecated) {
+            Single::Ran(result) => result,
+            Single::None => Err(ENOTTY),
+            Single::Several => {
+                dev_warn!(
+                    &*self.dev,
+                    "nvme{}: NVME_IOCTL_IO_CMD not supported when multiple namespaces present!\n",
+                    self.instance
+                );
+                Err(EINVAL)
+            }
+        }
     }
 
     /// An admin passthrough ioctl (`ioctl` is `AdminCmd` or `Admin64Cmd`)

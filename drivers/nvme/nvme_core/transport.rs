@@ -70,6 +70,25 @@ pub trait Transport: Send + Sync {
     /// context (C `nvme_remove_dead_ctrl`): its disks and nodes go.
     fn remove_dead(&self);
 
+    /// Resets the NVM subsystem the controller is in (C
+    /// `nvme_ctrl_ops.subsystem_reset`'s register write), for a controller
+    /// that supports it; the caller moved it to resetting and moves it
+    /// back. On PCIe the link goes down, and what follows is the PCIe
+    /// error or hot-plug path's.
+    fn subsystem_reset(&self) -> Result;
+
+    /// Holds the I/O queues' requests back from the controller (C
+    /// `nvme_quiesce_io_queues`), for a firmware activation; a reset
+    /// meanwhile quiesces and unquiesces them once more.
+    fn quiesce_io(&self);
+
+    /// Lets what [`Self::quiesce_io`] held back run.
+    fn unquiesce_io(&self);
+
+    /// Whether the controller, enabled, has paused processing to activate
+    /// firmware (C `nvme_ctrl_pp_status`).
+    fn processing_paused(&self) -> bool;
+
     /// Sysfs `hmb` written on a live controller: gives it a Host Memory
     /// Buffer, or takes it away and frees it (C `hmb_store`; the
     /// attribute exists only where the controller asks for one).

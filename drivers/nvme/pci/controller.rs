@@ -37,7 +37,7 @@ use crate::spec::effects::{
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::quirks::{pci_quirks, Quirks};
-use crate::spec::regs::{bar_size_for_queues, offset, Cap, Version};
+use crate::spec::regs::{bar_size_for_queues, offset, subsystem_reset_allowed, Cap, Version};
 use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
@@ -266,6 +266,8 @@ impl Controller {
                 effects: command_effects(&admin, &info)?,
                 max_admin_bytes: max_transfer,
                 apst: config.apst,
+                subsystem_reset: subsystem_reset_allowed(cap, version),
+                admin_timeout_ms: config.admin_timeout_ms,
             },
             admin.clone(),
         )?;

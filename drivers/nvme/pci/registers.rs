@@ -7,7 +7,9 @@
 use crate::kernel_ext::{delay, pci};
 use crate::nvme_core::instance::Instance;
 use crate::spec::quirks::Quirks;
-use crate::spec::regs::{offset, Aqa, Cap, Cc, Csts, ShutdownNotification, ShutdownStatus};
+use crate::spec::regs::{
+    offset, Aqa, Cap, Cc, Csts, ShutdownNotification, ShutdownStatus, NSSR_RESET,
+};
 use crate::{dev_err, dev_info, dev_warn};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -110,6 +112,26 @@ impl Registers {
 
     fn cc(&self) -> Result<Cc> {
         Ok(Cc(self.bar.read32(offset::CC)?))
+    }
+
+    /// Whether the controller, enabled, pauses processing to activate
+    /// firmware (`CSTS.PP`); not where a register cannot be read or reads
+    /// as all ones (C `nvme_ctrl_pp_status`).
+    pub fn processing_paused(&self) -> bool {
+        match (self.cc(), self.csts()) {
+            (Ok(cc), Ok(csts)) => !csts.device_gone() && cc.enabled() && csts.processing_paused(),
+            _ => false,
+        }
+    }
+
+    /// Resets the NVM subsystem (writes `NSSR`), then reads `CSTS` to flush
+    /// the write, as C's `nvme_pci_subsystem_reset`; the link may go down.
+    pub fn reset_subsystem(&self) -> Result {
+        self.bar.write32(NSSR_RESET, offset::NSSR)?;
+        // The value does not matter: the read flushes the posted write and
+        // makes a link that went down show as an error.
+        let _ = self.csts();
+        Ok(())
     }
 
     /// Polls `CSTS` until `done` holds for it, for up to `timeout_ms`.

@@ -179,6 +179,26 @@ impl Transport for Resetter {
     fn set_host_memory(&self, enable: bool) -> Result {
         self.host_memory.set_enabled(&*self.admin, enable)
     }
+
+    fn subsystem_reset(&self) -> Result {
+        self.regs.reset_subsystem()
+    }
+
+    fn quiesce_io(&self) {
+        if let Some(io) = &self.io {
+            io.tags.quiesce();
+        }
+    }
+
+    fn unquiesce_io(&self) {
+        if let Some(io) = &self.io {
+            io.tags.unquiesce();
+        }
+    }
+
+    fn processing_paused(&self) -> bool {
+        self.regs.processing_paused()
+    }
 }
 
 impl Resetter {

@@ -12,6 +12,10 @@ use super::command::{AdminOpcode, Command, FeatureId};
 /// controller sends them.
 pub const NS_ATTRIBUTE_NOTICES: u32 = 1 << 8;
 
+/// Set Features value of Asynchronous Event Configuration bit 9: Firmware
+/// Activation Notices; also the OAES bit saying the controller sends them.
+pub const FW_ACTIVATION_NOTICES: u32 = 1 << 9;
+
 /// Asynchronous Event Configuration bits 7:0: one per SMART/health critical
 /// warning bit, each enabling events for that warning.
 pub const SMART_WARNINGS: u32 = 0xff;
@@ -60,6 +64,8 @@ pub struct AsyncEvent {
 
 /// Notice information (type 2): Namespace Attribute Changed.
 pub const NOTICE_NS_ATTRIBUTE_CHANGED: u8 = 0x00;
+/// Notice information: Firmware Activation Starting.
+pub const NOTICE_FW_ACTIVATION_STARTING: u8 = 0x01;
 /// Notice information: Discovery Log Page Change.
 pub const NOTICE_DISCOVERY_CHANGED: u8 = 0xf0;
 /// Error information (type 0): Persistent Internal Error.
@@ -90,6 +96,13 @@ impl AsyncEvent {
         matches!(self.kind, Kind::Notice) && self.info == NOTICE_NS_ATTRIBUTE_CHANGED
     }
 
+    /// Whether the controller is starting to activate new firmware: it
+    /// pauses processing (`CSTS.PP`) until done (C
+    /// `NVME_AER_NOTICE_FW_ACT_STARTING`).
+    pub const fn firmware_activation_starting(&self) -> bool {
+        matches!(self.kind, Kind::Notice) && self.info == NOTICE_FW_ACTIVATION_STARTING
+    }
+
     /// Whether the controller reports a persistent internal error: C
     /// resets it, and the reset submits the next request.
     pub const fn persistent_internal_error(&self) -> bool {
@@ -111,10 +124,11 @@ impl AsyncEvent {
 }
 
 /// The Asynchronous Event Configuration to set: every SMART critical
-/// warning, and namespace notices if the controller's OAES offers them (as
-/// C's `NVME_AEN_SUPPORTED` masked with OAES).
+/// warning, and namespace and firmware activation notices if the
+/// controller's OAES offers them (as C's `NVME_AEN_SUPPORTED` masked with
+/// OAES; C's ANA and discovery notices are for multipath and fabrics).
 pub const fn configuration(oaes: u32) -> u32 {
-    SMART_WARNINGS | (oaes & NS_ATTRIBUTE_NOTICES)
+    SMART_WARNINGS | (oaes & (NS_ATTRIBUTE_NOTICES | FW_ACTIVATION_NOTICES))
 }
 
 impl Command {
@@ -228,8 +242,20 @@ mod tests {
     fn configuration_follows_oaes() {
         assert_eq!(configuration(0), 0xff);
         assert_eq!(configuration(NS_ATTRIBUTE_NOTICES), 0x1ff);
+        assert_eq!(configuration(FW_ACTIVATION_NOTICES), 0x2ff);
         // Other notices the driver does not handle stay off.
-        assert_eq!(configuration(0xffff_ffff), 0x1ff);
+        assert_eq!(configuration(0xffff_ffff), 0x3ff);
+    }
+
+    #[test]
+    fn firmware_activation_notice() {
+        // Notice, information 1, Firmware Slot Information log (03h).
+        let ev = AsyncEvent::from_result(0x0003_0102);
+        assert!(ev.firmware_activation_starting());
+        assert!(!ev.tells_user_space());
+        assert!(!AsyncEvent::from_result(0x0004_0002).firmware_activation_starting());
+        // A SMART event with information 1 is not one.
+        assert!(!AsyncEvent::from_result(0x0002_0101).firmware_activation_starting());
     }
 
     #[test]

@@ -58,7 +58,7 @@ fn checked(b: &[u8]) -> Result<&[u8; IDENTIFY_DATA_SIZE], ParseError> {
 pub struct AsciiField<const N: usize>([u8; N]);
 
 impl<const N: usize> AsciiField<N> {
-    fn from(b: &[u8], at: usize) -> Self {
+    pub(super) fn from(b: &[u8], at: usize) -> Self {
         let mut field = [0u8; N];
         field.copy_from_slice(&b[at..at + N]);
         AsciiField(field)
@@ -144,6 +144,9 @@ pub struct IdentifyController {
     /// The power state descriptors (PSD0 to PSD31); those past NPSS are
     /// not used.
     pub power_states: [PowerState; 32],
+    /// Maximum Time for Firmware Activation in 100 ms units, 0 if not
+    /// reported (MTFA).
+    pub mtfa: u16,
     /// Asynchronous Event Request Limit, zero-based (AERL).
     pub aer_limit: u8,
     /// Optional Asynchronous Events Supported (OAES); bit 8: Namespace
@@ -235,6 +238,7 @@ impl IdentifyController {
             npss: b[263],
             apsta: b[265] & 1 != 0,
             power_states: core::array::from_fn(|i| PowerState::parse(b, 2048 + 32 * i)),
+            mtfa: le16(b, 270),
             aer_limit: b[259],
             oaes: le32(b, 92),
             namespace_count: le32(b, 516),

@@ -19,6 +19,8 @@ pub mod offset {
     pub const CC: usize = 0x14;
     /// Controller Status.
     pub const CSTS: usize = 0x1c;
+    /// NVM Subsystem Reset.
+    pub const NSSR: usize = 0x20;
     /// Admin Queue Attributes.
     pub const AQA: usize = 0x24;
     /// Admin Submission Queue base address, 64 bits.
@@ -79,6 +81,11 @@ impl Cap {
         }
     }
 
+    /// Whether the controller supports the NVM Subsystem Reset (NSSRS).
+    pub const fn subsystem_reset(self) -> bool {
+        bits(self.0, 36, 1) != 0
+    }
+
     /// Smallest memory page size, as a power of two (`12 + MPSMIN`).
     pub const fn min_page_shift(self) -> u32 {
         12 + bits(self.0, 48, 4) as u32
@@ -109,6 +116,22 @@ impl Version {
     pub const fn tertiary(self) -> u8 {
         self.0 as u8
     }
+
+    /// Whether this is version `major.minor` or later.
+    pub const fn at_least(self, major: u16, minor: u8) -> bool {
+        self.major() > major || (self.major() == major && self.minor() >= minor)
+    }
+}
+
+/// The value whose write to `NSSR` resets the NVM subsystem ("NVMe").
+pub const NSSR_RESET: u32 = 0x4e56_4d65;
+
+/// Whether the host may reset the controller's NVM subsystem, as C 6.12
+/// decides it in `nvme_init_ctrl_finish` (`ctrl->subsystem`): `CAP.NSSRS`,
+/// read only from NVMe 1.1 on. Where this is false,
+/// `NVME_IOCTL_SUBSYS_RESET` fails with `ENOTTY`.
+pub const fn subsystem_reset_allowed(cap: Cap, version: Version) -> bool {
+    version.at_least(1, 1) && cap.subsystem_reset()
 }
 
 /// Shutdown Notification values for `CC.SHN`.
@@ -236,6 +259,12 @@ impl Csts {
         }
     }
 
+    /// Processing Paused (PP): the controller is activating firmware and
+    /// processes no commands meanwhile.
+    pub const fn processing_paused(self) -> bool {
+        self.0 & (1 << 5) != 0
+    }
+
     /// Whether the value is what a removed device reads as (all ones), in
     /// which case no other field means anything.
     pub const fn device_gone(self) -> bool {
@@ -283,6 +312,27 @@ pub const fn bar_size_for_queues(queues: u16, stride: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subsystem_reset_needs_nssrs_and_nvme_1_1() {
+        // QEMU 7.2's CAP (below) leaves NSSRS clear: ENOTTY, as from C.
+        let qemu = Cap(0x0240_1820_0f01_07ff);
+        assert!(!qemu.subsystem_reset());
+        assert!(!subsystem_reset_allowed(qemu, Version(0x0001_0400)));
+        let nssrs = Cap(qemu.0 | 1 << 36);
+        assert!(nssrs.subsystem_reset());
+        assert!(subsystem_reset_allowed(nssrs, Version(0x0001_0100)));
+        assert!(subsystem_reset_allowed(nssrs, Version(0x0002_0000)));
+        // NVMe 1.0 had no NSSRS: C does not read the bit.
+        assert!(!subsystem_reset_allowed(nssrs, Version(0x0001_0000)));
+        assert_eq!(NSSR_RESET.to_be_bytes(), *b"NVMe");
+    }
+
+    #[test]
+    fn csts_processing_paused() {
+        assert!(Csts(0x21).processing_paused());
+        assert!(!Csts(0x01).processing_paused());
+    }
 
     #[test]
     fn cap_fields() {
