@@ -19,7 +19,8 @@
 #   7. the fault groups, in a boot whose device has media errors, a
 #      detached namespace and a spare drive (GUEST_SETUP=faults): media
 #      errors, asynchronous events, a controller that stops answering,
-#      hot removal and add
+#      hot removal and add; then the controller node's I/O command with
+#      one namespace with the C driver
 #   8. the format groups, in a boot whose controller also has namespaces
 #      with separate metadata, protection information, interleaved
 #      metadata and zones (GUEST_SETUP=formats), with nvme_rs and then with
@@ -130,6 +131,10 @@ if make -s module > build/test-build.log 2>&1; then
 	run_stage guest-faults last env GUEST_SETUP=faults \
 		scripts/guest.sh --mode test --name test-faults \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
+	# The fault boot's user-visible groups with the C driver, the reference.
+	run_stage guest-faults-c last env GUEST_SETUP=faults GUEST_DRIVER=c \
+		GUEST_TESTS=85-passthru-single-ns \
+		scripts/guest.sh --mode test --name test-faults-c --kernel-dir build/kernel-test/
 	run_stage guest-formats last env GUEST_SETUP=formats \
 		scripts/guest.sh --mode test --name test-formats \
 		--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
