@@ -105,4 +105,13 @@ int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
 			      const char *name);
 void nvme_rs_sysfs_remove_link(struct device *dev, const char *name);
 
+/* Error logging and fault injection (C drivers/nvme/host/fault_inject.c). */
+void nvme_rs_log_err_ratelimited(bool passthru, const void *args);
+
+struct nvme_rs_fault_inject;
+struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name);
+void nvme_rs_fault_inject_destroy(struct nvme_rs_fault_inject *fi);
+bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,
+				      u16 *status);
+
 #endif
