@@ -157,13 +157,6 @@ macro_rules! dev_dbg {
     };
 }
 
-/// Whether a message that may repeat often (one per failed request, say)
-/// may be logged now: the kernel's shared printk rate limit.
-pub fn log_ratelimit() -> bool {
-    // SAFETY: callable from any context.
-    unsafe { bindings::nvme_rs_printk_ratelimit() }
-}
-
 /// Which of C's rate-limited failed-command messages a message is; each
 /// has its own limit, the default 10 messages in 5 seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

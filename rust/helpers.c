@@ -154,12 +154,6 @@ void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us)
 	usleep_range(min_us, max_us);
 }
 
-/* The kernel's shared rate limit for noisy messages. */
-bool nvme_rs_printk_ratelimit(void)
-{
-	return printk_ratelimit();
-}
-
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 {
 	return blk_rq_map_sg(rq->q, rq, sgl);

@@ -55,7 +55,6 @@ struct io_comp_batch;
 struct request;
 struct scatterlist;
 
-bool nvme_rs_printk_ratelimit(void);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);

@@ -19,6 +19,7 @@ use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::set_once::SetOnce;
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
 use crate::nvme_core::admin::{AdminError, AdminQueue, AsyncEventHandler};
+use crate::nvme_core::error_log::ErrorLog;
 use crate::nvme_core::instance::Instance;
 use crate::spec::command::{Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::{Completion, CQE_SIZE};
@@ -135,6 +136,9 @@ pub struct Queue {
     /// How long a command may take unless its caller says otherwise: the
     /// `admin_timeout` parameter, as the C driver's.
     default_timeout_ms: u32,
+    /// The controller's fault injection and passthrough logging, which
+    /// every completion goes through.
+    errors: Arc<ErrorLog>,
 }
 
 impl Queue {
@@ -147,6 +151,7 @@ impl Queue {
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
         default_timeout_ms: u32,
+        errors: Arc<ErrorLog>,
     ) -> Result<Arc<Self>> {
         let doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(0, doorbell_stride))?;
         let ring = CompletionRing::new(pdev, bar, 0, DEPTH, doorbell_stride, None)?;
@@ -173,6 +178,7 @@ impl Queue {
                 completions,
                 doorbell,
                 default_timeout_ms,
+                errors,
             }? Error),
             GFP_KERNEL,
         )
@@ -279,7 +285,9 @@ impl Queue {
                 .wait_timeout_ms(self.default_timeout_ms)
             {}
         }
-        Ok(self.completions.entry())
+        // Fault injection and logging as C's, for every command but the
+        // Asynchronous Event Request, whose completions go elsewhere.
+        Ok(self.errors.complete_admin(&cmd, self.completions.entry()))
     }
 }
 
