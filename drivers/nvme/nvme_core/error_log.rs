@@ -11,7 +11,7 @@ use crate::kernel_ext::device::{log_err_ratelimited, ErrLogSite};
 use crate::kernel_ext::fault_inject::FaultInject;
 use crate::kernel_ext::sysfs::{parse_bool, SysfsBuf};
 use crate::spec::command::Command;
-use crate::spec::completion::{Completion, Status};
+use crate::spec::completion::Status;
 use crate::spec::error_log::{logged, passthru_quiet, PassthruError, RequestError};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -62,17 +62,14 @@ impl ErrorLog {
         self.passthru_log.load(Ordering::Relaxed)
     }
 
-    /// Finishes an admin command's completion: fault injection, then the
-    /// log line if it failed and the controller's
-    /// `passthru_err_log_enabled` is on. Every admin command the driver or
-    /// a user sends is a passthrough request in C, so is logged as one.
-    pub fn complete_admin(&self, cmd: &Command, mut cqe: Completion) -> Completion {
-        cqe.status_field = self.inject(cqe.status_field);
-        let status = cqe.status();
+    /// Logs an admin command that completed with `status` if it failed and
+    /// the controller's `passthru_err_log_enabled` is on. Every admin
+    /// command the driver or a user sends is a passthrough request in C,
+    /// so is logged as one.
+    pub fn log_admin(&self, cmd: &Command, status: Status) {
         if logged(status, passthru_quiet(self.passthru_log_enabled())) {
             self.log_passthru(true, cmd, status);
         }
-        cqe
     }
 
     /// Logs a failed passthrough command, rate-limited (C

@@ -63,6 +63,9 @@ pub struct Completions {
     async_event_outstanding: AtomicBool,
     /// Where its completion goes, once the controller is set up.
     events: SetOnce<EventHandler>,
+    /// The controller's fault injection and passthrough logging, which
+    /// every completion but the Asynchronous Event Request's goes through.
+    errors: Arc<ErrorLog>,
 }
 
 impl Completions {
@@ -88,6 +91,12 @@ impl Completions {
             // The completion of a command whose caller gave up waiting.
             return;
         }
+        // Here, in the interrupt handler, as C's `nvme_should_fail`: in a
+        // task it would also count for the task's fail-nth injection.
+        let cqe = Completion {
+            status_field: self.errors.inject(cqe.status_field),
+            ..*cqe
+        };
         for (word, bytes) in self.entry.iter().zip(cqe.to_bytes().chunks_exact(4)) {
             word.store(
                 u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
@@ -136,9 +145,6 @@ pub struct Queue {
     /// How long a command may take unless its caller says otherwise: the
     /// `admin_timeout` parameter, as the C driver's.
     default_timeout_ms: u32,
-    /// The controller's fault injection and passthrough logging, which
-    /// every completion goes through.
-    errors: Arc<ErrorLog>,
 }
 
 impl Queue {
@@ -164,6 +170,7 @@ impl Queue {
                 done <- Event::new(),
                 async_event_outstanding: AtomicBool::new(false),
                 events: SetOnce::new(),
+                errors,
             }? Error),
             GFP_KERNEL,
         )?;
@@ -178,7 +185,6 @@ impl Queue {
                 completions,
                 doorbell,
                 default_timeout_ms,
-                errors,
             }? Error),
             GFP_KERNEL,
         )
@@ -285,9 +291,9 @@ impl Queue {
                 .wait_timeout_ms(self.default_timeout_ms)
             {}
         }
-        // Fault injection and logging as C's, for every command but the
-        // Asynchronous Event Request, whose completions go elsewhere.
-        Ok(self.errors.complete_admin(&cmd, self.completions.entry()))
+        let cqe = self.completions.entry();
+        self.completions.errors.log_admin(&cmd, cqe.status());
+        Ok(cqe)
     }
 }
 
