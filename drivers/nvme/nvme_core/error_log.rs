@@ -68,19 +68,21 @@ impl ErrorLog {
     /// so is logged as one.
     pub fn log_admin(&self, cmd: &Command, status: Status) {
         if logged(status, passthru_quiet(self.passthru_log_enabled())) {
-            self.log_passthru(true, cmd, status);
+            let cdw10_15 = core::array::from_fn(|i| cmd.dword(10 + i));
+            self.log_passthru(true, cmd.opcode(), cdw10_15, status);
         }
     }
 
-    /// Logs a failed passthrough command, rate-limited (C
+    /// Logs a failed passthrough command, an admin command or an I/O
+    /// command, by its opcode and dwords 10 to 15, rate-limited (C
     /// `nvme_log_err_passthru`).
-    pub fn log_passthru(&self, admin: bool, cmd: &Command, status: Status) {
+    pub fn log_passthru(&self, admin: bool, opcode: u8, cdw10_15: [u32; 6], status: Status) {
         let line = PassthruError {
             name: &*self.name,
             admin,
-            opcode: cmd.opcode(),
+            opcode,
             status,
-            cdw10_15: core::array::from_fn(|i| cmd.dword(10 + i)),
+            cdw10_15,
         };
         log_err_ratelimited(ErrLogSite::Passthrough, format_args!("{line}"));
     }

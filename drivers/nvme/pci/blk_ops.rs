@@ -34,14 +34,8 @@ fn log_error(rq: &Request<NvmeOps>, private: &RqPrivate, status: Status) {
     let ns = rq.queue_data();
     if rq.is_passthrough() {
         if logged(status, private.quiet) {
-            let cmd = Command::new(private.opcode)
-                .with_cdw::<10>(private.user_cdw10_15[0])
-                .with_cdw::<11>(private.user_cdw10_15[1])
-                .with_cdw::<12>(private.user_cdw10_15[2])
-                .with_cdw::<13>(private.user_cdw10_15[3])
-                .with_cdw::<14>(private.user_cdw10_15[4])
-                .with_cdw::<15>(private.user_cdw10_15[5]);
-            ns.errors.log_passthru(false, &cmd, status);
+            ns.errors
+                .log_passthru(false, private.opcode, private.user_cdw10_15, status);
         }
     } else if logged(status, false) {
         ns.errors.log_request(
