@@ -157,9 +157,28 @@ macro_rules! dev_dbg {
     };
 }
 
-/// Whether a message that may repeat often (one per failed request, say)
-/// may be logged now: the kernel's shared printk rate limit.
-pub fn log_ratelimit() -> bool {
-    // SAFETY: callable from any context.
-    unsafe { bindings::nvme_rs_printk_ratelimit() }
+/// Which of C's rate-limited failed-command messages a message is; each
+/// has its own limit, the default 10 messages in 5 seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrLogSite {
+    /// C `nvme_log_error`: a block request.
+    Request,
+    /// C `nvme_log_err_passthru`: a passthrough command.
+    Passthrough,
+}
+
+/// Prints `args` at `KERN_ERR` with no prefix, unless `site`'s rate limit
+/// holds it back, as C's `pr_err_ratelimited` in `core.c` (which has no
+/// `pr_fmt`): suppressed messages are counted in a later "callbacks
+/// suppressed" line.
+pub fn log_err_ratelimited(site: ErrLogSite, args: fmt::Arguments<'_>) {
+    // SAFETY: callable from any context; `%pA` makes printk call back into
+    // Rust's formatting with the `fmt::Arguments` pointer, which lives until
+    // the call returns.
+    unsafe {
+        bindings::nvme_rs_log_err_ratelimited(
+            site == ErrLogSite::Passthrough,
+            (&args as *const fmt::Arguments<'_>).cast::<kernel::ffi::c_void>(),
+        )
+    };
 }

@@ -13,13 +13,17 @@
 #include <linux/uio.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/fault-inject.h>
 #include <linux/suspend.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/jiffies.h>
+#include <linux/nvme.h>
 #include <linux/pci.h>
+#include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
 
@@ -148,12 +152,6 @@ unsigned long nvme_rs_msecs_to_jiffies(unsigned int ms)
 void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us)
 {
 	usleep_range(min_us, max_us);
-}
-
-/* The kernel's shared rate limit for noisy messages. */
-bool nvme_rs_printk_ratelimit(void)
-{
-	return printk_ratelimit();
 }
 
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
@@ -352,3 +350,91 @@ void nvme_rs_sysfs_remove_link(struct device *dev, const char *name)
 {
 	sysfs_remove_link(&dev->kobj, name);
 }
+
+/*
+ * The rate limits of C's pr_err_ratelimited() calls in nvme_log_error() and
+ * nvme_log_err_passthru(): one per call site, named as C's in the
+ * "callbacks suppressed" line. `args` is a Rust `fmt::Arguments` (%pA).
+ */
+static DEFINE_RATELIMIT_STATE(nvme_rs_log_error_rs, DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
+static DEFINE_RATELIMIT_STATE(nvme_rs_log_err_passthru_rs,
+			      DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
+
+void nvme_rs_log_err_ratelimited(bool passthru, const void *args)
+{
+	bool print = passthru ?
+		___ratelimit(&nvme_rs_log_err_passthru_rs, "nvme_log_err_passthru") :
+		___ratelimit(&nvme_rs_log_error_rs, "nvme_log_error");
+
+	if (print)
+		printk(KERN_ERR "%pA", args);
+}
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+/*
+ * C's struct nvme_fault_inject with its setup and check
+ * (nvme_fault_inject_init/fini, nvme_should_fail): the fault attributes,
+ * the status to inject and whether to set DNR, under
+ * /sys/kernel/debug/<name>/fault_inject/.
+ */
+struct nvme_rs_fault_inject {
+	struct fault_attr attr;
+	struct dentry *parent;
+	u16 status;
+	bool dont_retry;
+};
+
+static DECLARE_FAULT_ATTR(nvme_rs_fail_default_attr);
+
+struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name)
+{
+	struct nvme_rs_fault_inject *fi;
+	struct dentry *dir, *parent;
+
+	fi = kzalloc(sizeof(*fi), GFP_KERNEL);
+	if (!fi)
+		return NULL;
+
+	parent = debugfs_create_dir(name, NULL);
+	if (IS_ERR(parent)) {
+		pr_warn("%s: failed to create debugfs directory\n", name);
+		kfree(fi);
+		return NULL;
+	}
+
+	fi->attr = nvme_rs_fail_default_attr;
+	dir = fault_create_debugfs_attr("fault_inject", parent, &fi->attr);
+	if (IS_ERR(dir)) {
+		pr_warn("%s: failed to create debugfs attr\n", name);
+		debugfs_remove_recursive(parent);
+		kfree(fi);
+		return NULL;
+	}
+	fi->parent = parent;
+
+	fi->status = NVME_SC_INVALID_OPCODE;
+	fi->dont_retry = true;
+	debugfs_create_x16("status", 0600, dir, &fi->status);
+	debugfs_create_bool("dont_retry", 0600, dir, &fi->dont_retry);
+	return fi;
+}
+
+void nvme_rs_fault_inject_destroy(struct nvme_rs_fault_inject *fi)
+{
+	debugfs_remove_recursive(fi->parent);
+	kfree(fi);
+}
+
+bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,
+				      u16 *status)
+{
+	if (!should_fail(&fi->attr, 1))
+		return false;
+	*status = READ_ONCE(fi->status);
+	if (READ_ONCE(fi->dont_retry))
+		*status |= NVME_STATUS_DNR;
+	return true;
+}
+#endif /* CONFIG_FAULT_INJECTION_DEBUG_FS */

@@ -55,7 +55,6 @@ struct io_comp_batch;
 struct request;
 struct scatterlist;
 
-bool nvme_rs_printk_ratelimit(void);
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
@@ -104,5 +103,14 @@ const char *nvme_rs_dev_name(struct device *dev);
 int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
 			      const char *name);
 void nvme_rs_sysfs_remove_link(struct device *dev, const char *name);
+
+/* Error logging and fault injection (C drivers/nvme/host/fault_inject.c). */
+void nvme_rs_log_err_ratelimited(bool passthru, const void *args);
+
+struct nvme_rs_fault_inject;
+struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name);
+void nvme_rs_fault_inject_destroy(struct nvme_rs_fault_inject *fi);
+bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,
+				      u16 *status);
 
 #endif

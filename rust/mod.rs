@@ -21,6 +21,7 @@ pub mod device;
 pub mod dma;
 pub mod dma_pool;
 pub mod error;
+pub mod fault_inject;
 pub mod hwmon;
 pub mod io_mem;
 pub mod irq;

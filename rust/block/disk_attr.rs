@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Read-only sysfs attributes of a disk (`/sys/block/<disk>/<name>`), shown
+//! Sysfs attributes of a disk (`/sys/block/<disk>/<name>`), shown
 //! from data the disk's owner hands [`super::disk::Disk::add`], as C
 //! drivers pass attribute groups to `device_add_disk`.
 //!
@@ -14,11 +14,13 @@ use kernel::str::CStr;
 use kernel::sync::{Arc, ArcBorrow};
 use kernel::types::ForeignOwnable;
 
-/// A read-only (0444) attribute of disks whose attribute data is `A`.
+/// A read-only (0444) or read-write (0644) attribute of disks whose
+/// attribute data is `A`.
 #[repr(C)]
 pub struct DiskAttribute<A: 'static> {
     raw: bindings::device_attribute,
     show: fn(&A, &mut SysfsBuf<'_>) -> fmt::Result,
+    store: Option<fn(&A, &[u8]) -> Result>,
     visible: fn(&A) -> bool,
 }
 
@@ -37,8 +39,24 @@ impl<A: Send + Sync + 'static> DiskAttribute<A> {
         DiskAttribute {
             raw,
             show,
+            store: None,
             visible: |_| true,
         }
+    }
+
+    /// Read-write (0644) attribute `name`: `show` writes its contents,
+    /// `store` gets what was written (at most a page), its error the
+    /// `write`'s; always present.
+    pub const fn read_write(
+        name: &'static CStr,
+        show: fn(&A, &mut SysfsBuf<'_>) -> fmt::Result,
+        store: fn(&A, &[u8]) -> Result,
+    ) -> Self {
+        let mut attr = Self::new(name, show);
+        attr.raw.attr.mode = 0o644;
+        attr.raw.store = Some(store_attribute::<A>);
+        attr.store = Some(store);
+        attr
     }
 
     /// The attribute, present only on disks whose data `visible` accepts
@@ -164,6 +182,31 @@ unsafe extern "C" fn show_attribute<A: Send + Sync + 'static>(
     match (attr.show)(&data, &mut out) {
         Ok(()) => out.len() as isize,
         Err(_) => EINVAL.to_errno() as isize,
+    }
+}
+
+/// # Safety
+///
+/// Called by sysfs for an attribute made by [`DiskAttribute::read_write`]
+/// on a disk made by `Disk::add` with attributes of data `A`, with `count`
+/// bytes at `buf`.
+unsafe extern "C" fn store_attribute<A: Send + Sync + 'static>(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *const kernel::ffi::c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: `attr` is the first field of a `#[repr(C)] DiskAttribute<A>`.
+    let attr = unsafe { &*attr.cast::<DiskAttribute<A>>() };
+    // SAFETY: `del_gendisk` removes the attributes, waiting for running
+    // `store` calls, before the disk (and its data) can be freed.
+    let data = unsafe { disk_data::<A>(dev) };
+    // SAFETY: sysfs hands `count` (at most a page) readable bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    match attr.store.map(|store| store(&data, input)) {
+        Some(Ok(())) => count as isize,
+        Some(Err(err)) => err.to_errno() as isize,
+        None => EINVAL.to_errno() as isize,
     }
 }
 

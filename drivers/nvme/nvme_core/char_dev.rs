@@ -6,6 +6,7 @@
 //! layer's filesystem path, through ioctls and io_uring commands.
 
 use super::ctrl::Ctrl;
+use super::error_log::{show_passthru_log, store_passthru_log};
 use super::passthru::NsCommands;
 use crate::dev_warn;
 use crate::kernel_ext::capability::capable_sys_admin;
@@ -226,8 +227,9 @@ pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 5] = [
 ];
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
-/// reads (`nvme list`), and `hmb` from C's PCIe ones.
-pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 11] = [
+/// reads (`nvme list`) and `passthru_err_log_enabled` (admin commands),
+/// and `hmb` from C's PCIe ones.
+pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 12] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
@@ -239,4 +241,9 @@ pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 11] = [
     Attribute::write_only(kernel::c_str!("reset_controller"), store_reset_controller),
     Attribute::write_only(kernel::c_str!("rescan_controller"), store_rescan_controller),
     Attribute::read_write(kernel::c_str!("hmb"), show_hmb, store_hmb).visible_if(has_hmb),
+    Attribute::read_write(
+        kernel::c_str!("passthru_err_log_enabled"),
+        |c, out| show_passthru_log(&c.errors, out),
+        |c, input| store_passthru_log(&c.errors, input),
+    ),
 ];

@@ -10,6 +10,7 @@
 
 use super::admin::AdminQueue;
 use super::apst::configure_apst;
+use super::error_log::ErrorLog;
 use super::identify::{identify_namespaces, Namespace, NamespaceScan};
 use super::instance::Name;
 use super::state::CtrlState;
@@ -92,6 +93,9 @@ pub struct CtrlSetup {
     /// The admin command timeout in milliseconds, how long a firmware
     /// activation may take where Identify gives no MTFA.
     pub admin_timeout_ms: u32,
+    /// The controller's fault injection and passthrough logging, shared
+    /// with its admin queue.
+    pub errors: Arc<ErrorLog>,
 }
 
 /// A controller: the admin queue for as long as it is bound, its state,
@@ -149,6 +153,10 @@ pub struct Ctrl {
     /// `hmb`, C `dev->hmb`); the transport, which owns the buffer, keeps
     /// it up to date.
     host_memory_enabled: AtomicBool,
+    /// Fault injection in admin completions and sysfs
+    /// `passthru_err_log_enabled` (C `ctrl->fault_inject`,
+    /// `ctrl->passthru_err_log_enabled`).
+    pub errors: Arc<ErrorLog>,
 }
 
 /// The admin lock held: user admin commands and resets wait.
@@ -183,6 +191,7 @@ impl Ctrl {
                 transport <- new_mutex!(None),
                 resets: AtomicU32::new(0),
                 host_memory_enabled: AtomicBool::new(false),
+                errors: setup.errors,
             }? Error),
             GFP_KERNEL,
         )

@@ -12,6 +12,7 @@ pub mod apst;
 pub mod async_events;
 pub mod char_dev;
 pub mod ctrl;
+pub mod error_log;
 pub mod firmware;
 pub mod hwmon;
 pub mod identify;

@@ -5,6 +5,7 @@
 //! What block I/O a namespace may carry at all is
 //! [`crate::spec::format`]'s decision.
 
+use super::error_log::ErrorLog;
 use crate::kernel_ext::block::disk::{AtomicWriteLimits, Limits, Medium};
 use crate::kernel_ext::block::request::{Op, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
@@ -15,6 +16,8 @@ use crate::spec::identify::{IdentifyController, IdentifyNamespace, WriteFields};
 use crate::spec::io::{sectors_to_blocks, IoError, MAX_DSM_RANGES};
 use crate::spec::ns_limits::{deallocate_zeroes, write_protected, write_units};
 use crate::spec::status::BlockStatus;
+use core::ops::Deref;
+use kernel::sync::Arc;
 
 /// ONCS bit: Dataset Management (deallocate) is supported.
 const ONCS_DSM: u16 = 1 << 2;
@@ -38,6 +41,25 @@ pub struct Namespace {
     pub deallocate_zeroes: bool,
     /// The namespace is write protected.
     pub read_only: bool,
+}
+
+/// What a namespace's disk queue carries: the namespace as the disk now
+/// presents it, which a format change replaces, and its error log, which
+/// stays for the life of the disk.
+pub struct NsQueue {
+    /// The format and size.
+    pub geometry: Namespace,
+    /// Fault injection in the disk's completions and its failed requests'
+    /// log (C `ns->fault_inject`, `ns->head->passthru_err_log_enabled`).
+    pub errors: Arc<ErrorLog>,
+}
+
+impl Deref for NsQueue {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        &self.geometry
+    }
 }
 
 /// What a request's command needs besides itself.

@@ -8,9 +8,10 @@
 
 use super::char_dev::{ControllerNode, GenericMinor, NamespaceNode, NVME_GENERIC_CLASS};
 use super::ctrl::{Ctrl, Namespaces, Single};
+use super::error_log::ErrorLog;
 use super::identify::{log_namespace, Namespace};
 use super::instance::Name;
-use super::namespace::{DiskProfile, Namespace as Geometry};
+use super::namespace::{DiskProfile, Namespace as Geometry, NsQueue};
 use super::ns_attributes::{NsIdentity, NS_ATTRIBUTES};
 use super::passthru::{NsCommands, NsShared};
 use super::transport::IoOps;
@@ -99,10 +100,18 @@ impl<O: IoOps> NamespaceSet<O> {
         let ctx = members.ctx.as_ref().ok_or(ENODEV)?;
         let geometry = Geometry::of(ns);
         let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
-        let identity = Arc::new(NsIdentity::new(&ctx.id, ns), GFP_KERNEL)?;
+        // As C's nvme_alloc_ns, before the disk is added.
+        let errors = ErrorLog::new(kernel::fmt!("{}", &*disk_name))?;
+        let identity = Arc::new(NsIdentity::new(&ctx.id, ns, errors.clone()), GFP_KERNEL)?;
         let disk = Disk::add(
             ctx.tags.clone(),
-            Arc::new(geometry, GFP_KERNEL)?,
+            Arc::new(
+                NsQueue {
+                    geometry,
+                    errors: errors.clone(),
+                },
+                GFP_KERNEL,
+            )?,
             &disk_name,
             &geometry.limits(&ctx.id, &ctx.profile),
             geometry.medium(),
@@ -165,7 +174,13 @@ impl<O: IoOps> NamespaceSet<O> {
         let dev = &*ctx.shared.dev;
         // Allocated before the freeze: reclaim must never wait for this
         // namespace's I/O, which waits for the unfreeze.
-        let data = Arc::new(geometry, GFP_KERNEL)?;
+        let data = Arc::new(
+            NsQueue {
+                geometry,
+                errors: member.identity.errors.clone(),
+            },
+            GFP_KERNEL,
+        )?;
         let frozen = member.disk.freeze();
         frozen.update(
             data,

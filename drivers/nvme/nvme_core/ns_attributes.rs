@@ -2,9 +2,12 @@
 
 //! A namespace disk's identity attributes in sysfs, as C's
 //! `nvme_ns_attr_group`: `wwid`, `uuid`, `nguid`, `eui`, `csi`, `nsid` and
-//! `metadata_bytes` under `/sys/block/nvmeXnY/`. `uuid`, `nguid` and `eui`
-//! are present only where the namespace reports what they show.
+//! `metadata_bytes` under `/sys/block/nvmeXnY/`, and C's
+//! `passthru_err_log_enabled` (whether failed I/O passthrough commands are
+//! logged). `uuid`, `nguid` and `eui` are present only where the namespace
+//! reports what they show.
 
+use super::error_log::{show_passthru_log, store_passthru_log, ErrorLog};
 use super::identify::Namespace;
 use crate::kernel_ext::block::disk_attr::DiskAttribute;
 use crate::kernel_ext::sysfs::SysfsBuf;
@@ -13,6 +16,7 @@ use crate::spec::ns_sysfs::{uuid_attribute, SpacedHex, Uuid, Wwid};
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::c_str;
+use kernel::sync::Arc;
 
 /// What a namespace's attributes show.
 pub struct NsIdentity {
@@ -24,11 +28,13 @@ pub struct NsIdentity {
     /// Metadata bytes per block of the current format: a format change
     /// updates it.
     metadata_bytes: AtomicU32,
+    /// The disk's error log, for `passthru_err_log_enabled`.
+    pub errors: Arc<ErrorLog>,
 }
 
 impl NsIdentity {
     /// The identity of `ns` on the controller `id` describes.
-    pub fn new(id: &IdentifyController, ns: &Namespace) -> Self {
+    pub fn new(id: &IdentifyController, ns: &Namespace, errors: Arc<ErrorLog>) -> Self {
         NsIdentity {
             nsid: ns.nsid,
             ids: ns.ids,
@@ -36,6 +42,7 @@ impl NsIdentity {
             serial: id.serial,
             model: id.model,
             metadata_bytes: AtomicU32::new(ns.id.format.metadata_size.into()),
+            errors,
         }
     }
 
@@ -90,7 +97,7 @@ fn metadata_bytes(n: &NsIdentity, out: &mut SysfsBuf<'_>) -> fmt::Result {
 }
 
 /// The attributes, in C's order.
-pub static NS_ATTRIBUTES: [DiskAttribute<NsIdentity>; 7] = [
+pub static NS_ATTRIBUTES: [DiskAttribute<NsIdentity>; 8] = [
     DiskAttribute::new(c_str!("wwid"), wwid),
     DiskAttribute::new(c_str!("uuid"), uuid).visible_if(|n| uuid_attribute(&n.ids).is_some()),
     DiskAttribute::new(c_str!("nguid"), nguid).visible_if(|n| n.ids.nguid.is_some()),
@@ -98,4 +105,9 @@ pub static NS_ATTRIBUTES: [DiskAttribute<NsIdentity>; 7] = [
     DiskAttribute::new(c_str!("csi"), csi),
     DiskAttribute::new(c_str!("nsid"), nsid),
     DiskAttribute::new(c_str!("metadata_bytes"), metadata_bytes),
+    DiskAttribute::read_write(
+        c_str!("passthru_err_log_enabled"),
+        |n, out| show_passthru_log(&n.errors, out),
+        |n, input| store_passthru_log(&n.errors, input),
+    ),
 ];

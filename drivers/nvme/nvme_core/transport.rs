@@ -6,7 +6,7 @@
 //! removing it. The controller's state is the caller's to change; these do
 //! the transport's part.
 
-use super::namespace::Namespace;
+use super::namespace::NsQueue;
 use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::tag_set::Operations;
 use crate::spec::command::Command;
@@ -16,8 +16,9 @@ use kernel::sync::Arc;
 /// The transport's blk-mq operations, as the core's disks and
 /// passthrough use them (C: the transport's `blk_mq_ops`, with the core's
 /// `struct nvme_request` in each request): a disk's queue data is its
-/// namespace's format and size, and a request can carry a user's command.
-pub trait IoOps: UserCommands + Operations<QueueData = Arc<Namespace>> {
+/// namespace's format and size with its error log, and a request can carry
+/// a user's command.
+pub trait IoOps: UserCommands + Operations<QueueData = Arc<NsQueue>> {
     /// Gives the request whose private data is `private` the user command
     /// it is to carry.
     fn set_user_command(private: &mut Self::Private, cmd: Command);

@@ -19,6 +19,7 @@ use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::set_once::SetOnce;
 use crate::kernel_ext::{completion::Completion as Event, irq, pci};
 use crate::nvme_core::admin::{AdminError, AdminQueue, AsyncEventHandler};
+use crate::nvme_core::error_log::ErrorLog;
 use crate::nvme_core::instance::Instance;
 use crate::spec::command::{Command, IDENTIFY_DATA_SIZE};
 use crate::spec::completion::{Completion, CQE_SIZE};
@@ -62,6 +63,9 @@ pub struct Completions {
     async_event_outstanding: AtomicBool,
     /// Where its completion goes, once the controller is set up.
     events: SetOnce<EventHandler>,
+    /// The controller's fault injection and passthrough logging, which
+    /// every completion but the Asynchronous Event Request's goes through.
+    errors: Arc<ErrorLog>,
 }
 
 impl Completions {
@@ -87,6 +91,12 @@ impl Completions {
             // The completion of a command whose caller gave up waiting.
             return;
         }
+        // Here, in the interrupt handler, as C's `nvme_should_fail`: in a
+        // task it would also count for the task's fail-nth injection.
+        let cqe = Completion {
+            status_field: self.errors.inject(cqe.status_field),
+            ..*cqe
+        };
         for (word, bytes) in self.entry.iter().zip(cqe.to_bytes().chunks_exact(4)) {
             word.store(
                 u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
@@ -147,6 +157,7 @@ impl Queue {
         bar: Arc<pci::Bar>,
         doorbell_stride: usize,
         default_timeout_ms: u32,
+        errors: Arc<ErrorLog>,
     ) -> Result<Arc<Self>> {
         let doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(0, doorbell_stride))?;
         let ring = CompletionRing::new(pdev, bar, 0, DEPTH, doorbell_stride, None)?;
@@ -159,6 +170,7 @@ impl Queue {
                 done <- Event::new(),
                 async_event_outstanding: AtomicBool::new(false),
                 events: SetOnce::new(),
+                errors,
             }? Error),
             GFP_KERNEL,
         )?;
@@ -279,7 +291,9 @@ impl Queue {
                 .wait_timeout_ms(self.default_timeout_ms)
             {}
         }
-        Ok(self.completions.entry())
+        let cqe = self.completions.entry();
+        self.completions.errors.log_admin(&cmd, cqe.status());
+        Ok(cqe)
     }
 }
 

@@ -16,37 +16,35 @@ use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::{
     Disposition, HwQueue, Operations, QueueMaps, QueueType, TimeoutAction,
 };
-use crate::kernel_ext::device::log_ratelimit;
-use crate::nvme_core::namespace::{blk_status, Namespace, Payload};
+use crate::nvme_core::namespace::{blk_status, NsQueue, Payload};
 use crate::nvme_core::transport::IoOps;
 use crate::spec::cid;
 use crate::spec::command::Command;
 use crate::spec::completion::Status;
+use crate::spec::error_log::{logged, passthru_quiet, sector_to_lba};
 use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
-/// Logs a block request that failed with `status`, rate-limited, as C's
-/// `nvme_log_error`. A user's passthrough command is theirs to report.
-fn log_error(rq: &Request<NvmeOps>, status: Status) {
-    if !log_ratelimit() {
-        return;
-    }
+/// Logs a request that ends having failed with `status`, rate-limited, as
+/// C's `__nvme_end_req`: a block request always (`nvme_log_error`), a
+/// passthrough command unless quiet (`nvme_log_err_passthru`).
+fn log_error(rq: &Request<NvmeOps>, private: &RqPrivate, status: Status) {
     let ns = rq.queue_data();
-    let shift = u32::from(ns.lba_shift);
-    pr_err!(
-        "{}: {:?} @ LBA {}, {} blocks, status {:#05x} (sct {:#x} / sc {:#x}){}{}\n",
-        rq.disk_name(),
-        rq.op(),
-        rq.sector() >> shift.saturating_sub(9),
-        rq.bytes() >> shift,
-        status.raw() & 0x7ff,
-        status.raw() >> 8 & 0x7,
-        status.code(),
-        if status.more() { " MORE" } else { "" },
-        if status.do_not_retry() { " DNR" } else { "" }
-    );
+    if rq.is_passthrough() {
+        if logged(status, private.quiet) {
+            ns.errors
+                .log_passthru(false, private.opcode, private.user_cdw10_15, status);
+        }
+    } else if logged(status, false) {
+        ns.errors.log_request(
+            private.opcode,
+            sector_to_lba(rq.sector(), ns.lba_shift),
+            rq.bytes() >> ns.lba_shift,
+            status,
+        );
+    }
 }
 
 /// How a request whose command failed with `status` ends: retried if the
@@ -65,9 +63,7 @@ fn complete_failed(rq: &Request<NvmeOps>, private: &mut RqPrivate, status: Statu
         }
         NvmeDisposition::Complete => {
             private.retries = 0;
-            if !rq.is_passthrough() {
-                log_error(rq, status);
-            }
+            log_error(rq, private, status);
             Disposition::End(blk_status(block_status(status)))
         }
     }
@@ -93,7 +89,7 @@ impl IoOps for NvmeOps {
 #[vtable]
 impl Operations for NvmeOps {
     type TagSetData = Arc<IoQueues>;
-    type QueueData = Arc<Namespace>;
+    type QueueData = Arc<NsQueue>;
     type HwQueueData = Arc<IoQueue>;
     type Private = RqPrivate;
     type Shared = RqShared;
@@ -110,6 +106,9 @@ impl Operations for NvmeOps {
             chained: Default::default(),
             retries: 0,
             user_command: None,
+            opcode: 0,
+            user_cdw10_15: [0; 6],
+            quiet: false,
         };
         Ok((private, RqShared::default()))
     }
@@ -121,6 +120,8 @@ impl Operations for NvmeOps {
         let user_command = request.is_passthrough();
         let payload = if user_command {
             *cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
+            private.user_cdw10_15 = core::array::from_fn(|i| cmd.dword(10 + i));
+            private.quiet = passthru_quiet(ns.errors.passthru_log_enabled());
             if request.bytes() != 0 {
                 Payload::Data
             } else {
@@ -129,6 +130,7 @@ impl Operations for NvmeOps {
         } else {
             ns.command(&request, cmd)?
         };
+        private.opcode = cmd.opcode();
         // One call of `map_data` for both kinds of request, so the compiler
         // can build it into this function (it does): one frame fewer on the
         // path every read and write takes.

@@ -25,6 +25,7 @@ use crate::nvme_core::char_dev::{
     ControllerNode, CONTROLLER_ATTRIBUTES, NVME_CLASS, NVME_SUBSYSTEM_CLASS, SUBSYSTEM_ATTRIBUTES,
 };
 use crate::nvme_core::ctrl::{Ctrl, CtrlSetup};
+use crate::nvme_core::error_log::ErrorLog;
 use crate::nvme_core::hwmon::{Hwmon, Sensors};
 use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
@@ -239,7 +240,16 @@ impl Controller {
         // Bring-up runs on a single vector; the full set, spread over the
         // CPUs, comes once the controller says how many queues it grants.
         regs.disable()?;
-        let admin = admin_queue::Queue::new(pdev, bar.clone(), stride, config.admin_timeout_ms)?;
+        // As C's nvme_init_ctrl, before the admin queue whose completions
+        // it may fail.
+        let errors = ErrorLog::new(kernel::fmt!("{}", instance))?;
+        let admin = admin_queue::Queue::new(
+            pdev,
+            bar.clone(),
+            stride,
+            config.admin_timeout_ms,
+            errors.clone(),
+        )?;
         let vectors = pci::IrqVectors::alloc(pdev, 1, 1, pci::IrqTypes::ALL, 0)?;
         let admin_irq = admin.request_irq(&vectors, &instance)?;
         let mut enabled = regs.enable(admin.aqa(), admin.sq_addr(), admin.cq_addr(), &instance)?;
@@ -268,6 +278,7 @@ impl Controller {
                 apst: config.apst,
                 subsystem_reset: subsystem_reset_allowed(cap, version),
                 admin_timeout_ms: config.admin_timeout_ms,
+                errors,
             },
             admin.clone(),
         )?;

@@ -40,8 +40,9 @@ impl RqShared {
 
     /// Records `cqe` as the request's outcome and completes it, in `batch`
     /// where it can be; returns `false` if the request was no longer in
-    /// flight. With the `fail_io_timeout` fault injection on, the completion
-    /// may be dropped on purpose so the request times out (C
+    /// flight. The namespace's fault injection may replace the status; with
+    /// the `fail_io_timeout` fault injection on, the completion may be
+    /// dropped on purpose so the request times out (C
     /// `nvme_try_complete_req`, `nvme_handle_cqe`).
     pub fn finish(
         &self,
@@ -49,6 +50,8 @@ impl RqShared {
         cqe: &Completion,
         batch: &mut CompletionBatch<'_, NvmeOps>,
     ) -> bool {
+        // Before the fake timeout, as C's `nvme_should_fail`.
+        let field = rq.queue_data().errors.inject(cqe.status_field);
         if rq.should_fake_timeout() {
             return true;
         }
@@ -58,8 +61,8 @@ impl RqShared {
         );
         // Pairs with the acquire in `status`, which the completion callback
         // (possibly on another CPU) reads first.
-        self.status.store(cqe.status_field, Ordering::Release);
-        let failed = !Status::from_field(cqe.status_field).is_success();
+        self.status.store(field, Ordering::Release);
+        let failed = !Status::from_field(field).is_success();
         rq.complete_in(batch, failed)
     }
 
@@ -106,6 +109,13 @@ pub struct RqPrivate {
     pub(super) retries: u8,
     /// The command of a passthrough request, set by its submitter.
     pub(super) user_command: Option<Command>,
+    /// The opcode of the command sent, for the log if it fails.
+    pub(super) opcode: u8,
+    /// A passthrough command's dwords 10 to 15, for the log if it fails.
+    pub(super) user_cdw10_15: [u32; 6],
+    /// A passthrough command's failure is not logged (C `RQF_QUIET`): the
+    /// namespace's `passthru_err_log_enabled` was off when it was sent.
+    pub(super) quiet: bool,
 }
 
 impl RqPrivate {

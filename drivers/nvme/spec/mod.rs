@@ -15,6 +15,7 @@ pub mod command;
 pub mod completion;
 pub mod ctrl_state;
 pub mod effects;
+pub mod error_log;
 pub mod firmware;
 pub mod format;
 pub mod host_memory;

@@ -5,7 +5,8 @@
 # of another on namespace 1 (blkdebug), which its NVMe reports as
 # Unrecovered Read Error and Write Fault. Those requests fail with the
 # block layer's medium error (ENODATA to the caller, as with the C driver),
-# the log names the disk, LBA and status, and everything else keeps working.
+# the log names the disk, LBA and status as C's nvme_log_error, and
+# everything else keeps working.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -47,9 +48,9 @@ check "read of LBA $MEDIA_WRITE_LBA works (only writes fail there)" dd_works "$M
 
 log=$(dmesg_since_mark)
 check "the failed read is logged with its LBA and status" sh -c \
-	"printf '%s\n' \"\$1\" | grep -E 'nvme0n1: Read @ LBA $MEDIA_READ_LBA, 1 blocks, status 0x281 \(sct 0x2 / sc 0x81\)'" _ "$log"
+	"printf '%s\n' \"\$1\" | grep -E 'nvme0n1: I/O Cmd\(0x2\) @ LBA $MEDIA_READ_LBA, 1 blocks, I/O Error \(sct 0x2 / sc 0x81\)'" _ "$log"
 check "the failed write is logged with its LBA and status" sh -c \
-	"printf '%s\n' \"\$1\" | grep -E 'nvme0n1: Write @ LBA $MEDIA_WRITE_LBA, 1 blocks, status 0x280 \(sct 0x2 / sc 0x80\)'" _ "$log"
+	"printf '%s\n' \"\$1\" | grep -E 'nvme0n1: I/O Cmd\(0x1\) @ LBA $MEDIA_WRITE_LBA, 1 blocks, I/O Error \(sct 0x2 / sc 0x80\)'" _ "$log"
 printf '%s\n' "$log" | grep nvme0n1 | tail -n 5
 
 check "fio verify on the rest of the namespace afterwards" fio_ok --verify \

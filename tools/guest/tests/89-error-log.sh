@@ -1,0 +1,152 @@
+#!/bin/sh
+# shellcheck disable=SC2317,SC3043 # functions run through check; busybox sh has local
+# drivers: rs c
+# Error logging and fault injection, as blktests nvme/039 checks them
+# (C 6.12's nvme_log_error, nvme_log_err_passthru and fault_inject.c,
+# without CONFIG_NVME_VERBOSE_ERRORS): debugfs fault_inject/ directories for
+# the controller and each disk inject a status into the next completion;
+# failed block requests are logged with opcode, LBA and status; failed
+# passthrough commands only where passthru_err_log_enabled is on, the
+# controller's for admin commands, the disk's for I/O commands. The C
+# driver (GUEST_DRIVER=c) must give the same lines.
+# shellcheck source=../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+CTRL=nvme0
+DISK=nvme0n1
+FI_CTRL=/sys/kernel/debug/$CTRL/fault_inject
+FI_DISK=/sys/kernel/debug/$DISK/fault_inject
+LOG_CTRL=/sys/class/nvme/$CTRL/passthru_err_log_enabled
+LOG_DISK=/sys/class/nvme/$CTRL/$DISK/passthru_err_log_enabled
+
+require "load the driver" load_driver
+require "fault_inject directories for $CTRL and $DISK" test -d "$FI_CTRL" -a -d "$FI_DISK"
+
+LB=$(cat /sys/block/$DISK/queue/logical_block_size)
+NSID=$(cat /sys/block/$DISK/nsid)
+
+# The defaults, as C's nvme_fault_inject_init and DECLARE_FAULT_ATTR.
+check "default status 0x0001" equals "$(cat "$FI_DISK/status")" 0x0001
+check "default dont_retry Y" equals "$(cat "$FI_CTRL/dont_retry")" Y
+check "default probability 0, times 1" equals "$(cat "$FI_DISK/probability") $(cat "$FI_DISK/times")" "0 1"
+check "passthru_err_log_enabled off by default on $CTRL and $DISK" \
+	equals "$(cat "$LOG_CTRL") $(cat "$LOG_DISK")" "off off"
+check "passthru_err_log_enabled takes on/off" sh -c \
+	"echo on > $LOG_DISK && grep -qx on $LOG_DISK && echo 0 > $LOG_DISK && grep -qx off $LOG_DISK"
+check "passthru_err_log_enabled refuses other words" sh -c "! echo maybe > $LOG_CTRL"
+
+# inject DIR STATUS: the next completion there fails with STATUS and DNR
+# (blktests' _nvme_enable_err_inject DEV 0 100 1 STATUS 1).
+inject() {
+	echo 0 >"$1/verbose"
+	echo 100 >"$1/probability"
+	echo 1 >"$1/dont_retry"
+	echo "$2" >"$1/status"
+	echo 1 >"$1/times"
+}
+
+uninject() {
+	echo 0 >"$1/probability"
+	echo 0 >"$1/times"
+}
+
+# last_error: the latest failed-command line since the mark, without
+# timestamp (the rate limit's "callbacks suppressed" lines left out).
+last_error() {
+	dmesg_since_mark | grep -v "callbacks suppressed" | grep "Cmd(" | tail -n 1 |
+		sed 's/^\[[^]]*\] //'
+}
+
+# expect_error LINE: that is the latest failed-command line.
+expect_error() {
+	equals "$(last_error)" "$1"
+}
+
+# What LBA 0 holds, to write it back: the injected error comes after the
+# device wrote it.
+saved=/tmp/error-log-lba0
+dd if=/dev/$DISK of=$saved bs="$LB" count=1 iflag=direct 2>/dev/null
+
+# Wait out the rate limit's interval, as nvme/039 does.
+sleep 5
+
+dmesg_mark
+inject "$FI_DISK" 0x281
+check "read with Unrecovered Read Error injected fails" sh -c \
+	"! dd if=/dev/$DISK of=/dev/null bs=$LB count=1 iflag=direct 2>/dev/null"
+uninject "$FI_DISK"
+check "the read is logged as C's nvme_log_error" expect_error \
+	"$DISK: I/O Cmd(0x2) @ LBA 0, 1 blocks, I/O Error (sct 0x2 / sc 0x81) DNR "
+
+dmesg_mark
+inject "$FI_DISK" 0x375
+check "read with an invalid status injected fails" sh -c \
+	"! dd if=/dev/$DISK of=/dev/null bs=$LB count=1 iflag=direct 2>/dev/null"
+uninject "$FI_DISK"
+check "the read is logged with that status" expect_error \
+	"$DISK: I/O Cmd(0x2) @ LBA 0, 1 blocks, I/O Error (sct 0x3 / sc 0x75) DNR "
+
+dmesg_mark
+inject "$FI_DISK" 0x280
+check "write with Write Fault injected fails" sh -c \
+	"! dd if=$saved of=/dev/$DISK bs=$LB count=1 oflag=direct 2>/dev/null"
+uninject "$FI_DISK"
+check "the write is logged" expect_error \
+	"$DISK: I/O Cmd(0x1) @ LBA 0, 1 blocks, I/O Error (sct 0x2 / sc 0x80) DNR "
+check "LBA 0 written back" dd if=$saved of=/dev/$DISK bs="$LB" count=1 oflag=direct
+
+echo off >"$LOG_CTRL"
+dmesg_mark
+inject "$FI_CTRL" 0x1
+check "admin passthrough with Invalid Command Opcode injected fails" sh -c \
+	"! nvme admin-passthru /dev/$CTRL --opcode=0x96 --data-len=$LB --cdw10=1 -r >/dev/null 2>&1"
+uninject "$FI_CTRL"
+check "not logged with $CTRL's passthru_err_log_enabled off" equals "$(last_error)" ""
+
+echo on >"$LOG_CTRL"
+dmesg_mark
+inject "$FI_CTRL" 0x286
+check "Identify with Access Denied injected fails" sh -c \
+	"! nvme admin-passthru /dev/$CTRL --opcode=0x06 --data-len=4096 --cdw10=1 -r >/dev/null 2>&1"
+uninject "$FI_CTRL"
+check "logged as C's nvme_log_err_passthru with it on" expect_error \
+	"$CTRL: Admin Cmd(0x6), I/O Error (sct 0x2 / sc 0x86) DNR cdw10=0x1 cdw11=0x0 cdw12=0x0 cdw13=0x0 cdw14=0x0 cdw15=0x0"
+echo off >"$LOG_CTRL"
+
+# io_read CDW12: a Read of LBA 0 through NVME_IOCTL_IO_CMD on the disk.
+io_read() {
+	! nvme io-passthru /dev/$DISK --opcode=0x02 --namespace-id="$NSID" \
+		--data-len="$LB" --read --cdw10=0 --cdw11=0 --cdw12="$1" >/dev/null 2>&1
+}
+
+echo off >"$LOG_DISK"
+dmesg_mark
+inject "$FI_DISK" 0x1
+check "I/O passthrough with Invalid Command Opcode injected fails" io_read 0
+uninject "$FI_DISK"
+check "not logged with $DISK's passthru_err_log_enabled off" equals "$(last_error)" ""
+
+echo on >"$LOG_DISK"
+dmesg_mark
+inject "$FI_DISK" 0x1
+check "again with it on" io_read 1
+uninject "$FI_DISK"
+check "logged, named by the disk" expect_error \
+	"$DISK: I/O Cmd(0x2), I/O Error (sct 0x0 / sc 0x1) DNR cdw10=0x0 cdw11=0x0 cdw12=0x1 cdw13=0x0 cdw14=0x0 cdw15=0x0"
+echo off >"$LOG_DISK"
+
+check "no injection left: reads work" dd if=/dev/$DISK of=/dev/null bs="$LB" count=8 iflag=direct
+check "no controller reset came of it" not_logged "resetting controller"
+
+# unload: the debugfs directories go with the controller and its disks.
+unload() {
+	local m
+	for m in $(driver_modules "${NVME_RS_DRIVER:-rs}"); do
+		rmmod "$m" || return 1
+	done
+	! [ -e /sys/kernel/debug/$CTRL ] && ! [ -e /sys/kernel/debug/$DISK ]
+}
+check "the debugfs directories go when the driver is unloaded" unload
+check "load the driver again" load_driver
+
+group_end
