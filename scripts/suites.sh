@@ -25,7 +25,7 @@
 #   --markdown FILE   also write the results table there (e.g.
 #                     Documentation/suites-results.md)
 #
-# GUEST_TIMEOUT (seconds, per guest) defaults to 2400 for the ci lists,
+# GUEST_TIMEOUT (seconds, per guest) defaults to 2700 for the ci lists,
 # an hour more with --blktests all, and 43200 for quick.
 set -uo pipefail
 
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
 	*) echo "$prog: unknown argument '$1'" >&2; usage ;;
 	esac
 done
-case $xlist in ci) prefix=suites timeout=2400 ;; quick) prefix=xfstests timeout=43200 ;; *) usage ;; esac
+case $xlist in ci) prefix=suites timeout=2700 ;; quick) prefix=xfstests timeout=43200 ;; *) usage ;; esac
 case $blist in ci) ;; all) prefix=$prefix-all timeout=$((timeout + 3600)) ;; *) usage ;; esac
 timeout=${GUEST_TIMEOUT:-$timeout}
 [ -n "$kdir" ] && [ -n "$module" ] || usage

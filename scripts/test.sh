@@ -153,7 +153,7 @@ if make -s module > build/test-build.log 2>&1; then
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	done
 	run_stage root-boot last scripts/root-boot.sh --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
-	# About 33 minutes, both drivers at once (Documentation/suites.md).
+	# About 36 minutes, both drivers at once (Documentation/suites.md).
 	run_stage suites last scripts/suites.sh --kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 else
 	tail -n 60 build/test-build.log
