@@ -421,15 +421,23 @@ impl Ctrl {
     /// `EBUSY` where it is no longer resetting, `ENODEV` once teardown has
     /// begun.
     pub(super) fn reset_resetting(&self) -> Result {
+        // Commands that timed out meanwhile are cancelled by this reset.
+        self.bring_back(|transport| transport.reset())
+    }
+
+    /// Brings back a controller another path left resetting, by `how`,
+    /// under the admin lock: `EBUSY` where it is no longer resetting,
+    /// `ENODEV` once teardown has begun. Timeouts seen before this are
+    /// settled by it; a failure gives the controller up and removes it.
+    fn bring_back(&self, how: impl FnOnce(&dyn Transport) -> Result) -> Result {
         let _admin = self.admin.lock();
         let transport = self.transport.lock();
         let transport = transport.as_ref().ok_or(ENODEV)?;
         if self.state.get() != State::Resetting {
             return Err(EBUSY);
         }
-        // Commands that timed out meanwhile are cancelled by this reset.
         self.resets.fetch_add(1, Ordering::AcqRel);
-        transport.reset().inspect_err(|_| transport.remove_dead())
+        how(&**transport).inspect_err(|_| transport.remove_dead())
     }
 
     /// How many resets were attempted so far; see [`Self::reset_since`].
@@ -507,14 +515,7 @@ impl Ctrl {
     /// `nvme_try_sched_reset`, run to its end): `EBUSY` if there is none
     /// to bring back. A failure gives the controller up and removes it.
     pub fn restart(&self) -> Result {
-        let _admin = self.admin.lock();
-        let transport = self.transport.lock();
-        let transport = transport.as_ref().ok_or(ENODEV)?;
-        if self.state.get() != State::Resetting {
-            return Err(EBUSY);
-        }
-        self.resets.fetch_add(1, Ordering::AcqRel);
-        transport.restart().inspect_err(|_| transport.remove_dead())
+        self.bring_back(|transport| transport.restart())
     }
 
     /// System shutdown or reboot with the controller bound (C
