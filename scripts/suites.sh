@@ -59,9 +59,9 @@ if ! scripts/build-suites.sh; then
 	exit 1
 fi
 
-# One guest for each driver, at the same time: a suites guest keeps about
-# one host CPU busy (QEMU's TCG thread), so on a 2-CPU host the two take
-# little longer together than one alone. Each guest's whole output is in
+# One guest for each driver, at the same time: on a 2-CPU host each takes
+# about one and a half times as long as alone, so the two together take
+# less than one after the other (Documentation/suites.md, Time). Each guest's whole output is in
 # build/guest/<name>/guest.log; the lines that tell the progress are shown
 # here with the driver in front.
 run_guest() {
