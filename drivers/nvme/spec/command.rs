@@ -49,6 +49,9 @@ pub enum IdentifyCns {
     ActiveNamespaces = 0x02,
     /// Namespace Identification Descriptor list of the NSID given.
     NamespaceDescriptors = 0x03,
+    /// I/O Command Set specific Identify Namespace data structure of the
+    /// NSID given, of the command set in CDW11.
+    CommandSetNamespace = 0x05,
     /// I/O Command Set specific Identify Controller data structure, of the
     /// command set in CDW11 (0, NVM, unless set).
     CommandSetController = 0x06,

@@ -36,3 +36,4 @@ pub mod sgl;
 pub mod shadow_doorbell;
 pub mod status;
 pub mod temperature;
+pub mod zns;
