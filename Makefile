@@ -33,7 +33,16 @@ deps:
 kernel: deps
 	scripts/build-kernel.sh test
 
+# Kbuild cannot tell that the kernel tree behind build/kernel-test moved to
+# another configuration (the paths it records are the same), so objects and
+# bindings built against the old one would be reused: clean when it moves.
 module: kernel
+	@kdir=$$(readlink -f $(KDIR)); \
+	if [ "$$(cat $(REPO)/build/module-kernel 2>/dev/null)" != "$$kdir" ]; then \
+		$(MAKE) -s -C $(KDIR)/ M=$(REPO) LLVM=1 clean; \
+		rm -rf $(REPO)/build/rust; \
+		echo "$$kdir" > $(REPO)/build/module-kernel; \
+	fi
 	$(MAKE) -C $(KDIR)/ M=$(REPO) LLVM=1 modules
 	@echo "nvme_rs.ko: $(REPO)/nvme_rs.ko"
 

@@ -5,6 +5,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/capability.h>
+#include <linux/compat.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/hwmon.h>
@@ -214,6 +215,18 @@ bool nvme_rs_bdev_is_partition(struct block_device *bdev)
  * nvme_map_user_request does: an io_uring registered buffer (never
  * vectored), or a plain or vectored (len = number of iovecs) user buffer.
  */
+/*
+ * A user address from a passthrough structure, as C's nvme_to_user_ptr: a
+ * 32-bit caller's upper bits are ignored, as its own kernel would ignore
+ * them. (Registered io_uring buffers take the address as it is, in C too.)
+ */
+static void __user *nvme_rs_user_ptr(u64 ubuf)
+{
+	if (in_compat_syscall())
+		ubuf = (compat_uptr_t)ubuf;
+	return u64_to_user_ptr(ubuf);
+}
+
 int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 			bool vec, struct io_uring_cmd *ioucmd)
 {
@@ -229,7 +242,7 @@ int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 			return ret;
 		return blk_rq_map_user_iov(rq->q, rq, NULL, &iter, GFP_KERNEL);
 	}
-	return blk_rq_map_user_io(rq, NULL, u64_to_user_ptr(ubuf), len,
+	return blk_rq_map_user_io(rq, NULL, nvme_rs_user_ptr(ubuf), len,
 				  GFP_KERNEL, vec, 0, 0, rq_data_dir(rq));
 }
 
@@ -292,10 +305,10 @@ struct nvme_rs_user_iter *nvme_rs_user_iter_new(u64 ubuf, unsigned int len,
 		ret = vec ? -EINVAL :
 			io_uring_cmd_import_fixed(ubuf, len, dir, &it->iter, ioucmd);
 	} else if (vec) {
-		ret = import_iovec(dir, u64_to_user_ptr(ubuf), len, 0, &it->iov,
+		ret = import_iovec(dir, nvme_rs_user_ptr(ubuf), len, 0, &it->iov,
 				   &it->iter);
 	} else {
-		ret = import_ubuf(dir, u64_to_user_ptr(ubuf), len, &it->iter);
+		ret = import_ubuf(dir, nvme_rs_user_ptr(ubuf), len, &it->iter);
 	}
 	if (ret < 0) {
 		kfree(it);

@@ -36,6 +36,30 @@ impl ParamU32 {
     }
 }
 
+/// A one-byte unsigned module parameter (C's `byte` type): values above
+/// 255 are refused at load time (`ERANGE`), as for C's.
+///
+/// # Invariants
+///
+/// As [`ParamU32`]'s: written only while the module loads.
+pub struct ParamU8(UnsafeCell<u8>);
+
+// SAFETY: after load the value is only read (type invariant).
+unsafe impl Sync for ParamU8 {}
+
+impl ParamU8 {
+    /// A parameter with value `default` unless set at load time.
+    pub const fn new(default: u8) -> Self {
+        ParamU8(UnsafeCell::new(default))
+    }
+
+    /// The value.
+    pub fn get(&self) -> u8 {
+        // SAFETY: no writes happen after load (type invariant).
+        unsafe { self.0.get().read_volatile() }
+    }
+}
+
 /// Parsing and printing of `uint` parameters: the kernel's own.
 #[repr(transparent)]
 pub struct ParamOps(bindings::kernel_param_ops);
@@ -48,6 +72,14 @@ pub static UINT_OPS: ParamOps = ParamOps(bindings::kernel_param_ops {
     flags: 0,
     set: Some(bindings::param_set_uint),
     get: Some(bindings::param_get_uint),
+    free: None,
+});
+
+/// The operations of `byte` parameters.
+pub static BYTE_OPS: ParamOps = ParamOps(bindings::kernel_param_ops {
+    flags: 0,
+    set: Some(bindings::param_set_byte),
+    get: Some(bindings::param_get_byte),
     free: None,
 });
 
@@ -64,16 +96,28 @@ impl KernelParam {
     /// The entry for `uint` parameter `value` named `name` (NUL-terminated),
     /// read-only in sysfs.
     pub const fn uint(name: &'static str, value: &'static ParamU32) -> Self {
+        Self::new(name, &UINT_OPS, value.0.get().cast())
+    }
+
+    /// The entry for `byte` parameter `value` named `name`
+    /// (NUL-terminated), read-only in sysfs.
+    pub const fn byte(name: &'static str, value: &'static ParamU8) -> Self {
+        Self::new(name, &BYTE_OPS, value.0.get().cast())
+    }
+
+    const fn new(
+        name: &'static str,
+        ops: &'static ParamOps,
+        arg: *mut kernel::ffi::c_void,
+    ) -> Self {
         KernelParam(bindings::kernel_param {
             name: name.as_ptr().cast(),
             mod_: core::ptr::null_mut(),
-            ops: &UINT_OPS.0,
+            ops: &ops.0,
             perm: 0o444,
             level: -1,
             flags: 0,
-            __bindgen_anon_1: bindings::kernel_param__bindgen_ty_1 {
-                arg: value.0.get().cast(),
-            },
+            __bindgen_anon_1: bindings::kernel_param__bindgen_ty_1 { arg },
         })
     }
 }
@@ -98,7 +142,8 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 /// ```
 ///
 /// makes `POLL_QUEUES` (a [`ParamU32`]), settable as `poll_queues=N` at
-/// load time, with the description in `modinfo`.
+/// load time, with the description in `modinfo`. `u8` makes a
+/// [`ParamU8`], C's `byte` type.
 #[macro_export]
 macro_rules! module_param {
     ($vis:vis $ident:ident: u32 = $default:expr, $name:literal, $desc:literal) => {
@@ -114,6 +159,27 @@ macro_rules! module_param {
             #[link_section = "__param"]
             #[used]
             static PARAM: KernelParam = KernelParam::uint(concat!($name, "\0"), &$ident);
+            #[link_section = ".modinfo"]
+            #[used]
+            static PARM_DESC: [u8; DESC.len()] = modinfo(DESC);
+            #[link_section = ".modinfo"]
+            #[used]
+            static PARM_TYPE: [u8; TYPE.len()] = modinfo(TYPE);
+        };
+    };
+    ($vis:vis $ident:ident: u8 = $default:expr, $name:literal, $desc:literal) => {
+        #[doc = $desc]
+        $vis static $ident: $crate::kernel_ext::module_param::ParamU8 =
+            $crate::kernel_ext::module_param::ParamU8::new($default);
+
+        const _: () = {
+            use $crate::kernel_ext::module_param::{modinfo, KernelParam};
+            const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
+            const TYPE: &str = concat!("parmtype=", $name, ":byte\0");
+
+            #[link_section = "__param"]
+            #[used]
+            static PARAM: KernelParam = KernelParam::byte(concat!($name, "\0"), &$ident);
             #[link_section = ".modinfo"]
             #[used]
             static PARM_DESC: [u8; DESC.len()] = modinfo(DESC);

@@ -282,6 +282,12 @@ add_tool() {
 
 # The passthrough ABI test program (85-passthru), with liburing.
 add_tool "$repo/tools/passthru/nvme-passthru-test.c" nvme-passthru-test -luring
+# The passthrough ioctls from a 32-bit program, and the same checks from a
+# 64-bit one (85-passthru-compat).
+if [ "$mode" = test ]; then
+	add_tool "$repo/tools/passthru/nvme-compat-test.c" nvme-compat-test -m32
+	add_tool "$repo/tools/passthru/nvme-compat-test.c" nvme-compat-test64
+fi
 # The PCIe error injector (89-pcie-failure, 93-pcie-errors).
 if [ "$mode" = test ]; then
 	add_tool "$repo/tools/aer/aer-inject.c" aer-inject

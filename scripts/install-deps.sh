@@ -10,6 +10,8 @@ packages=(
 	qemu-system-x86 busybox-static fio nvme-cli
 	e2fsprogs util-linux
 	gcc libc6-dev liburing-dev
+	# the 32-bit passthrough test (tools/passthru/nvme-compat-test.c)
+	gcc-multilib
 	# blktests and xfstests (scripts/build-suites.sh, scripts/suites.sh):
 	# their build dependencies, and what they run in the guest, which has
 	# the host's userland.

@@ -37,6 +37,10 @@ module_param!(pub IO_TIMEOUT: u32 = 30, "io_timeout",
     "Seconds an I/O command may take before it is aborted (and, timing out again, the controller reset); default 30");
 module_param!(pub ADMIN_TIMEOUT: u32 = 60, "admin_timeout",
     "Seconds an admin command may take before the controller is reset; default 60");
+module_param!(pub SHUTDOWN_TIMEOUT: u8 = 5, "shutdown_timeout",
+    "timeout in seconds for controller shutdown");
+module_param!(pub MAX_RETRIES: u8 = 5, "max_retries",
+    "max number of retries a command may have");
 module_param!(pub ERROR_RECOVERY_TIMEOUT: u32 = 120, "error_recovery_timeout",
     "Seconds PCIe error recovery may hold a controller's I/O before the controller is given up and removed; 0 waits for ever, as the C driver; default 120");
 
@@ -94,6 +98,8 @@ impl kernel::Module for NvmeModule {
                 APST_SECONDARY_LATENCY_TOL_US.get(),
             ],
             MAX_HOST_MEM_SIZE_MB.get(),
+            SHUTDOWN_TIMEOUT.get(),
+            MAX_RETRIES.get(),
         );
         let class = nvme_core::char_dev::NVME_CLASS.register()?;
         let subsystem_class = nvme_core::char_dev::NVME_SUBSYSTEM_CLASS.register()?;

@@ -101,6 +101,11 @@ static BLOCK_OPS: BlockOps = BlockOps(bindings::block_device_operations {
     // which is as long as this table is reachable.
     owner: unsafe { __this_module.get() }.cast(),
     ioctl: Some(disk_ioctl),
+    // A 32-bit caller's argument pointer widened, then `ioctl` as for any
+    // other caller: the NVMe ioctl structures have one layout for both
+    // (`nvme_user_io`'s shorter 32-bit size is a number of its own).
+    #[cfg(CONFIG_COMPAT)]
+    compat_ioctl: Some(bindings::blkdev_compat_ptr_ioctl),
     free_disk: Some(free_disk),
     ..unsafe_zeroed_block_ops()
 });

@@ -258,6 +258,10 @@ impl<T: FileOps> FopsTable<T> {
     // `owner` is set when the class is registered (`CharClass::register`).
     pub(super) const FOPS: bindings::file_operations = bindings::file_operations {
         unlocked_ioctl: Some(Node::<T>::ioctl),
+        // As for the disks (`block::disk`): the argument pointer widened,
+        // then `ioctl`.
+        #[cfg(CONFIG_COMPAT)]
+        compat_ioctl: Some(bindings::compat_ptr_ioctl),
         uring_cmd: Some(Node::<T>::uring_cmd),
         uring_cmd_iopoll: if T::IOPOLL { Some(uring::iopoll) } else { None },
         // SAFETY: every other entry is an optional function pointer or

@@ -5,6 +5,7 @@
 //! finish them from their completions (C `nvme_queue_rq`,
 //! `nvme_pci_complete_rq`, `nvme_poll`, `nvme_pci_map_queues`).
 
+use super::config::PARAMETERS;
 use super::io_queue::IoQueue;
 use super::queue_set::IoQueues;
 use super::request::{NvmeOps, RqPrivate, RqShared};
@@ -56,7 +57,7 @@ fn log_error(rq: &Request<NvmeOps>, private: &RqPrivate, status: Status) {
 fn complete_failed(rq: &Request<NvmeOps>, private: &mut RqPrivate, status: Status) -> Disposition {
     // A user's command is theirs to retry: it may not be idempotent.
     let failfast = rq.is_failfast() || rq.is_passthrough();
-    match disposition(status, private.retries, failfast) {
+    match disposition(status, private.retries, failfast, PARAMETERS.max_retries()) {
         NvmeDisposition::Retry => {
             private.retries += 1;
             Disposition::Requeue

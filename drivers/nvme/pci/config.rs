@@ -6,7 +6,7 @@
 //! them down.
 
 use crate::spec::apst::ApstParams;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 
 /// A controller's configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,9 @@ pub struct Config {
     pub apst: ApstParams,
     /// Largest Host Memory Buffer in MiB (`max_host_mem_size_mb`).
     pub max_host_mem_size_mb: u32,
+    /// Shortest wait for a normal shutdown in seconds, where RTD3E asks
+    /// for less or nothing (`shutdown_timeout`).
+    pub shutdown_timeout_s: u32,
 }
 
 /// The parameters as they were at module init.
@@ -53,6 +56,8 @@ pub struct Parameters {
     /// `ApstParams`' fields, in its order.
     apst: [AtomicU32; 5],
     max_host_mem_size_mb: AtomicU32,
+    shutdown_timeout_s: AtomicU8,
+    max_retries: AtomicU8,
 }
 
 impl Parameters {
@@ -73,6 +78,8 @@ impl Parameters {
                 AtomicU32::new(ApstParams::DEFAULT.secondary_latency_tol_us as u32),
             ],
             max_host_mem_size_mb: AtomicU32::new(128),
+            shutdown_timeout_s: AtomicU8::new(5),
+            max_retries: AtomicU8::new(crate::spec::status::MAX_RETRIES),
         }
     }
 
@@ -89,6 +96,8 @@ impl Parameters {
         error_recovery_timeout_s: u32,
         apst: [u32; 5],
         max_host_mem_size_mb: u32,
+        shutdown_timeout_s: u8,
+        max_retries: u8,
     ) {
         self.poll_queues.store(poll_queues, Ordering::Relaxed);
         self.io_queue_depth.store(io_queue_depth, Ordering::Relaxed);
@@ -105,6 +114,16 @@ impl Parameters {
         }
         self.max_host_mem_size_mb
             .store(max_host_mem_size_mb, Ordering::Relaxed);
+        self.shutdown_timeout_s
+            .store(shutdown_timeout_s, Ordering::Relaxed);
+        self.max_retries.store(max_retries, Ordering::Relaxed);
+    }
+
+    /// How many times a failed block I/O command may be retried
+    /// (`max_retries`). Read at each failure, as C reads its parameter, so
+    /// it needs no path to the request.
+    pub fn max_retries(&self) -> u8 {
+        self.max_retries.load(Ordering::Relaxed)
     }
 
     /// The configuration, for one probe.
@@ -135,6 +154,7 @@ impl Parameters {
                 }
             },
             max_host_mem_size_mb: self.max_host_mem_size_mb.load(Ordering::Relaxed),
+            shutdown_timeout_s: u32::from(self.shutdown_timeout_s.load(Ordering::Relaxed)),
         }
     }
 }

@@ -38,7 +38,9 @@ use crate::spec::effects::{
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::quirks::{pci_quirks, Quirks};
-use crate::spec::regs::{bar_size_for_queues, offset, subsystem_reset_allowed, Cap, Version};
+use crate::spec::regs::{
+    bar_size_for_queues, offset, shutdown_timeout_s, subsystem_reset_allowed, Cap, Version,
+};
 use crate::spec::shadow_doorbell::OACS_DOORBELL_BUFFER_CONFIG;
 use crate::{dev_info, dev_warn};
 use kernel::prelude::*;
@@ -256,7 +258,16 @@ impl Controller {
 
         let scan = NamespaceScan::new(version, cap.command_sets()).with_quirks(quirks);
         let info = identify(&*admin, pdev.as_dev(), &instance, version, scan)?;
-        enabled.set_rtd3_entry_latency(info.id.rtd3_entry_us);
+        let shutdown_s = shutdown_timeout_s(info.id.rtd3_entry_us, config.shutdown_timeout_s);
+        if shutdown_s != config.shutdown_timeout_s {
+            dev_info!(
+                pdev.as_dev(),
+                "nvme{}: D3 entry latency set to {} seconds\n",
+                instance.number(),
+                shutdown_s
+            );
+        }
+        enabled.set_shutdown_timeout_s(shutdown_s);
         // As C: no more than a DMA mapping handles cheaply, and MDTS.
         let driver_max = u32::try_from(pdev.dma_opt_mapping_size())
             .unwrap_or(u32::MAX)
@@ -378,6 +389,7 @@ impl Controller {
             pdev: pdev.into(),
             pci: self.pci.clone(),
             drain_timeout_ms: io_timeout_ms,
+            shutdown_timeout_ms: self.enabled.shutdown_timeout_ms(),
             regs: self.enabled.registers(),
             admin: self._admin.clone(),
             irqs,

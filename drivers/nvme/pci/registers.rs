@@ -25,10 +25,9 @@ pub const PAGE_SHIFT: u32 = 12;
 /// with nothing to check.
 pub const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
 
-/// Shortest wait for a normal shutdown, as the C driver's `shutdown_timeout`.
-const SHUTDOWN_TIMEOUT_MIN_MS: u32 = 5_000;
-/// Longest wait for a normal shutdown, whatever RTD3E says.
-const SHUTDOWN_TIMEOUT_MAX_MS: u32 = 60_000;
+/// Wait for a normal shutdown before Identify Controller has told RTD3E:
+/// the default of the `shutdown_timeout` parameter, in milliseconds.
+const SHUTDOWN_TIMEOUT_DEFAULT_MS: u32 = 5_000;
 
 /// The controller's registers in BAR0 and its capabilities. Clones share
 /// the mapping; only [`Enabled`] (one per controller) shuts it down.
@@ -200,7 +199,7 @@ impl Registers {
         let enabled = Enabled {
             regs: self,
             name: name.number(),
-            shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MIN_MS,
+            shutdown_timeout_ms: SHUTDOWN_TIMEOUT_DEFAULT_MS,
             shut_down: AtomicBool::new(false),
             io_queues: None,
             host_memory: None,
@@ -261,12 +260,6 @@ impl Registers {
     }
 }
 
-/// How long to wait for a normal shutdown: the RTD3 entry latency the
-/// controller reports, within the C driver's bounds.
-pub fn shutdown_timeout_ms(rtd3e_us: u32) -> u32 {
-    (rtd3e_us / 1000).clamp(SHUTDOWN_TIMEOUT_MIN_MS, SHUTDOWN_TIMEOUT_MAX_MS)
-}
-
 /// Memory the controller reads and writes while it is enabled (queues and
 /// what they point at, the Host Memory Buffer), which must outlive its
 /// shutdown. Implemented by what holds it, above this file.
@@ -294,9 +287,15 @@ impl Enabled {
         self.regs.clone()
     }
 
-    /// Updates the shutdown timeout from Identify Controller's RTD3E.
-    pub fn set_rtd3_entry_latency(&mut self, rtd3e_us: u32) {
-        self.shutdown_timeout_ms = shutdown_timeout_ms(rtd3e_us);
+    /// Sets how long a normal shutdown may take, once Identify Controller
+    /// has told its RTD3 entry latency (`spec::regs::shutdown_timeout_s`).
+    pub fn set_shutdown_timeout_s(&mut self, seconds: u32) {
+        self.shutdown_timeout_ms = seconds.saturating_mul(1000);
+    }
+
+    /// How long a normal shutdown may take, in milliseconds.
+    pub fn shutdown_timeout_ms(&self) -> u32 {
+        self.shutdown_timeout_ms
     }
 
     /// Keeps `queues`' memory until the controller is shut down, whatever

@@ -18,7 +18,6 @@
 use super::admin_queue;
 use super::host_memory::HostMemory;
 use super::queue_set::IoQueues;
-use super::registers::shutdown_timeout_ms;
 use super::registers::Registers;
 use super::removal::Removal;
 use super::request::NvmeOps;
@@ -60,6 +59,8 @@ pub struct Resetter {
     /// How long a shutdown lets the commands in flight finish: the I/O
     /// timeout, as C's `nvme_wait_freeze_timeout`.
     pub drain_timeout_ms: u32,
+    /// How long a normal shutdown may take (`shutdown_timeout` and RTD3E).
+    pub shutdown_timeout_ms: u32,
     /// The controller registers.
     pub regs: Registers,
     /// The admin queue.
@@ -121,10 +122,7 @@ impl Transport for Resetter {
                 );
             }
             let stopped = match how {
-                Disable::Shutdown => self.regs.shutdown(
-                    self.instance,
-                    shutdown_timeout_ms(self.ctrl.id.rtd3_entry_us),
-                ),
+                Disable::Shutdown => self.regs.shutdown(self.instance, self.shutdown_timeout_ms),
                 Disable::Reset => self.regs.disable(),
             };
             if let Err(err) = stopped {

@@ -23,6 +23,10 @@ pub const PASSTHRU_CMD_SIZE: usize = 72;
 pub const PASSTHRU_CMD64_SIZE: usize = 80;
 /// Size of `struct nvme_user_io`.
 pub const USER_IO_SIZE: usize = 48;
+/// Size of `struct nvme_user_io` on 32-bit x86, whose 64-bit fields are
+/// 4-byte aligned: the same fields at the same offsets, without the 64-bit
+/// layout's trailing padding.
+pub const USER_IO32_SIZE: usize = 44;
 
 /// `NVME_IOCTL_ID`: returns the namespace ID.
 pub const IOCTL_ID: u32 = ioc(NONE, 0x40, 0);
@@ -30,6 +34,9 @@ pub const IOCTL_ID: u32 = ioc(NONE, 0x40, 0);
 pub const IOCTL_ADMIN_CMD: u32 = ioc(READ_WRITE, 0x41, PASSTHRU_CMD_SIZE as u32);
 /// `NVME_IOCTL_SUBMIT_IO`.
 pub const IOCTL_SUBMIT_IO: u32 = ioc(WRITE, 0x42, USER_IO_SIZE as u32);
+/// `NVME_IOCTL_SUBMIT_IO` as a 32-bit x86 program numbers it (C's
+/// `NVME_IOCTL_SUBMIT_IO32`).
+pub const IOCTL_SUBMIT_IO32: u32 = ioc(WRITE, 0x42, USER_IO32_SIZE as u32);
 /// `NVME_IOCTL_IO_CMD`.
 pub const IOCTL_IO_CMD: u32 = ioc(READ_WRITE, 0x43, PASSTHRU_CMD_SIZE as u32);
 /// `NVME_IOCTL_RESET`.
@@ -90,7 +97,12 @@ impl Ioctl {
             IOCTL_IO_CMD => Ioctl::IoCmd,
             IOCTL_IO64_CMD => Ioctl::Io64Cmd { vectored: false },
             IOCTL_IO64_CMD_VEC => Ioctl::Io64Cmd { vectored: true },
-            IOCTL_SUBMIT_IO => Ioctl::SubmitIo,
+            // Its fields are where the 64-bit layout has them, so the
+            // 32-bit number reads the same 48 bytes, as C's ioctl.c means
+            // to: there the case sits under `#ifdef COMPAT_FOR_U64_ALIGNMENT`,
+            // which nothing defines (the Kconfig symbol has a `CONFIG_`
+            // prefix), so C 6.12 refuses it with ENOTTY.
+            IOCTL_SUBMIT_IO | IOCTL_SUBMIT_IO32 => Ioctl::SubmitIo,
             IOCTL_RESET => Ioctl::Reset,
             IOCTL_SUBSYS_RESET => Ioctl::SubsysReset,
             IOCTL_RESCAN => Ioctl::Rescan,
@@ -395,6 +407,8 @@ mod tests {
         assert_eq!(IOCTL_ID, 0x4e40);
         assert_eq!(IOCTL_ADMIN_CMD, 0xc048_4e41);
         assert_eq!(IOCTL_SUBMIT_IO, 0x4030_4e42);
+        // As `gcc -m32` numbers it.
+        assert_eq!(IOCTL_SUBMIT_IO32, 0x402c_4e42);
         assert_eq!(IOCTL_IO_CMD, 0xc048_4e43);
         assert_eq!(IOCTL_RESET, 0x4e44);
         assert_eq!(IOCTL_SUBSYS_RESET, 0x4e45);
@@ -427,6 +441,9 @@ mod tests {
             // The size encoded in the number is the argument's size.
             assert_eq!(((number >> 16) & 0x3fff) as usize, ioctl.arg_size());
         }
+        // The 32-bit number names the same ioctl, whose argument is read
+        // as the 64-bit layout.
+        assert_eq!(Ioctl::from_number(IOCTL_SUBMIT_IO32), Some(Ioctl::SubmitIo));
         assert_eq!(Ioctl::from_number(0), None);
         assert_eq!(Ioctl::from_number(IOCTL_ADMIN_CMD + 0x1_0000), None);
         assert_eq!(Ioctl::from_number(URING_CMD_IO), None);

@@ -134,6 +134,25 @@ pub const fn subsystem_reset_allowed(cap: Cap, version: Version) -> bool {
     version.at_least(1, 1) && cap.subsystem_reset()
 }
 
+/// Longest wait for a normal shutdown in seconds, whatever RTD3E says
+/// (C's bound in `nvme_init_identify`).
+pub const SHUTDOWN_TIMEOUT_MAX_S: u32 = 60;
+
+/// How many seconds to wait for a normal shutdown to finish, as C 6.12's
+/// `nvme_init_identify` sets `ctrl->shutdown_timeout`: the RTD3 entry
+/// latency Identify Controller reports (microseconds, counted in whole
+/// seconds), at least `minimum_s` (the `shutdown_timeout` parameter) and at
+/// most a minute; `minimum_s` itself where the controller reports none.
+pub fn shutdown_timeout_s(rtd3e_us: u32, minimum_s: u32) -> u32 {
+    if rtd3e_us == 0 {
+        return minimum_s;
+    }
+    // clamp_t(lo = minimum, hi = 60): the upper bound wins.
+    (rtd3e_us / 1_000_000)
+        .max(minimum_s)
+        .min(SHUTDOWN_TIMEOUT_MAX_S)
+}
+
 /// Shutdown Notification values for `CC.SHN`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
@@ -362,6 +381,20 @@ mod tests {
         assert_eq!(zero.max_queue_entries(), 1);
         assert_eq!(zero.ready_timeout_ms(), 500);
         assert!(!zero.supports_nvm_command_set());
+    }
+
+    #[test]
+    fn shutdown_timeout_as_c() {
+        // No RTD3E: the parameter, even above C's upper bound.
+        assert_eq!(shutdown_timeout_s(0, 5), 5);
+        assert_eq!(shutdown_timeout_s(0, 200), 200);
+        // Whole seconds, at least the parameter.
+        assert_eq!(shutdown_timeout_s(999_999, 5), 5);
+        assert_eq!(shutdown_timeout_s(8_500_000, 5), 8);
+        assert_eq!(shutdown_timeout_s(8_500_000, 10), 10);
+        // At most a minute, even with a larger parameter.
+        assert_eq!(shutdown_timeout_s(90_000_000, 5), 60);
+        assert_eq!(shutdown_timeout_s(1_000_000, 200), 60);
     }
 
     #[test]

@@ -147,8 +147,9 @@ pub fn block_status(status: Status) -> BlockStatus {
     }
 }
 
-/// How many times a failed command is retried: the default of the C
-/// driver's `max_retries` module parameter (`nvme_max_retries`).
+/// How many times a failed command is retried by default: the C driver's
+/// `max_retries` module parameter (`nvme_max_retries`), which nvme-rs has
+/// too.
 pub const MAX_RETRIES: u8 = 5;
 
 /// What to do with a completed command.
@@ -166,12 +167,12 @@ pub enum Disposition {
 /// status has Do Not Retry set, when the request may not be retried
 /// (`failfast`: C's `blk_noretry_request`, always true for admin and
 /// passthrough commands, which C marks `REQ_FAILFAST_DRIVER`), or when it
-/// has already been retried [`MAX_RETRIES`] times; otherwise retry it.
+/// has already been retried `max_retries` times; otherwise retry it.
 ///
 /// Success is judged on the status code and type alone (C compares the whole
 /// status with 0, which a controller setting More on a success would defeat).
-pub fn disposition(status: Status, retries: u8, failfast: bool) -> Disposition {
-    if status.is_success() || status.do_not_retry() || failfast || retries >= MAX_RETRIES {
+pub fn disposition(status: Status, retries: u8, failfast: bool, max_retries: u8) -> Disposition {
+    if status.is_success() || status.do_not_retry() || failfast || retries >= max_retries {
         Disposition::Complete
     } else {
         Disposition::Retry
@@ -304,14 +305,15 @@ mod tests {
                         let s = st(code, dnr, more, crd);
                         for retries in 0..=u8::MAX {
                             for failfast in [false, true] {
-                                let complete =
-                                    code == 0 || failfast || dnr || retries >= MAX_RETRIES;
-                                let want = if complete {
-                                    Disposition::Complete
-                                } else {
-                                    Disposition::Retry
-                                };
-                                assert_eq!(disposition(s, retries, failfast), want);
+                                for max in [0, 1, MAX_RETRIES, u8::MAX] {
+                                    let complete = code == 0 || failfast || dnr || retries >= max;
+                                    let want = if complete {
+                                        Disposition::Complete
+                                    } else {
+                                        Disposition::Retry
+                                    };
+                                    assert_eq!(disposition(s, retries, failfast, max), want);
+                                }
                             }
                         }
                     }
@@ -326,19 +328,21 @@ mod tests {
         let s = st(0x006, false, false, 0);
         let mut sent = 1;
         let mut retries = 0;
-        while disposition(s, retries, false) == Disposition::Retry {
+        while disposition(s, retries, false, MAX_RETRIES) == Disposition::Retry {
             retries += 1;
             sent += 1;
         }
         assert_eq!(sent, 1 + usize::from(MAX_RETRIES));
         assert_eq!(MAX_RETRIES, 5);
+        // max_retries=0: never retried.
+        assert_eq!(disposition(s, 0, false, 0), Disposition::Complete);
         // Success is never retried, whatever else is set.
         assert_eq!(
-            disposition(Status::SUCCESS, 0, false),
+            disposition(Status::SUCCESS, 0, false, MAX_RETRIES),
             Disposition::Complete
         );
         assert_eq!(
-            disposition(st(0, false, true, 1), 0, false),
+            disposition(st(0, false, true, 1), 0, false, MAX_RETRIES),
             Disposition::Complete
         );
     }

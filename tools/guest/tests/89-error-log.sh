@@ -135,6 +135,45 @@ check "logged, named by the disk" expect_error \
 	"$DISK: I/O Cmd(0x2), I/O Error (sct 0x0 / sc 0x1) DNR cdw10=0x0 cdw11=0x0 cdw12=0x1 cdw13=0x0 cdw14=0x0 cdw15=0x0"
 echo off >"$LOG_DISK"
 
+# max_retries: a status without DNR is retried that many times, each try
+# through the injection again, whose times count goes down once a try.
+if [ "${NVME_RS_DRIVER:-rs}" = c ]; then
+	core_params=/sys/module/nvme_core/parameters
+else
+	core_params=/sys/module/nvme_rs/parameters
+fi
+check "max_retries and shutdown_timeout have C's defaults" \
+	equals "$(cat $core_params/max_retries) $(cat $core_params/shutdown_timeout)" "5 5"
+# retried_read: fails a direct read of LBA 0 with Internal Error, without
+# DNR, on every try; prints how many tries the device saw.
+retried_read() {
+	echo 0 >"$FI_DISK/verbose"
+	echo 100 >"$FI_DISK/probability"
+	echo 0 >"$FI_DISK/dont_retry"
+	echo 0x6 >"$FI_DISK/status"
+	echo 20 >"$FI_DISK/times"
+	if dd if=/dev/$DISK of=/dev/null bs="$LB" count=1 iflag=direct 2>/dev/null; then
+		echo "read succeeded"
+	else
+		echo "$((20 - $(cat "$FI_DISK/times"))) tries"
+	fi
+	uninject "$FI_DISK"
+}
+check "an Internal Error without DNR is tried 1 + max_retries (5) times" \
+	equals "$(retried_read)" "6 tries"
+# C's parameter is writable at run time; nvme_rs's is set at load.
+if [ "${NVME_RS_DRIVER:-rs}" = c ]; then
+	check "max_retries=2" sysfs_write 2 $core_params/max_retries
+else
+	check "reload with max_retries=2" load_driver max_retries=2
+fi
+check "with max_retries=2, 3 tries" equals "$(retried_read)" "3 tries"
+if [ "${NVME_RS_DRIVER:-rs}" = c ]; then
+	check "max_retries=5 again" sysfs_write 5 $core_params/max_retries
+else
+	check "reload with default parameters" load_driver
+fi
+
 check "no injection left: reads work" dd if=/dev/$DISK of=/dev/null bs="$LB" count=8 iflag=direct
 check "no controller reset came of it" not_logged "resetting controller"
 
