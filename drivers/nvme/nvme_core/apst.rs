@@ -7,15 +7,23 @@
 use super::admin::{AdminError, AdminQueue};
 use super::instance::Name;
 use crate::kernel_ext::device::Device;
-use crate::spec::apst::{apst_plan, ApstParams, ApstPlan};
+use crate::kernel_ext::module_param::ParamBool;
+use crate::spec::apst::{apst_plan, force_apst, ApstParams, ApstPlan};
 use crate::spec::command::{Command, FeatureId};
 use crate::spec::identify::IdentifyController;
 use crate::spec::quirks::Quirks;
 use crate::{dev_dbg, dev_err, dev_warn};
 use kernel::prelude::*;
 
+/// Module parameter `force_apst` (registered by the crate root): allow
+/// APST even where the quirks turn it off. Root may change it at any time
+/// (0644) and C reads it at every bring-up, probe and reset alike, so it
+/// is read here, live, not copied at module init as the others are.
+pub static FORCE_APST: ParamBool = ParamBool::new(false);
+
 /// Sends controller `name` (`id`, with `quirks`) the APST setting `params`
-/// make of it, if it has APST. A controller that refuses the setting (an
+/// make of it, if it has APST, the quirks overridden where `force_apst`
+/// says (with C's warnings). A controller that refuses the setting (an
 /// NVMe status) keeps working, as in C; a command that fails otherwise
 /// fails the bring-up.
 pub fn configure_apst(
@@ -26,7 +34,22 @@ pub fn configure_apst(
     quirks: Quirks,
     params: &ApstParams,
 ) -> Result {
-    let plan = apst_plan(id.apsta, id.npss, &id.power_states, quirks, params);
+    let forced = force_apst(quirks, id.apsta, FORCE_APST.get());
+    if forced.all_states_forced {
+        dev_warn!(
+            dev,
+            "{}: forcibly allowing all power states due to nvme_rs.force_apst -- use at your own risk\n",
+            name
+        );
+    }
+    if forced.apst_forced {
+        dev_warn!(
+            dev,
+            "{}: forcibly allowing APST due to nvme_rs.force_apst -- use at your own risk\n",
+            name
+        );
+    }
+    let plan = apst_plan(id.apsta, id.npss, &id.power_states, forced.quirks, params);
     let enable = match plan {
         ApstPlan::Unsupported => return Ok(()),
         ApstPlan::InvalidNpss => {

@@ -76,6 +76,41 @@ impl ApstPlan {
     }
 }
 
+/// The quirks APST is planned with once `force_apst` (C's `nvme_core`
+/// parameter) has had its say, as C's `nvme_init_identify` applies it:
+/// forced, `NO_DEEPEST_PS` goes, and `NO_APST` goes where the controller
+/// has APST at all. Each override is reported, for C's warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForcedApst {
+    /// The quirks to plan with.
+    pub quirks: Quirks,
+    /// `NO_DEEPEST_PS` was overridden (C: "forcibly allowing all power
+    /// states due to nvme_core.force_apst -- use at your own risk").
+    pub all_states_forced: bool,
+    /// `NO_APST` was overridden (C: "forcibly allowing APST due to
+    /// nvme_core.force_apst -- use at your own risk").
+    pub apst_forced: bool,
+}
+
+/// What `force` makes of a controller's `quirks`, the controller saying
+/// `apsta`.
+pub fn force_apst(quirks: Quirks, apsta: bool, force: bool) -> ForcedApst {
+    let all_states_forced = force && quirks.has(Quirks::NO_DEEPEST_PS);
+    let apst_forced = force && apsta && quirks.has(Quirks::NO_APST);
+    let mut cleared = 0;
+    if all_states_forced {
+        cleared |= Quirks::NO_DEEPEST_PS.0;
+    }
+    if apst_forced {
+        cleared |= Quirks::NO_APST.0;
+    }
+    ForcedApst {
+        quirks: Quirks(quirks.0 & !cleared),
+        all_states_forced,
+        apst_forced,
+    }
+}
+
 /// The plan for a controller that says `apsta`, `npss` and `states`, with
 /// `quirks`, under `params` (C `nvme_configure_apst`).
 pub fn apst_plan(
@@ -323,5 +358,54 @@ mod tests {
         assert_eq!(&bytes[..8], &entry(4, 100).to_le_bytes());
         assert!(bytes[8..].iter().all(|&b| b == 0));
         assert_eq!(ApstPlan::Off.table_bytes(), [0u8; 256]);
+    }
+
+    #[test]
+    fn force_apst_overrides_the_quirks_as_c() {
+        let both = Quirks::NO_APST | Quirks::NO_DEEPEST_PS;
+        let other = Quirks::BOGUS_NID;
+        // Not forced: nothing changes.
+        assert_eq!(
+            force_apst(both | other, true, false),
+            ForcedApst {
+                quirks: both | other,
+                all_states_forced: false,
+                apst_forced: false
+            }
+        );
+        // Forced: both go, other quirks stay.
+        assert_eq!(
+            force_apst(both | other, true, true),
+            ForcedApst {
+                quirks: other,
+                all_states_forced: true,
+                apst_forced: true
+            }
+        );
+        // Without APSTA, C leaves APST off: NO_APST stays, no warning;
+        // NO_DEEPEST_PS goes all the same.
+        assert_eq!(
+            force_apst(both, false, true),
+            ForcedApst {
+                quirks: Quirks::NO_APST,
+                all_states_forced: true,
+                apst_forced: false
+            }
+        );
+        // Nothing quirked off: nothing to force, nothing reported.
+        assert_eq!(
+            force_apst(other, true, true),
+            ForcedApst {
+                quirks: other,
+                all_states_forced: false,
+                apst_forced: false
+            }
+        );
+        // Forced, a NO_APST controller gets a table.
+        let forced = force_apst(Quirks::NO_APST, true, true);
+        assert!(matches!(
+            apst_plan(true, 4, &samsung_970(), forced.quirks, &ApstParams::DEFAULT),
+            ApstPlan::On { .. }
+        ));
     }
 }
