@@ -388,6 +388,17 @@ struct nvme_rs_fault_inject {
 
 static DECLARE_FAULT_ATTR(nvme_rs_fail_default_attr);
 
+/*
+ * The fail_request parameter, "<interval>,<probability>,<space>,<times>"
+ * (C nvme_core.fail_request): the attributes every fault_inject directory
+ * made from now on starts with. setup_fault_attr() only reads the string
+ * (sscanf) and warns about one it cannot parse, leaving the defaults.
+ */
+void nvme_rs_fault_inject_set_default(const char *fail_request)
+{
+	setup_fault_attr(&nvme_rs_fail_default_attr, (char *)fail_request);
+}
+
 struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name)
 {
 	struct nvme_rs_fault_inject *fi;

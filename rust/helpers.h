@@ -108,6 +108,7 @@ void nvme_rs_sysfs_remove_link(struct device *dev, const char *name);
 void nvme_rs_log_err_ratelimited(bool passthru, const void *args);
 
 struct nvme_rs_fault_inject;
+void nvme_rs_fault_inject_set_default(const char *fail_request);
 struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name);
 void nvme_rs_fault_inject_destroy(struct nvme_rs_fault_inject *fi);
 bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,
