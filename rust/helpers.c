@@ -23,6 +23,7 @@
 #include <linux/jiffies.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
+#include <linux/pm_qos.h>
 #include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
@@ -349,6 +350,34 @@ int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
 void nvme_rs_sysfs_remove_link(struct device *dev, const char *name)
 {
 	sysfs_remove_link(&dev->kobj, name);
+}
+
+/*
+ * The PM QoS latency tolerance: the callback lives in dev->power, which
+ * exists only with CONFIG_PM; the dev_pm_qos_* functions are inline stubs
+ * without it.
+ */
+void nvme_rs_set_latency_tolerance_callback(struct device *dev,
+					    void (*set)(struct device *, s32))
+{
+#ifdef CONFIG_PM
+	dev->power.set_latency_tolerance = set;
+#endif
+}
+
+int nvme_rs_dev_pm_qos_update_user_latency_tolerance(struct device *dev, s32 val)
+{
+	return dev_pm_qos_update_user_latency_tolerance(dev, val);
+}
+
+int nvme_rs_dev_pm_qos_expose_latency_tolerance(struct device *dev)
+{
+	return dev_pm_qos_expose_latency_tolerance(dev);
+}
+
+void nvme_rs_dev_pm_qos_hide_latency_tolerance(struct device *dev)
+{
+	dev_pm_qos_hide_latency_tolerance(dev);
 }
 
 /*

@@ -23,9 +23,10 @@ pub static FORCE_APST: ParamBool = ParamBool::new(false);
 
 /// Sends controller `name` (`id`, with `quirks`) the APST setting `params`
 /// make of it, if it has APST, the quirks overridden where `force_apst`
-/// says (with C's warnings). A controller that refuses the setting (an
-/// NVMe status) keeps working, as in C; a command that fails otherwise
-/// fails the bring-up.
+/// says (with C's warnings); returns whether APST is on for it (C
+/// `ctrl->apst_enabled`: it has APST and the quirks leave it on). A
+/// controller that refuses the setting (an NVMe status) keeps working, as
+/// in C; a command that fails otherwise fails the bring-up.
 pub fn configure_apst(
     admin: &dyn AdminQueue,
     dev: &Device,
@@ -33,7 +34,7 @@ pub fn configure_apst(
     id: &IdentifyController,
     quirks: Quirks,
     params: &ApstParams,
-) -> Result {
+) -> Result<bool> {
     let forced = force_apst(quirks, id.apsta, FORCE_APST.get());
     if forced.all_states_forced {
         dev_warn!(
@@ -49,12 +50,13 @@ pub fn configure_apst(
             name
         );
     }
+    let enabled = forced.apst_enabled(id.apsta);
     let plan = apst_plan(id.apsta, id.npss, &id.power_states, forced.quirks, params);
     let enable = match plan {
-        ApstPlan::Unsupported => return Ok(()),
+        ApstPlan::Unsupported => return Ok(enabled),
         ApstPlan::InvalidNpss => {
             dev_warn!(dev, "{}: NPSS is invalid; not using APST\n", name);
-            return Ok(());
+            return Ok(enabled);
         }
         ApstPlan::Off => {
             dev_dbg!(dev, "{}: APST disabled\n", name);
@@ -84,10 +86,10 @@ pub fn configure_apst(
     };
     let cmd = Command::set_features(FeatureId::AutonomousPowerStateTransition, enable);
     match admin.execute_write(cmd, &plan.table_bytes()) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(enabled),
         Err(AdminError::Status(status)) => {
             dev_err!(dev, "{}: failed to set APST feature: {:?}\n", name, status);
-            Ok(())
+            Ok(enabled)
         }
         Err(err) => Err(err.into()),
     }
