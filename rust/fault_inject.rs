@@ -4,7 +4,9 @@
 //! a debugfs directory `/sys/kernel/debug/<name>/fault_inject/` with the
 //! kernel's fault attributes (`probability`, `times`, `interval`, `verbose`,
 //! ...) plus `status` (the status to inject, default Invalid Command
-//! Opcode) and `dont_retry` (set DNR too, default on).
+//! Opcode) and `dont_retry` (set DNR too, default on). The fault
+//! attributes start as [`set_default`] says (C's `fail_request`
+//! parameter), else all off.
 //!
 //! With `CONFIG_FAULT_INJECTION_DEBUG_FS` off, as in the bench kernel,
 //! [`FaultInject::new`] makes nothing and no completion ever fails, as with
@@ -18,6 +20,25 @@ use kernel::str::CStr;
 use super::bindings;
 #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
 use core::ptr::NonNull;
+
+/// Makes `fail_request`, "<interval>,<probability>,<space>,<times>", the
+/// fault attributes of every directory made from now on (C's
+/// `nvme_core.fail_request`, applied by `setup_fault_attr`); a string the
+/// kernel cannot parse is logged ("FAULT_INJECTION: failed to parse
+/// arguments") and leaves them as they were. Call it before any
+/// [`FaultInject::new`]: nothing orders the two.
+#[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
+pub fn set_default(fail_request: &CStr) {
+    // SAFETY: a NUL-terminated string, only read during the call; the
+    // default attributes are written only here, before any directory is
+    // made from them (the caller's duty, at module init), so no copy races.
+    unsafe { bindings::nvme_rs_fault_inject_set_default(fail_request.as_char_ptr()) };
+}
+
+/// Without fault injection in the kernel: nothing to set, as C ignores
+/// `fail_request` there.
+#[cfg(not(CONFIG_FAULT_INJECTION_DEBUG_FS))]
+pub fn set_default(_fail_request: &CStr) {}
 
 /// A fault injection point with its debugfs directory, removed when
 /// dropped.

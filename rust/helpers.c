@@ -24,6 +24,7 @@
 #include <linux/jiffies.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
+#include <linux/pm_qos.h>
 #include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
 #include <linux/string.h>
@@ -365,6 +366,34 @@ void nvme_rs_sysfs_remove_link(struct device *dev, const char *name)
 }
 
 /*
+ * The PM QoS latency tolerance: the callback lives in dev->power, which
+ * exists only with CONFIG_PM; the dev_pm_qos_* functions are inline stubs
+ * without it.
+ */
+void nvme_rs_set_latency_tolerance_callback(struct device *dev,
+					    void (*set)(struct device *, s32))
+{
+#ifdef CONFIG_PM
+	dev->power.set_latency_tolerance = set;
+#endif
+}
+
+int nvme_rs_dev_pm_qos_update_user_latency_tolerance(struct device *dev, s32 val)
+{
+	return dev_pm_qos_update_user_latency_tolerance(dev, val);
+}
+
+int nvme_rs_dev_pm_qos_expose_latency_tolerance(struct device *dev)
+{
+	return dev_pm_qos_expose_latency_tolerance(dev);
+}
+
+void nvme_rs_dev_pm_qos_hide_latency_tolerance(struct device *dev)
+{
+	dev_pm_qos_hide_latency_tolerance(dev);
+}
+
+/*
  * The rate limits of C's pr_err_ratelimited() calls in nvme_log_error() and
  * nvme_log_err_passthru(): one per call site, named as C's in the
  * "callbacks suppressed" line. `args` is a Rust `fmt::Arguments` (%pA).
@@ -400,6 +429,17 @@ struct nvme_rs_fault_inject {
 };
 
 static DECLARE_FAULT_ATTR(nvme_rs_fail_default_attr);
+
+/*
+ * The fail_request parameter, "<interval>,<probability>,<space>,<times>"
+ * (C nvme_core.fail_request): the attributes every fault_inject directory
+ * made from now on starts with. setup_fault_attr() only reads the string
+ * (sscanf) and warns about one it cannot parse, leaving the defaults.
+ */
+void nvme_rs_fault_inject_set_default(const char *fail_request)
+{
+	setup_fault_attr(&nvme_rs_fail_default_attr, (char *)fail_request);
+}
 
 struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name)
 {

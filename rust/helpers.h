@@ -104,10 +104,18 @@ int nvme_rs_sysfs_create_link(struct device *dev, struct device *target,
 			      const char *name);
 void nvme_rs_sysfs_remove_link(struct device *dev, const char *name);
 
+/* PM QoS latency tolerance (C core.c nvme_set_latency_tolerance and its setup). */
+void nvme_rs_set_latency_tolerance_callback(struct device *dev,
+					    void (*set)(struct device *, s32));
+int nvme_rs_dev_pm_qos_update_user_latency_tolerance(struct device *dev, s32 val);
+int nvme_rs_dev_pm_qos_expose_latency_tolerance(struct device *dev);
+void nvme_rs_dev_pm_qos_hide_latency_tolerance(struct device *dev);
+
 /* Error logging and fault injection (C drivers/nvme/host/fault_inject.c). */
 void nvme_rs_log_err_ratelimited(bool passthru, const void *args);
 
 struct nvme_rs_fault_inject;
+void nvme_rs_fault_inject_set_default(const char *fail_request);
 struct nvme_rs_fault_inject *nvme_rs_fault_inject_create(const char *name);
 void nvme_rs_fault_inject_destroy(struct nvme_rs_fault_inject *fi);
 bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,

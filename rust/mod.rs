@@ -27,6 +27,7 @@ pub mod io_mem;
 pub mod irq;
 pub mod module_param;
 pub mod pci;
+pub mod pm_qos;
 pub mod set_once;
 pub mod suspend;
 pub mod sysfs;

@@ -54,9 +54,14 @@ module_param!(pub APST_PRIMARY_LATENCY_TOL_US: u32 = 15000, "apst_primary_latenc
     "APST: total latency in microseconds a primary state may have; default 15000");
 module_param!(pub APST_SECONDARY_LATENCY_TOL_US: u32 = 100000, "apst_secondary_latency_tol_us",
     "APST: total latency in microseconds a secondary state may have; default 100000");
+module_param!(static nvme_core::apst::FORCE_APST: bool, "force_apst",
+    "allow APST for newly enumerated devices even if quirked off");
 
 module_param!(pub MAX_HOST_MEM_SIZE_MB: u32 = 128, "max_host_mem_size_mb",
     "Maximum Host Memory Buffer (HMB) size per controller (in MiB)");
+
+module_param!(pub FAIL_REQUEST: charp, "fail_request",
+    "setup fault injection attributes: <interval>,<probability>,<space>,<times> (debugfs fault_inject/ of each controller and disk)");
 
 module! {
     type: NvmeModule,
@@ -82,6 +87,9 @@ struct NvmeModule {
 impl kernel::Module for NvmeModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
         // Before the driver is registered: every probe reads them.
+        if let Some(fail_request) = FAIL_REQUEST.get() {
+            kernel_ext::fault_inject::set_default(fail_request);
+        }
         pci::config::PARAMETERS.set(
             POLL_QUEUES.get(),
             IO_QUEUE_DEPTH.get(),

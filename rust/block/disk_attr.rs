@@ -19,9 +19,18 @@ use kernel::types::ForeignOwnable;
 #[repr(C)]
 pub struct DiskAttribute<A: 'static> {
     raw: bindings::device_attribute,
-    show: fn(&A, &mut SysfsBuf<'_>) -> fmt::Result,
+    show: Show<A>,
     store: Option<fn(&A, &[u8]) -> Result>,
     visible: fn(&A) -> bool,
+}
+
+/// How an attribute is shown.
+enum Show<A: 'static> {
+    /// By formatting alone: a failure is `EINVAL`.
+    Format(fn(&A, &mut SysfsBuf<'_>) -> fmt::Result),
+    /// By something that may fail with its own error (a command sent to
+    /// the device, say), which the `read` gets.
+    Fallible(fn(&A, &mut SysfsBuf<'_>) -> Result),
 }
 
 // SAFETY: never written after construction; `A` is only read through `&A`.
@@ -38,10 +47,18 @@ impl<A: Send + Sync + 'static> DiskAttribute<A> {
         raw.show = Some(show_attribute::<A>);
         DiskAttribute {
             raw,
-            show,
+            show: Show::Format(show),
             store: None,
             visible: |_| true,
         }
+    }
+
+    /// Read-only attribute `name`, whose contents `show` writes or whose
+    /// `read` fails with `show`'s error; always present.
+    pub const fn fallible(name: &'static CStr, show: fn(&A, &mut SysfsBuf<'_>) -> Result) -> Self {
+        let mut attr = Self::new(name, |_, _| Err(fmt::Error));
+        attr.show = Show::Fallible(show);
+        attr
     }
 
     /// Read-write (0644) attribute `name`: `show` writes its contents,
@@ -179,9 +196,13 @@ unsafe extern "C" fn show_attribute<A: Send + Sync + 'static>(
     let data = unsafe { disk_data::<A>(dev) };
     // SAFETY: sysfs hands a page for this call alone.
     let mut out = unsafe { SysfsBuf::from_page(buf) };
-    match (attr.show)(&data, &mut out) {
+    let shown = match attr.show {
+        Show::Format(show) => show(&data, &mut out).map_err(|_| EINVAL),
+        Show::Fallible(show) => show(&data, &mut out),
+    };
+    match shown {
         Ok(()) => out.len() as isize,
-        Err(_) => EINVAL.to_errno() as isize,
+        Err(err) => err.to_errno() as isize,
     }
 }
 

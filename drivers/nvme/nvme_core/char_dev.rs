@@ -12,6 +12,7 @@ use crate::dev_warn;
 use crate::kernel_ext::capability::capable_sys_admin;
 use crate::kernel_ext::chrdev::{CharClass, File, FileOps, NoFileOps};
 use crate::kernel_ext::error;
+use crate::kernel_ext::pm_qos::LatencyTolerance;
 use crate::kernel_ext::sysfs::{parse_bool, Attribute, SysfsBuf};
 use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::spec::ctrl_state::State;
@@ -116,6 +117,14 @@ impl FileOps for ControllerNode {
             Some(UringOp::Admin { vectored }) => ctrl.uring_admin(cmd, flags, vectored),
             _ => Err(ENOTTY),
         }
+    }
+}
+
+/// The controller node's PM QoS latency tolerance bounds APST (C
+/// `nvme_set_latency_tolerance`).
+impl LatencyTolerance for ControllerNode {
+    fn set_latency_tolerance(ctrl: &Arc<Ctrl>, tolerance_us: i32) {
+        ctrl.set_latency_tolerance(tolerance_us);
     }
 }
 

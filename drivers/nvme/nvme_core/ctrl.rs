@@ -16,14 +16,14 @@ use super::instance::Name;
 use super::state::CtrlState;
 use super::transport::{Disable, Transport};
 use crate::kernel_ext::device::Device;
-use crate::spec::apst::ApstParams;
+use crate::spec::apst::{initial_latency_tolerance, ps_max_latency_us, ApstParams};
 use crate::spec::command::{abort_succeeded, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{Effects, Handling};
 use crate::spec::identify::{AsciiField, IdentifyController};
 use crate::spec::quirks::Quirks;
 use crate::{dev_err, dev_info, dev_warn};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::new_mutex;
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -121,8 +121,15 @@ pub struct Ctrl {
     pub transport_name: &'static str,
     /// The controller's address on its transport, for sysfs.
     pub address: CString,
-    /// What bounds the APST table.
+    /// What bounds the APST table, but for the deepest exit latency.
     apst: ApstParams,
+    /// The deepest exit latency APST may use, in microseconds (C
+    /// `ctrl->ps_max_latency_us`): `default_ps_max_latency_us` at first,
+    /// then what the PM QoS latency tolerance says.
+    ps_max_latency_us: AtomicU64,
+    /// APST is on for the controller (C `ctrl->apst_enabled`), as the last
+    /// bring-up found.
+    apst_enabled: AtomicBool,
     /// `NVME_IOCTL_SUBSYS_RESET` may reset the NVM subsystem.
     subsystem_reset: bool,
     /// The admin command timeout in milliseconds.
@@ -181,6 +188,10 @@ impl Ctrl {
                 transport_name: setup.transport_name,
                 address: setup.address,
                 apst: setup.apst,
+                ps_max_latency_us: AtomicU64::new(ps_max_latency_us(
+                    initial_latency_tolerance(setup.apst.max_latency_us)
+                )),
+                apst_enabled: AtomicBool::new(false),
                 subsystem_reset: setup.subsystem_reset,
                 admin_timeout_ms: setup.admin_timeout_ms,
                 effects,
@@ -615,16 +626,43 @@ impl Ctrl {
     }
 
     /// Configures Autonomous Power State Transitions as the module
-    /// parameters and quirks say, at probe and after every reset.
+    /// parameters, the quirks and the latency tolerance say, at probe and
+    /// after every reset.
     pub fn configure_apst(&self, admin: &dyn AdminQueue) -> Result {
-        configure_apst(
+        let params = ApstParams {
+            max_latency_us: self.ps_max_latency_us.load(Ordering::Relaxed),
+            ..self.apst
+        };
+        let enabled = configure_apst(
             admin,
             &self.dev,
             Name(self.instance),
             &self.id,
             self.quirks(),
-            &self.apst,
-        )
+            &params,
+        )?;
+        self.apst_enabled.store(enabled, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether APST is on for the controller, as the last bring-up found:
+    /// only then is its latency tolerance shown in sysfs.
+    pub fn apst_enabled(&self) -> bool {
+        self.apst_enabled.load(Ordering::Relaxed)
+    }
+
+    /// The PM QoS latency tolerance of the controller node is now
+    /// `tolerance_us` (C `nvme_set_latency_tolerance`): a changed limit is
+    /// sent at once to a live controller, and by every later bring-up. The
+    /// outcome is not reported, as in C. Called under the PM QoS lock,
+    /// which nothing holding the admin lock takes.
+    pub fn set_latency_tolerance(&self, tolerance_us: i32) {
+        let latency = ps_max_latency_us(tolerance_us);
+        if self.ps_max_latency_us.swap(latency, Ordering::Relaxed) != latency
+            && self.state.get() == State::Live
+        {
+            let _ = self.with_admin_live(|admin| self.configure_apst(admin));
+        }
     }
 
     /// What a transport's reset does once the controller is enabled again

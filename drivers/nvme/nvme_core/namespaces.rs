@@ -102,7 +102,10 @@ impl<O: IoOps> NamespaceSet<O> {
         let disk_name = CString::try_from_fmt(kernel::fmt!("{}n{}", name, ns.nsid))?;
         // As C's nvme_alloc_ns, before the disk is added.
         let errors = ErrorLog::new(kernel::fmt!("{}", &*disk_name))?;
-        let identity = Arc::new(NsIdentity::new(&ctx.id, ns, errors.clone()), GFP_KERNEL)?;
+        let identity = Arc::new(
+            NsIdentity::new(ctx.shared.clone(), ns, errors.clone()),
+            GFP_KERNEL,
+        )?;
         let disk = Disk::add(
             ctx.tags.clone(),
             Arc::new(

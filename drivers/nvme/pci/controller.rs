@@ -17,6 +17,7 @@ use super::request::NvmeOps;
 use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{NoFileOps, Node};
+use crate::kernel_ext::pm_qos::ExposedLatencyTolerance;
 use crate::kernel_ext::sysfs::Link;
 use crate::kernel_ext::{cpu, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
@@ -31,6 +32,7 @@ use crate::nvme_core::identify::{identify, ControllerInfo, NamespaceScan};
 use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::{DiskProfile, ONCS_WRITE_ZEROES};
 use crate::nvme_core::namespaces::{DiskContext, NamespaceSet};
+use crate::spec::apst::initial_latency_tolerance;
 use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{
@@ -101,6 +103,9 @@ pub struct Controller {
     pub(super) recovery: Arc<RecoveryWatch>,
     _io: Option<Io>,
     _hwmon: Option<Hwmon>,
+    /// `power/pm_qos_latency_tolerance_us`, shown where APST is on (C
+    /// hides it in `nvme_uninit_ctrl`, before the node goes).
+    _latency_tolerance: Option<ExposedLatencyTolerance>,
     _subsystem: Subsystem,
     _node: Arc<Node<ControllerNode>>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
@@ -306,6 +311,15 @@ impl Controller {
         let user_admin = RevokeOnDrop(shared.clone());
         let recovery = RecoveryWatch::new(shared.clone(), config.error_recovery_timeout_ms)?;
         let (node, subsystem) = add_nodes(pdev, &instance, &shared)?;
+        // As C's nvme_add_ctrl and nvme_init_identify, whose outcomes it
+        // ignores: the tolerance starts at default_ps_max_latency_us and
+        // user space sees it only where APST is on.
+        let _ = node.init_latency_tolerance(initial_latency_tolerance(config.apst.max_latency_us));
+        let latency_tolerance = if shared.apst_enabled() {
+            node.expose_latency_tolerance().ok()
+        } else {
+            None
+        };
         let events = FlushOnDrop(AsyncEvents::new(
             shared.clone(),
             &*admin,
@@ -349,6 +363,7 @@ impl Controller {
                 recovery,
                 _io: io,
                 _hwmon: hwmon,
+                _latency_tolerance: latency_tolerance,
                 _subsystem: subsystem,
                 _node: node,
                 _admin_irq: admin_irq,

@@ -76,6 +76,76 @@ impl ApstPlan {
     }
 }
 
+/// The quirks APST is planned with once `force_apst` (C's `nvme_core`
+/// parameter) has had its say, as C's `nvme_init_identify` applies it:
+/// forced, `NO_DEEPEST_PS` goes, and `NO_APST` goes where the controller
+/// has APST at all. Each override is reported, for C's warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForcedApst {
+    /// The quirks to plan with.
+    pub quirks: Quirks,
+    /// `NO_DEEPEST_PS` was overridden (C: "forcibly allowing all power
+    /// states due to nvme_core.force_apst -- use at your own risk").
+    pub all_states_forced: bool,
+    /// `NO_APST` was overridden (C: "forcibly allowing APST due to
+    /// nvme_core.force_apst -- use at your own risk").
+    pub apst_forced: bool,
+}
+
+/// What `force` makes of a controller's `quirks`, the controller saying
+/// `apsta`.
+pub fn force_apst(quirks: Quirks, apsta: bool, force: bool) -> ForcedApst {
+    let all_states_forced = force && quirks.has(Quirks::NO_DEEPEST_PS);
+    let apst_forced = force && apsta && quirks.has(Quirks::NO_APST);
+    let mut cleared = 0;
+    if all_states_forced {
+        cleared |= Quirks::NO_DEEPEST_PS.0;
+    }
+    if apst_forced {
+        cleared |= Quirks::NO_APST.0;
+    }
+    ForcedApst {
+        quirks: Quirks(quirks.0 & !cleared),
+        all_states_forced,
+        apst_forced,
+    }
+}
+
+impl ForcedApst {
+    /// Whether APST is on for a controller that says `apsta` (C
+    /// `ctrl->apst_enabled`): it has APST and the quirks left it on.
+    pub fn apst_enabled(&self, apsta: bool) -> bool {
+        apsta && !self.quirks.has(Quirks::NO_APST)
+    }
+}
+
+/// The PM QoS latency tolerance of no constraint (C
+/// `PM_QOS_LATENCY_TOLERANCE_NO_CONSTRAINT`): what the tolerance becomes
+/// when its user request goes.
+pub const LATENCY_TOLERANCE_NO_CONSTRAINT: i32 = -1;
+
+/// The PM QoS latency of "any" (C `PM_QOS_LATENCY_ANY`, `S32_MAX`): what
+/// writing `any` to `pm_qos_latency_tolerance_us` sets.
+pub const LATENCY_ANY: i32 = i32::MAX;
+
+/// The deepest exit latency APST may use (C `ctrl->ps_max_latency_us`)
+/// under a PM QoS latency tolerance of `tolerance_us` (C
+/// `nvme_set_latency_tolerance`): none or any is no limit; other values
+/// are taken as they are, negative ones sign-extended as C's `u64 = s32`
+/// (the PM QoS core passes none but -1).
+pub fn ps_max_latency_us(tolerance_us: i32) -> u64 {
+    match tolerance_us {
+        LATENCY_TOLERANCE_NO_CONSTRAINT | LATENCY_ANY => u64::MAX,
+        us => us as u64,
+    }
+}
+
+/// The user latency tolerance a controller starts with, from
+/// `default_ps_max_latency_us` (C `nvme_add_ctrl`: at most `S32_MAX`).
+pub fn initial_latency_tolerance(default_us: u64) -> i32 {
+    default_us.min(i32::MAX as u64) as i32
+}
+
 /// The plan for a controller that says `apsta`, `npss` and `states`, with
 /// `quirks`, under `params` (C `nvme_configure_apst`).
 pub fn apst_plan(
@@ -323,5 +393,89 @@ mod tests {
         assert_eq!(&bytes[..8], &entry(4, 100).to_le_bytes());
         assert!(bytes[8..].iter().all(|&b| b == 0));
         assert_eq!(ApstPlan::Off.table_bytes(), [0u8; 256]);
+    }
+
+    #[test]
+    fn force_apst_overrides_the_quirks_as_c() {
+        let both = Quirks::NO_APST | Quirks::NO_DEEPEST_PS;
+        let other = Quirks::BOGUS_NID;
+        // Not forced: nothing changes.
+        assert_eq!(
+            force_apst(both | other, true, false),
+            ForcedApst {
+                quirks: both | other,
+                all_states_forced: false,
+                apst_forced: false
+            }
+        );
+        // Forced: both go, other quirks stay.
+        assert_eq!(
+            force_apst(both | other, true, true),
+            ForcedApst {
+                quirks: other,
+                all_states_forced: true,
+                apst_forced: true
+            }
+        );
+        // Without APSTA, C leaves APST off: NO_APST stays, no warning;
+        // NO_DEEPEST_PS goes all the same.
+        assert_eq!(
+            force_apst(both, false, true),
+            ForcedApst {
+                quirks: Quirks::NO_APST,
+                all_states_forced: true,
+                apst_forced: false
+            }
+        );
+        // Nothing quirked off: nothing to force, nothing reported.
+        assert_eq!(
+            force_apst(other, true, true),
+            ForcedApst {
+                quirks: other,
+                all_states_forced: false,
+                apst_forced: false
+            }
+        );
+        // Forced, a NO_APST controller gets a table.
+        let forced = force_apst(Quirks::NO_APST, true, true);
+        assert!(matches!(
+            apst_plan(true, 4, &samsung_970(), forced.quirks, &ApstParams::DEFAULT),
+            ApstPlan::On { .. }
+        ));
+    }
+
+    #[test]
+    fn latency_tolerance_maps_as_c() {
+        assert_eq!(ps_max_latency_us(LATENCY_TOLERANCE_NO_CONSTRAINT), u64::MAX);
+        assert_eq!(ps_max_latency_us(LATENCY_ANY), u64::MAX);
+        assert_eq!(ps_max_latency_us(0), 0);
+        assert_eq!(ps_max_latency_us(100_000), 100_000);
+        assert_eq!(ps_max_latency_us(-2), u64::MAX - 1);
+        assert_eq!(initial_latency_tolerance(100_000), 100_000);
+        assert_eq!(initial_latency_tolerance(0), 0);
+        // C: min(default_ps_max_latency_us, S32_MAX), which is "any".
+        assert_eq!(initial_latency_tolerance(u64::from(u32::MAX)), LATENCY_ANY);
+        assert_eq!(
+            ps_max_latency_us(initial_latency_tolerance(u64::MAX)),
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn apst_enabled_as_c() {
+        // C: NO_APST ? force && apsta : apsta.
+        for (quirks, apsta, force, enabled) in [
+            (Quirks::NONE, true, false, true),
+            (Quirks::NONE, false, true, false),
+            (Quirks::NO_APST, true, false, false),
+            (Quirks::NO_APST, true, true, true),
+            (Quirks::NO_APST, false, true, false),
+        ] {
+            assert_eq!(
+                force_apst(quirks, apsta, force).apst_enabled(apsta),
+                enabled,
+                "{quirks:?} apsta {apsta} force {force}"
+            );
+        }
     }
 }

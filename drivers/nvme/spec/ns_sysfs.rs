@@ -2,7 +2,8 @@
 
 //! How a namespace's identity reads in sysfs, as C 6.12's `sysfs.c` prints
 //! it (`wwid`, `uuid`, `nguid`, `eui`): what udev builds the
-//! `/dev/disk/by-id/nvme-*` links from and nvme-cli shows.
+//! `/dev/disk/by-id/nvme-*` links from and nvme-cli shows; and when `nuse`
+//! asks the controller again.
 
 use super::identify::NamespaceIds;
 use core::fmt;
@@ -91,6 +92,29 @@ pub fn uuid_attribute(ids: &NamespaceIds) -> Option<Uuid<'_>> {
     ids.uuid.as_ref().or(ids.nguid.as_ref()).map(Uuid)
 }
 
+/// How long after one read of `nuse` asked the controller the next may
+/// ask again, in milliseconds: C's `rs_nuse`, a rate limit of one in
+/// `5 * HZ`.
+pub const NUSE_REFRESH_MS: i64 = 5000;
+
+/// Whether a read of `nuse` at `now_ms` sends Identify Namespace again,
+/// the last that did having been at `last_ms` (`None`: none yet), as C's
+/// `__ratelimit` with a burst of one decides: the first read does, then
+/// the first after more than [`NUSE_REFRESH_MS`].
+pub fn nuse_refresh_due(last_ms: Option<i64>, now_ms: i64) -> bool {
+    last_ms.map_or(true, |last| now_ms.saturating_sub(last) > NUSE_REFRESH_MS)
+}
+
+/// Namespace Utilization (NUSE, bytes 23:16) of an Identify Namespace
+/// data structure, read as C reads it, whatever else the structure says
+/// (all zero for an inactive namespace: 0); `None` if `id` is too short.
+pub fn nuse_of(id: &[u8]) -> Option<u64> {
+    let bytes = id.get(16..24)?;
+    let mut le = [0u8; 8];
+    le.copy_from_slice(bytes);
+    Some(u64::from_le_bytes(le))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +186,27 @@ mod tests {
             Some("00112233-4455-6677-8899-aabbccddeeff")
         );
         assert!(uuid_attribute(&NamespaceIds::default()).is_none());
+    }
+
+    #[test]
+    fn nuse_is_asked_again_at_most_every_five_seconds() {
+        assert!(nuse_refresh_due(None, 0));
+        assert!(nuse_refresh_due(None, -7));
+        assert!(!nuse_refresh_due(Some(1000), 1000));
+        assert!(!nuse_refresh_due(Some(1000), 6000));
+        assert!(nuse_refresh_due(Some(1000), 6001));
+        // A clock read before the last refresh (another reader's, racing)
+        // is not due.
+        assert!(!nuse_refresh_due(Some(1000), 900));
+    }
+
+    #[test]
+    fn nuse_is_bytes_16_to_23() {
+        let mut id = [0u8; 4096];
+        id[16..24].copy_from_slice(&0x0102_0304_0506_0708u64.to_le_bytes());
+        id[0..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(nuse_of(&id), Some(0x0102_0304_0506_0708));
+        assert_eq!(nuse_of(&[0u8; 4096]), Some(0));
+        assert_eq!(nuse_of(&id[..23]), None);
     }
 }

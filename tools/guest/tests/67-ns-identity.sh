@@ -3,7 +3,8 @@
 # drivers: rs c
 # Namespace identity in sysfs, as udev (the /dev/disk/by-id/nvme-* links)
 # and nvme-cli read it, and the quirk table behind it. Each namespace disk
-# has wwid, csi, nsid and metadata_bytes; uuid, nguid and eui only where
+# has wwid, csi, nsid, metadata_bytes and nuse (as nvme id-ns reports
+# it); uuid, nguid and eui only where
 # the namespace reports them. guest.sh gives namespace 1 a UUID and an
 # EUI-64, but QEMU's controller is in C's quirk table with bogus namespace
 # identifiers under both its PCI IDs (1b36:0010, and 8086:5845 with
@@ -52,8 +53,22 @@ for n in 1 2; do
 	check "nvme0n$n: wwid from the controller's vendor, serial and model and its NSID ($nsid)" \
 		equals "$(attr "$n" wwid)" "nvme.${vendor#0x}-$(hex "$SERIAL")-$(hex "$model")-$(printf %08x "$nsid")"
 done
+# nuse: the blocks in use, which reading asks the controller for again
+# (at most every 5 s). QEMU 7.2 has no thin provisioning: its NUSE is
+# NSZE whatever was written, as this write shows.
+dd if=/dev/zero of=/dev/nvme0n1 bs=4096 seek=256 count=1 oflag=direct 2>/dev/null
+for n in 1 2; do
+	idns=$(nvme id-ns "/dev/nvme0n$n" 2>/dev/null)
+	id_nuse=$(printf '%s\n' "$idns" | sed -n 's/^nuse *: *//p')
+	id_nsze=$(printf '%s\n' "$idns" | sed -n 's/^nsze *: *//p')
+	nuse=$(attr "$n" nuse)
+	check "nvme0n$n: nuse ($nuse) is a number" sh -c "echo '$nuse' | grep -qE '^[0-9]+\$'"
+	check "nvme0n$n: nuse is nvme id-ns's nuse ($id_nuse)" equals "$nuse" "$((id_nuse))"
+	check "nvme0n$n: QEMU reports nuse as nsze ($id_nsze)" equals "$nuse" "$((id_nsze))"
+	check "nvme0n$n: nuse reads the same again at once" equals "$(attr "$n" nuse)" "$nuse"
+done
 check "the disks' nsids are 1 and 2" equals "$(echo "$nsids" | tr ' ' '\n' | sort -n | tr '\n' ' ')" " 1 2 "
-check "the attributes are read-only" sh -c '! echo x >/sys/block/nvme0n1/wwid 2>/dev/null'
+check "the attributes are read-only" sh -c '! echo x >/sys/block/nvme0n1/wwid 2>/dev/null && ! echo 1 >/sys/block/nvme0n1/nuse 2>/dev/null'
 
 wz=$(cat /sys/block/nvme0n1/queue/write_zeroes_max_bytes)
 if [ "$want_id" = 0x8086:0x5845 ]; then

@@ -3,7 +3,9 @@
 # Autonomous Power State Transitions on QEMU's controller, which has none
 # (APSTA 0): the driver sends no APST setting, logs nothing about it, and
 # the controller works; the latency limit is the parameter C has, with
-# C's default. The table itself, for controllers that have APST, is
+# C's default, and so is force_apst (which overrides the quirks that turn
+# APST off; host-tested in spec/apst.rs, as QEMU is not quirked so); the
+# PM QoS latency tolerance is not shown, as C shows it only with APST. The table itself, for controllers that have APST, is
 # host-tested (spec/apst.rs) against C's algorithm.
 # The Host Memory Buffer, which QEMU's controller does not ask for either
 # (HMPRE 0): both drivers have max_host_mem_size_mb with C's default and
@@ -28,6 +30,18 @@ apst_lines=$(dmesg | grep -c 'APST')
 check "no APST message in the kernel log" equals "$apst_lines" 0
 check "default_ps_max_latency_us is C's default" \
 	equals "$(cat "/sys/module/$module/parameters/default_ps_max_latency_us")" 100000
+if [ "${NVME_RS_DRIVER:-rs}" = c ]; then core_ko=/lib/nvme-c/nvme-core.ko; else core_ko=$ko; fi
+check "force_apst is C's default (N)" equals "$(cat "/sys/module/$module/parameters/force_apst")" N
+check "force_apst is writable by root (0644), as C's" \
+	equals "$(stat -c %a "/sys/module/$module/parameters/force_apst")" 644
+check "force_apst has C's description" sh -c "strings $core_ko |
+	grep -qxF 'parm=force_apst:allow APST for newly enumerated devices even if quirked off'"
+# C shows the PM QoS latency tolerance, which bounds APST at run time,
+# only on controllers with APST; the power/ directory is there all the
+# same.
+check "the controller node has a power/ directory" test -d /sys/class/nvme/nvme0/power
+check "no power/pm_qos_latency_tolerance_us without APST, as C" \
+	test ! -e /sys/class/nvme/nvme0/power/pm_qos_latency_tolerance_us
 check "the controller asks for no host memory (hmpre 0)" sh -c 'nvme id-ctrl /dev/nvme0 | grep -qE "^hmpre +: 0$"'
 check "max_host_mem_size_mb is C's default (128)" \
 	equals "$(cat "/sys/module/$pci_module/parameters/max_host_mem_size_mb")" 128

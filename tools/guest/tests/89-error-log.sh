@@ -7,8 +7,9 @@
 # the controller and each disk inject a status into the next completion;
 # failed block requests are logged with opcode, LBA and status; failed
 # passthrough commands only where passthru_err_log_enabled is on, the
-# controller's for admin commands, the disk's for I/O commands. The C
-# driver (GUEST_DRIVER=c) must give the same lines.
+# controller's for admin commands, the disk's for I/O commands. The
+# fail_request parameter sets the attributes the directories start with.
+# The C driver (GUEST_DRIVER=c) must give the same lines.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -186,6 +187,45 @@ unload() {
 	! [ -e /sys/kernel/debug/$CTRL ] && ! [ -e /sys/kernel/debug/$DISK ]
 }
 check "the debugfs directories go when the driver is unloaded" unload
-check "load the driver again" load_driver
+
+# fail_request="<interval>,<probability>,<space>,<times>" (C's
+# nvme_core.fail_request, on nvme-core.ko there; ours is nvme_rs's): every
+# fault_inject directory starts with these attributes. 100 % with a space
+# of a million completions keeps probe's commands from failing.
+FAIL_REQUEST=3,100,1000000,2
+load_fail_request() {
+	local m
+	if [ "${NVME_RS_DRIVER:-rs}" != c ]; then
+		load_nvme_rs fail_request=$FAIL_REQUEST || return 1
+	else
+		for m in $(driver_modules c); do
+			if [ -d /sys/module/"$m" ]; then rmmod "$m" || return 1; fi
+		done
+		insmod /lib/nvme-c/nvme-core.ko fail_request=$FAIL_REQUEST || return 1
+		insmod /lib/nvme-c/nvme.ko || return 1
+	fi
+	wait_for all_nodes_present 60
+}
+# attrs DIR: "interval probability times" of fault_inject directory DIR,
+# and whether its space is what was given less at most the completions
+# since (a thousand).
+attrs() {
+	local space
+	space=$(cat "$1/space")
+	echo "$(cat "$1/interval") $(cat "$1/probability") $(cat "$1/times")" \
+		"$([ "$space" -le 1000000 ] && [ "$space" -gt 999000 ] && echo space-ok || echo "space=$space")"
+}
+if [ "${NVME_RS_DRIVER:-rs}" = c ]; then core=nvme_core; else core=nvme_rs; fi
+require "load the driver with fail_request=$FAIL_REQUEST" load_fail_request
+check "fail_request has no sysfs file (0000), as C's" test ! -e /sys/module/$core/parameters/fail_request
+check "$CTRL's fault_inject starts as fail_request says" equals "$(attrs "$FI_CTRL")" "3 100 2 space-ok"
+check "$DISK's fault_inject starts as fail_request says" equals "$(attrs "$FI_DISK")" "3 100 2 space-ok"
+check "status and dont_retry keep their defaults" \
+	equals "$(cat "$FI_DISK/status") $(cat "$FI_CTRL/dont_retry")" "0x0001 Y"
+uninject "$FI_CTRL"
+uninject "$FI_DISK"
+check "load the driver again, without fail_request" load_driver
+check "the attributes are the defaults again" \
+	equals "$(cat "$FI_DISK/probability") $(cat "$FI_DISK/interval") $(cat "$FI_DISK/times")" "0 1 1"
 
 group_end
