@@ -64,6 +64,15 @@ impl Device {
         unsafe { kernel::str::CStr::from_char_ptr(bindings::nvme_rs_dev_name(self.as_raw())) }
     }
 
+    /// Whether the platform firmware asks for this storage device to be
+    /// put in D3 at system suspend (the ACPI `StorageD3Enable` property of
+    /// its companion, or the kernel's own list of such platforms); false
+    /// without ACPI.
+    pub fn acpi_storage_d3(&self) -> bool {
+        // SAFETY: the device is valid (type invariant).
+        unsafe { bindings::nvme_rs_acpi_storage_d3(self.as_raw()) }
+    }
+
     /// Tells user space the device changed (a `KOBJ_CHANGE` uevent), with
     /// `env` (`KEY=value`) in the event's environment.
     pub fn uevent_change(&self, env: &kernel::str::CStr) -> kernel::error::Result {

@@ -3,6 +3,7 @@
  * Out-of-line wrappers for static inline kernel functions; see helpers.h.
  */
 
+#include <linux/acpi.h>
 #include <linux/blk-mq.h>
 #include <linux/capability.h>
 #include <linux/compat.h>
@@ -16,6 +17,7 @@
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/dmi.h>
 #include <linux/fault-inject.h>
 #include <linux/suspend.h>
 #include <linux/dma-mapping.h>
@@ -491,3 +493,24 @@ bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,
 	return true;
 }
 #endif /* CONFIG_FAULT_INJECTION_DEBUG_FS */
+
+/* The platform firmware asks for D3 on this storage device (ACPI
+ * StorageD3Enable); false without ACPI. */
+bool nvme_rs_acpi_storage_d3(struct device *dev)
+{
+	return acpi_storage_d3(dev);
+}
+
+/* The firmware's SMBIOS string for a platform quirk's field, or NULL: 0 the
+ * system vendor, 1 the product name, 2 the board vendor, 3 the board name.
+ * The strings live as long as the kernel. */
+const char *nvme_rs_dmi_string(unsigned int which)
+{
+	static const int fields[] = {
+		DMI_SYS_VENDOR, DMI_PRODUCT_NAME, DMI_BOARD_VENDOR, DMI_BOARD_NAME,
+	};
+
+	if (which >= ARRAY_SIZE(fields))
+		return NULL;
+	return dmi_get_system_info(fields[which]);
+}

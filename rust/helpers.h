@@ -121,4 +121,7 @@ void nvme_rs_fault_inject_destroy(struct nvme_rs_fault_inject *fi);
 bool nvme_rs_fault_inject_should_fail(struct nvme_rs_fault_inject *fi,
 				      u16 *status);
 
+bool nvme_rs_acpi_storage_d3(struct device *dev);
+const char *nvme_rs_dmi_string(unsigned int which);
+
 #endif

@@ -20,6 +20,7 @@ pub mod delay;
 pub mod device;
 pub mod dma;
 pub mod dma_pool;
+pub mod dmi;
 pub mod error;
 pub mod fault_inject;
 pub mod hwmon;

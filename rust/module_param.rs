@@ -198,6 +198,12 @@ impl KernelParam {
         Self::raw(name, &BOOL_OPS, 0o644, value.0.get().cast())
     }
 
+    /// The entry for `bool` parameter `value` named `name`
+    /// (NUL-terminated), read-only in sysfs (0444): set at load time only.
+    pub const fn bool_read_only(name: &'static str, value: &'static ParamBool) -> Self {
+        Self::raw(name, &BOOL_OPS, 0o444, value.0.get().cast())
+    }
+
     /// The entry for `charp` parameter `value` named `name`
     /// (NUL-terminated), with no sysfs file (0000).
     pub const fn charp(name: &'static str, value: &'static ParamCharp) -> Self {
@@ -243,7 +249,7 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 ///
 /// makes `POLL_QUEUES` (a [`ParamU32`]), settable as `poll_queues=N` at
 /// load time, with the description in `modinfo`. `u8` makes a
-/// [`ParamU8`] (C's `byte`), `bool` a
+/// [`ParamU8`] (C's `byte`), `readonly bool` a read-only `bool`, `bool` a
 /// [`ParamBool`] (writable in sysfs) and `charp` a [`ParamCharp`] (no
 /// default: unset unless given). `static path::TO::STATIC: bool` registers
 /// a `ParamBool` declared in another module.
@@ -253,48 +259,42 @@ macro_rules! module_param {
         #[doc = $desc]
         $vis static $ident: $crate::kernel_ext::module_param::ParamU32 =
             $crate::kernel_ext::module_param::ParamU32::new($default);
-
-        const _: () = {
-            use $crate::kernel_ext::module_param::{modinfo, KernelParam};
-            const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
-            const TYPE: &str = concat!("parmtype=", $name, ":uint\0");
-
-            #[link_section = "__param"]
-            #[used]
-            static PARAM: KernelParam = KernelParam::uint(concat!($name, "\0"), &$ident);
-            #[link_section = ".modinfo"]
-            #[used]
-            static PARM_DESC: [u8; DESC.len()] = modinfo(DESC);
-            #[link_section = ".modinfo"]
-            #[used]
-            static PARM_TYPE: [u8; TYPE.len()] = modinfo(TYPE);
-        };
+        $crate::module_param!(@entry $ident, uint, uint, $name, $desc);
     };
     ($vis:vis $ident:ident: u8 = $default:expr, $name:literal, $desc:literal) => {
         #[doc = $desc]
         $vis static $ident: $crate::kernel_ext::module_param::ParamU8 =
             $crate::kernel_ext::module_param::ParamU8::new($default);
-        $crate::module_param!(@entry $ident, byte, $name, $desc);
+        $crate::module_param!(@entry $ident, byte, byte, $name, $desc);
     };
     ($vis:vis $ident:ident: bool = $default:expr, $name:literal, $desc:literal) => {
         #[doc = $desc]
         $vis static $ident: $crate::kernel_ext::module_param::ParamBool =
             $crate::kernel_ext::module_param::ParamBool::new($default);
-        $crate::module_param!(@entry $ident, bool, $name, $desc);
+        $crate::module_param!(@entry $ident, bool, bool, $name, $desc);
+    };
+    // A `bool` set only at load time (read-only in sysfs, 0444).
+    ($vis:vis $ident:ident: readonly bool = $default:expr, $name:literal, $desc:literal) => {
+        #[doc = $desc]
+        $vis static $ident: $crate::kernel_ext::module_param::ParamBool =
+            $crate::kernel_ext::module_param::ParamBool::new($default);
+        $crate::module_param!(@entry $ident, bool_read_only, bool, $name, $desc);
     };
     ($vis:vis $ident:ident: charp, $name:literal, $desc:literal) => {
         #[doc = $desc]
         $vis static $ident: $crate::kernel_ext::module_param::ParamCharp =
             $crate::kernel_ext::module_param::ParamCharp::new();
-        $crate::module_param!(@entry $ident, charp, $name, $desc);
+        $crate::module_param!(@entry $ident, charp, charp, $name, $desc);
     };
     // A `bool` parameter whose static (a `ParamBool`) a module of its own
     // declares, one that reads it live and forbids `unsafe` (which the
     // link sections below are).
     (static $path:path: bool, $name:literal, $desc:literal) => {
-        $crate::module_param!(@entry $path, bool, $name, $desc);
+        $crate::module_param!(@entry $path, bool, bool, $name, $desc);
     };
-    (@entry $value:path, $type:ident, $name:literal, $desc:literal) => {
+    // `$entry` names the `KernelParam` constructor, `$type` the type
+    // `modinfo` shows.
+    (@entry $value:path, $entry:ident, $type:ident, $name:literal, $desc:literal) => {
         const _: () = {
             use $crate::kernel_ext::module_param::{modinfo, KernelParam};
             const DESC: &str = concat!("parm=", $name, ":", $desc, "\0");
@@ -302,7 +302,7 @@ macro_rules! module_param {
 
             #[link_section = "__param"]
             #[used]
-            static PARAM: KernelParam = KernelParam::$type(concat!($name, "\0"), &$value);
+            static PARAM: KernelParam = KernelParam::$entry(concat!($name, "\0"), &$value);
             #[link_section = ".modinfo"]
             #[used]
             static PARM_DESC: [u8; DESC.len()] = modinfo(DESC);

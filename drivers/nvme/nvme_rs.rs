@@ -41,6 +41,8 @@ module_param!(pub SHUTDOWN_TIMEOUT: u8 = 5, "shutdown_timeout",
     "timeout in seconds for controller shutdown");
 module_param!(pub MAX_RETRIES: u8 = 5, "max_retries",
     "max number of retries a command may have");
+module_param!(pub NOACPI: readonly bool = false, "noacpi",
+    "disable acpi bios quirks");
 module_param!(pub ERROR_RECOVERY_TIMEOUT: u32 = 120, "error_recovery_timeout",
     "Seconds PCIe error recovery may hold a controller's I/O before the controller is given up and removed; 0 waits for ever, as the C driver; default 120");
 
@@ -108,6 +110,7 @@ impl kernel::Module for NvmeModule {
             MAX_HOST_MEM_SIZE_MB.get(),
             SHUTDOWN_TIMEOUT.get(),
             MAX_RETRIES.get(),
+            NOACPI.get(),
         );
         let class = nvme_core::char_dev::NVME_CLASS.register()?;
         let subsystem_class = nvme_core::char_dev::NVME_SUBSYSTEM_CLASS.register()?;

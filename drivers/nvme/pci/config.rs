@@ -39,6 +39,8 @@ pub struct Config {
     /// Shortest wait for a normal shutdown in seconds, where RTD3E asks
     /// for less or nothing (`shutdown_timeout`).
     pub shutdown_timeout_s: u32,
+    /// Ignore the platform firmware's ACPI requests (`noacpi`).
+    pub noacpi: bool,
 }
 
 /// The parameters as they were at module init.
@@ -58,6 +60,7 @@ pub struct Parameters {
     max_host_mem_size_mb: AtomicU32,
     shutdown_timeout_s: AtomicU8,
     max_retries: AtomicU8,
+    noacpi: AtomicBool,
 }
 
 impl Parameters {
@@ -80,6 +83,7 @@ impl Parameters {
             max_host_mem_size_mb: AtomicU32::new(128),
             shutdown_timeout_s: AtomicU8::new(5),
             max_retries: AtomicU8::new(crate::spec::status::MAX_RETRIES),
+            noacpi: AtomicBool::new(false),
         }
     }
 
@@ -98,6 +102,7 @@ impl Parameters {
         max_host_mem_size_mb: u32,
         shutdown_timeout_s: u8,
         max_retries: u8,
+        noacpi: bool,
     ) {
         self.poll_queues.store(poll_queues, Ordering::Relaxed);
         self.io_queue_depth.store(io_queue_depth, Ordering::Relaxed);
@@ -117,6 +122,7 @@ impl Parameters {
         self.shutdown_timeout_s
             .store(shutdown_timeout_s, Ordering::Relaxed);
         self.max_retries.store(max_retries, Ordering::Relaxed);
+        self.noacpi.store(noacpi, Ordering::Relaxed);
     }
 
     /// How many times a failed block I/O command may be retried
@@ -155,6 +161,7 @@ impl Parameters {
             },
             max_host_mem_size_mb: self.max_host_mem_size_mb.load(Ordering::Relaxed),
             shutdown_timeout_s: u32::from(self.shutdown_timeout_s.load(Ordering::Relaxed)),
+            noacpi: self.noacpi.load(Ordering::Relaxed),
         }
     }
 }

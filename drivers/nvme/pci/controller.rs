@@ -19,7 +19,7 @@ use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{NoFileOps, Node};
 use crate::kernel_ext::pm_qos::ExposedLatencyTolerance;
 use crate::kernel_ext::sysfs::Link;
-use crate::kernel_ext::{cpu, irq, pci};
+use crate::kernel_ext::{cpu, dmi, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::async_events::AsyncEvents;
 use crate::nvme_core::char_dev::{
@@ -37,6 +37,9 @@ use crate::spec::command::{usable_queue_pairs, Command};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{
     Effects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
+};
+use crate::spec::platform_quirks::{
+    platform_wants_simple_suspend, vendor_combination_quirks, Platform,
 };
 use crate::spec::queue_plan::{io_queue_depth, plan, wanted_io_queues, wanted_vectors};
 use crate::spec::quirks::{pci_quirks, Quirks};
@@ -223,6 +226,28 @@ fn request_io_queues(admin: &admin_queue::Queue, wanted: u16) -> Result<u16> {
     Ok(usable_queue_pairs(wanted, result.result))
 }
 
+/// The quirks known before the controller answers, as C's
+/// `nvme_pci_alloc_dev` gathers them: by PCI ID, by the drive and board
+/// combination (DMI), and the simple suspend the platform asks for through
+/// ACPI. Identify Controller may add some.
+fn probe_quirks(pdev: &pci::Device, config: &Config) -> Quirks {
+    let (vendor, device) = (pdev.vendor_id(), pdev.device_id());
+    let platform = Platform {
+        sys_vendor: dmi::system_info(dmi::Field::SysVendor),
+        product_name: dmi::system_info(dmi::Field::ProductName),
+        board_vendor: dmi::system_info(dmi::Field::BoardVendor),
+        board_name: dmi::system_info(dmi::Field::BoardName),
+    };
+    let quirks = pci_quirks(vendor, device) | vendor_combination_quirks(vendor, device, &platform);
+    if platform_wants_simple_suspend(quirks, config.noacpi, pdev.as_dev().acpi_storage_d3()) {
+        // C's words: the firmware asks for D3 where the kernel manages
+        // suspend itself.
+        dev_info!(pdev.as_dev(), "platform quirk: setting simple suspend\n");
+        return quirks | Quirks::SIMPLE_SUSPEND;
+    }
+    quirks
+}
+
 impl Controller {
     /// Brings up the controller behind `pdev`: enables the device, maps
     /// BAR0, resets the controller, sets up the admin queue pair with its
@@ -230,8 +255,7 @@ impl Controller {
     /// as `config` says.
     pub fn probe(pdev: &pci::Device, config: Config) -> Result<KBox<Self>> {
         let instance = Instance::alloc()?;
-        // The ones known by PCI ID; Identify Controller may add some.
-        let quirks = pci_quirks(pdev.vendor_id(), pdev.device_id());
+        let quirks = probe_quirks(pdev, &config);
         let pci = Arc::new(pdev.enable_mem()?, GFP_KERNEL)?;
         pci.set_master();
         pdev.set_dma_mask(if quirks.has(Quirks::DMA_ADDRESS_BITS_48) {

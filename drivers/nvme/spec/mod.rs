@@ -25,6 +25,7 @@ pub mod ns_limits;
 pub mod ns_sysfs;
 pub mod passthru;
 pub mod permission;
+pub mod platform_quirks;
 pub mod power;
 pub mod prp;
 pub mod queue;

@@ -53,6 +53,15 @@ check "no hmb attribute without HMPRE, as C" test ! -e /sys/class/nvme/nvme0/hmb
 skip "Host Memory Buffer given to a controller" "QEMU's controller has no Host Memory Buffer (HMPRE 0)"
 hmb_lines=$(dmesg | grep -ciE 'host mem')
 check "no host memory message in the kernel log" equals "$hmb_lines" 0
+# Platform quirks (spec/platform_quirks.rs, host-tested): QEMU's
+# firmware has no StorageD3Enable and none of the DMI boards C lists, so
+# neither driver adds a quirk; noacpi is C's nvme.ko parameter.
+check "noacpi is C's default (N), read-only (0444)" equals \
+	"$(cat "/sys/module/$pci_module/parameters/noacpi") $(stat -c %a "/sys/module/$pci_module/parameters/noacpi")" "N 444"
+check "noacpi has C's description" sh -c "strings $ko | grep -qxF 'parm=noacpi:disable acpi bios quirks'"
+check "no platform quirk message (no StorageD3Enable here)" \
+	equals "$(dmesg | grep -c 'platform quirk')" 0
+skip "a platform that asks for StorageD3Enable" "QEMU's ACPI tables have no such property"
 check "I/O works" fio_ok --verify --name=apst --filename=/dev/nvme0n1 --ioengine=io_uring \
 	--direct=1 --rw=randwrite --bs=4k --size=1M --iodepth=4 --verify=crc32c
 
