@@ -282,6 +282,8 @@ add_tool() {
 
 # The passthrough ABI test program (85-passthru), with liburing.
 add_tool "$repo/tools/passthru/nvme-passthru-test.c" nvme-passthru-test -luring
+# Admin commands side by side (96-admin-concurrency), with liburing.
+add_tool "$repo/tools/passthru/admin-concurrency.c" admin-concurrency -luring
 # The PCIe error injector (89-pcie-failure, 93-pcie-errors).
 if [ "$mode" = test ]; then
 	add_tool "$repo/tools/aer/aer-inject.c" aer-inject
