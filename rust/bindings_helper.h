@@ -103,6 +103,7 @@ const unsigned int NVME_RS_IO_URING_F_CQE32 = IO_URING_F_CQE32;
 const unsigned int NVME_RS_BLK_MQ_REQ_NOWAIT = BLK_MQ_REQ_NOWAIT;
 const int NVME_RS_EIOCBQUEUED = EIOCBQUEUED;
 const unsigned int NVME_RS_RQ_END_IO_FREE = RQ_END_IO_FREE;
+const unsigned int NVME_RS_RQ_END_IO_NONE = RQ_END_IO_NONE;
 const blk_mode_t NVME_RS_BLK_OPEN_WRITE = BLK_OPEN_WRITE;
 
 /* hwmon: the sensor types and temperature attributes nvme_rs shows. */

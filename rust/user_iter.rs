@@ -31,6 +31,14 @@ pub struct UserIter {
     dir: Direction,
 }
 
+// SAFETY: the iterator holds user addresses (or an io_uring registered
+// buffer's pages, referenced while its command is in flight) and kernel
+// memory of its own; nothing in it is tied to the thread that made it.
+// Copying through it from another task reaches that task's memory at those
+// addresses, or faults (`EFAULT`): a wrong-data bug, never unsafety. Its
+// users copy in the issuing task (an io_uring command's task work).
+unsafe impl Send for UserIter {}
+
 impl UserIter {
     /// Imports `len` bytes at `addr` (with `vectored`, an array of `len`
     /// iovecs), or with `fixed_from` that command's registered buffer. Bad

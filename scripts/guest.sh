@@ -288,6 +288,8 @@ if [ "$mode" = test ]; then
 	add_tool "$repo/tools/passthru/nvme-compat-test.c" nvme-compat-test -m32
 	add_tool "$repo/tools/passthru/nvme-compat-test.c" nvme-compat-test64
 fi
+# Admin commands side by side (96-admin-concurrency), with liburing.
+add_tool "$repo/tools/passthru/admin-concurrency.c" admin-concurrency -luring
 # The PCIe error injector (89-pcie-failure, 93-pcie-errors).
 if [ "$mode" = test ]; then
 	add_tool "$repo/tools/aer/aer-inject.c" aer-inject

@@ -28,6 +28,7 @@ pub mod batch;
 pub mod disk;
 pub mod disk_attr;
 pub mod passthrough;
+pub mod queue;
 pub mod request;
 pub mod sg;
 pub mod status;

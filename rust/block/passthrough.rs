@@ -22,6 +22,19 @@ pub trait UserCommands: Operations {
     /// device's status if it reported one (positive), else 0 or the
     /// negative errno of the block status `err`; and the command's result.
     fn outcome(rq: &Request<Self>, err: Status) -> (i32, u64);
+
+    /// An io_uring command's finished request is kept, not freed, until
+    /// the task work that completes the command has called
+    /// [`Self::finish_in_task`].
+    const FINISH_IN_TASK: bool = false;
+
+    /// In the issuer's task, before an io_uring command whose request
+    /// ended completes (only with [`Self::FINISH_IN_TASK`]): the driver's
+    /// last use of the request's private data, copying data out to the
+    /// user's memory, say. An error replaces the command's status.
+    fn finish_in_task(_rq: &Request<Self>, _private: &mut Self::Private) -> Result {
+        Ok(())
+    }
 }
 
 /// A counted reference to a disk's request queue, for passthrough after
@@ -70,35 +83,58 @@ impl<T: Operations> QueueRef<T> {
         polled: bool,
         bio_cache: bool,
     ) -> Result<UserRequest<T>> {
-        let mut opf = if write {
-            bindings::NVME_RS_REQ_OP_DRV_OUT
-        } else {
-            bindings::NVME_RS_REQ_OP_DRV_IN
-        };
-        if bio_cache {
-            opf |= bindings::NVME_RS_REQ_ALLOC_CACHE;
+        // SAFETY: the disk is alive (type invariant), and its queue with it.
+        unsafe {
+            alloc_request(
+                (*self.disk.as_ptr()).queue,
+                write,
+                nowait,
+                polled,
+                bio_cache,
+            )
         }
-        let mut flags = 0;
-        if nowait {
-            opf |= bindings::NVME_RS_REQ_NOWAIT;
-            flags |= bindings::NVME_RS_BLK_MQ_REQ_NOWAIT;
-        }
-        if polled {
-            opf |= bindings::NVME_RS_REQ_POLLED;
-        }
-        // SAFETY: the disk is alive (type invariant).
-        let queue = unsafe { (*self.disk.as_ptr()).queue };
-        // SAFETY: the queue lives as long as its disk.
-        let rq = unsafe { bindings::blk_mq_alloc_request(queue, opf, flags as _) };
-        let rq = error::from_err_ptr(rq)?;
-        // INVARIANT: freshly allocated, not started.
-        Ok(UserRequest {
-            // SAFETY: `from_err_ptr` passed a valid pointer.
-            rq: unsafe { NonNull::new_unchecked(rq) },
-            bio: core::ptr::null_mut(),
-            _ops: PhantomData,
-        })
     }
+}
+
+/// Allocates a driver-private request on `queue`; see [`QueueRef::alloc`].
+///
+/// # Safety
+///
+/// `queue` must be a live request queue on a tag set of operations `T`,
+/// alive as long as the request is.
+pub(crate) unsafe fn alloc_request<T: Operations>(
+    queue: *mut bindings::request_queue,
+    write: bool,
+    nowait: bool,
+    polled: bool,
+    bio_cache: bool,
+) -> Result<UserRequest<T>> {
+    let mut opf = if write {
+        bindings::NVME_RS_REQ_OP_DRV_OUT
+    } else {
+        bindings::NVME_RS_REQ_OP_DRV_IN
+    };
+    if bio_cache {
+        opf |= bindings::NVME_RS_REQ_ALLOC_CACHE;
+    }
+    let mut flags = 0;
+    if nowait {
+        opf |= bindings::NVME_RS_REQ_NOWAIT;
+        flags |= bindings::NVME_RS_BLK_MQ_REQ_NOWAIT;
+    }
+    if polled {
+        opf |= bindings::NVME_RS_REQ_POLLED;
+    }
+    // SAFETY: the queue is live (caller's guarantee).
+    let rq = unsafe { bindings::blk_mq_alloc_request(queue, opf, flags as _) };
+    let rq = error::from_err_ptr(rq)?;
+    // INVARIANT: freshly allocated, not started.
+    Ok(UserRequest {
+        // SAFETY: `from_err_ptr` passed a valid pointer.
+        rq: unsafe { NonNull::new_unchecked(rq) },
+        bio: core::ptr::null_mut(),
+        _ops: PhantomData,
+    })
 }
 
 impl<T: Operations> Drop for QueueRef<T> {
@@ -173,9 +209,22 @@ impl<T: UserCommands> UserRequest<T> {
     /// Executes the request and waits for it; returns the outcome
     /// ([`UserCommands::outcome`]).
     pub fn execute(self) -> (i32, u64) {
+        self.execute_then(|rq, _, err| T::outcome(rq, err))
+    }
+
+    /// Executes the request, waits for it, and gives `f` the finished
+    /// request, its private data (the caller's again) and the block status
+    /// it ended with.
+    pub fn execute_then<R>(
+        mut self,
+        f: impl FnOnce(&Request<T>, &mut T::Private, Status) -> R,
+    ) -> R {
         // SAFETY: owned, set up, not started; the call returns once done.
         let err = Status::from_raw(unsafe { bindings::blk_execute_rq(self.rq.as_ptr(), false) });
-        T::outcome(self.request(), err)
+        let rq = self.rq.as_ptr();
+        // SAFETY: a request of a live tag set of operations `T`, back with
+        // its owner; `private_mut` borrows only its private data.
+        f(unsafe { Request::from_raw(rq) }, self.private_mut(), err)
         // Drop unmaps the data and frees the request.
     }
 
@@ -240,7 +289,14 @@ unsafe extern "C" fn end_io<T: UserCommands>(
         // Unmapping needs the issuer's task (it may copy to user memory),
         // and the task work also delivers the completion to the ring that
         // issued the command rather than one that happened to poll.
-        bindings::nvme_rs_uring_cmd_do_in_task_lazy(cmd, task_done as *mut kernel::ffi::c_void);
+        bindings::nvme_rs_uring_cmd_do_in_task_lazy(
+            cmd,
+            task_done::<T> as *mut kernel::ffi::c_void,
+        );
+    }
+    if T::FINISH_IN_TASK {
+        // `task_done` frees it.
+        return bindings::NVME_RS_RQ_END_IO_NONE;
     }
     // The block layer frees the request after this returns.
     bindings::NVME_RS_RQ_END_IO_FREE
@@ -248,16 +304,31 @@ unsafe extern "C" fn end_io<T: UserCommands>(
 
 /// # Safety
 ///
-/// Task work queued by `end_io` for a command whose pdu holds the outcome.
-unsafe extern "C" fn task_done(cmd: *mut bindings::io_uring_cmd, issue_flags: kernel::ffi::c_uint) {
+/// Task work queued by `end_io` for a command whose pdu holds the outcome
+/// and its request, which with `T::FINISH_IN_TASK` is kept for this.
+unsafe extern "C" fn task_done<T: UserCommands>(
+    cmd: *mut bindings::io_uring_cmd,
+    issue_flags: kernel::ffi::c_uint,
+) {
     // SAFETY: the command is owned by this completion, its pdu filled.
-    let (bio, status, result) = unsafe {
+    let (rq, bio, mut status, result) = unsafe {
         let pdu = &*pdu_of(cmd);
-        (pdu.bio, pdu.status, pdu.result)
+        (pdu.rq, pdu.bio, pdu.status, pdu.result)
     };
     if !bio.is_null() {
         // SAFETY: the mapping of the finished request, in the issuer's task.
         unsafe { bindings::blk_rq_unmap_user(bio) };
+    }
+    if T::FINISH_IN_TASK {
+        // SAFETY: `end_io` kept the request, which ended: this task work
+        // is its only owner, and frees it once.
+        unsafe {
+            let request = Request::<T>::from_raw(rq);
+            if let Err(err) = T::finish_in_task(request, &mut *request.private_ptr()) {
+                status = err.to_errno();
+            }
+            bindings::blk_mq_free_request(rq);
+        }
     }
     // SAFETY: the command was queued and not completed; completes it once.
     let cmd = unsafe { UringCmd::from_raw(cmd) };

@@ -5,6 +5,7 @@
 //! `struct nvme_ctrl_ops`'s `submit_async_event`.
 
 use crate::kernel_ext::error;
+use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::spec::command::Command;
 use crate::spec::completion::{Completion, Status};
 use kernel::prelude::*;
@@ -37,8 +38,9 @@ impl From<AdminError> for Error {
     }
 }
 
-/// A transport's admin queue as the core uses it: synchronous commands,
-/// and the one Asynchronous Event Request kept outstanding.
+/// A transport's admin queue as the core uses it: commands that run side
+/// by side, each caller waiting for its own, and the one Asynchronous
+/// Event Request kept outstanding.
 pub trait AdminQueue: Send + Sync {
     /// Runs `cmd`, whose data pointer the caller has set (or that moves no
     /// data), and waits up to `timeout_ms` (0: the admin timeout) for it.
@@ -53,6 +55,24 @@ pub trait AdminQueue: Send + Sync {
     /// Runs `cmd`, which transfers `data` (at most a page) to the
     /// controller, and waits for it to succeed.
     fn execute_write(&self, cmd: Command, data: &[u8]) -> Result<Completion, AdminError>;
+
+    /// Sends a user's command, whose data pointer the caller has set (or
+    /// that moves no data), for io_uring command `uring` and returns at
+    /// once; a non-blocking issue (`flags`) fails with `EAGAIN` rather than
+    /// wait for a free request. Once the command has ended, `after` runs
+    /// in the issuer's task, then `uring` completes with the outcome.
+    fn submit_uring(
+        &self,
+        cmd: Command,
+        timeout_ms: u32,
+        after: Arc<dyn AfterUserCommand>,
+        uring: UringCmd,
+        flags: IssueFlags,
+    ) -> Result<Queued>;
+
+    /// Waits until every command sent so far has ended, for teardown
+    /// once no new user command can start.
+    fn drain(&self);
 
     /// Sends Asynchronous Event Request completions to `handler` from now
     /// on; only the first call counts.
@@ -69,4 +89,13 @@ pub trait AdminQueue: Send + Sync {
 pub trait AsyncEventHandler: Send + Sync {
     /// An Asynchronous Event Request completed with `cqe`.
     fn arrived(&self, cqe: &Completion);
+}
+
+/// What follows a user's asynchronous admin command, in the issuer's task
+/// once the command has ended: its data copied out, or after a timeout the
+/// controller reset.
+pub trait AfterUserCommand: Send + Sync {
+    /// The command ended, by a completion or by timing out (`timed_out`);
+    /// an error replaces the command's outcome.
+    fn finish(&self, timed_out: bool) -> Result;
 }

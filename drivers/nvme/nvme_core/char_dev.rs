@@ -114,7 +114,7 @@ impl FileOps for ControllerNode {
             return Err(error::eopnotsupp());
         }
         match UringOp::from_number(cmd.op()) {
-            Some(UringOp::Admin { vectored }) => ctrl.uring_admin(cmd, flags, vectored),
+            Some(UringOp::Admin { vectored }) => Ctrl::uring_admin(ctrl, cmd, flags, vectored),
             _ => Err(ENOTTY),
         }
     }

@@ -145,8 +145,9 @@ pub struct Ctrl {
     /// teardown starts.
     #[pin]
     namespaces: Mutex<Option<Arc<dyn Namespaces>>>,
-    /// The admin queue, `None` once the controller is going away. Held for
-    /// the whole of a user's admin command, so teardown waits for it.
+    /// The admin queue, `None` once the controller is going away. Resets
+    /// and the driver's own command sequences hold it; user commands and
+    /// Aborts only clone the queue under it (teardown drains the queue).
     #[pin]
     pub(super) admin: Mutex<Option<Arc<dyn AdminQueue>>>,
     /// The transport's side of resets, once probe is done and until
@@ -236,7 +237,20 @@ impl Ctrl {
         // waited for, under the admin lock.
         drop(self.transport.lock().take());
         drop(self.namespaces.lock().take());
-        drop(admin.take());
+        let queue = admin.take();
+        drop(admin);
+        // User commands run without the admin lock (`run_admin`): wait for
+        // those in flight, as C's removal cancels them, before the rest of
+        // teardown takes the queue's interrupt away.
+        if let Some(queue) = queue {
+            queue.drain();
+        }
+    }
+
+    /// The admin queue for a command that runs without the admin lock,
+    /// side by side with others; `ENODEV` once teardown has begun.
+    pub(super) fn admin_queue(&self) -> Result<Arc<dyn AdminQueue>> {
+        self.admin.lock().clone().ok_or(ENODEV)
     }
 
     /// The firmware revision the controller reports now.
@@ -582,13 +596,15 @@ impl Ctrl {
     /// whether the controller aborted it. An Abort that itself times out
     /// or fails is an error.
     pub fn abort_command(&self, sqid: u16, cid: u16) -> Result<bool> {
-        let admin = self.admin.lock();
         // A controller held disabled (sleep, function reset) would only
         // let the Abort time out.
         if self.state.get() != State::Live {
             return Err(EBUSY);
         }
-        let admin = admin.as_ref().ok_or(ENODEV)?;
+        // Without the admin lock, so no user command holds it up; a reset
+        // meanwhile holds it back (the admin queue quiesced) and the
+        // controller then finds nothing to abort.
+        let admin = self.admin_queue()?;
         let cqe = admin.execute(Command::abort(sqid, cid), 0)?;
         if !cqe.status().is_success() {
             return Err(EIO);

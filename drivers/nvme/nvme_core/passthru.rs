@@ -3,10 +3,12 @@
 //! User passthrough commands, as C's `drivers/nvme/host/ioctl.c`: the
 //! checks and permission decision, then execution on a namespace's I/O
 //! queues (user memory mapped straight into the request) or on the admin
-//! queue (through a bounce buffer, the admin queue not being a blk-mq queue).
+//! queue (through a bounce buffer, copied in before and out after), both
+//! waited for by an ioctl and completed through io_uring for an io_uring
+//! command.
 
-use super::admin::AdminError;
-use super::ctrl::{AdminGuard, Ctrl, Single};
+use super::admin::{AdminError, AfterUserCommand};
+use super::ctrl::{Ctrl, Single};
 use super::transport::IoOps;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
@@ -18,14 +20,16 @@ use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::spec::command::Command;
 use crate::spec::completion::Completion;
+use crate::spec::effects::Handling;
 use crate::spec::format::Format;
 use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
 use crate::spec::prp::{prp_list_entries, walk_prps, PrpChain, Segment};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::alloc::KVVec;
+use kernel::new_mutex;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, Mutex};
 
 /// Host page size the bounce buffers are described in.
 const PAGE: u32 = 4096;
@@ -96,6 +100,23 @@ impl Ctrl {
         vectored: bool,
         fixed_from: Option<&UringCmd>,
     ) -> Result<(i32, u64)> {
+        let cmd = self.check_admin(user, open_for_write)?;
+        // Copied in now and out at the end, with no lock held and no queue
+        // frozen: touching user memory may fault, and the fault's I/O may
+        // need this controller (a timeout's recovery takes the admin lock).
+        let mut data = self.stage(user, cmd, vectored, fixed_from)?;
+        let outcome = self.with_effects(self.effects.admin(cmd.opcode()), || {
+            self.run_admin(cmd, data.as_mut(), user.timeout_ms)
+        })?;
+        if let Some(data) = data {
+            data.copy_out()?;
+        }
+        Ok(outcome)
+    }
+
+    /// The checks and permission rules of a user's command for the admin
+    /// queue; the command they pass.
+    fn check_admin(&self, user: &PassthruCmd, open_for_write: bool) -> Result<Command> {
         user.validate(None).map_err(invalid)?;
         let cmd = user.command();
         permitted(Passthrough {
@@ -107,32 +128,33 @@ impl Ctrl {
             open_for_write,
             fabrics: false,
         })?;
-        // Copied in now and out at the end, with no lock held and no queue
-        // frozen: touching user memory may fault, and the fault's I/O may
-        // need this controller (a timeout's recovery takes the admin lock).
-        let mut data = if user.has_data() {
-            let dir = if cmd.is_write() {
-                Direction::FromUser
-            } else {
-                Direction::ToUser
-            };
-            let user_data = UserIter::new(user.addr, user.data_len, vectored, dir, fixed_from)?;
-            Some(StagedData::copy_in(
-                &self.dev,
-                self.max_admin_bytes,
-                user_data,
-                cmd.is_write(),
-            )?)
-        } else {
-            None
-        };
-        let outcome = self.with_effects(self.effects.admin(cmd.opcode()), || {
-            self.run_admin(cmd, data.as_mut(), user.timeout_ms)
-        })?;
-        if let Some(data) = data {
-            data.copy_out()?;
+        Ok(cmd)
+    }
+
+    /// The user's data for `cmd` in a bounce buffer (copied in for a
+    /// write), if it moves any.
+    fn stage(
+        &self,
+        user: &PassthruCmd,
+        cmd: Command,
+        vectored: bool,
+        fixed_from: Option<&UringCmd>,
+    ) -> Result<Option<StagedData>> {
+        if !user.has_data() {
+            return Ok(None);
         }
-        Ok(outcome)
+        let dir = if cmd.is_write() {
+            Direction::FromUser
+        } else {
+            Direction::ToUser
+        };
+        let user_data = UserIter::new(user.addr, user.data_len, vectored, dir, fixed_from)?;
+        Ok(Some(StagedData::copy_in(
+            &self.dev,
+            self.max_admin_bytes,
+            user_data,
+            cmd.is_write(),
+        )?))
     }
 
     /// Runs `cmd` on the admin queue with `data` in its bounce buffer.
@@ -143,17 +165,18 @@ impl Ctrl {
         timeout_ms: u32,
     ) -> Result<(i32, u64)> {
         let resets = self.resets();
-        let guard = self.admin.lock();
-        let admin = guard.as_ref().ok_or(ENODEV)?;
+        // Without the admin lock: commands run side by side on the admin
+        // queue, and a slow one holds up no Abort, event work or reset.
+        let admin = self.admin_queue()?;
         let Some(data) = data else {
             let result = admin.execute(cmd, timeout_ms);
-            self.reset_if_timed_out(&guard, &result, cmd, resets);
+            self.reset_if_timed_out(&result, cmd, resets);
             return result.map(|c| outcome(&c)).map_err(admin_error);
         };
         let result = admin.execute(data.bounce.point(cmd)?, timeout_ms);
         // Before the bounce buffer goes: the controller may still write to
         // it until the reset disables it.
-        self.reset_if_timed_out(&guard, &result, cmd, resets);
+        self.reset_if_timed_out(&result, cmd, resets);
         let cqe = result.map_err(admin_error)?;
         data.collect()?;
         Ok(outcome(&cqe))
@@ -163,7 +186,6 @@ impl Ctrl {
     /// doubt: reset the controller, as C does, unless a reset came since.
     fn reset_if_timed_out(
         &self,
-        admin: &AdminGuard<'_>,
         result: &Result<Completion, AdminError>,
         cmd: Command,
         resets: u32,
@@ -177,7 +199,7 @@ impl Ctrl {
             self.instance,
             cmd.opcode()
         );
-        let _ = self.reset_since_locked(admin, resets);
+        let _ = self.reset_since(resets);
     }
 
     /// `NVME_IOCTL_IO_CMD` on the controller node, C 6.12's
@@ -218,16 +240,73 @@ impl Ctrl {
         Ok(status)
     }
 
-    /// `NVME_URING_CMD_ADMIN(_VEC)`. It may block, so a non-blocking issue
-    /// is sent back to io_uring's workers (`EAGAIN`).
-    pub fn uring_admin(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
-        if flags.nonblocking() {
-            return Err(EAGAIN);
-        }
+    /// `NVME_URING_CMD_ADMIN(_VEC)`: queued, completing through io_uring
+    /// (C `nvme_uring_cmd_io` on the admin queue). A command whose effects
+    /// need the namespaces frozen or rescanned runs as an ioctl does, from
+    /// io_uring's worker (a non-blocking issue returns `EAGAIN`).
+    pub fn uring_admin(
+        ctrl: &Arc<Ctrl>,
+        cmd: UringCmd,
+        flags: IssueFlags,
+        vectored: bool,
+    ) -> Result<Queued> {
         let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
-        let (status, result) =
-            self.admin_command(&user, cmd.is_writable(), vectored, Some(&cmd))?;
-        Ok(cmd.done(status, result, flags))
+        if Handling::of(ctrl.effects.admin(user.command().opcode())).needed() {
+            if flags.nonblocking() {
+                return Err(EAGAIN);
+            }
+            let (status, result) =
+                ctrl.admin_command(&user, cmd.is_writable(), vectored, Some(&cmd))?;
+            return Ok(cmd.done(status, result, flags));
+        }
+        let nvme_cmd = ctrl.check_admin(&user, cmd.is_writable())?;
+        let data = ctrl.stage(&user, nvme_cmd, vectored, Some(&cmd))?;
+        let sent = match &data {
+            Some(data) => data.bounce.point(nvme_cmd)?,
+            None => nvme_cmd,
+        };
+        let after = Arc::pin_init(
+            pin_init!(UringAdminDone {
+                ctrl: ctrl.clone(),
+                resets: ctrl.resets(),
+                cmd: nvme_cmd,
+                data <- new_mutex!(data),
+            }),
+            GFP_KERNEL,
+        )?;
+        ctrl.admin_queue()?
+            .submit_uring(sent, user.timeout_ms, after, cmd, flags)
+    }
+}
+
+/// What follows a user's io_uring admin command, in the issuer's task.
+#[pin_data]
+struct UringAdminDone {
+    ctrl: Arc<Ctrl>,
+    /// The controller's resets when the command was sent.
+    resets: u32,
+    cmd: Command,
+    /// Taken once, when the command has ended.
+    #[pin]
+    data: Mutex<Option<StagedData>>,
+}
+
+impl AfterUserCommand for UringAdminDone {
+    fn finish(&self, timed_out: bool) -> Result {
+        if timed_out {
+            // As an ioctl's: the reset comes before the bounce buffer goes.
+            self.ctrl
+                .reset_if_timed_out(&Err(AdminError::Timeout), self.cmd, self.resets);
+            return Ok(());
+        }
+        let data = self.data.lock().take();
+        match data {
+            Some(mut data) => {
+                data.collect()?;
+                data.copy_out()
+            }
+            None => Ok(()),
+        }
     }
 }
 

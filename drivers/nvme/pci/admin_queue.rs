@@ -1,124 +1,85 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The admin queue pair: submission and completion rings in coherent DMA
-//! memory, doorbells in BAR0, and completions taken by the admin MSI-X
-//! vector's interrupt handler.
+//! The admin queue pair on blk-mq, as C's admin tag set and `admin_q`:
+//! submission and completion rings in coherent DMA memory, doorbells in
+//! BAR0, a tag set of one hardware queue (`admin_ops`) whose requests carry
+//! the commands, and completions taken by the admin MSI-X vector's
+//! interrupt handler, which finds each one's request by its tag.
 //!
-//! Admin commands here are synchronous and one at a time: a caller holds
-//! the submission lock until its command completes or times out. That is
-//! all bring-up needs; the handler still matches completions to commands by
-//! command identifier, so a late completion of a timed-out command cannot be
-//! taken for the next command's. Beside them one Asynchronous Event Request
-//! may be outstanding, under its own command identifier, for as long as the
-//! controller likes; its completion goes to the [`AsyncEventHandler`] the
-//! controller set (its asynchronous events).
+//! Commands run side by side, each waiting for its own request. Beside
+//! them one Asynchronous Event Request may be outstanding, outside blk-mq
+//! as in C, under a command identifier whose tag no request has; its
+//! completion goes to the [`AsyncEventHandler`] the controller set.
 
+use super::admin_ops::AdminOps;
+use super::admin_ring::{AdminRing, EventHandler, Submissions};
 use super::completion_ring::CompletionRing;
 use super::ring::SubmissionRing;
+use crate::kernel_ext::block::queue::RequestQueue;
+use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::dma::CoherentAllocation;
 use crate::kernel_ext::set_once::SetOnce;
-use crate::kernel_ext::{completion::Completion as Event, irq, pci};
-use crate::nvme_core::admin::{AdminError, AdminQueue, AsyncEventHandler};
+use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
+use crate::kernel_ext::{irq, pci};
+use crate::nvme_core::admin::{AdminError, AdminQueue, AfterUserCommand, AsyncEventHandler};
 use crate::nvme_core::error_log::ErrorLog;
 use crate::nvme_core::instance::Instance;
+use crate::spec::cid;
 use crate::spec::command::{Command, IDENTIFY_DATA_SIZE};
-use crate::spec::completion::{Completion, CQE_SIZE};
+use crate::spec::completion::Completion;
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::{sq_tail_doorbell, Aqa};
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
-use kernel::new_mutex;
+use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::str::CString;
-use kernel::sync::{Arc, Mutex};
+use kernel::sync::Arc;
 
 /// Entries in each admin ring, as the C driver's `NVME_AQ_DEPTH`.
 pub const DEPTH: u16 = 32;
 
-/// No command is waiting for its completion.
-const NO_WAITER: u32 = u32::MAX;
+/// Admin requests in flight at most, as C's `NVME_AQ_MQ_TAG_DEPTH`: one
+/// ring entry stays free, one is the Asynchronous Event Request's.
+const TAG_DEPTH: u32 = DEPTH as u32 - 2;
 
-/// The command identifier of the Asynchronous Event Request; synchronous
-/// commands use the others.
+/// The command identifier of the Asynchronous Event Request: its tag part
+/// is beyond every request's (C `nvme_is_aen_req`).
 const ASYNC_EVENT_CID: u16 = u16::MAX;
 
-/// The handler the controller set, as the interrupt handler holds it.
-pub struct EventHandler(Arc<dyn AsyncEventHandler>);
-
-/// The completion side, shared with the interrupt handler.
-#[pin_data]
+/// The admin interrupt handler.
 pub struct Completions {
-    /// Reaped only by the interrupt handler.
-    ring: CompletionRing,
-    /// The controller's submission queue head from the latest completion.
-    sq_head: AtomicU16,
-    /// The CID the submitter waits for, or `NO_WAITER`. Whoever swaps it
-    /// from the CID to `NO_WAITER` owns the command's outcome: the handler
-    /// when the completion arrives, the submitter when it times out.
-    waiter: AtomicU32,
-    /// The waited-for completion's bytes, valid once `done` fires.
-    entry: [AtomicU32; CQE_SIZE / 4],
-    #[pin]
-    done: Event,
-    /// An Asynchronous Event Request is outstanding.
-    async_event_outstanding: AtomicBool,
-    /// Where its completion goes, once the controller is set up.
-    events: SetOnce<EventHandler>,
-    /// The controller's fault injection and passthrough logging, which
-    /// every completion but the Asynchronous Event Request's goes through.
-    errors: Arc<ErrorLog>,
+    ring: Arc<AdminRing>,
+    tags: Arc<TagSet<AdminOps>>,
 }
 
 impl Completions {
     fn deliver(&self, cqe: &Completion) {
-        self.sq_head.store(cqe.sq_head, Ordering::Relaxed);
+        let ring = &self.ring;
+        ring.sq_head.store(cqe.sq_head, Ordering::Relaxed);
         if cqe.cid == ASYNC_EVENT_CID {
-            self.async_event_outstanding.store(false, Ordering::Release);
-            if let Some(events) = self.events.get() {
+            ring.async_event_outstanding.store(false, Ordering::Release);
+            if let Some(events) = ring.events.get() {
                 events.0.arrived(cqe);
             }
             return;
         }
-        let claimed = self
-            .waiter
-            .compare_exchange(
-                u32::from(cqe.cid),
-                NO_WAITER,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok();
-        if !claimed {
-            // The completion of a command whose caller gave up waiting.
+        let tags = self.tags.hw_tags(0);
+        let rq = tags.and_then(|tags| tags.find_request(u32::from(cid::tag(cqe.cid))));
+        let Some(rq) = rq.filter(|rq| rq.shared().owns(cqe.cid)) else {
+            // The completion of a command that timed out, or a confused
+            // device: nobody waits for it.
             return;
-        }
+        };
         // Here, in the interrupt handler, as C's `nvme_should_fail`: in a
         // task it would also count for the task's fail-nth injection.
-        let cqe = Completion {
-            status_field: self.errors.inject(cqe.status_field),
-            ..*cqe
-        };
-        for (word, bytes) in self.entry.iter().zip(cqe.to_bytes().chunks_exact(4)) {
-            word.store(
-                u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
-                Ordering::Relaxed,
-            );
-        }
-        // `complete` orders the stores above before the waiter wakes.
-        self.done.complete();
-    }
-
-    fn entry(&self) -> Completion {
-        let mut raw = [0u8; CQE_SIZE];
-        for (bytes, word) in raw.chunks_exact_mut(4).zip(self.entry.iter()) {
-            bytes.copy_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
-        }
-        Completion::from_bytes(&raw)
+        let status_field = ring.errors.inject(cqe.status_field);
+        rq.shared().finish(rq, cqe, status_field);
     }
 }
 
 impl irq::Handler for Completions {
     fn handle_irq(&self) -> irq::Return {
-        if self.ring.reap(|cqe| self.deliver(cqe)) > 0 {
+        if self.ring.cq.reap(|cqe| self.deliver(cqe)) > 0 {
             irq::Return::Handled
         } else {
             irq::Return::None
@@ -126,30 +87,19 @@ impl irq::Handler for Completions {
     }
 }
 
-/// The submission side, used by one command at a time.
-struct Submissions {
-    ring: SubmissionRing,
-    cursor: SqCursor,
-    next_cid: u16,
-    /// Where data-in commands (Identify, Get Log Page) land: one page.
-    data: CoherentAllocation,
-}
-
-/// The admin queue pair.
-#[pin_data]
+/// The admin queue.
 pub struct Queue {
-    #[pin]
-    submissions: Mutex<Submissions>,
-    completions: Arc<Completions>,
-    doorbell: pci::BarRegister32,
-    /// How long a command may take unless its caller says otherwise: the
-    /// `admin_timeout` parameter, as the C driver's.
-    default_timeout_ms: u32,
+    ring: Arc<AdminRing>,
+    tags: Arc<TagSet<AdminOps>>,
+    /// The request queue admin commands are sent through (C `admin_q`).
+    requests: RequestQueue<AdminOps>,
 }
 
 impl Queue {
-    /// Allocates the rings and a data page. The controller learns of the
-    /// rings through [`Self::aqa`], [`Self::sq_addr`] and [`Self::cq_addr`];
+    /// Allocates the rings and the tag set, whose requests time out after
+    /// `default_timeout_ms` (the `admin_timeout` parameter) unless their
+    /// submitter says otherwise. The controller learns of the rings
+    /// through [`Self::aqa`], [`Self::sq_addr`] and [`Self::cq_addr`];
     /// completions arrive once [`Self::request_irq`] has registered the
     /// handler.
     pub fn new(
@@ -160,34 +110,43 @@ impl Queue {
         errors: Arc<ErrorLog>,
     ) -> Result<Arc<Self>> {
         let doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(0, doorbell_stride))?;
-        let ring = CompletionRing::new(pdev, bar, 0, DEPTH, doorbell_stride, None)?;
-        let completions = Arc::pin_init(
-            try_pin_init!(Completions {
-                ring,
+        let cq = CompletionRing::new(pdev, bar, 0, DEPTH, doorbell_stride, None)?;
+        let sq_ring = SubmissionRing::alloc(pdev.as_dev(), DEPTH)?;
+        let cursor = SqCursor::new(DEPTH).ok_or(EINVAL)?;
+        let ring = Arc::pin_init(
+            try_pin_init!(AdminRing {
+                pdev: pdev.into(),
+                sq <- new_spinlock!(Submissions { ring: sq_ring, cursor }),
+                doorbell,
+                cq,
                 sq_head: AtomicU16::new(0),
-                waiter: AtomicU32::new(NO_WAITER),
-                entry: Default::default(),
-                done <- Event::new(),
                 async_event_outstanding: AtomicBool::new(false),
                 events: SetOnce::new(),
                 errors,
             }? Error),
             GFP_KERNEL,
         )?;
-        Arc::pin_init(
-            try_pin_init!(Queue {
-                submissions <- new_mutex!(Submissions {
-                    ring: SubmissionRing::alloc(pdev.as_dev(), DEPTH)?,
-                    cursor: SqCursor::new(DEPTH).ok_or(EINVAL)?,
-                    next_cid: 0,
-                    data: CoherentAllocation::alloc(pdev.as_dev(), IDENTIFY_DATA_SIZE)?,
-                }),
-                completions,
-                doorbell,
-                default_timeout_ms,
-            }? Error),
+        let tags = Arc::pin_init(
+            TagSet::new(
+                ring.clone(),
+                TagSetConfig {
+                    hw_queues: 1,
+                    maps: 1,
+                    depth: TAG_DEPTH,
+                    timeout_ms: default_timeout_ms,
+                },
+            ),
             GFP_KERNEL,
-        )
+        )?;
+        let requests = RequestQueue::new(tags.clone(), ())?;
+        Ok(Arc::new(
+            Queue {
+                ring,
+                tags,
+                requests,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
     /// Registers the completion handler on vector 0 of `vectors`, named
@@ -199,33 +158,21 @@ impl Queue {
         name: &Instance,
     ) -> Result<irq::Registration<Completions>> {
         let irq_name = CString::try_from_fmt(kernel::fmt!("{}q0", name))?;
-        irq::Registration::request(vectors.irq(0)?, irq_name, self.completions.clone())
+        let handler = Arc::new(
+            Completions {
+                ring: self.ring.clone(),
+                tags: self.tags.clone(),
+            },
+            GFP_KERNEL,
+        )?;
+        irq::Registration::request(vectors.irq(0)?, irq_name, handler)
     }
 
-    /// Holds admin commands off until the returned value is dropped, for a
-    /// controller reset.
+    /// Holds admin commands off (the queue quiesced: they wait in blk-mq)
+    /// until the returned value is dropped, for a controller reset.
     pub fn hold(&self) -> Held<'_> {
-        Held {
-            queue: self,
-            sq: self.submissions.lock(),
-        }
-    }
-
-    /// Writes `cmd` at the submission tail and rings the doorbell; `EBUSY`
-    /// if the ring is full, which only commands left behind by timeouts
-    /// can make it.
-    fn push(&self, sq: &mut Submissions, cmd: &Command) -> Result {
-        if sq
-            .cursor
-            .is_full(self.completions.sq_head.load(Ordering::Relaxed))
-        {
-            return Err(EBUSY);
-        }
-        sq.ring.write(sq.cursor.tail(), &cmd.to_bytes())?;
-        let tail = sq.cursor.advance();
-        // The MMIO write is ordered after the entry's memory writes.
-        self.doorbell.write(u32::from(tail));
-        Ok(())
+        self.tags.quiesce();
+        Held { queue: self }
     }
 
     /// The admin queue sizes for `AQA`.
@@ -235,71 +182,63 @@ impl Queue {
 
     /// The submission ring's bus address for `ASQ`.
     pub fn sq_addr(&self) -> u64 {
-        self.submissions.lock().ring.dma_handle()
+        self.ring.sq.lock().ring.dma_handle()
     }
 
     /// The completion ring's bus address for `ACQ`.
     pub fn cq_addr(&self) -> u64 {
-        self.completions.ring.dma_handle()
+        self.ring.cq.dma_handle()
     }
-}
 
-impl Queue {
-    fn submit_and_wait(
-        &self,
-        sq: &mut Submissions,
-        mut cmd: Command,
-        timeout_ms: u32,
-    ) -> Result<Completion, AdminError> {
-        let timeout_ms = if timeout_ms == 0 {
-            self.default_timeout_ms
-        } else {
-            timeout_ms
-        };
-        let cid = sq.next_cid;
-        sq.next_cid = (cid + 1) % ASYNC_EVENT_CID;
-        cmd.set_cid(cid);
-
-        self.completions.done.reinit();
-        self.completions
-            .waiter
-            .store(u32::from(cid), Ordering::Release);
-        if let Err(err) = self.push(sq, &cmd) {
-            self.completions.waiter.store(NO_WAITER, Ordering::Release);
-            return Err(err.into());
-        }
-
-        if !self.completions.done.wait_timeout_ms(timeout_ms) {
-            let gave_up = self
-                .completions
-                .waiter
-                .compare_exchange(
-                    u32::from(cid),
-                    NO_WAITER,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_ok();
-            if gave_up {
+    /// Runs `cmd` in a request of its own and waits up to `timeout_ms` (0:
+    /// the default) for it.
+    fn run(&self, cmd: Command, timeout_ms: u32) -> Result<Completion, AdminError> {
+        let mut rq = self.requests.alloc(cmd.is_write(), false)?;
+        rq.private_mut().command = Some(cmd);
+        rq.set_timeout_ms(timeout_ms);
+        rq.execute_then(|request, _, err| {
+            let shared = request.shared();
+            if shared.timed_out() {
                 return Err(AdminError::Timeout);
             }
-            // The handler claimed the completion just now and is about to
-            // signal it: take it, so no stale signal is left behind.
-            while !self
-                .completions
-                .done
-                .wait_timeout_ms(self.default_timeout_ms)
-            {}
+            let cqe = shared.completion(request);
+            if cqe.status_field == 0 && !err.is_ok() {
+                // Ended without reaching the controller.
+                return Err(AdminError::Kernel(EIO));
+            }
+            Ok(cqe)
+        })
+    }
+
+    /// Runs `cmd` with `data` as its data buffer, waits for it to succeed,
+    /// and reads `out.len()` bytes of the buffer into `out`. The buffer is
+    /// given up, never freed, if the command timed out: the controller may
+    /// still write to it.
+    fn run_with(
+        &self,
+        cmd: Command,
+        data: CoherentAllocation,
+        out: &mut [u8],
+    ) -> Result<Completion, AdminError> {
+        let result = self.run(cmd.with_prp1(data.dma_handle()), 0);
+        if matches!(result, Err(AdminError::Timeout)) {
+            core::mem::forget(data);
+            return Err(AdminError::Timeout);
         }
-        let cqe = self.completions.entry();
-        self.completions.errors.log_admin(&cmd, cqe.status());
+        let cqe = success(result?)?;
+        data.read_bytes(0, out)?;
         Ok(cqe)
+    }
+
+    /// A buffer for `len` bytes of a command's data (one page at most).
+    fn buffer(&self, len: usize) -> Result<CoherentAllocation> {
+        CoherentAllocation::alloc(self.ring.pdev().as_dev(), len)
     }
 }
 
 impl Queue {
     /// Largest data buffer [`AdminQueue::execute_read`] and
-    /// [`AdminQueue::execute_write`] take: the queue's data page.
+    /// [`AdminQueue::execute_write`] take: a page.
     const MAX_DATA: usize = IDENTIFY_DATA_SIZE;
 }
 
@@ -308,8 +247,27 @@ impl AdminQueue for Queue {
     /// data), and waits up to `timeout_ms` (0: the default) for it. The
     /// completion is returned whatever its status.
     fn execute(&self, cmd: Command, timeout_ms: u32) -> Result<Completion, AdminError> {
-        let mut sq = self.submissions.lock();
-        self.submit_and_wait(&mut sq, cmd, timeout_ms)
+        self.run(cmd, timeout_ms)
+    }
+
+    fn submit_uring(
+        &self,
+        cmd: Command,
+        timeout_ms: u32,
+        after: Arc<dyn AfterUserCommand>,
+        uring: UringCmd,
+        flags: IssueFlags,
+    ) -> Result<Queued> {
+        let mut rq = self.requests.alloc(cmd.is_write(), flags.nonblocking())?;
+        let private = rq.private_mut();
+        private.command = Some(cmd);
+        private.after = Some(after);
+        rq.set_timeout_ms(timeout_ms);
+        Ok(rq.execute_uring(uring))
+    }
+
+    fn drain(&self) {
+        self.requests.drain();
     }
 
     /// Sends Asynchronous Event Request completions to `handler` from now
@@ -317,7 +275,7 @@ impl AdminQueue for Queue {
     fn set_async_events(&self, handler: Arc<dyn AsyncEventHandler>) -> Result {
         // A second controller setup cannot happen on one queue.
         let _ = self
-            .completions
+            .ring
             .events
             .set(Arc::new(EventHandler(handler), GFP_KERNEL)?);
         Ok(())
@@ -327,80 +285,81 @@ impl AdminQueue for Queue {
     /// completion, whenever the controller has an event, goes to the
     /// queue's [`AsyncEventHandler`].
     fn submit_async_event(&self) -> Result {
-        let mut sq = self.submissions.lock();
-        if self
-            .completions
-            .async_event_outstanding
-            .load(Ordering::Acquire)
-        {
+        let outstanding = &self.ring.async_event_outstanding;
+        // Set before the doorbell: the completion may come at once and
+        // clears it.
+        if outstanding.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         let mut cmd = Command::async_event_request();
         cmd.set_cid(ASYNC_EVENT_CID);
-        // Before the doorbell: the completion may come at once and clears it.
-        let outstanding = &self.completions.async_event_outstanding;
-        outstanding.store(true, Ordering::Release);
-        self.push(&mut sq, &cmd)
+        self.ring
+            .push(&cmd)
             .inspect_err(|_| outstanding.store(false, Ordering::Release))
     }
 
-    fn execute_read(&self, mut cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
+    fn execute_read(&self, cmd: Command, out: &mut [u8]) -> Result<Completion, AdminError> {
         if out.len() > Self::MAX_DATA {
             return Err(EINVAL.into());
         }
-        let mut sq = self.submissions.lock();
-        if !out.is_empty() {
-            cmd = cmd.with_prp1(sq.data.dma_handle());
+        if out.is_empty() {
+            return success(self.run(cmd, 0)?);
         }
-        let cqe = self.submit_and_wait(&mut sq, cmd, 0)?;
-        if !cqe.status().is_success() {
-            return Err(AdminError::Status(cqe.status()));
-        }
-        sq.data.read_bytes(0, out)?;
-        Ok(cqe)
+        let data = self.buffer(out.len())?;
+        self.run_with(cmd, data, out)
     }
 
-    fn execute_write(&self, mut cmd: Command, data: &[u8]) -> Result<Completion, AdminError> {
+    fn execute_write(&self, cmd: Command, data: &[u8]) -> Result<Completion, AdminError> {
         if data.len() > Self::MAX_DATA {
             return Err(EINVAL.into());
         }
-        let mut sq = self.submissions.lock();
-        if !data.is_empty() {
-            // The buffer is the queue's, and the lock keeps it ours until
-            // the command completes.
-            sq.data.write_bytes(0, data)?;
-            cmd = cmd.with_prp1(sq.data.dma_handle());
+        if data.is_empty() {
+            return success(self.run(cmd, 0)?);
         }
-        let cqe = self.submit_and_wait(&mut sq, cmd, 0)?;
-        if !cqe.status().is_success() {
-            return Err(AdminError::Status(cqe.status()));
-        }
-        Ok(cqe)
+        let buffer = self.buffer(data.len())?;
+        buffer.write_bytes(0, data)?;
+        self.run_with(cmd, buffer, &mut [])
     }
 }
 
-/// Admin commands held off (the submission lock held), for a controller
-/// reset.
+/// `cqe` if its command succeeded, else its status as the error.
+fn success(cqe: Completion) -> Result<Completion, AdminError> {
+    if cqe.status().is_success() {
+        Ok(cqe)
+    } else {
+        Err(AdminError::Status(cqe.status()))
+    }
+}
+
+/// Admin commands held off (the queue quiesced), for a controller reset;
+/// dropping it lets them run again.
 pub struct Held<'a> {
     queue: &'a Queue,
-    sq: kernel::sync::lock::Guard<'a, Submissions, kernel::sync::lock::mutex::MutexBackend>,
 }
 
 impl Held<'_> {
-    /// Forgets both rings' contents, as after the controller was disabled:
-    /// the controller starts over at entry 0 of each when enabled again.
-    /// The admin interrupt must be synchronised first.
+    /// Ends every admin command the controller was given as aborted by the
+    /// host and forgets both rings' contents, as after the controller was
+    /// disabled: it starts over at entry 0 of each when enabled again (C
+    /// `nvme_cancel_admin_tagset`). The admin interrupt must be
+    /// synchronised first.
     pub fn reset_rings(&mut self) {
+        self.queue.tags.for_each_started(|rq| {
+            rq.shared().abort(rq);
+        });
+        let ring = &self.queue.ring;
         if let Some(cursor) = SqCursor::new(DEPTH) {
-            self.sq.cursor = cursor;
+            ring.sq.lock().cursor = cursor;
         }
-        let completions = &self.queue.completions;
-        completions.ring.reset();
-        completions.sq_head.store(0, Ordering::Relaxed);
-        completions.waiter.store(NO_WAITER, Ordering::Release);
+        ring.cq.reset();
+        ring.sq_head.store(0, Ordering::Relaxed);
         // The controller forgot the request with everything else.
-        completions
-            .async_event_outstanding
-            .store(false, Ordering::Release);
+        ring.async_event_outstanding.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.queue.tags.unquiesce();
     }
 }

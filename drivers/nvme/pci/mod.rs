@@ -3,7 +3,9 @@
 //! The PCIe transport, as the C driver's `pci.c`: BAR0 registers, queue
 //! pairs in host memory, doorbells and MSI-X interrupts.
 
+pub mod admin_ops;
 pub mod admin_queue;
+pub mod admin_ring;
 pub mod blk_ops;
 pub mod completion_ring;
 pub mod config;

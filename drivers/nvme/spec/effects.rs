@@ -113,6 +113,11 @@ impl Handling {
             capabilities_changed: effects & CCC != 0,
         }
     }
+
+    /// Whether the command needs any handling around it.
+    pub fn needed(&self) -> bool {
+        self.freeze || self.rescan || self.capabilities_changed
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +131,14 @@ mod tests {
             log[at..at + 4].copy_from_slice(&value.to_le_bytes());
         }
         log
+    }
+
+    #[test]
+    fn handling_needed_only_with_an_effect_acted_on() {
+        assert!(!Handling::of(0).needed());
+        assert!(Handling::of(CSE_MASK).needed());
+        assert!(Handling::of(NCC).needed());
+        assert!(Handling::of(CCC).needed());
     }
 
     #[test]
