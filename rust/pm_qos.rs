@@ -49,50 +49,67 @@ impl<T: LatencyTolerance> Node<T> {
     /// Gives the node its latency tolerance callback and a user tolerance
     /// of `tolerance_us` (C `nvme_add_ctrl`), which the callback hears at
     /// once; the tolerance stays hidden from user space until
-    /// [`Node::expose_latency_tolerance`]. The callback may run from then
-    /// on until the device is deleted.
-    pub fn init_latency_tolerance(&self, tolerance_us: i32) -> Result {
-        let dev = self.as_dev().as_raw();
+    /// [`LatencyToleranceRequest::expose`]. The callback may run from then
+    /// on until the request is dropped, which must happen before the node
+    /// goes.
+    pub fn init_latency_tolerance(&self, tolerance_us: i32) -> Result<LatencyToleranceRequest> {
+        let dev: ARef<Device> = self.as_dev().into();
         // SAFETY: the node's device is registered while `self` exists; the
         // callback, set before any tolerance request exists, matches its
         // drvdata type, as `set_latency_tolerance` requires.
         unsafe {
-            bindings::nvme_rs_set_latency_tolerance_callback(dev, Some(set_latency_tolerance::<T>))
+            bindings::nvme_rs_set_latency_tolerance_callback(
+                dev.as_raw(),
+                Some(set_latency_tolerance::<T>),
+            )
         };
+        // INVARIANT: the request is dropped, whatever the outcome below,
+        // by the value's `Drop`; dropping a request that was not made is
+        // harmless.
+        let request = LatencyToleranceRequest { dev };
         // SAFETY: as above, the device is registered.
         to_result(unsafe {
-            bindings::nvme_rs_dev_pm_qos_update_user_latency_tolerance(dev, tolerance_us)
-        })
-    }
-
-    /// Shows `power/pm_qos_latency_tolerance_us` in the node's sysfs
-    /// directory, for user space to change the tolerance, until the
-    /// returned value is dropped.
-    pub fn expose_latency_tolerance(&self) -> Result<ExposedLatencyTolerance> {
-        let dev: ARef<Device> = self.as_dev().into();
-        // SAFETY: the device is registered while `self` exists.
-        to_result(unsafe { bindings::nvme_rs_dev_pm_qos_expose_latency_tolerance(dev.as_raw()) })?;
-        // INVARIANT: shown just above; `dev` holds a reference.
-        Ok(ExposedLatencyTolerance { dev })
+            bindings::nvme_rs_dev_pm_qos_update_user_latency_tolerance(
+                request.dev.as_raw(),
+                tolerance_us,
+            )
+        })?;
+        Ok(request)
     }
 }
 
-/// A node's latency tolerance shown in sysfs; dropped, it is hidden again
-/// and its user request dropped (the callback hears no constraint), as C's
-/// `dev_pm_qos_hide_latency_tolerance`. Drop it before the node.
+/// A node's user latency tolerance request (the kernel allocates it);
+/// dropped, the tolerance is hidden from sysfs if it was shown and the
+/// request freed (the callback hears no constraint), as C's
+/// `dev_pm_qos_hide_latency_tolerance` in `nvme_uninit_ctrl`. Drop it
+/// before the node.
 ///
 /// # Invariants
 ///
-/// The tolerance of `dev` was exposed and is hidden once, in `Drop`.
-pub struct ExposedLatencyTolerance {
+/// `dev` is the device of a node whose tolerance callback is set;
+/// `Drop` drops its user request, once.
+pub struct LatencyToleranceRequest {
     dev: ARef<Device>,
 }
 
-impl Drop for ExposedLatencyTolerance {
+impl LatencyToleranceRequest {
+    /// Shows `power/pm_qos_latency_tolerance_us` in the node's sysfs
+    /// directory, for user space to change the tolerance, until `self` is
+    /// dropped.
+    pub fn expose(&self) -> Result {
+        // SAFETY: `dev` is referenced, so valid, and its node is still
+        // registered: `self` is dropped before the node (type docs).
+        to_result(unsafe {
+            bindings::nvme_rs_dev_pm_qos_expose_latency_tolerance(self.dev.as_raw())
+        })
+    }
+}
+
+impl Drop for LatencyToleranceRequest {
     fn drop(&mut self) {
-        // SAFETY: `dev` is referenced, so valid; hiding a tolerance that
-        // was shown (type invariant) only takes the PM QoS locks, and works
-        // whether or not the device is still registered.
+        // SAFETY: `dev` is referenced, so valid; hiding takes only the PM
+        // QoS locks, removes the sysfs file if it was shown (nothing if
+        // not), and frees the user request if there is one.
         unsafe { bindings::nvme_rs_dev_pm_qos_hide_latency_tolerance(self.dev.as_raw()) };
     }
 }

@@ -17,7 +17,7 @@ use super::request::NvmeOps;
 use super::reset::{IoParts, Resetter};
 use crate::kernel_ext::block::tag_set::{TagSet, TagSetConfig};
 use crate::kernel_ext::chrdev::{NoFileOps, Node};
-use crate::kernel_ext::pm_qos::ExposedLatencyTolerance;
+use crate::kernel_ext::pm_qos::LatencyToleranceRequest;
 use crate::kernel_ext::sysfs::Link;
 use crate::kernel_ext::{cpu, dmi, irq, pci};
 use crate::nvme_core::admin::AdminQueue;
@@ -106,9 +106,11 @@ pub struct Controller {
     pub(super) recovery: Arc<RecoveryWatch>,
     _io: Option<Io>,
     _hwmon: Option<Hwmon>,
+    /// The controller node's PM QoS latency tolerance request, and
     /// `power/pm_qos_latency_tolerance_us`, shown where APST is on (C
-    /// hides it in `nvme_uninit_ctrl`, before the node goes).
-    _latency_tolerance: Option<ExposedLatencyTolerance>,
+    /// hides it and drops the request in `nvme_uninit_ctrl`, before the
+    /// node goes).
+    _latency_tolerance: Option<LatencyToleranceRequest>,
     _subsystem: Subsystem,
     _node: Arc<Node<ControllerNode>>,
     _admin_irq: irq::Registration<admin_queue::Completions>,
@@ -338,12 +340,12 @@ impl Controller {
         // As C's nvme_add_ctrl and nvme_init_identify, whose outcomes it
         // ignores: the tolerance starts at default_ps_max_latency_us and
         // user space sees it only where APST is on.
-        let _ = node.init_latency_tolerance(initial_latency_tolerance(config.apst.max_latency_us));
-        let latency_tolerance = if shared.apst_enabled() {
-            node.expose_latency_tolerance().ok()
-        } else {
-            None
-        };
+        let latency_tolerance = node
+            .init_latency_tolerance(initial_latency_tolerance(config.apst.max_latency_us))
+            .ok();
+        if let Some(request) = latency_tolerance.as_ref().filter(|_| shared.apst_enabled()) {
+            let _ = request.expose();
+        }
         let events = FlushOnDrop(AsyncEvents::new(
             shared.clone(),
             &*admin,

@@ -16,10 +16,11 @@
 
 require "driver loaded" load_driver
 
-out=$(admin-concurrency held 4000)
-printf '%s\n' "$out"
+# Not "out": check's own local of that name would hide it from field.
+held_out=$(admin-concurrency held 4000)
+printf '%s\n' "$held_out"
 field() {
-	printf '%s\n' "$out" | sed -n "s/^$1 //p"
+	printf '%s\n' "$held_out" | sed -n "s/^$1 //p"
 }
 # identify_first: Identify ended before the held command did (both ends
 # on CLOCK_MONOTONIC): it did not wait behind it. An order, not a speed.
