@@ -115,6 +115,23 @@ static int held(long hold_ms)
 	return 0;
 }
 
+/*
+ * hold HOLD_MS: only the held command, for the test to do something else
+ * meanwhile; prints its outcome, and when it started and ended
+ * (CLOCK_MONOTONIC, ms).
+ */
+static int hold(long hold_ms)
+{
+	int fd = open_ctrl();
+	long start = now_ms();
+	int r = admin_ioctl(fd, OP_ASYNC_EVENT, 0, NULL, 0, hold_ms);
+
+	printf("held %d\n", r);
+	printf("held-start %ld\n", start);
+	printf("held-end %ld\n", now_ms());
+	return 0;
+}
+
 static int io_workers(void)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -200,8 +217,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "held"))
 		return held(atol(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "hold"))
+		return hold(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "uring"))
 		return uring(atoi(argv[2]));
-	fprintf(stderr, "usage: %s held HOLD_MS | uring N\n", argv[0]);
+	fprintf(stderr, "usage: %s held HOLD_MS | hold HOLD_MS | uring N\n", argv[0]);
 	return 2;
 }

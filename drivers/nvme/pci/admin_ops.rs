@@ -44,6 +44,9 @@ pub struct AdminShared {
     /// No completion came within the timeout: the request was ended
     /// without one.
     timed_out: AtomicBool,
+    /// A reset ended the request: the controller forgot the command (C
+    /// `NVME_REQ_CANCELLED`).
+    cancelled: AtomicBool,
 }
 
 impl AdminShared {
@@ -72,6 +75,7 @@ impl AdminShared {
     /// Completes the request as aborted by the host: the controller was
     /// disabled and forgot the command (C `nvme_cancel_request`).
     pub(super) fn abort(&self, rq: &Request<AdminOps>) -> bool {
+        self.cancelled.store(true, Ordering::Relaxed);
         self.result.store(0, Ordering::Relaxed);
         self.status
             .store(Status::HOST_ABORTED.to_field(), Ordering::Release);
@@ -81,6 +85,13 @@ impl AdminShared {
     /// Whether the request ended by timing out.
     pub(super) fn timed_out(&self) -> bool {
         self.timed_out.load(Ordering::Acquire)
+    }
+
+    /// Whether a reset ended the request (the controller forgot it).
+    pub(super) fn cancelled(&self) -> bool {
+        // Stored before the status, whose release store the completion's
+        // waker made; read after the request completed.
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// The completion the request ended with, as the controller wrote it
@@ -102,11 +113,13 @@ impl AdminShared {
 impl UserCommands for AdminOps {
     fn outcome(rq: &Request<Self>, err: BlkStatus) -> (i32, u64) {
         let shared = rq.shared();
-        if shared.timed_out() {
-            // C's `NVME_REQ_CANCELLED`: the caller sees EINTR.
+        // Before the status, whose release store follows `cancelled`'s.
+        let status = i32::from(shared.status.load(Ordering::Acquire) >> 1);
+        if shared.timed_out() || shared.cancelled() {
+            // C's `NVME_REQ_CANCELLED`, set by its timeout handler and by
+            // `nvme_cancel_request`: the caller sees EINTR.
             return (EINTR.to_errno(), 0);
         }
-        let status = i32::from(shared.status.load(Ordering::Acquire) >> 1);
         let status = if status != 0 { status } else { err.to_errno() };
         (status, shared.result.load(Ordering::Relaxed))
     }
@@ -155,6 +168,7 @@ impl Operations for AdminOps {
         shared.status.store(0, Ordering::Relaxed);
         shared.result.store(0, Ordering::Relaxed);
         shared.timed_out.store(false, Ordering::Relaxed);
+        shared.cancelled.store(false, Ordering::Relaxed);
         // A new generation per use of the tag, so a late completion of an
         // earlier use is recognised and dropped.
         let generation = cid::next_generation(shared.generation.load(Ordering::Relaxed));

@@ -201,6 +201,12 @@ impl Queue {
             if shared.timed_out() {
                 return Err(AdminError::Timeout);
             }
+            if shared.cancelled() {
+                // A reset forgot it: EINTR, as C's `nvme_execute_rq` gives
+                // a request `nvme_cancel_request` ended, to its own
+                // commands and users' alike.
+                return Err(AdminError::Kernel(EINTR));
+            }
             let cqe = shared.completion(request);
             if cqe.status_field == 0 && !err.is_ok() {
                 // Ended without reaching the controller.

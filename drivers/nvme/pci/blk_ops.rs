@@ -75,7 +75,15 @@ impl UserCommands for NvmeOps {
         let shared = rq.shared();
         // The status field without its phase tag, as C's `nvme_req()->status`.
         let status = i32::from(shared.status.load(Ordering::Acquire) >> 1);
-        let status = if status != 0 { status } else { err.to_errno() };
+        let status = if status == 0 {
+            err.to_errno()
+        } else if shared.cancelled() {
+            // C's `NVME_REQ_CANCELLED`: the caller sees EINTR. (Only a
+            // failed command can have been, so success pays nothing.)
+            return (EINTR.to_errno(), 0);
+        } else {
+            status
+        };
         (status, shared.result.load(Ordering::Relaxed))
     }
 }
@@ -145,8 +153,7 @@ impl Operations for NvmeOps {
         let shared = request.shared();
         // No stale outcome: a passthrough caller reads the status even of a
         // request that fails before reaching the device.
-        shared.status.store(0, Ordering::Relaxed);
-        shared.aborted.store(false, Ordering::Relaxed);
+        shared.clear_for_next_command();
         let generation = cid::next_generation(shared.generation.load(Ordering::Relaxed));
         shared.generation.store(generation, Ordering::Release);
         // Tags are below the queue depth, at most `cid::MAX_TAGS`.

@@ -13,7 +13,7 @@ use crate::kernel_ext::dma_pool::PoolBlock;
 use crate::spec::cid;
 use crate::spec::command::Command;
 use crate::spec::completion::{Completion, Status};
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU16, AtomicU64, AtomicU8, Ordering};
 
 /// The blk-mq operations of nvme-rs.
 pub struct NvmeOps;
@@ -27,10 +27,18 @@ pub struct RqShared {
     pub(super) status: AtomicU16,
     /// Command-specific result of the completion.
     pub(super) result: AtomicU64,
-    /// An Abort went out for the current command (C `iod->aborted`): the
-    /// next timeout resets the controller instead.
-    pub(super) aborted: AtomicBool,
+    /// What happened to the current command besides its completion
+    /// (`ABORT_SENT`, `CANCELLED`); cleared with one store per command.
+    pub(super) flags: AtomicU8,
 }
+
+/// An Abort went out for the command (C `iod->aborted`): the next timeout
+/// resets the controller instead.
+const ABORT_SENT: u8 = 1 << 0;
+/// The command was ended by the host, not the device: its controller was
+/// reset and forgot it (C `NVME_REQ_CANCELLED`). A user who sent it sees
+/// `EINTR`, as from C's `nvme_execute_rq` and io_uring completion.
+const CANCELLED: u8 = 1 << 1;
 
 impl RqShared {
     /// Whether a completion carrying `cid` is for this request's current use.
@@ -68,9 +76,10 @@ impl RqShared {
 
     /// Completes the request as aborted by the host: its controller was
     /// reset and forgot the command. Block I/O is retried, a user's command
-    /// fails with that status (C `nvme_cancel_request`). Returns `false` if
-    /// the request was no longer in flight.
+    /// fails with `EINTR` (C `nvme_cancel_request`). Returns `false` if the
+    /// request was no longer in flight.
     pub fn abort(&self, rq: &Request<NvmeOps>) -> bool {
+        self.flags.fetch_or(CANCELLED, Ordering::Relaxed);
         self.result.store(0, Ordering::Relaxed);
         self.status
             .store(Status::HOST_ABORTED.to_field(), Ordering::Release);
@@ -84,7 +93,20 @@ impl RqShared {
     /// Notes that an Abort goes out for the current command; returns
     /// whether one already had.
     pub fn mark_aborted(&self) -> bool {
-        self.aborted.swap(true, Ordering::AcqRel)
+        self.flags.fetch_or(ABORT_SENT, Ordering::AcqRel) & ABORT_SENT != 0
+    }
+
+    /// Whether the host ended the command (a reset forgot it), rather
+    /// than the device.
+    pub(super) fn cancelled(&self) -> bool {
+        // Stored before the status, whose acquire load the reader did.
+        self.flags.load(Ordering::Relaxed) & CANCELLED != 0
+    }
+
+    /// Forgets the previous command's outcome, for the next command.
+    pub(super) fn clear_for_next_command(&self) {
+        self.status.store(0, Ordering::Relaxed);
+        self.flags.store(0, Ordering::Relaxed);
     }
 
     /// The command identifier of the request's current command.
