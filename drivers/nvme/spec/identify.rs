@@ -21,15 +21,17 @@ pub enum ParseError {
     BadDescriptor,
 }
 
-fn le16(b: &[u8], at: usize) -> u16 {
+/// Little-endian fields of the Identify structures (and of other data
+/// the controller writes in the same layout: ZNS structures, `spec::zns`).
+pub(super) fn le16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
-fn le32(b: &[u8], at: usize) -> u32 {
+pub(super) fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-fn le64(b: &[u8], at: usize) -> u64 {
+pub(super) fn le64(b: &[u8], at: usize) -> u64 {
     let mut v = [0u8; 8];
     v.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(v)

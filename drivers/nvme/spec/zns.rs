@@ -11,6 +11,7 @@
 //! from C 6.12 without `CONFIG_BLK_DEV_ZONED`, `spec::format`).
 
 use super::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
+use super::identify::{le16, le32, le64};
 
 /// The Zoned Namespace command set's identifier (CSI).
 pub const CSI_ZNS: u8 = 2;
@@ -80,20 +81,6 @@ const LBAFE_SIZE: usize = 16;
 /// LBA Format Extensions there are, one per LBA format.
 const LBAFE_COUNT: usize = 64;
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut x = [0u8; 8];
-    x.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(x)
-}
-
 /// The zone limits of a namespace formatted with LBA format `lbaf`, from
 /// its ZNS Identify Namespace, as C's `nvme_query_zone_info`: refused
 /// where ZOC asks for anything, or the zone size is not a power of two.
@@ -103,12 +90,12 @@ pub fn zone_info(
     id_ns_zns: &[u8; IDENTIFY_DATA_SIZE],
     lbaf: usize,
 ) -> Result<ZoneInfo, ZoneRefusal> {
-    let zoc = u16_at(id_ns_zns, 0);
+    let zoc = le16(id_ns_zns, 0);
     if zoc != 0 {
         return Err(ZoneRefusal::ZoneOperations(zoc));
     }
     let zone_blocks = if lbaf < LBAFE_COUNT {
-        u64_at(id_ns_zns, LBAFE_OFFSET + lbaf * LBAFE_SIZE)
+        le64(id_ns_zns, LBAFE_OFFSET + lbaf * LBAFE_SIZE)
     } else {
         0
     };
@@ -117,8 +104,8 @@ pub fn zone_info(
     }
     Ok(ZoneInfo {
         zone_blocks,
-        max_open: u32_at(id_ns_zns, 8).wrapping_add(1),
-        max_active: u32_at(id_ns_zns, 4).wrapping_add(1),
+        max_open: le32(id_ns_zns, 8).wrapping_add(1),
+        max_active: le32(id_ns_zns, 4).wrapping_add(1),
     })
 }
 
@@ -192,7 +179,7 @@ pub fn reported_zones(report: &[u8]) -> u64 {
     if report.len() < ZONE_REPORT_HEADER {
         return 0;
     }
-    u64_at(report, 0)
+    le64(report, 0)
 }
 
 /// The only zone type ZNS has: sequential write required.
@@ -238,15 +225,15 @@ pub fn zone_at(
     }
     let to_sectors = |lba: u64| lba << (lba_shift - 9);
     let cond = d[1] >> 4;
-    let start = to_sectors(u64_at(d, 16));
+    let start = to_sectors(le64(d, 16));
     Some(Ok(Zone {
         start,
         len: zone_sectors,
-        capacity: to_sectors(u64_at(d, 8)),
+        capacity: to_sectors(le64(d, 8)),
         wp: if cond == ZONE_COND_FULL {
             start + zone_sectors
         } else {
-            to_sectors(u64_at(d, 24))
+            to_sectors(le64(d, 24))
         },
         cond,
     }))
