@@ -20,6 +20,7 @@ pub mod firmware;
 pub mod format;
 pub mod host_memory;
 pub mod identify;
+pub mod integrity;
 pub mod io;
 pub mod ns_limits;
 pub mod ns_sysfs;
