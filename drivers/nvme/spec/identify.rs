@@ -21,6 +21,9 @@ pub enum ParseError {
     BadDescriptor,
 }
 
+/// Offset of NUSE (Namespace Utilization) in Identify Namespace.
+pub(super) const NUSE_OFFSET: usize = 16;
+
 /// Little-endian fields of the Identify structures (and of other data
 /// the controller writes in the same layout: ZNS structures, `spec::zns`).
 pub(super) fn le16(b: &[u8], at: usize) -> u16 {
@@ -378,7 +381,7 @@ impl IdentifyNamespace {
         Ok(Some(IdentifyNamespace {
             size_blocks,
             capacity_blocks: le64(b, 8),
-            used_blocks: le64(b, 16),
+            used_blocks: le64(b, NUSE_OFFSET),
             features: b[24],
             format_index,
             format,

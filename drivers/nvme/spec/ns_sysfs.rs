@@ -5,7 +5,7 @@
 //! `/dev/disk/by-id/nvme-*` links from and nvme-cli shows; and when `nuse`
 //! asks the controller again.
 
-use super::identify::NamespaceIds;
+use super::identify::{le64, NamespaceIds, NUSE_OFFSET};
 use core::fmt;
 
 /// Sixteen bytes as a UUID, lowercase, in the order they are stored (C
@@ -109,10 +109,7 @@ pub fn nuse_refresh_due(last_ms: Option<i64>, now_ms: i64) -> bool {
 /// data structure, read as C reads it, whatever else the structure says
 /// (all zero for an inactive namespace: 0); `None` if `id` is too short.
 pub fn nuse_of(id: &[u8]) -> Option<u64> {
-    let bytes = id.get(16..24)?;
-    let mut le = [0u8; 8];
-    le.copy_from_slice(bytes);
-    Some(u64::from_le_bytes(le))
+    (id.len() >= NUSE_OFFSET + 8).then(|| le64(id, NUSE_OFFSET))
 }
 
 #[cfg(test)]
