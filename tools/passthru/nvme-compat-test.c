@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * nvme-compat-test: the NVMe passthrough ioctls as a 32-bit program sees
- * them, through the drivers' compat_ioctl on /dev/nvme0, /dev/ng0n1 and
- * /dev/nvme0n1 (tools/guest/tests/85-passthru-compat.sh).
+ * them, through the drivers' compat_ioctl on /dev/nvme0 and namespace 1's
+ * /dev/ng0nX and /dev/nvme0nX (tools/guest/tests/85-passthru-compat.sh).
+ * X is found from sysfs `nsid`: C scans namespaces in parallel, so its
+ * NSID 1 is not always nvme0n1.
  *
  * Built twice from this source: `gcc -m32` (the point) and natively (the
  * same checks from a 64-bit program, so a check that fails only in the
@@ -39,8 +41,6 @@
 #include <unistd.h>
 
 #define CTRL_DEV "/dev/nvme0"
-#define CHAR_DEV "/dev/ng0n1"
-#define BLOCK_DEV "/dev/nvme0n1"
 #define REGION_BYTES (26u << 20)
 #define XFER 8192u
 
@@ -251,6 +251,21 @@ static void ns_checks(const char *dev, uint64_t slba, unsigned blocks, unsigned 
 	close(fd);
 }
 
+/* The X of /dev/nvme0nX whose sysfs nsid is 1. */
+static unsigned instance_of_nsid1(void)
+{
+	char path[64];
+	unsigned x;
+
+	for (x = 1; x <= 32; x++) {
+		snprintf(path, sizeof(path), "/sys/block/nvme0n%u/nsid", x);
+		if (access(path, R_OK) == 0 && sysfs_uint(path) == 1)
+			return x;
+	}
+	printf("FAIL - setup: no /sys/block/nvme0nX/nsid reads 1\n");
+	exit(2);
+}
+
 static void load_serial(char *serial, size_t len)
 {
 	const char *path = getenv("NVME_RS_EXPECT");
@@ -280,8 +295,8 @@ static void load_serial(char *serial, size_t len)
 
 int main(int argc, char **argv)
 {
-	char serial[64];
-	unsigned lba;
+	char serial[64], char_dev[32], block_dev[32], path[96];
+	unsigned lba, x;
 	uint64_t slba;
 
 	if (argc == 3 && !strcmp(argv[1], "--driver") &&
@@ -293,15 +308,19 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	load_serial(serial, sizeof(serial));
-	lba = sysfs_uint("/sys/block/nvme0n1/queue/logical_block_size");
+	x = instance_of_nsid1();
+	snprintf(char_dev, sizeof(char_dev), "/dev/ng0n%u", x);
+	snprintf(block_dev, sizeof(block_dev), "/dev/nvme0n%u", x);
+	snprintf(path, sizeof(path), "/sys/block/nvme0n%u/queue/logical_block_size", x);
+	lba = sysfs_uint(path);
 	slba = REGION_BYTES / lba;
 	printf("# %d-bit program, nvme_user_io %zu bytes, SUBMIT_IO %#lx\n",
 	       (int)sizeof(void *) * 8, sizeof(struct nvme_user_io),
 	       (unsigned long)NVME_IOCTL_SUBMIT_IO);
 
 	admin_checks(serial);
-	ns_checks(CHAR_DEV, slba, XFER / lba, 1);
-	ns_checks(BLOCK_DEV, slba + XFER / lba, XFER / lba, 2);
+	ns_checks(char_dev, slba, XFER / lba, 1);
+	ns_checks(block_dev, slba + XFER / lba, XFER / lba, 2);
 
 	printf("# nvme-compat-test: %d ok, %d FAIL\n", ok_count, fail_count);
 	return fail_count ? 1 : 0;
