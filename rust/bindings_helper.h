@@ -11,6 +11,7 @@
 #include <linux/io_uring/cmd.h>
 #include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
+#include <linux/blk-integrity.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/device.h>
@@ -73,6 +74,9 @@ const blk_features_t NVME_RS_BLK_FEAT_NOWAIT = BLK_FEAT_NOWAIT;
 const int NVME_RS_GENHD_FL_HIDDEN = GENHD_FL_HIDDEN;
 
 const blk_opf_t NVME_RS_REQ_FUA = REQ_FUA;
+const blk_opf_t NVME_RS_REQ_INTEGRITY = REQ_INTEGRITY;
+const unsigned char NVME_RS_BLK_INTEGRITY_DEVICE_CAPABLE = BLK_INTEGRITY_DEVICE_CAPABLE;
+const unsigned char NVME_RS_BLK_INTEGRITY_REF_TAG = BLK_INTEGRITY_REF_TAG;
 const blk_opf_t NVME_RS_REQ_NOUNMAP = REQ_NOUNMAP;
 const blk_opf_t NVME_RS_REQ_FAILFAST_DEV = REQ_FAILFAST_DEV;
 const blk_opf_t NVME_RS_REQ_POLLED = REQ_POLLED;

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/blkdev.h>
+#include <linux/blk-integrity.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -161,6 +162,29 @@ void nvme_rs_usleep_range(unsigned long min_us, unsigned long max_us)
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl)
 {
 	return blk_rq_map_sg(rq->q, rq, sgl);
+}
+
+/*
+ * The integrity (metadata) buffer of a request with REQ_INTEGRITY, as C's
+ * nvme_map_metadata takes it: one bio_vec, since the disk's
+ * max_integrity_segments is 1. False without CONFIG_BLK_DEV_INTEGRITY.
+ */
+bool nvme_rs_rq_integrity_segment(struct request *rq, struct page **page,
+				  unsigned int *offset, unsigned int *len)
+{
+#ifdef CONFIG_BLK_DEV_INTEGRITY
+	struct bio_vec bv;
+
+	if (!blk_integrity_rq(rq) || !rq->bio || !rq->bio->bi_integrity)
+		return false;
+	bv = rq_integrity_vec(rq);
+	*page = bv.bv_page;
+	*offset = bv.bv_offset;
+	*len = bv.bv_len;
+	return true;
+#else
+	return false;
+#endif
 }
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents)

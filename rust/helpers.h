@@ -54,8 +54,11 @@ struct gendisk;
 struct io_comp_batch;
 struct request;
 struct scatterlist;
+struct page;
 
 int nvme_rs_rq_map_sg(struct request *rq, struct scatterlist *sgl);
+bool nvme_rs_rq_integrity_segment(struct request *rq, struct page **page,
+				  unsigned int *offset, unsigned int *len);
 
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents);
 

@@ -252,7 +252,7 @@ pub const fn modinfo<const N: usize>(s: &str) -> [u8; N] {
 /// [`ParamU8`] (C's `byte`), `readonly bool` a read-only `bool`, `bool` a
 /// [`ParamBool`] (writable in sysfs) and `charp` a [`ParamCharp`] (no
 /// default: unset unless given). `static path::TO::STATIC: bool` registers
-/// a `ParamBool` declared in another module.
+/// a `ParamBool` declared in another module (`readonly bool`: 0444).
 #[macro_export]
 macro_rules! module_param {
     ($vis:vis $ident:ident: u32 = $default:expr, $name:literal, $desc:literal) => {
@@ -291,6 +291,10 @@ macro_rules! module_param {
     // link sections below are).
     (static $path:path: bool, $name:literal, $desc:literal) => {
         $crate::module_param!(@entry $path, bool, bool, $name, $desc);
+    };
+    // The same, set only at load time (0444).
+    (static $path:path: readonly bool, $name:literal, $desc:literal) => {
+        $crate::module_param!(@entry $path, bool_read_only, bool, $name, $desc);
     };
     // `$entry` names the `KernelParam` constructor, `$type` the type
     // `modinfo` shows.

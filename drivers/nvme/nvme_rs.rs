@@ -59,6 +59,9 @@ module_param!(pub APST_SECONDARY_LATENCY_TOL_US: u32 = 100000, "apst_secondary_l
 module_param!(static nvme_core::apst::FORCE_APST: bool, "force_apst",
     "allow APST for newly enumerated devices even if quirked off");
 
+module_param!(static nvme_core::identify::DISABLE_PI_OFFSETS: readonly bool, "disable_pi_offsets",
+    "disable protection information if it has an offset");
+
 module_param!(pub MAX_HOST_MEM_SIZE_MB: u32 = 128, "max_host_mem_size_mb",
     "Maximum Host Memory Buffer (HMB) size per controller (in MiB)");
 

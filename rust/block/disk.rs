@@ -159,6 +159,9 @@ pub struct Limits {
     pub fua: bool,
     /// The tag set has polled queues.
     pub poll: bool,
+    /// The integrity profile, where the device has metadata the block
+    /// layer carries (only where [`super::integrity::SUPPORTED`]).
+    pub integrity: Option<super::integrity::Profile>,
 }
 
 /// What the device writes atomically, in bytes (the block layer's
@@ -228,6 +231,7 @@ impl Limits {
         lim.max_discard_segments = self.max_discard_segments;
         lim.discard_granularity = self.discard_granularity;
         lim.max_write_zeroes_sectors = self.max_write_zeroes_sectors;
+        super::integrity::Profile::apply(self.integrity.as_ref(), lim);
     }
 }
 

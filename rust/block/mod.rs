@@ -27,6 +27,7 @@
 pub mod batch;
 pub mod disk;
 pub mod disk_attr;
+pub mod integrity;
 pub mod passthrough;
 pub mod queue;
 pub mod request;

@@ -168,6 +168,13 @@ impl<T: Operations> Request<T> {
         self.has_flag(bindings::NVME_RS_REQ_NOUNMAP)
     }
 
+    /// The request carries a metadata buffer from the disk's integrity
+    /// profile (C `blk_integrity_rq`).
+    #[inline]
+    pub fn has_metadata_buffer(&self) -> bool {
+        self.has_flag(bindings::NVME_RS_REQ_INTEGRITY)
+    }
+
     /// The submitter wants device errors reported, not retried.
     pub fn is_failfast(&self) -> bool {
         self.has_flag(bindings::NVME_RS_REQ_FAILFAST_DEV)

@@ -260,7 +260,7 @@ fn single_bvec<T: Operations>(request: OwnedRequest<'_, T>) -> Option<SingleBvec
 
 /// Whether `addr`, from a DMA mapping call for `dev`, says it failed (C
 /// `dma_mapping_error`).
-fn mapping_failed(dev: *mut bindings::device, addr: bindings::dma_addr_t) -> bool {
+pub(super) fn mapping_failed(dev: *mut bindings::device, addr: bindings::dma_addr_t) -> bool {
     #[cfg(CONFIG_DMA_API_DEBUG)]
     // SAFETY: `dev` is valid; the call only records that the driver
     // checked `addr`.

@@ -6,17 +6,25 @@
 
 use super::admin::{AdminError, AdminQueue};
 use super::instance::{Instance, Name};
+use crate::kernel_ext::block::integrity;
 use crate::kernel_ext::device::Device;
+use crate::kernel_ext::module_param::ParamBool;
 use crate::spec::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::format::{BlockAccess, Blocked, CommandSet, Format};
 use crate::spec::identify::{
-    active_namespaces, IdentifyController, IdentifyControllerNvm, IdentifyNamespace, NamespaceIds,
-    NS_LIST_ENTRIES,
+    active_namespaces, nvm_elbaf_pic, IdentifyController, IdentifyControllerNvm, IdentifyNamespace,
+    NamespaceIds, NS_LIST_ENTRIES,
 };
+use crate::spec::integrity::Metadata;
 use crate::spec::quirks::{core_quirks, identify_cns_ok, Quirks};
 use crate::spec::regs::{CommandSets, Version};
 use crate::{dev_dbg, dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
+
+/// Module parameter `disable_pi_offsets` (C's `nvme_core` parameter of
+/// that name, 0444): protection information that is not the first bytes
+/// of the metadata is treated as none.
+pub static DISABLE_PI_OFFSETS: ParamBool = ParamBool::new(false);
 
 /// A namespace the controller reports as active.
 pub struct Namespace {
@@ -26,6 +34,10 @@ pub struct Namespace {
     pub id: IdentifyNamespace,
     /// Its command set and identifiers, where the controller lists them.
     pub ids: NamespaceIds,
+    /// Its format's Extended LBA Format and its PIC, where the controller
+    /// has Extended LBA Formats and the format has metadata (C reads them
+    /// in `nvme_update_ns_info_block`).
+    pub elbaf_pic: Option<(u32, u8)>,
 }
 
 impl Namespace {
@@ -38,7 +50,21 @@ impl Namespace {
     /// What block I/O its disk may carry, with pages of `1 << page_shift`
     /// bytes.
     pub fn block_access(&self, page_shift: u32) -> BlockAccess {
-        Format::of(&self.id).block_access(self.command_set(), page_shift)
+        let format = Format::of(&self.id);
+        // C's `nvme_configure_metadata` and `nvme_init_integrity` where
+        // the kernel has integrity profiles.
+        let integrity = if integrity::SUPPORTED {
+            Metadata::of(
+                format.metadata_size,
+                format.extended,
+                self.id.dps,
+                self.elbaf_pic,
+                DISABLE_PI_OFFSETS.get(),
+            )
+        } else {
+            None
+        };
+        format.block_access(self.command_set(), page_shift, integrity)
     }
 }
 
@@ -201,7 +227,34 @@ pub fn identify_namespaces(
                 } else {
                     ids.complete_from(&ns, scan.version);
                 }
-                namespaces.push(Namespace { nsid, id: ns, ids }, GFP_KERNEL)?
+                let elbaf_pic = if id.extended_lba_formats() && ns.format.metadata_size != 0 {
+                    match nvm_guard_fields(admin, nsid, ns.format_index, buf) {
+                        Ok(fields) => fields,
+                        Err(err) => {
+                            // C leaves the namespace out where the read
+                            // fails (not where the controller refuses it).
+                            dev_err!(
+                                dev,
+                                "{}n{}: NVM Identify Namespace: {:?}\n",
+                                name,
+                                nsid,
+                                err
+                            );
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                namespaces.push(
+                    Namespace {
+                        nsid,
+                        id: ns,
+                        ids,
+                        elbaf_pic,
+                    },
+                    GFP_KERNEL,
+                )?
             }
             // Inactive: detached since the list was read, or skipped by the
             // sequential scan of older controllers.
@@ -210,6 +263,26 @@ pub fn identify_namespaces(
         }
     }
     Ok(namespaces)
+}
+
+/// Namespace `nsid`'s Extended LBA Format `format_index` and PIC, from
+/// the NVM command set Identify Namespace (C `nvme_identify_ns_nvm`);
+/// `None` where the controller refuses the command (C then takes the
+/// 16-bit guard), an error where it could not be sent.
+fn nvm_guard_fields(
+    admin: &dyn AdminQueue,
+    nsid: u32,
+    format_index: u8,
+    buf: &mut KVec<u8>,
+) -> Result<Option<(u32, u8)>, AdminError> {
+    match admin.execute_read(
+        Command::identify(IdentifyCns::CommandSetNamespace, nsid),
+        buf,
+    ) {
+        Ok(_) => Ok(nvm_elbaf_pic(buf, format_index).ok()),
+        Err(AdminError::Status(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 /// Namespace `nsid`'s descriptors, where `scan` says to read them, else
@@ -284,6 +357,15 @@ pub fn log_namespace(dev: &Device, name: Name, ns: &Namespace) {
             name,
             ns.nsid,
             pi
+        ),
+        BlockAccess::Integrity { profile, pi, .. } => dev_info!(
+            dev,
+            "{}n{}: metadata in the block layer's integrity buffers, {} bytes per block, protection information {:?} (guard {:?})\n",
+            name,
+            ns.nsid,
+            profile.tuple_size,
+            pi,
+            profile.checksum
         ),
         BlockAccess::Blocked(Blocked::Metadata) => dev_info!(
             dev,

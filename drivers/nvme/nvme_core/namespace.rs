@@ -7,12 +7,14 @@
 
 use super::error_log::ErrorLog;
 use crate::kernel_ext::block::disk::{AtomicWriteLimits, Limits, Medium};
+use crate::kernel_ext::block::integrity::{Checksum, Profile};
 use crate::kernel_ext::block::request::{Op, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::Operations;
 use crate::spec::command::Command;
-use crate::spec::format::{ref_tag, BlockAccess, Blocked};
+use crate::spec::format::{ref_tag, ref_tag48, BlockAccess, Blocked};
 use crate::spec::identify::{IdentifyController, IdentifyNamespace, WriteFields};
+use crate::spec::integrity;
 use crate::spec::io::{sectors_to_blocks, IoError, MAX_DSM_RANGES};
 use crate::spec::ns_limits::{deallocate_zeroes, write_protected, write_units};
 use crate::spec::status::BlockStatus;
@@ -189,6 +191,7 @@ impl Namespace {
             write_cache: ctrl.volatile_write_cache,
             fua: ctrl.volatile_write_cache,
             poll: profile.poll,
+            integrity: self.access.profile().and_then(integrity_profile),
         }
     }
 
@@ -214,31 +217,22 @@ impl Namespace {
         }
         let slba = sectors_to_blocks(rq.sector(), self.lba_shift);
         let blocks = rq.bytes() >> self.lba_shift;
-        let (payload, protection) = match op {
-            Op::Read => (
-                encode(Command::read(self.nsid, slba, blocks), Payload::Data)?,
-                self.access.rw_protection(),
-            ),
-            Op::Write => (
-                encode(
-                    Command::write(self.nsid, slba, blocks, rq.is_fua()),
-                    Payload::Data,
-                )?,
-                self.access.rw_protection(),
-            ),
+        let payload = match op {
+            Op::Read => encode(Command::read(self.nsid, slba, blocks), Payload::Data)?,
+            Op::Write => encode(
+                Command::write(self.nsid, slba, blocks, rq.is_fua()),
+                Payload::Data,
+            )?,
             Op::Flush => return encode(Ok(Command::flush(self.nsid)), Payload::None),
-            Op::WriteZeroes => (
-                encode(
-                    Command::write_zeroes(
-                        self.nsid,
-                        slba,
-                        blocks,
-                        self.deallocate_zeroes && !rq.is_nounmap(),
-                    ),
-                    Payload::None,
-                )?,
-                self.access.write_zeroes_protection(),
-            ),
+            Op::WriteZeroes => encode(
+                Command::write_zeroes(
+                    self.nsid,
+                    slba,
+                    blocks,
+                    self.deallocate_zeroes && !rq.is_nounmap(),
+                ),
+                Payload::None,
+            )?,
             Op::Discard => {
                 return encode(
                     Command::deallocate(self.nsid, u32::from(rq.phys_segments())),
@@ -248,17 +242,61 @@ impl Namespace {
             _ => return Err(BlkStatus::NOT_SUPPORTED),
         };
         // Set in place, after the command is written: a namespace without
-        // protection information (nearly all) pays one test for it.
-        let (control, with_ref_tag) = protection;
-        if control != 0 {
-            cmd.set_cdw::<12>(cmd.dword(12) | control);
-            if with_ref_tag {
-                // C `nvme_set_ref_tag`.
-                cmd.set_cdw::<14>(ref_tag(slba));
-            }
+        // metadata (nearly all) pays one test for it.
+        if !matches!(self.access, BlockAccess::Data) {
+            self.protect(rq, cmd, slba, op)?;
         }
         Ok(payload)
     }
+
+    /// Sets the protection fields of the Read, Write or Write Zeroes `cmd`
+    /// for `rq` starting at `slba` (C `nvme_setup_rw` and
+    /// `nvme_setup_write_zeroes` for a namespace with metadata).
+    #[inline(never)]
+    fn protect<T: Operations>(
+        &self,
+        rq: &Request<T>,
+        cmd: &mut Command,
+        slba: u64,
+        op: Op,
+    ) -> Result<(), BlkStatus> {
+        let (control, with_ref_tag) = if op == Op::WriteZeroes {
+            self.access.write_zeroes_protection()
+        } else {
+            self.access
+                .rw_protection(rq.has_metadata_buffer())
+                .ok_or(BlkStatus::NOT_SUPPORTED)?
+        };
+        cmd.set_cdw::<12>(cmd.dword(12) | control);
+        if with_ref_tag {
+            // C `nvme_set_ref_tag`.
+            if self.access.wide_ref_tag() {
+                let (low, high) = ref_tag48(slba);
+                cmd.set_cdw::<14>(low);
+                cmd.set_cdw3(high);
+            } else {
+                cmd.set_cdw::<14>(ref_tag(slba));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The block layer's form of an integrity profile; `None` where it cannot
+/// hold it (`spec::integrity::block_metadata` refuses such formats first).
+fn integrity_profile(p: integrity::Profile) -> Option<Profile> {
+    Some(Profile {
+        checksum: match p.checksum {
+            integrity::Checksum::None => Checksum::None,
+            integrity::Checksum::Crc16 => Checksum::Crc16,
+            integrity::Checksum::Crc64 => Checksum::Crc64,
+        },
+        tuple_size: u8::try_from(p.tuple_size).ok()?,
+        pi_offset: u8::try_from(p.pi_offset).ok()?,
+        tag_size: p.tag_size,
+        device_capable: p.device_capable,
+        ref_tag: p.ref_tag,
+    })
 }
 
 /// The block layer's status for an NVMe completion status class.

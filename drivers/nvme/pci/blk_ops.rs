@@ -10,6 +10,7 @@ use super::io_queue::IoQueue;
 use super::queue_set::IoQueues;
 use super::request::{NvmeOps, RqPrivate, RqShared};
 use crate::kernel_ext::block::batch::CompletionBatch;
+use crate::kernel_ext::block::integrity::MetadataMap;
 use crate::kernel_ext::block::passthrough::UserCommands;
 use crate::kernel_ext::block::request::{Owned, Request};
 use crate::kernel_ext::block::sg::RequestSg;
@@ -111,6 +112,7 @@ impl Operations for NvmeOps {
     fn new_request(set: ArcBorrow<'_, IoQueues>) -> Result<(RqPrivate, RqShared)> {
         let private = RqPrivate {
             sg: RequestSg::new(set.pdev().as_dev(), set.max_segments)?,
+            metadata: MetadataMap::new(set.pdev().as_dev()),
             list: None,
             chained: Default::default(),
             retries: 0,
@@ -145,7 +147,14 @@ impl Operations for NvmeOps {
         // path every read and write takes.
         match payload {
             Payload::None => {}
-            Payload::Data => set.map_data(request, private, cmd, user_command)?,
+            Payload::Data => {
+                set.map_data(request, private, cmd, user_command)?;
+                // C `nvme_map_metadata`: only where the disk has an
+                // integrity profile does the block layer attach a buffer.
+                if request.has_metadata_buffer() {
+                    set.map_metadata(request, private, cmd)?;
+                }
+            }
             Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
         }
         // A new generation per use of the tag, so a late completion of an

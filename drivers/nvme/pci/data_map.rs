@@ -219,6 +219,22 @@ impl IoQueues {
         Ok(())
     }
 
+    /// Maps the request's metadata buffer and points the command's MPTR at
+    /// it (C `nvme_map_metadata`). Out of line: only namespaces with
+    /// separate metadata take it.
+    #[inline(never)]
+    pub(super) fn map_metadata(
+        &self,
+        rq: OwnedRequest<'_, NvmeOps>,
+        private: &mut RqPrivate,
+        cmd: &mut Command,
+    ) -> Result<(), BlkStatus> {
+        // C fails the request (BLK_STS_IOERR) where the mapping fails.
+        let addr = private.metadata.map(rq).map_err(|_| BlkStatus::IO_ERROR)?;
+        cmd.set_metadata_pointer(addr);
+        Ok(())
+    }
+
     /// Writes the request's discard ranges as a Dataset Management range
     /// list and points the command at it.
     pub(super) fn map_dsm(

@@ -7,6 +7,7 @@
 //! requests from their completions.
 
 use crate::kernel_ext::block::batch::CompletionBatch;
+use crate::kernel_ext::block::integrity::MetadataMap;
 use crate::kernel_ext::block::request::Request;
 use crate::kernel_ext::block::sg::RequestSg;
 use crate::kernel_ext::dma_pool::PoolBlock;
@@ -123,6 +124,9 @@ pub const MAX_LIST_PAGES: usize = 5;
 /// Per-request state of the request's owner.
 pub struct RqPrivate {
     pub(super) sg: RequestSg,
+    /// The metadata buffer of a request on a disk with an integrity
+    /// profile, mapped while in flight (C `iod->meta_dma`).
+    pub(super) metadata: MetadataMap,
     /// A PRP list, SGL segment or DSM range list in flight with the command.
     pub(super) list: Option<PoolBlock>,
     /// The PRP list's further pages, where it is chained; only set with
@@ -149,12 +153,13 @@ impl RqPrivate {
 }
 
 impl RqPrivate {
-    /// Gives back what the command used: the data mapping and the list.
-    /// Built into the completion loop: most commands have no list, and
-    /// only look whether they do.
+    /// Gives back what the command used: the data and metadata mappings
+    /// and the list. Built into the completion loop: most commands have no
+    /// list or metadata, and only look whether they do.
     #[inline(always)]
     pub(super) fn release(&mut self) {
         self.sg.unmap();
+        self.metadata.unmap();
         if self.list.is_some() {
             self.release_lists();
         }

@@ -112,6 +112,18 @@ impl Command {
         self.dw[1]
     }
 
+    /// Sets the metadata pointer (MPTR, dwords 4 and 5): the address of the
+    /// command's separate metadata buffer.
+    pub fn set_metadata_pointer(&mut self, addr: u64) {
+        self.dw[4] = addr as u32;
+        self.dw[5] = (addr >> 32) as u32;
+    }
+
+    /// The metadata pointer.
+    pub const fn metadata_pointer(&self) -> u64 {
+        self.dw[4] as u64 | (self.dw[5] as u64) << 32
+    }
+
     /// Sets the first PRP entry, the address of a data buffer.
     pub const fn with_prp1(mut self, addr: u64) -> Self {
         self.dw[6] = addr as u32;
@@ -151,6 +163,12 @@ impl Command {
         self.dw[2] = cdw2;
         self.dw[3] = cdw3;
         self
+    }
+
+    /// Sets dword 3 in place (the upper reference tag bits of PI with the
+    /// 64-bit guard).
+    pub fn set_cdw3(&mut self, value: u32) {
+        self.dw[3] = value;
     }
 
     /// Sets command-specific dword `N` (10 to 15; other values do not compile).

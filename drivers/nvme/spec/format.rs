@@ -12,6 +12,12 @@
 //! `nvme_init_integrity`, `nvme_update_disk_info` and the PI setup of
 //! `nvme_setup_rw` in `drivers/nvme/host/core.c`):
 //!
+//! Where the kernel has `CONFIG_BLK_DEV_INTEGRITY`, a namespace with
+//! separate metadata gets what C gives it with that option instead
+//! ([`super::integrity::block_metadata`]): the block layer's integrity
+//! profile, whose buffer for each request the command's metadata pointer
+//! (MPTR) points at. Without it:
+//!
 //! - no metadata: block I/O of data;
 //! - metadata that is exactly the 8-byte protection information, with PI
 //!   enabled: block I/O with PRACT set, so the controller generates the PI on
@@ -23,9 +29,12 @@
 //!   disk, so only the generic node `/dev/ngXnY` serves the namespace.
 //!
 //! Passthrough is held to the same rule: a command that would move
-//! separate metadata is refused, since the driver maps no metadata buffers.
+//! separate metadata is refused, since the driver maps no user metadata
+//! buffers.
 
 use super::identify::IdentifyNamespace;
+pub use super::integrity::PiType;
+use super::integrity::{block_metadata, BlockMetadata, Checksum, Metadata, Profile};
 
 /// The 8-byte protection information tuple with a 16-bit guard (C `struct
 /// t10_pi_tuple`), the only PI format without Extended LBA Formats.
@@ -45,30 +54,6 @@ pub const PRCHK_REF: u32 = 1 << 26;
 /// Opcodes of the NVM and Zoned Namespace command sets that transfer
 /// metadata: Write, Read, Compare and Zone Append.
 const METADATA_OPCODES: [u8; 4] = [0x01, 0x02, 0x05, 0x7d];
-
-/// End-to-end protection type (DPS bits 2:0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PiType {
-    /// Type 1: the reference tag is the low 32 bits of the LBA.
-    Type1 = 1,
-    /// Type 2: the reference tag starts at the command's initial value.
-    Type2 = 2,
-    /// Type 3: no reference tag.
-    Type3 = 3,
-}
-
-impl PiType {
-    /// The type DPS bits 2:0 select, `None` for no protection or a reserved
-    /// value.
-    pub const fn from_dps(dps: u8) -> Option<Self> {
-        match dps & 7 {
-            1 => Some(PiType::Type1),
-            2 => Some(PiType::Type2),
-            3 => Some(PiType::Type3),
-            _ => None,
-        }
-    }
-}
 
 /// The I/O command set of a namespace, from its Command Set Identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +117,19 @@ pub enum BlockAccess {
     /// Data, with the controller inserting, checking and stripping the
     /// protection information that is all the metadata (PRACT).
     ControllerPi(PiType),
+    /// Data, with a metadata buffer for each request from the block
+    /// layer's integrity `profile`, which the command points at (MPTR);
+    /// `pi` is the protection the controller checks, and `pi_only` says
+    /// the metadata is exactly the PI (C `nvme_ns_has_pi`), so a request
+    /// without a buffer can have the controller insert and strip it.
+    Integrity {
+        /// The integrity profile the disk registers.
+        profile: Profile,
+        /// The protection type, where there is PI.
+        pi: Option<PiType>,
+        /// The metadata is only the PI.
+        pi_only: bool,
+    },
     /// None: the disk has capacity 0.
     Blocked(Blocked),
     /// None, and the disk is hidden: the namespace's command set has no
@@ -163,13 +161,34 @@ impl Format {
     }
 
     /// What block I/O a namespace of this format and `command_set` gets on
-    /// a kernel whose pages are `1 << page_shift` bytes.
-    pub fn block_access(&self, command_set: CommandSet, page_shift: u32) -> BlockAccess {
+    /// a kernel whose pages are `1 << page_shift` bytes. `integrity` is the
+    /// format's metadata where the kernel has block integrity profiles
+    /// (`None` without them, or without metadata).
+    pub fn block_access(
+        &self,
+        command_set: CommandSet,
+        page_shift: u32,
+        integrity: Option<Metadata>,
+    ) -> BlockAccess {
         if command_set != CommandSet::Nvm {
             return BlockAccess::Hidden(command_set);
         }
         if u32::from(self.lba_shift) > page_shift || self.lba_shift < 9 {
             return BlockAccess::Blocked(Blocked::BlockSize);
+        }
+        if let Some(md) = integrity {
+            return match block_metadata(&md) {
+                BlockMetadata::Profile(profile) => BlockAccess::Integrity {
+                    profile,
+                    pi: md.pi,
+                    pi_only: md.is_only_pi(),
+                },
+                BlockMetadata::ControllerPi => match md.pi {
+                    Some(pi) => BlockAccess::ControllerPi(pi),
+                    None => BlockAccess::Blocked(Blocked::Metadata),
+                },
+                BlockMetadata::Unusable => BlockAccess::Blocked(Blocked::Metadata),
+            };
         }
         match self.pi {
             _ if self.metadata_size == 0 => BlockAccess::Data,
@@ -231,7 +250,33 @@ impl Format {
 impl BlockAccess {
     /// Whether the disk carries block I/O.
     pub const fn has_capacity(&self) -> bool {
-        matches!(self, BlockAccess::Data | BlockAccess::ControllerPi(_))
+        matches!(
+            self,
+            BlockAccess::Data | BlockAccess::ControllerPi(_) | BlockAccess::Integrity { .. }
+        )
+    }
+
+    /// The reference tag is 48 bits wide, its upper part in CDW3: PI with
+    /// the 64-bit guard.
+    pub const fn wide_ref_tag(&self) -> bool {
+        matches!(
+            self,
+            BlockAccess::Integrity {
+                profile: Profile {
+                    checksum: Checksum::Crc64,
+                    ..
+                },
+                ..
+            }
+        )
+    }
+
+    /// The integrity profile the disk registers, if any.
+    pub const fn profile(&self) -> Option<Profile> {
+        match self {
+            BlockAccess::Integrity { profile, .. } => Some(*profile),
+            _ => None,
+        }
     }
 
     /// Whether the disk is shown to user space as a block device.
@@ -240,24 +285,50 @@ impl BlockAccess {
     }
 
     /// The protection bits of CDW12 for a block Read or Write, and whether
-    /// the command needs the reference tag (CDW14): PRACT with the guard
-    /// checked, and for types 1 and 2 the reference tag too (C
-    /// `nvme_setup_rw` without an integrity payload).
-    pub const fn rw_protection(&self) -> (u32, bool) {
-        match self {
-            BlockAccess::ControllerPi(PiType::Type3) => (PRACT | PRCHK_GUARD, false),
-            BlockAccess::ControllerPi(_) => (PRACT | PRCHK_GUARD | PRCHK_REF, true),
-            _ => (0, false),
-        }
+    /// the command needs the reference tag (CDW14), given whether the
+    /// request carries a metadata buffer (C `nvme_setup_rw`): the guard
+    /// checked, and for types 1 and 2 the reference tag too; PRACT where
+    /// the controller is to insert and strip the PI because no buffer
+    /// holds it. `None` where the request has no buffer and the metadata
+    /// is more than PI, so the command cannot be sent (C warns and
+    /// returns `BLK_STS_NOTSUPP`; the block layer gives every request
+    /// one unless told through sysfs not to generate or verify).
+    pub const fn rw_protection(&self, metadata_buffer: bool) -> Option<(u32, bool)> {
+        let (pi, pract) = match *self {
+            BlockAccess::ControllerPi(pi) => (Some(pi), PRACT),
+            BlockAccess::Integrity { pi, .. } if metadata_buffer => (pi, 0),
+            BlockAccess::Integrity {
+                pi: Some(pi),
+                pi_only: true,
+                ..
+            } => (Some(pi), PRACT),
+            BlockAccess::Integrity { .. } => return None,
+            _ => return Some((0, false)),
+        };
+        Some(match pi {
+            Some(PiType::Type3) => (pract | PRCHK_GUARD, false),
+            Some(_) => (pract | PRCHK_GUARD | PRCHK_REF, true),
+            None => (pract, false),
+        })
     }
 
     /// The same for Write Zeroes: PRACT so the controller writes valid PI
     /// for the zeroed blocks, nothing checked (C
     /// `nvme_setup_write_zeroes`).
     pub const fn write_zeroes_protection(&self) -> (u32, bool) {
-        match self {
-            BlockAccess::ControllerPi(PiType::Type3) => (PRACT, false),
-            BlockAccess::ControllerPi(_) => (PRACT, true),
+        match *self {
+            BlockAccess::ControllerPi(PiType::Type3)
+            | BlockAccess::Integrity {
+                pi: Some(PiType::Type3),
+                pi_only: true,
+                ..
+            } => (PRACT, false),
+            BlockAccess::ControllerPi(_)
+            | BlockAccess::Integrity {
+                pi: Some(_),
+                pi_only: true,
+                ..
+            } => (PRACT, true),
             _ => (0, false),
         }
     }
@@ -267,6 +338,14 @@ impl BlockAccess {
 /// `t10_pi_ref_tag` for a 16-bit guard, where the interval is the block).
 pub const fn ref_tag(slba: u64) -> u32 {
     slba as u32
+}
+
+/// The 48-bit reference tag of a command starting at `slba`, for PI with
+/// the 64-bit guard, as (CDW14, CDW3): its low 32 bits and the 16 above
+/// (C `ext_pi_ref_tag` in `nvme_set_ref_tag`).
+pub const fn ref_tag48(slba: u64) -> (u32, u32) {
+    let tag = slba & ((1 << 48) - 1);
+    (tag as u32, (tag >> 32) as u32)
 }
 
 #[cfg(test)]
@@ -329,13 +408,13 @@ mod tests {
             ),
         ];
         for (f, want) in cases {
-            assert_eq!(f.block_access(nvm, PAGE_SHIFT), want, "{f:?}");
-            assert_eq!(f.block_access(nvm, PAGE_SHIFT).visible(), true);
+            assert_eq!(f.block_access(nvm, PAGE_SHIFT, None), want, "{f:?}");
+            assert_eq!(f.block_access(nvm, PAGE_SHIFT, None).visible(), true);
         }
         // Another command set hides the disk, whatever the format.
         for csi in [1u8, 2, 3] {
             let set = CommandSet::from_csi(csi);
-            let access = format(12, 0, false, None).block_access(set, PAGE_SHIFT);
+            let access = format(12, 0, false, None).block_access(set, PAGE_SHIFT, None);
             assert_eq!(access, Hidden(set));
             assert!(!access.visible() && !access.has_capacity());
         }
@@ -343,7 +422,7 @@ mod tests {
         assert_eq!(CommandSet::Zoned.csi(), 2);
         assert_eq!(CommandSet::from_csi(0), CommandSet::Nvm);
         // A larger page takes larger blocks.
-        assert_eq!(format(16, 0, false, None).block_access(nvm, 16), Data);
+        assert_eq!(format(16, 0, false, None).block_access(nvm, 16, None), Data);
     }
 
     #[test]
@@ -373,18 +452,23 @@ mod tests {
     fn protection_fields_of_block_commands() {
         use PiType::*;
         let pi = |t| BlockAccess::ControllerPi(t);
-        assert_eq!(
-            pi(Type1).rw_protection(),
-            (PRACT | PRCHK_GUARD | PRCHK_REF, true)
-        );
-        assert_eq!(
-            pi(Type2).rw_protection(),
-            (PRACT | PRCHK_GUARD | PRCHK_REF, true)
-        );
-        assert_eq!(pi(Type3).rw_protection(), (PRACT | PRCHK_GUARD, false));
+        for buffer in [false, true] {
+            assert_eq!(
+                pi(Type1).rw_protection(buffer),
+                Some((PRACT | PRCHK_GUARD | PRCHK_REF, true))
+            );
+            assert_eq!(
+                pi(Type2).rw_protection(buffer),
+                Some((PRACT | PRCHK_GUARD | PRCHK_REF, true))
+            );
+            assert_eq!(
+                pi(Type3).rw_protection(buffer),
+                Some((PRACT | PRCHK_GUARD, false))
+            );
+            assert_eq!(BlockAccess::Data.rw_protection(buffer), Some((0, false)));
+        }
         assert_eq!(pi(Type1).write_zeroes_protection(), (PRACT, true));
         assert_eq!(pi(Type3).write_zeroes_protection(), (PRACT, false));
-        assert_eq!(BlockAccess::Data.rw_protection(), (0, false));
         assert_eq!(BlockAccess::Data.write_zeroes_protection(), (0, false));
         // C's NVME_RW_PRINFO_* in the control half of CDW12.
         assert_eq!(PRACT >> 16, 1 << 13);
@@ -392,6 +476,88 @@ mod tests {
         assert_eq!(PRCHK_APP >> 16, 1 << 11);
         assert_eq!(PRCHK_REF >> 16, 1 << 10);
         assert_eq!(ref_tag(0x1_2345_6789), 0x2345_6789);
+        assert_eq!(ref_tag48(0xabcd_1234_5678_9abc), (0x5678_9abc, 0x1234));
+    }
+
+    /// The integrity access of `ms` bytes of separate metadata with DPS
+    /// `dps` (PI first), as the driver derives it.
+    fn integrity(ms: u16, extended: bool, dps: u8) -> BlockAccess {
+        let md = Metadata::of(ms, extended, dps | 8, None, false);
+        let pi = if ms >= PI_TUPLE_SIZE {
+            PiType::from_dps(dps)
+        } else {
+            None
+        };
+        format(9, ms, extended, pi).block_access(CommandSet::Nvm, PAGE_SHIFT, md)
+    }
+
+    #[test]
+    fn formats_with_integrity_profiles_as_c() {
+        use PiType::*;
+        // Separate metadata, no PI: a profile without checksum (C's
+        // "nop"), every command with a buffer and no PRINFO bits.
+        let plain = integrity(8, false, 0);
+        assert!(matches!(
+            plain,
+            BlockAccess::Integrity {
+                pi: None,
+                pi_only: false,
+                ..
+            }
+        ));
+        assert!(plain.has_capacity() && plain.visible());
+        assert_eq!(plain.profile().map(|p| p.tuple_size), Some(8));
+        assert_eq!(plain.rw_protection(true), Some((0, false)));
+        assert_eq!(plain.rw_protection(false), None, "no buffer for metadata");
+        assert_eq!(plain.write_zeroes_protection(), (0, false));
+        // PI type 1 in 8 bytes: checked with the buffer, PRACT without.
+        let t1 = integrity(8, false, 1);
+        assert!(matches!(
+            t1,
+            BlockAccess::Integrity {
+                pi: Some(Type1),
+                pi_only: true,
+                ..
+            }
+        ));
+        assert_eq!(
+            t1.rw_protection(true),
+            Some((PRCHK_GUARD | PRCHK_REF, true))
+        );
+        assert_eq!(
+            t1.rw_protection(false),
+            Some((PRACT | PRCHK_GUARD | PRCHK_REF, true))
+        );
+        assert_eq!(t1.write_zeroes_protection(), (PRACT, true));
+        // Type 3 in 16 bytes: the guard only, and no PRACT fallback.
+        let t3 = integrity(16, false, 3);
+        assert_eq!(t3.rw_protection(true), Some((PRCHK_GUARD, false)));
+        assert_eq!(t3.rw_protection(false), None);
+        assert_eq!(t3.write_zeroes_protection(), (0, false));
+        // Interleaved: PRACT where the metadata is the PI, else nothing.
+        assert_eq!(integrity(8, true, 1), BlockAccess::ControllerPi(Type1));
+        assert_eq!(
+            integrity(16, true, 0),
+            BlockAccess::Blocked(Blocked::Metadata)
+        );
+        assert_eq!(
+            integrity(16, true, 1),
+            BlockAccess::Blocked(Blocked::Metadata)
+        );
+        assert_eq!(BlockAccess::Data.profile(), None);
+        assert!(!t1.wide_ref_tag() && !BlockAccess::ControllerPi(Type1).wide_ref_tag());
+        // The 64-bit guard (ELBAF guard 2): a 16-byte tuple, 48-bit tags.
+        let md = Metadata::of(16, false, 1 | 8, Some((2 << 7, 0)), false);
+        let wide = format(9, 16, false, Some(Type1)).block_access(CommandSet::Nvm, PAGE_SHIFT, md);
+        assert!(wide.wide_ref_tag());
+        assert_eq!(
+            wide.rw_protection(true),
+            Some((PRCHK_GUARD | PRCHK_REF, true))
+        );
+        assert_eq!(
+            wide.rw_protection(false),
+            Some((PRACT | PRCHK_GUARD | PRCHK_REF, true))
+        );
     }
 
     #[test]

@@ -174,6 +174,8 @@ pub struct IdentifyController {
     pub awupf: u16,
     /// SGL Support (SGLS).
     pub sgls: u32,
+    /// Controller Attributes (CTRATT, bytes 99:96).
+    pub ctratt: u32,
     /// Host Memory Buffer Preferred Size in 4 KiB units; 0: the controller
     /// wants no host memory (HMPRE, bytes 275:272).
     pub hmpre: u32,
@@ -223,7 +225,33 @@ impl PowerState {
     }
 }
 
+/// CTRATT bit 15: Extended LBA Formats Supported (ELBAS): the guard of
+/// each format's PI is in the NVM command set's Identify Namespace.
+pub const CTRATT_ELBAS: u32 = 1 << 15;
+
+/// Byte of the NVM command set Identify Namespace (CNS 05h, CSI 0) holding
+/// the Protection Information Capabilities (PIC).
+const NVM_NS_PIC: usize = 8;
+/// Where its Extended LBA Format array (ELBAF, 64 dwords) starts.
+const NVM_NS_ELBAF: usize = 12;
+
+/// From the NVM command set Identify Namespace: format `format_index`'s
+/// Extended LBA Format and the namespace's PIC, what C's
+/// `nvme_configure_pi_elbas` takes (`spec::integrity::Metadata::of`).
+pub fn nvm_elbaf_pic(b: &[u8], format_index: u8) -> Result<(u32, u8), ParseError> {
+    let b = checked(b)?;
+    // FLBAS gives at most 64 formats (6 bits).
+    let index = usize::from(format_index & 63);
+    Ok((le32(b, NVM_NS_ELBAF + 4 * index), b[NVM_NS_PIC]))
+}
+
 impl IdentifyController {
+    /// Controller and format say each format's guard is in the NVM
+    /// command set's Identify Namespace (CTRATT.ELBAS).
+    pub const fn extended_lba_formats(&self) -> bool {
+        self.ctratt & CTRATT_ELBAS != 0
+    }
+
     /// Parses the Identify Controller data structure.
     pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
         let b = checked(b)?;
@@ -246,6 +274,7 @@ impl IdentifyController {
             mtfa: le16(b, 270),
             aer_limit: b[259],
             oaes: le32(b, 92),
+            ctratt: le32(b, 96),
             namespace_count: le32(b, 516),
             oncs: le16(b, 520),
             volatile_write_cache: b[525] & 1 != 0,
@@ -566,6 +595,7 @@ mod tests {
         put(&mut b, 80, &0x0001_0400u32.to_le_bytes());
         put(&mut b, 88, &1_000_000u32.to_le_bytes());
         put(&mut b, 92, &0x0000_0100u32.to_le_bytes());
+        put(&mut b, 96, &CTRATT_ELBAS.to_le_bytes());
         put(&mut b, 256, &0x000au16.to_le_bytes());
         b[258] = 3;
         b[259] = 3;
@@ -590,6 +620,8 @@ mod tests {
         assert_eq!(id.oacs, 0x0a);
         assert_eq!((id.abort_limit, id.aer_limit), (3, 3));
         assert_eq!(id.oaes, 0x100);
+        // QEMU since 7.1 has Extended LBA Formats.
+        assert!(id.extended_lba_formats());
         assert_eq!(id.namespace_count, 256);
         assert_eq!(id.oncs, 0x015d);
         assert!(id.volatile_write_cache);
@@ -597,6 +629,21 @@ mod tests {
         assert_eq!(id.max_transfer_bytes(12), Some(512 * 1024));
         // QEMU 7.2 has no Host Memory Buffer.
         assert_eq!((id.hmpre, id.hmmin, id.hmminds, id.hmmaxd), (0, 0, 0, 0));
+    }
+
+    #[test]
+    fn nvm_namespace_guard_fields() {
+        // C's struct nvme_id_ns_nvm: LBSTM (0-7), PIC (8), ELBAF (12-).
+        let mut b = [0u8; IDENTIFY_DATA_SIZE];
+        b[0..8].fill(0xff);
+        b[8] = 0x08;
+        put(&mut b, 12, &0x0000_0000u32.to_le_bytes());
+        put(&mut b, 12 + 4 * 3, &(2u32 << 7).to_le_bytes());
+        put(&mut b, 12 + 4 * 63, &0x1234u32.to_le_bytes());
+        assert_eq!(nvm_elbaf_pic(&b, 0), Ok((0, 0x08)));
+        assert_eq!(nvm_elbaf_pic(&b, 3), Ok((2 << 7, 0x08)));
+        assert_eq!(nvm_elbaf_pic(&b, 63), Ok((0x1234, 0x08)));
+        assert!(nvm_elbaf_pic(&b[..100], 0).is_err());
     }
 
     #[test]

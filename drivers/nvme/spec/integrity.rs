@@ -6,11 +6,8 @@
 //! `nvme_configure_metadata`, `nvme_configure_pi_elbas` and
 //! `nvme_init_integrity`).
 //!
-//! Only the decisions are here; the driver registers no integrity profile
-//! yet (issue 20): today `spec::format` gives such namespaces what C gives
-//! them without `CONFIG_BLK_DEV_INTEGRITY`.
-
-use super::format::PiType;
+//! Only the decisions are here; `spec::format` turns them into what the
+//! disk carries.
 
 /// DPS bit 3: the protection information is the first bytes of the
 /// metadata, not the last.
@@ -18,6 +15,30 @@ const DPS_PI_FIRST: u8 = 1 << 3;
 /// PIC bit 3: Qualified Protection Information Format Support (the guard
 /// type may be given by the QPIF field).
 const PIC_QPIFS: u8 = 1 << 3;
+
+/// End-to-end protection type (DPS bits 2:0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PiType {
+    /// Type 1: the reference tag is the low 32 bits of the LBA.
+    Type1 = 1,
+    /// Type 2: the reference tag starts at the command's initial value.
+    Type2 = 2,
+    /// Type 3: no reference tag.
+    Type3 = 3,
+}
+
+impl PiType {
+    /// The type DPS bits 2:0 select, `None` for no protection or a reserved
+    /// value.
+    pub const fn from_dps(dps: u8) -> Option<Self> {
+        match dps & 7 {
+            1 => Some(PiType::Type1),
+            2 => Some(PiType::Type2),
+            3 => Some(PiType::Type3),
+            _ => None,
+        }
+    }
+}
 
 /// The guard of the protection information tuple (ELBAF's Protection
 /// Information Format).
@@ -180,7 +201,14 @@ pub enum BlockMetadata {
 
 /// The block device's metadata handling, as C's `nvme_init_integrity` on
 /// a PCIe controller with `CONFIG_BLK_DEV_INTEGRITY`.
+///
+/// One difference: metadata of more than 255 bytes per block is unusable
+/// here. The block layer keeps the tuple size in a byte, and C stores the
+/// size there truncated, describing the wrong buffer.
 pub fn block_metadata(md: &Metadata) -> BlockMetadata {
+    if md.size > u16::from(u8::MAX) {
+        return BlockMetadata::Unusable;
+    }
     if md.extended {
         return if md.is_only_pi() {
             BlockMetadata::ControllerPi
@@ -323,5 +351,14 @@ mod tests {
             block_metadata(&md(8, true, 0, None)),
             BlockMetadata::Unusable
         );
+        // A tuple the block layer's byte cannot describe.
+        assert_eq!(
+            block_metadata(&md(256, false, 0, None)),
+            BlockMetadata::Unusable
+        );
+        assert!(matches!(
+            block_metadata(&md(255, false, 0, None)),
+            BlockMetadata::Profile(_)
+        ));
     }
 }

@@ -3,12 +3,17 @@
 # needs: formats
 # drivers: rs c
 # Namespaces whose format a block device cannot simply carry, in the
-# formats boot (GUEST_SETUP=formats; FMT_* in /etc/nvme-rs-expect). With
-# neither CONFIG_BLK_DEV_INTEGRITY nor CONFIG_BLK_DEV_ZONED in the test
-# kernel, C 6.12 is the reference:
-#  - separate metadata without PI: a disk of capacity 0;
-#  - PI type 1 that is the whole metadata: a usable disk, whose writes the
-#    controller gives PI with the LBA as reference tag (PRACT);
+# formats boot (GUEST_SETUP=formats; FMT_* in /etc/nvme-rs-expect). The
+# test kernel has CONFIG_BLK_DEV_INTEGRITY but not CONFIG_BLK_DEV_ZONED;
+# C 6.12 is the reference:
+#  - separate metadata without PI: a disk with the block layer's "nop"
+#    integrity profile, whose zeroed metadata buffer each command points
+#    at;
+#  - separate PI type 1 that is the whole metadata: a disk with the
+#    T10-DIF-TYPE1-CRC profile (the block layer generates the PI, with the
+#    LBA as reference tag, and verifies it on reads; the controller checks
+#    guard and reference tag); with write_generate off, writes carry no
+#    buffer and the controller generates the PI (PRACT);
 #  - interleaved metadata: capacity 0, and the generic node moves each
 #    block with its metadata;
 #  - a zoned namespace: no block device node (a hidden disk), the generic
@@ -71,10 +76,28 @@ is_rs() {
 	[ "${NVME_RS_DRIVER:-rs}" = rs ]
 }
 
+# integrity DISK ATTRIBUTE: the disk's integrity attribute in sysfs.
+integrity() {
+	cat "/sys/block/$1/integrity/$2"
+}
+
+# fio_verify DISK NAME: random writes of mixed sizes through the disk,
+# read back and verified.
+fio_verify() {
+	fio_ok --verify --name="$2" --filename="/dev/$1" --direct=1 --ioengine=io_uring \
+		--iodepth=8 --rw=randwrite --bs=512-16k --size=4M --verify=crc32c \
+		--verify_fatal=1 --do_verify=1 --verify_state_save=0
+}
+
 # --- separate metadata, no PI -------------------------------------------------
 
-check "$meta (separate metadata): a block device" test -b "/dev/$meta"
-check "$meta (separate metadata): capacity 0" equals "$(sectors "$meta")" 0
+check "$meta (separate metadata): capacity of $FMT_PI_BLOCKS blocks" \
+	equals "$(sectors "$meta")" "$FMT_PI_BLOCKS"
+check "$meta: integrity profile nop" equals "$(integrity "$meta" format)" nop
+check "$meta: no tags for the block layer" equals "$(integrity "$meta" tag_size)" 0
+check "$meta: one metadata interval per block" \
+	equals "$(integrity "$meta" protection_interval_bytes)" 512
+check "$meta: fio verify through the block device" fio_verify "$meta" meta
 if is_rs; then
 	check "$meta: passthrough read without a metadata buffer refused" \
 		refused read "$meta_ng" --start-block=0 --block-count=0 --data-size=512 --data=/tmp/fmt-read
@@ -83,20 +106,19 @@ if is_rs; then
 		refused write "$meta_ng" --start-block=0 --block-count=0 --data-size=512 --data=/tmp/fmt-in
 	check "$meta: passthrough write with PRACT refused (no PI to act on)" \
 		refused write "$meta_ng" --start-block=0 --block-count=0 --data-size=512 --data=/tmp/fmt-in --prinfo=8
-	check "$meta: the driver says why it has no capacity" \
-		sh -c "dmesg | grep -q '${meta}: no block I/O (capacity 0): its metadata needs buffers'"
+	check "$meta: the driver says the metadata is in integrity buffers" \
+		sh -c "dmesg | grep -q '${meta}: metadata in the block layer.s integrity buffers, 8 bytes per block, protection information None'"
 else
 	skip "$meta: passthrough without a metadata buffer" "C 6.12 sends it with a metadata pointer of 0"
 fi
 check "$meta: flush through the generic node still works" nvme flush "$meta_ng"
 
-# --- PI type 1, 8 bytes: the controller generates and checks it ---------------
+# --- PI type 1, 8 bytes: the block layer generates it, both check it ---------
 
 check "$pi (PI type 1): capacity of $FMT_PI_BLOCKS blocks" equals "$(sectors "$pi")" "$FMT_PI_BLOCKS"
-check "$pi: fio verify through the block device" fio_ok --verify --name=pi \
-	--filename="/dev/$pi" --direct=1 --ioengine=io_uring --iodepth=8 \
-	--rw=randwrite --bs=512-16k --size=4M --verify=crc32c --verify_fatal=1 \
-	--do_verify=1 --verify_state_save=0
+check "$pi: integrity profile T10-DIF-TYPE1-CRC" equals "$(integrity "$pi" format)" T10-DIF-TYPE1-CRC
+check "$pi: the device checks it" equals "$(integrity "$pi" device_is_integrity_capable)" 1
+check "$pi: fio verify through the block device" fio_verify "$pi" pi
 check "$pi: blocks 0-127 written" fio_ok --wrote --name=pi-seq --filename="/dev/$pi" \
 	--direct=1 --rw=write --bs=4k --size=64k
 # PRINFO 0xd: PRACT, guard and reference tag checked. The controller
@@ -106,11 +128,22 @@ check "$pi: PI written with the LBA as reference tag" \
 	--data=/tmp/fmt-read --prinfo=0xd --ref-tag=100
 check "$pi: a wrong reference tag fails the check" \
 	sh -c "! nvme read $pi_ng --start-block=100 --block-count=0 --data-size=512 --data=/tmp/fmt-read --prinfo=0xd --ref-tag=99"
+# Without generated PI, writes carry no buffer: the controller inserts PI
+# (PRACT), which it checks again on the next read.
+echo 0 >"/sys/block/$pi/integrity/write_generate"
+check "$pi: writes without the block layer's PI (write_generate 0)" fio_ok --wrote \
+	--name=pi-pract --filename="/dev/$pi" --direct=1 --rw=write --bs=4k --size=64k --offset=1M
+echo 1 >"/sys/block/$pi/integrity/write_generate"
+check "$pi: their PI has the LBA as reference tag" \
+	nvme read "$pi_ng" --start-block=2050 --block-count=0 --data-size=512 \
+	--data=/tmp/fmt-read --prinfo=0xd --ref-tag=2050
+check "$pi: and the block layer verifies it on reads" \
+	dd if="/dev/$pi" of=/dev/null bs=4k skip=256 count=16 iflag=direct status=none
 if is_rs; then
 	check "$pi: passthrough read without PRACT refused" \
 		refused read "$pi_ng" --start-block=100 --block-count=0 --data-size=512 --data=/tmp/fmt-read
-	check "$pi: the driver says the controller handles PI" \
-		sh -c "dmesg | grep -q '${pi}: protection information Type1, generated and checked by the controller (PRACT)'"
+	check "$pi: the driver says the PI is in integrity buffers" \
+		sh -c "dmesg | grep -q '${pi}: metadata in the block layer.s integrity buffers, 8 bytes per block, protection information Some(Type1) (guard Crc16)'"
 else
 	skip "$pi: passthrough read without PRACT" "C 6.12 sends it with a metadata pointer of 0"
 fi
