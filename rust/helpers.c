@@ -254,12 +254,27 @@ static void __user *nvme_rs_user_ptr(u64 ubuf)
 	return u64_to_user_ptr(ubuf);
 }
 
+/*
+ * C nvme_map_user_request: the data, then (with meta_len) the metadata
+ * buffer as the request's integrity payload, which the disk must have a
+ * profile for. The bio gets the disk's whole-device block_device, which
+ * the integrity mapping looks at. On failure nothing stays mapped.
+ */
 int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
-			bool vec, struct io_uring_cmd *ioucmd)
+			bool vec, u64 meta, unsigned int meta_len,
+			struct io_uring_cmd *ioucmd)
 {
+	struct gendisk *disk = rq->q->disk;
+	bool has_metadata = meta && meta_len;
+	int ret;
+
+	if (has_metadata &&
+	    (!IS_ENABLED(CONFIG_BLK_DEV_INTEGRITY) || !disk ||
+	     !blk_get_integrity(disk)))
+		return -EINVAL;
+
 	if (ioucmd && (ioucmd->flags & IORING_URING_CMD_FIXED)) {
 		struct iov_iter iter;
-		int ret;
 
 		if (vec)
 			return -EINVAL;
@@ -267,10 +282,21 @@ int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 						&iter, ioucmd);
 		if (ret < 0)
 			return ret;
-		return blk_rq_map_user_iov(rq->q, rq, NULL, &iter, GFP_KERNEL);
+		ret = blk_rq_map_user_iov(rq->q, rq, NULL, &iter, GFP_KERNEL);
+	} else {
+		ret = blk_rq_map_user_io(rq, NULL, nvme_rs_user_ptr(ubuf), len,
+					 GFP_KERNEL, vec, 0, 0, rq_data_dir(rq));
 	}
-	return blk_rq_map_user_io(rq, NULL, nvme_rs_user_ptr(ubuf), len,
-				  GFP_KERNEL, vec, 0, 0, rq_data_dir(rq));
+	if (ret || !has_metadata)
+		return ret;
+
+#ifdef CONFIG_BLK_DEV_INTEGRITY
+	bio_set_dev(rq->bio, disk->part0);
+	ret = blk_rq_integrity_map_user(rq, nvme_rs_user_ptr(meta), meta_len);
+	if (ret)
+		blk_rq_unmap_user(rq->bio);
+#endif
+	return ret;
 }
 
 void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms)

@@ -82,7 +82,8 @@ struct request_queue;
 struct block_device;
 bool nvme_rs_bdev_is_partition(struct block_device *bdev);
 int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
-			bool vec, struct io_uring_cmd *ioucmd);
+			bool vec, u64 meta, unsigned int meta_len,
+			struct io_uring_cmd *ioucmd);
 void nvme_rs_rq_set_timeout_ms(struct request *rq, unsigned int ms);
 int nvme_rs_rq_poll(struct request *rq, struct io_comp_batch *iob);
 

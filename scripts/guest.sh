@@ -288,6 +288,10 @@ if [ "$mode" = test ]; then
 	add_tool "$repo/tools/passthru/nvme-compat-test.c" nvme-compat-test -m32
 	add_tool "$repo/tools/passthru/nvme-compat-test.c" nvme-compat-test64
 fi
+# Passthrough with metadata buffers (66-formats), with liburing.
+if [ "$mode" = test ]; then
+	add_tool "$repo/tools/passthru/nvme-metadata-test.c" nvme-metadata-test -luring
+fi
 # Admin commands side by side (96-admin-concurrency), with liburing.
 add_tool "$repo/tools/passthru/admin-concurrency.c" admin-concurrency -luring
 # The PCIe error injector (89-pcie-failure, 93-pcie-errors).

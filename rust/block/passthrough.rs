@@ -187,19 +187,33 @@ impl<T: UserCommands> UserRequest<T> {
 
     /// Maps `len` bytes of user memory at `addr` (with `vectored`, an
     /// array of `len` iovecs), or with `fixed_from` that command's
-    /// registered buffer, as the request's data.
+    /// registered buffer, as the request's data; and `metadata`, (user
+    /// address, length), as its integrity buffer (pinned, or bounced where
+    /// it is not one contiguous segment), which the disk's integrity
+    /// profile must exist for (`EINVAL` otherwise, as C).
     pub fn map_user(
         &mut self,
         addr: u64,
         len: u32,
         vectored: bool,
+        metadata: Option<(u64, u32)>,
         fixed_from: Option<&UringCmd>,
     ) -> Result {
         let cmd = fixed_from.map_or(core::ptr::null_mut(), |c| c.as_raw());
+        let (meta, meta_len) = metadata.unwrap_or((0, 0));
         // SAFETY: owned and not started, and not mapped yet (a second call
-        // fails in the block layer); `cmd` is null or a live command.
+        // fails in the block layer); `cmd` is null or a live command. On
+        // failure nothing stays mapped.
         error::to_result(unsafe {
-            bindings::nvme_rs_rq_map_user(self.rq.as_ptr(), addr, len, vectored, cmd)
+            bindings::nvme_rs_rq_map_user(
+                self.rq.as_ptr(),
+                addr,
+                len,
+                vectored,
+                meta,
+                meta_len,
+                cmd,
+            )
         })?;
         // SAFETY: as above; the mapping's first bio, kept to unmap it.
         self.bio = unsafe { (*self.rq.as_ptr()).bio };

@@ -12,6 +12,7 @@ use super::ctrl::{Ctrl, Single};
 use super::transport::IoOps;
 use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
+use crate::kernel_ext::block::integrity;
 use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
 use crate::kernel_ext::capability::capable_sys_admin;
 use crate::kernel_ext::device::Device;
@@ -352,13 +353,21 @@ impl<O: IoOps> NsShared<O> {
     /// Checks a user's I/O command against this namespace and the
     /// permission rules. Inlined: it is on every io_uring command's path,
     /// and out of line the 64-byte command would be copied out of it.
+    /// Returns the command and the metadata buffer to map with it.
     #[inline]
-    fn check(&self, user: &PassthruCmd, open_for_write: bool, partition: bool) -> Result<Command> {
+    fn check(
+        &self,
+        user: &PassthruCmd,
+        open_for_write: bool,
+        partition: bool,
+    ) -> Result<(Command, Option<(u64, u32)>)> {
         user.validate(Some(self.nsid)).map_err(invalid)?;
-        user.check_metadata(&self.format()).map_err(invalid)?;
+        let metadata = user
+            .check_metadata(&self.format(), integrity::SUPPORTED)
+            .map_err(invalid)?;
         let cmd = user.command();
         self.permit(&cmd, open_for_write, partition)?;
-        Ok(cmd)
+        Ok((cmd, metadata))
     }
 
     fn permit(&self, cmd: &Command, open_for_write: bool, partition: bool) -> Result {
@@ -373,20 +382,8 @@ impl<O: IoOps> NsShared<O> {
         })
     }
 
-    /// Runs `cmd` with `len` bytes at `addr` (or `len` iovecs) and waits.
-    fn run_io(
-        &self,
-        cmd: Command,
-        addr: u64,
-        len: u32,
-        vectored: bool,
-        timeout_ms: u32,
-    ) -> Result<(i32, u64)> {
-        let data = UserData {
-            addr,
-            len,
-            vectored,
-        };
+    /// Runs `cmd` with `data` mapped and waits.
+    fn run_io(&self, cmd: Command, data: UserData, timeout_ms: u32) -> Result<(i32, u64)> {
         let rq = self.user_request(cmd, data, timeout_ms, None, None)?;
         self.ctrl
             .with_effects(self.ctrl.effects.io(cmd.opcode()), || Ok(rq.execute()))
@@ -413,7 +410,13 @@ impl<O: IoOps> NsShared<O> {
         rq.set_timeout_ms(timeout_ms);
         // C maps a buffer only when both are non-zero.
         if data.addr != 0 && data.len != 0 {
-            rq.map_user(data.addr, data.len, data.vectored, fixed_from)?;
+            rq.map_user(
+                data.addr,
+                data.len,
+                data.vectored,
+                data.metadata,
+                fixed_from,
+            )?;
         }
         Ok(rq)
     }
@@ -428,9 +431,14 @@ impl<O: IoOps> NsShared<O> {
     ) -> Result<i32> {
         let vectored = matches!(ioctl, Ioctl::Io64Cmd { vectored: true });
         let user = read_user_struct(arg, ioctl)?;
-        let cmd = self.check(&user, open_for_write, partition)?;
-        let (status, result) =
-            self.run_io(cmd, user.addr, user.data_len, vectored, user.timeout_ms)?;
+        let (cmd, metadata) = self.check(&user, open_for_write, partition)?;
+        let data = UserData {
+            addr: user.addr,
+            len: user.data_len,
+            vectored,
+            metadata,
+        };
+        let (status, result) = self.run_io(cmd, data, user.timeout_ms)?;
         write_result(arg, ioctl, result)?;
         Ok(status)
     }
@@ -446,20 +454,27 @@ impl<O: IoOps> NsShared<O> {
         io.validate().map_err(invalid)?;
         let cmd = io.command(self.nsid);
         self.permit(&cmd, open_for_write, partition)?;
-        let len = io.transfer_len(&self.format()).map_err(invalid)?;
-        let len = u32::try_from(len).map_err(|_| EINVAL)?;
-        self.run_io(cmd, io.addr, len, false, 0)
-            .map(|(status, _)| status)
+        let (len, metadata) = io
+            .transfer(&self.format(), integrity::SUPPORTED)
+            .map_err(invalid)?;
+        let data = UserData {
+            addr: io.addr,
+            len: u32::try_from(len).map_err(|_| EINVAL)?,
+            vectored: false,
+            metadata,
+        };
+        self.run_io(cmd, data, 0).map(|(status, _)| status)
     }
 
     /// `NVME_URING_CMD_IO(_VEC)`: queued, completing through io_uring.
     pub fn uring_io(&self, cmd: UringCmd, flags: IssueFlags, vectored: bool) -> Result<Queued> {
         let user = PassthruCmd::parse(&cmd.sqe_cmd()).map_err(invalid)?;
-        let nvme_cmd = self.check(&user, cmd.is_writable(), false)?;
+        let (nvme_cmd, metadata) = self.check(&user, cmd.is_writable(), false)?;
         let data = UserData {
             addr: user.addr,
             len: user.data_len,
             vectored,
+            metadata,
         };
         let rq = self.user_request(nvme_cmd, data, user.timeout_ms, Some(flags), Some(&cmd))?;
         Ok(rq.execute_uring(cmd))
@@ -483,11 +498,13 @@ impl<O: IoOps> NsCommands for NsShared<O> {
 }
 
 /// Where a user command's data is: `len` bytes at `addr`, or with
-/// `vectored` an array of `len` iovecs there.
+/// `vectored` an array of `len` iovecs there; and its metadata buffer,
+/// (user address, length), where it has one.
 struct UserData {
     addr: u64,
     len: u32,
     vectored: bool,
+    metadata: Option<(u64, u32)>,
 }
 
 /// Reads the passthrough structure `ioctl` takes from user address `arg`.

@@ -212,6 +212,22 @@ impl Format {
         moves && !(cdw12 & PRACT != 0 && self.pi_is_all_metadata())
     }
 
+    /// The bytes a command with `opcode` and `cdw12` moves through its
+    /// metadata pointer on a namespace of this format: a Read, Write,
+    /// Compare or Zone Append of separate metadata moves the metadata of
+    /// its blocks (CDW12 bits 15:0, plus one) unless PRACT spares it, other
+    /// commands nothing. `None` for a vendor specific command that moves
+    /// data, whose use of the pointer is unknown.
+    pub fn metadata_bytes(&self, opcode: u8, cdw12: u32) -> Option<u64> {
+        if !self.moves_separate_metadata(opcode, cdw12) {
+            return Some(0);
+        }
+        if !METADATA_OPCODES.contains(&opcode) {
+            return None;
+        }
+        Some((u64::from(cdw12 & 0xffff) + 1) * u64::from(self.metadata_size))
+    }
+
     /// The bytes a Read, Write or Compare of `blocks` blocks moves through
     /// its data buffer, given its `cdw12`: the data, and with an extended
     /// LBA the metadata in between, unless PRACT leaves it out.
@@ -583,6 +599,14 @@ mod tests {
         // Interleaved or no metadata: nothing through the pointer.
         assert!(!format(9, 16, true, None).moves_separate_metadata(0x02, 0));
         assert!(!format(12, 0, false, None).moves_separate_metadata(0x02, 0));
+        // How much: the blocks' metadata, nothing, or unknown.
+        assert_eq!(separate.metadata_bytes(0x02, 7), Some(8 * 8));
+        assert_eq!(separate.metadata_bytes(0x01, 0xffff), Some(65536 * 8));
+        assert_eq!(pi16.metadata_bytes(0x7d, 0), Some(16));
+        assert_eq!(pi8.metadata_bytes(0x02, PRACT | 7), Some(0));
+        assert_eq!(separate.metadata_bytes(0x00, 0), Some(0));
+        assert_eq!(separate.metadata_bytes(0x81, 0), None);
+        assert_eq!(format(9, 16, true, None).metadata_bytes(0x02, 7), Some(0));
     }
 
     #[test]

@@ -175,9 +175,10 @@ pub enum Invalid {
     Nsid,
     /// `NVME_IOCTL_SUBMIT_IO` with an opcode other than read, write, compare.
     Opcode,
-    /// A metadata buffer was given, or the command would move separate
-    /// metadata without one: the driver maps no metadata buffers yet (see
-    /// `format::Format::moves_separate_metadata`).
+    /// A metadata buffer was given where there is nothing to map it for
+    /// (the admin queue, a disk without integrity profile), one too small
+    /// for the metadata the command moves, or none where the command would
+    /// move separate metadata (see `format::Format::metadata_bytes`).
     Metadata,
 }
 
@@ -248,20 +249,28 @@ impl PassthruCmd {
 
     /// Checks the command as C's `nvme_user_cmd` and `nvme_uring_cmd_io`
     /// do: no flags, and on a namespace node (`node_nsid`) the namespace's
-    /// own NSID. Metadata is refused as C refuses it for a namespace
-    /// without integrity support (and for the admin queue), which C only
-    /// looks at when there is data to map.
+    /// own NSID. On the admin queue (no `node_nsid`) a metadata buffer is
+    /// refused, as C refuses it where there is no disk, looking only when
+    /// there is data to map; a namespace's is [`Self::check_metadata`]'s.
     pub fn validate(&self, node_nsid: Option<u32>) -> Result<(), Invalid> {
         if self.flags != 0 {
             return Err(Invalid::Flags);
         }
-        if node_nsid.is_some_and(|nsid| nsid != self.nsid) {
-            return Err(Invalid::Nsid);
+        match node_nsid {
+            Some(nsid) if nsid != self.nsid => Err(Invalid::Nsid),
+            None if self.metadata_buffer().is_some() => Err(Invalid::Metadata),
+            _ => Ok(()),
         }
+    }
+
+    /// The metadata buffer, as (user address, length), where one is given
+    /// and there is data (C maps it only then).
+    pub const fn metadata_buffer(&self) -> Option<(u64, u32)> {
         if self.has_data() && self.metadata != 0 && self.metadata_len != 0 {
-            return Err(Invalid::Metadata);
+            Some((self.metadata, self.metadata_len))
+        } else {
+            None
         }
-        Ok(())
     }
 
     /// The command, without identifier or data pointer.
@@ -278,16 +287,34 @@ impl PassthruCmd {
             .with_cdw::<15>(c15)
     }
 
-    /// Refuses a command that would have the controller transfer the
-    /// separate metadata of a namespace formatted as `format` through a
-    /// metadata pointer the driver leaves at 0. C 6.12 sends such a
-    /// command; the controller then writes or reads host address 0.
+    /// The metadata buffer to map for the command on a namespace
+    /// formatted as `format`, where `integrity` says the kernel has block
+    /// integrity profiles (so a disk with separate metadata carries one).
+    /// Refused:
+    /// - a buffer without integrity support, as C refuses it;
+    /// - a buffer smaller than the metadata the command moves, or for a
+    ///   vendor command whose use of it is unknown: C maps it anyway, and
+    ///   the controller then writes or reads past it;
+    /// - no buffer where the command would move separate metadata: the
+    ///   pointer would be 0. C 6.12 sends such a command; the controller
+    ///   then writes or reads host address 0.
     #[inline]
-    pub fn check_metadata(&self, format: &Format) -> Result<(), Invalid> {
-        if format.moves_separate_metadata(self.opcode, self.cdw10_15[2]) {
-            return Err(Invalid::Metadata);
+    pub fn check_metadata(
+        &self,
+        format: &Format,
+        integrity: bool,
+    ) -> Result<Option<(u64, u32)>, Invalid> {
+        let cdw12 = self.cdw10_15[2];
+        let Some((addr, len)) = self.metadata_buffer() else {
+            if format.moves_separate_metadata(self.opcode, cdw12) {
+                return Err(Invalid::Metadata);
+            }
+            return Ok(None);
+        };
+        match format.metadata_bytes(self.opcode, cdw12) {
+            Some(need) if integrity && u64::from(len) >= need => Ok(Some((addr, len))),
+            _ => Err(Invalid::Metadata),
         }
-        Ok(())
     }
 
     /// Whether data moves (C maps a buffer only when both are non-zero).
@@ -367,19 +394,37 @@ impl UserIo {
     }
 
     /// The bytes the data buffer holds on a namespace formatted as
-    /// `format`, with an extended LBA's metadata counted in, as C's
-    /// `nvme_submit_io` counts it. Refused where the metadata would need a
-    /// buffer of its own (C asks for one, then refuses it for lack of
-    /// integrity support), and, as in C, where a metadata pointer comes
-    /// with PRACT on PI that is the whole metadata.
-    pub fn transfer_len(&self, format: &Format) -> Result<u64, Invalid> {
+    /// `format`, with an extended LBA's metadata counted in, and the
+    /// metadata buffer (user address, length) where the metadata is
+    /// separate, as C's `nvme_submit_io` works them out: the metadata of
+    /// every block, whose pointer must be given and dword aligned. With
+    /// PRACT on PI that is the whole metadata, nothing moves and a
+    /// metadata pointer is refused. `integrity` says the kernel has block
+    /// integrity profiles; without them a metadata buffer is refused, as C
+    /// refuses it.
+    pub fn transfer(
+        &self,
+        format: &Format,
+        integrity: bool,
+    ) -> Result<(u64, Option<(u64, u32)>), Invalid> {
         let cdw12 = self.cdw12();
-        if format.moves_separate_metadata(self.opcode, cdw12)
-            || (cdw12 & PRACT != 0 && format.pi_is_all_metadata() && self.metadata != 0)
-        {
+        let blocks = self.nblocks as u64 + 1;
+        let data = format.transfer_len(blocks, cdw12);
+        if cdw12 & PRACT != 0 && format.pi_is_all_metadata() {
+            if self.metadata != 0 {
+                return Err(Invalid::Metadata);
+            }
+            return Ok((data, None));
+        }
+        if format.extended || format.metadata_size == 0 {
+            return Ok((data, None));
+        }
+        if !integrity || self.metadata == 0 || self.metadata & 3 != 0 {
             return Err(Invalid::Metadata);
         }
-        Ok(format.transfer_len(self.nblocks as u64 + 1, cdw12))
+        // At most 65536 blocks of 65535 bytes: within 32 bits.
+        let len = blocks * u64::from(format.metadata_size);
+        Ok((data, Some((self.metadata, len as u32))))
     }
 
     /// The command on namespace `nsid`, without identifier or data pointer.
@@ -550,7 +595,11 @@ mod tests {
             metadata_len: 8,
             ..ok
         };
-        assert_eq!(meta.validate(Some(1)), Err(Invalid::Metadata));
+        // On a namespace its buffer is `check_metadata`'s; the admin
+        // queue has nothing to map it for.
+        assert_eq!(meta.validate(Some(1)), Ok(()));
+        assert_eq!(meta.validate(None), Err(Invalid::Metadata));
+        assert_eq!(meta.metadata_buffer(), Some((0x1000, 8)));
         // Without data C never looks at the metadata.
         let meta_no_data = PassthruCmd {
             data_len: 0,
@@ -597,8 +646,8 @@ mod tests {
         let io = UserIo::parse(&user_io_bytes(NVM_WRITE)).unwrap();
         assert_eq!(io.validate(), Ok(()));
         assert_eq!(io.addr, 0x5000);
-        assert_eq!(io.transfer_len(&plain(9)), Ok(8 * 512));
-        assert_eq!(io.transfer_len(&plain(12)), Ok(8 * 4096));
+        assert_eq!(io.transfer(&plain(9), false).map(|t| t.0), Ok(8 * 512));
+        assert_eq!(io.transfer(&plain(12), false).map(|t| t.0), Ok(8 * 4096));
         let bytes = io.command(3);
         assert_eq!(wire_dword(&bytes, 0), u32::from(NVM_WRITE));
         assert_eq!(wire_dword(&bytes, 1), 3);
@@ -613,7 +662,10 @@ mod tests {
             nblocks: u16::MAX,
             ..io
         };
-        assert_eq!(max.transfer_len(&plain(12)), Ok(65536 * 4096));
+        assert_eq!(
+            max.transfer(&plain(12), false).map(|t| t.0),
+            Ok(65536 * 4096)
+        );
     }
 
     fn plain(lba_shift: u8) -> Format {
@@ -636,19 +688,25 @@ mod tests {
             ..plain(9)
         };
         // Separate metadata needs a buffer: refused, with or without one.
-        assert_eq!(io.transfer_len(&separate), Err(Invalid::Metadata));
+        assert_eq!(
+            io.transfer(&separate, false).map(|t| t.0),
+            Err(Invalid::Metadata)
+        );
         let with_buffer = UserIo {
             metadata: 0x8000,
             ..io
         };
-        assert_eq!(with_buffer.transfer_len(&separate), Err(Invalid::Metadata));
+        assert_eq!(
+            with_buffer.transfer(&separate, false).map(|t| t.0),
+            Err(Invalid::Metadata)
+        );
         // Interleaved: the buffer holds each block's metadata too.
         let extended = Format {
             metadata_size: 16,
             extended: true,
             ..plain(9)
         };
-        assert_eq!(io.transfer_len(&extended), Ok(8 * 528));
+        assert_eq!(io.transfer(&extended, false).map(|t| t.0), Ok(8 * 528));
         // PI that is the whole metadata, with PRACT: data only, and no
         // metadata pointer may come along.
         let pi = Format {
@@ -660,16 +718,21 @@ mod tests {
             control: (PRACT >> 16) as u16,
             ..io
         };
-        assert_eq!(pract.transfer_len(&pi), Ok(8 * 512));
+        assert_eq!(pract.transfer(&pi, false).map(|t| t.0), Ok(8 * 512));
         assert_eq!(
             UserIo {
                 metadata: 0x8000,
                 ..pract
             }
-            .transfer_len(&pi),
+            .transfer(&pi, false)
+            .map(|t| t.0),
             Err(Invalid::Metadata)
         );
-        assert_eq!(io.transfer_len(&pi), Err(Invalid::Metadata), "no PRACT");
+        assert_eq!(
+            io.transfer(&pi, false).map(|t| t.0),
+            Err(Invalid::Metadata),
+            "no PRACT"
+        );
         let bytes = pract.command(1);
         assert_eq!(wire_dword(&bytes, 12), 7 | PRACT);
     }
@@ -686,21 +749,122 @@ mod tests {
             data_len: 4096,
             ..Default::default()
         };
-        assert_eq!(read.check_metadata(&plain(12)), Ok(()));
-        assert_eq!(read.check_metadata(&separate), Err(Invalid::Metadata));
+        for integrity in [false, true] {
+            assert_eq!(read.check_metadata(&plain(12), integrity), Ok(None));
+            assert_eq!(
+                read.check_metadata(&separate, integrity),
+                Err(Invalid::Metadata)
+            );
+        }
         let flush = PassthruCmd {
             opcode: 0x00,
             ..read
         };
-        assert_eq!(flush.check_metadata(&separate), Ok(()));
+        assert_eq!(flush.check_metadata(&separate, true), Ok(None));
         let pi = Format {
             pi: Some(PiType::Type3),
             ..separate
         };
         let mut pract = read;
         pract.cdw10_15[2] = PRACT;
-        assert_eq!(pract.check_metadata(&pi), Ok(()));
-        assert_eq!(read.check_metadata(&pi), Err(Invalid::Metadata));
+        assert_eq!(pract.check_metadata(&pi, false), Ok(None));
+        assert_eq!(read.check_metadata(&pi, true), Err(Invalid::Metadata));
+        // A buffer: mapped with integrity support where it holds the
+        // metadata of every block (CDW12 7: eight blocks of 8 bytes).
+        let mut with_meta = PassthruCmd {
+            metadata: 0x8000,
+            metadata_len: 64,
+            ..read
+        };
+        with_meta.cdw10_15[2] = 7;
+        assert_eq!(
+            with_meta.check_metadata(&separate, true),
+            Ok(Some((0x8000, 64)))
+        );
+        assert_eq!(
+            with_meta.check_metadata(&separate, false),
+            Err(Invalid::Metadata)
+        );
+        let short = PassthruCmd {
+            metadata_len: 63,
+            ..with_meta
+        };
+        assert_eq!(
+            short.check_metadata(&separate, true),
+            Err(Invalid::Metadata)
+        );
+        // A vendor data command: how much it moves is unknown.
+        let vendor = PassthruCmd {
+            opcode: 0x82,
+            ..with_meta
+        };
+        assert_eq!(
+            vendor.check_metadata(&separate, true),
+            Err(Invalid::Metadata)
+        );
+        // A command that moves no metadata may still bring a buffer.
+        let flush_meta = PassthruCmd {
+            opcode: 0x00,
+            ..with_meta
+        };
+        assert_eq!(
+            flush_meta.check_metadata(&separate, true),
+            Ok(Some((0x8000, 64)))
+        );
+        // Without data, C never maps it: as no buffer.
+        let no_data = PassthruCmd {
+            data_len: 0,
+            ..with_meta
+        };
+        assert_eq!(
+            no_data.check_metadata(&separate, true),
+            Err(Invalid::Metadata)
+        );
+    }
+
+    #[test]
+    fn submit_io_metadata_as_c() {
+        let io = UserIo::parse(&user_io_bytes(NVM_READ)).unwrap();
+        let separate = Format {
+            metadata_size: 8,
+            ..plain(9)
+        };
+        let with_meta = UserIo {
+            metadata: 0x8000,
+            ..io
+        };
+        // Eight blocks: 4 KiB of data, 64 bytes of metadata.
+        assert_eq!(
+            with_meta.transfer(&separate, true),
+            Ok((8 * 512, Some((0x8000, 64))))
+        );
+        assert_eq!(with_meta.transfer(&separate, false), Err(Invalid::Metadata));
+        // Not given, or not dword aligned.
+        assert_eq!(io.transfer(&separate, true), Err(Invalid::Metadata));
+        assert_eq!(
+            UserIo {
+                metadata: 0x8002,
+                ..io
+            }
+            .transfer(&separate, true),
+            Err(Invalid::Metadata)
+        );
+        // PI that is the whole metadata with PRACT: nothing to map.
+        let pi = Format {
+            pi: Some(PiType::Type1),
+            ..separate
+        };
+        let pract = UserIo {
+            control: (PRACT >> 16) as u16,
+            ..io
+        };
+        assert_eq!(pract.transfer(&pi, true), Ok((8 * 512, None)));
+        assert_eq!(
+            with_meta.transfer(&pi, true),
+            Ok((8 * 512, Some((0x8000, 64))))
+        );
+        // No metadata: the pointer is ignored, as C ignores it.
+        assert_eq!(with_meta.transfer(&plain(9), true), Ok((8 * 512, None)));
     }
 
     #[test]

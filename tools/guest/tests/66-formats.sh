@@ -18,9 +18,11 @@
 #    block with its metadata;
 #  - a zoned namespace: no block device node (a hidden disk), the generic
 #    node serves it.
+# Passthrough takes metadata buffers where the disk has a profile, as C.
 # Beyond C, nvme_rs refuses passthrough that would have the controller
-# move separate metadata through a metadata pointer of 0: C sends it, and
-# the controller then writes or reads guest physical address 0, so those
+# move separate metadata through a metadata pointer of 0, or past the end
+# of a buffer too short for it: C sends both, and the controller then
+# writes or reads guest physical address 0 or past the buffer, so those
 # checks are not run against C.
 #
 # The C driver names disks in the order its scan finishes: namespaces are
@@ -147,6 +149,21 @@ if is_rs; then
 else
 	skip "$pi: passthrough read without PRACT" "C 6.12 sends it with a metadata pointer of 0"
 fi
+
+# --- passthrough with metadata buffers ------------------------------------------
+
+# IO64_CMD, SUBMIT_IO and NVME_URING_CMD_IO with metadata buffers on both
+# namespaces, and a write whose PI has a wrong guard (tools/passthru/
+# nvme-metadata-test.c). Bounded: if it hangs, what it printed counts.
+md_out=$(timeout 120 nvme-metadata-test --driver "${NVME_RS_DRIVER:-rs}" \
+	"$meta_ng" "$FMT_META_NSID" "$pi_ng" "$FMT_PI_NSID" 2>&1)
+count_lines_from "$md_out" $? nvme-metadata-test
+# It left LBA 2112 of the PI namespace with a wrong guard: the controller's
+# Guard Check Error reaches a reader of the disk as EILSEQ (C maps the
+# status to BLK_STS_PROTECTION).
+check "$pi: a block with a wrong guard reads as EILSEQ" sh -c \
+	"! dd if=/dev/$pi of=/dev/null bs=4k skip=264 count=1 iflag=direct 2>/tmp/fmt-dd.err &&
+	grep -q 'Invalid or incomplete multibyte or wide character' /tmp/fmt-dd.err"
 
 # --- interleaved metadata -------------------------------------------------------
 
