@@ -190,10 +190,12 @@ detached_lba=512
 null_nsid=3
 null_size=$((1 << 30))
 null_lba=512
-# Formats boot only: namespaces 3 to 6, each on an image of fmt_size bytes
+# Formats boot only: namespaces 3 to 8, each on an image of fmt_size bytes
 # (QEMU keeps metadata at the end of the image, so an image holds
 # size / (block + metadata) blocks): separate metadata without PI; PI type 1
-# that is the whole metadata; interleaved metadata; a zoned namespace.
+# that is the whole metadata; interleaved metadata; a zoned namespace; PI
+# type 3 in the last 8 of 16 bytes; PI type 1 with the 64-bit guard (16
+# bytes, an Extended LBA Format's guard).
 fmt_size=$((16 << 20))
 fmt_meta_nsid=3
 fmt_pi_nsid=4
@@ -202,11 +204,15 @@ fmt_ext_ms=16
 fmt_zoned_nsid=6
 fmt_zoned_size=$((32 << 20))
 fmt_zone_size=$((4 << 20))
+fmt_pi3_nsid=7
+fmt_pi64_nsid=8
 fmt_opts=(
 	[fmt_meta_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0"
 	[fmt_pi_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0,pi=1"
 	[fmt_ext_nsid]="logical_block_size=512,physical_block_size=512,ms=$fmt_ext_ms,mset=1"
 	[fmt_zoned_nsid]="logical_block_size=4096,physical_block_size=4096,zoned=true,zoned.zone_size=$fmt_zone_size"
+	[fmt_pi3_nsid]="logical_block_size=512,physical_block_size=512,ms=16,mset=0,pi=3,pil=0"
+	[fmt_pi64_nsid]="logical_block_size=512,physical_block_size=512,ms=16,mset=0,pi=1,pil=1,pif=2"
 )
 
 # --- initramfs ---------------------------------------------------------------
@@ -350,6 +356,9 @@ done
 		echo "FMT_ZONED_NSID=$fmt_zoned_nsid"
 		echo "FMT_ZONES=$((fmt_zoned_size / fmt_zone_size))"
 		echo "FMT_ZONE_BLOCKS=$((fmt_zone_size / 4096))"
+		echo "FMT_PI3_NSID=$fmt_pi3_nsid"
+		echo "FMT_PI64_NSID=$fmt_pi64_nsid"
+		echo "FMT_MS16_BLOCKS=$((fmt_size / (512 + 16)))"
 	fi
 	if [ "$mode" = bench ]; then
 		echo "NS${null_nsid}_BLOCKS=$((null_size / null_lba))"

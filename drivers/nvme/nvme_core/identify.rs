@@ -15,7 +15,7 @@ use crate::spec::identify::{
     active_namespaces, nvm_elbaf_pic, IdentifyController, IdentifyControllerNvm, IdentifyNamespace,
     NamespaceIds, NS_LIST_ENTRIES,
 };
-use crate::spec::integrity::Metadata;
+use crate::spec::integrity::{elbaf_guard, Guard, Metadata};
 use crate::spec::quirks::{core_quirks, identify_cns_ok, Quirks};
 use crate::spec::regs::{CommandSets, Version};
 use crate::{dev_dbg, dev_err, dev_info, dev_warn};
@@ -47,10 +47,20 @@ impl Namespace {
         CommandSet::from_csi(self.ids.csi.unwrap_or(0))
     }
 
+    /// Its format, with the guard of its Extended LBA Format where the
+    /// controller has them.
+    pub fn format(&self) -> Format {
+        let guard = match self.elbaf_pic {
+            Some((elbaf, pic)) => elbaf_guard(elbaf, pic),
+            None => Some(Guard::Crc16),
+        };
+        Format::of(&self.id).with_guard(guard)
+    }
+
     /// What block I/O its disk may carry, with pages of `1 << page_shift`
     /// bytes.
     pub fn block_access(&self, page_shift: u32) -> BlockAccess {
-        let format = Format::of(&self.id);
+        let format = self.format();
         // C's `nvme_configure_metadata` and `nvme_init_integrity` where
         // the kernel has integrity profiles.
         let integrity = if integrity::SUPPORTED {

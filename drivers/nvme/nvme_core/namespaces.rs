@@ -20,7 +20,6 @@ use crate::kernel_ext::block::disk_attr::DiskAttributes;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
 use crate::kernel_ext::device::Device;
-use crate::spec::format::Format;
 use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info};
 use kernel::new_mutex;
@@ -126,12 +125,7 @@ impl<O: IoOps> NamespaceSet<O> {
             }),
         )?;
         let shared = Arc::new(
-            NsShared::new(
-                ctx.shared.clone(),
-                ns.nsid,
-                Format::of(&ns.id),
-                disk.queue_ref(),
-            ),
+            NsShared::new(ctx.shared.clone(), ns.nsid, ns.format(), disk.queue_ref()),
             GFP_KERNEL,
         )?;
         disk.set_ioctl(shared.clone());
@@ -171,7 +165,7 @@ impl<O: IoOps> NamespaceSet<O> {
         if geometry == member.geometry {
             // The disk stays as it is, but what passthrough checks may not:
             // interleaved metadata reformatted as separate, say.
-            member.shared.set_format(Format::of(&ns.id));
+            member.shared.set_format(ns.format());
             return Ok(());
         }
         let dev = &*ctx.shared.dev;
@@ -190,7 +184,7 @@ impl<O: IoOps> NamespaceSet<O> {
             &geometry.limits(&ctx.id, &ctx.profile),
             geometry.medium(),
         )?;
-        member.shared.set_format(Format::of(&ns.id));
+        member.shared.set_format(ns.format());
         drop(frozen);
         member.geometry = geometry;
         dev_info!(dev, "{}n{}: format or size changed\n", name, ns.nsid);

@@ -34,11 +34,13 @@
 
 use super::identify::IdentifyNamespace;
 pub use super::integrity::PiType;
-use super::integrity::{block_metadata, BlockMetadata, Checksum, Metadata, Profile};
+use super::integrity::{block_metadata, BlockMetadata, Checksum, Guard, Metadata, Profile};
 
 /// The 8-byte protection information tuple with a 16-bit guard (C `struct
 /// t10_pi_tuple`), the only PI format without Extended LBA Formats.
 pub const PI_TUPLE_SIZE: u16 = 8;
+/// The tuple with the 64-bit guard (C `struct crc64_pi_tuple`).
+pub const WIDE_PI_TUPLE_SIZE: u16 = 16;
 
 /// CDW12 bit 29: Protection Information Action (C `NVME_RW_PRINFO_PRACT`
 /// in the control field): the controller inserts PI on writes and strips it
@@ -98,6 +100,9 @@ pub struct Format {
     pub extended: bool,
     /// End-to-end protection, where enabled and the metadata can hold it.
     pub pi: Option<PiType>,
+    /// The PI tuple is 16 bytes, with the 64-bit guard of an Extended LBA
+    /// Format, not the 8 of the 16-bit guard.
+    pub wide_guard: bool,
 }
 
 /// Why a namespace's disk has no capacity.
@@ -151,13 +156,40 @@ impl Format {
             } else {
                 None
             },
+            wide_guard: false,
+        }
+    }
+
+    /// The format with the guard its Extended LBA Format gives (`None`: a
+    /// guard C does not support, so no PI), where the controller has them
+    /// (C `nvme_configure_pi_elbas`); [`Self::of`] takes the 16-bit guard.
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        match guard {
+            Some(Guard::Crc16) => {}
+            Some(Guard::Crc64) => {
+                self.wide_guard = true;
+                if self.metadata_size < WIDE_PI_TUPLE_SIZE {
+                    self.pi = None;
+                }
+            }
+            _ => self.pi = None,
+        }
+        self
+    }
+
+    /// Bytes of the PI tuple: 8, or 16 with the 64-bit guard.
+    pub const fn pi_tuple_size(&self) -> u16 {
+        if self.wide_guard {
+            WIDE_PI_TUPLE_SIZE
+        } else {
+            PI_TUPLE_SIZE
         }
     }
 
     /// The metadata is exactly the protection information, so with PRACT
     /// the controller moves no metadata at all (C `nvme_ns_has_pi`).
     pub const fn pi_is_all_metadata(&self) -> bool {
-        self.pi.is_some() && self.metadata_size == PI_TUPLE_SIZE
+        self.pi.is_some() && self.metadata_size == self.pi_tuple_size()
     }
 
     /// What block I/O a namespace of this format and `command_set` gets on
@@ -249,6 +281,7 @@ impl Format {
             | (self.metadata_size as u32) << 8
             | (self.extended as u32) << 24
             | pi << 25
+            | (self.wide_guard as u32) << 28
     }
 
     /// The format [`Self::to_bits`] packed.
@@ -259,6 +292,7 @@ impl Format {
             metadata_size: (bits >> 8) as u16,
             extended: (bits >> 24) & 1 != 0,
             pi: PiType::from_dps((bits >> 25) as u8),
+            wide_guard: (bits >> 28) & 1 != 0,
         }
     }
 }
@@ -376,6 +410,7 @@ mod tests {
             metadata_size: ms,
             extended,
             pi,
+            wide_guard: false,
         }
     }
 
@@ -634,6 +669,33 @@ mod tests {
     }
 
     #[test]
+    fn guards_of_extended_lba_formats() {
+        use PiType::*;
+        // The 64-bit guard: 16 bytes of PI, so PRACT spares 16 bytes.
+        let wide = format(9, 16, false, Some(Type1)).with_guard(Some(Guard::Crc64));
+        assert!(wide.wide_guard && wide.pi_is_all_metadata());
+        assert_eq!(wide.pi_tuple_size(), 16);
+        assert!(!wide.moves_separate_metadata(0x02, PRACT));
+        assert_eq!(
+            wide.block_access(CommandSet::Nvm, PAGE_SHIFT, None),
+            BlockAccess::ControllerPi(Type1)
+        );
+        // 8 bytes cannot hold its tuple: no PI.
+        assert_eq!(
+            format(9, 8, false, Some(Type1))
+                .with_guard(Some(Guard::Crc64))
+                .pi,
+            None
+        );
+        // The 16-bit guard changes nothing; one C does not know drops PI.
+        let narrow = format(9, 16, false, Some(Type1));
+        assert_eq!(narrow.with_guard(Some(Guard::Crc16)), narrow);
+        assert!(!narrow.pi_is_all_metadata());
+        assert_eq!(narrow.with_guard(Some(Guard::Crc32)).pi, None);
+        assert_eq!(narrow.with_guard(None).pi, None);
+    }
+
+    #[test]
     fn packs_into_a_word() {
         use PiType::*;
         for f in [
@@ -641,6 +703,7 @@ mod tests {
             format(12, 8, false, Some(Type1)),
             format(9, 16, true, Some(Type2)),
             format(16, 0xffff, true, Some(Type3)),
+            format(9, 16, false, Some(Type1)).with_guard(Some(Guard::Crc64)),
         ] {
             assert_eq!(Format::from_bits(f.to_bits()), f);
         }

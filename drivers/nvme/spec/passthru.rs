@@ -674,6 +674,7 @@ mod tests {
             metadata_size: 0,
             extended: false,
             pi: None,
+            wide_guard: false,
         }
     }
 

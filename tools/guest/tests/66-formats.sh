@@ -14,6 +14,10 @@
 #    LBA as reference tag, and verifies it on reads; the controller checks
 #    guard and reference tag); with write_generate off, writes carry no
 #    buffer and the controller generates the PI (PRACT);
+#  - separate PI type 3 in the last 8 of 16 bytes of metadata: the
+#    T10-DIF-TYPE3-CRC profile at offset 8; PI type 1 with the 64-bit guard
+#    of an Extended LBA Format (QEMU pif=2): EXT-DIF-TYPE1-CRC64, its
+#    48-bit reference tags in CDW14 and CDW3;
 #  - interleaved metadata: capacity 0, and the generic node moves each
 #    block with its metadata;
 #  - a zoned namespace: no block device node (a hidden disk), the generic
@@ -42,17 +46,21 @@ ng_of() {
 	return 1
 }
 
-require "generic nodes of namespaces $FMT_META_NSID to $FMT_ZONED_NSID" \
-	wait_for "ng_of $FMT_META_NSID && ng_of $FMT_PI_NSID && ng_of $FMT_EXT_NSID && ng_of $FMT_ZONED_NSID" 60
+require "generic nodes of namespaces $FMT_META_NSID to $FMT_PI64_NSID" \
+	wait_for "ng_of $FMT_META_NSID && ng_of $FMT_PI_NSID && ng_of $FMT_EXT_NSID && ng_of $FMT_ZONED_NSID && ng_of $FMT_PI3_NSID && ng_of $FMT_PI64_NSID" 60
 meta_ng=$(ng_of "$FMT_META_NSID")
 pi_ng=$(ng_of "$FMT_PI_NSID")
 ext_ng=$(ng_of "$FMT_EXT_NSID")
 zoned_ng=$(ng_of "$FMT_ZONED_NSID")
+pi3_ng=$(ng_of "$FMT_PI3_NSID")
+pi64_ng=$(ng_of "$FMT_PI64_NSID")
 # The disk shares its generic node's name: ng0nX and nvme0nX.
 meta=nvme${meta_ng#/dev/ng}
 pi=nvme${pi_ng#/dev/ng}
 ext=nvme${ext_ng#/dev/ng}
 zoned=nvme${zoned_ng#/dev/ng}
+pi3=nvme${pi3_ng#/dev/ng}
+pi64=nvme${pi64_ng#/dev/ng}
 
 # sectors DISK: its capacity in 512-byte sectors, from sysfs.
 sectors() {
@@ -148,6 +156,28 @@ if is_rs; then
 		sh -c "dmesg | grep -q '${pi}: metadata in the block layer.s integrity buffers, 8 bytes per block, protection information Some(Type1) (guard Crc16)'"
 else
 	skip "$pi: passthrough read without PRACT" "C 6.12 sends it with a metadata pointer of 0"
+fi
+
+# --- 16 bytes of metadata: PI type 3 at offset 8, the 64-bit guard -------------
+
+check "$pi3 (PI type 3, last 8 of 16 bytes): capacity of $FMT_MS16_BLOCKS blocks" \
+	equals "$(sectors "$pi3")" "$FMT_MS16_BLOCKS"
+check "$pi3: integrity profile T10-DIF-TYPE3-CRC" equals "$(integrity "$pi3" format)" T10-DIF-TYPE3-CRC
+check "$pi3: fio verify through the block device" fio_verify "$pi3" pi3
+check "$pi64 (PI type 1, 64-bit guard): capacity of $FMT_MS16_BLOCKS blocks" \
+	equals "$(sectors "$pi64")" "$FMT_MS16_BLOCKS"
+check "$pi64: integrity profile EXT-DIF-TYPE1-CRC64" \
+	equals "$(integrity "$pi64" format)" EXT-DIF-TYPE1-CRC64
+check "$pi64: fio verify through the block device" fio_verify "$pi64" pi64
+check "$pi64: blocks 0-127 written" fio_ok --wrote --name=pi64-seq --filename="/dev/$pi64" \
+	--direct=1 --rw=write --bs=4k --size=64k
+# PRINFO 0xd: the controller checks guard and 48-bit reference tag.
+check "$pi64: PI written with the LBA as reference tag" \
+	nvme read "$pi64_ng" --start-block=100 --block-count=0 --data-size=512 \
+	--data=/tmp/fmt-read --prinfo=0xd --ref-tag=100
+if is_rs; then
+	check "$pi64: the driver read the guard from the NVM Identify Namespace" \
+		sh -c "dmesg | grep -q '${pi64}: metadata in the block layer.s integrity buffers, 16 bytes per block, protection information Some(Type1) (guard Crc64)'"
 fi
 
 # --- passthrough with metadata buffers ------------------------------------------
