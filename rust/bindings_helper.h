@@ -71,6 +71,7 @@ const blk_features_t NVME_RS_BLK_FEAT_WRITE_CACHE = BLK_FEAT_WRITE_CACHE;
 const blk_features_t NVME_RS_BLK_FEAT_FUA = BLK_FEAT_FUA;
 const blk_features_t NVME_RS_BLK_FEAT_POLL = BLK_FEAT_POLL;
 const blk_features_t NVME_RS_BLK_FEAT_NOWAIT = BLK_FEAT_NOWAIT;
+const blk_features_t NVME_RS_BLK_FEAT_ZONED = BLK_FEAT_ZONED;
 const int NVME_RS_GENHD_FL_HIDDEN = GENHD_FL_HIDDEN;
 
 const blk_opf_t NVME_RS_REQ_FUA = REQ_FUA;
@@ -89,6 +90,13 @@ const unsigned int NVME_RS_REQ_OP_FLUSH = REQ_OP_FLUSH;
 const unsigned int NVME_RS_REQ_OP_DISCARD = REQ_OP_DISCARD;
 const unsigned int NVME_RS_REQ_OP_WRITE_ZEROES = REQ_OP_WRITE_ZEROES;
 const unsigned int NVME_RS_REQ_OP_DRV_IN = REQ_OP_DRV_IN;
+const unsigned int NVME_RS_REQ_OP_ZONE_APPEND = REQ_OP_ZONE_APPEND;
+const unsigned int NVME_RS_REQ_OP_ZONE_OPEN = REQ_OP_ZONE_OPEN;
+const unsigned int NVME_RS_REQ_OP_ZONE_CLOSE = REQ_OP_ZONE_CLOSE;
+const unsigned int NVME_RS_REQ_OP_ZONE_FINISH = REQ_OP_ZONE_FINISH;
+const unsigned int NVME_RS_REQ_OP_ZONE_RESET = REQ_OP_ZONE_RESET;
+const unsigned int NVME_RS_REQ_OP_ZONE_RESET_ALL = REQ_OP_ZONE_RESET_ALL;
+const unsigned char NVME_RS_BLK_ZONE_TYPE_SEQWRITE_REQ = BLK_ZONE_TYPE_SEQWRITE_REQ;
 const unsigned int NVME_RS_REQ_OP_DRV_OUT = REQ_OP_DRV_OUT;
 
 const unsigned int NVME_RS_BLK_MQ_F_SHOULD_MERGE = BLK_MQ_F_SHOULD_MERGE;

@@ -15,6 +15,8 @@
 #include <linux/uio.h>
 #include <linux/blkdev.h>
 #include <linux/blk-integrity.h>
+#include <linux/highmem.h>
+#include <linux/bvec.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -187,6 +189,21 @@ bool nvme_rs_rq_integrity_segment(struct request *rq, struct page **page,
 #endif
 }
 
+u64 nvme_rs_disk_capacity(struct gendisk *disk)
+{
+	return get_capacity(disk);
+}
+
+/* blk_revalidate_disk_zones, which exists only with CONFIG_BLK_DEV_ZONED. */
+int nvme_rs_revalidate_disk_zones(struct gendisk *disk)
+{
+#ifdef CONFIG_BLK_DEV_ZONED
+	return blk_revalidate_disk_zones(disk);
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 void nvme_rs_sg_init_table(struct scatterlist *sgl, unsigned int nents)
 {
 	sg_init_table(sgl, nents);
@@ -254,6 +271,134 @@ static void __user *nvme_rs_user_ptr(u64 ubuf)
 	return u64_to_user_ptr(ubuf);
 }
 
+#ifdef CONFIG_BLK_DEV_INTEGRITY
+/*
+ * C's blk_rq_integrity_map_user, with the user's pages pinned for the way
+ * the device moves the metadata. 6.12's takes a read's buffer as a source
+ * (ITER_SOURCE for a read, blk-integrity.c), pinning its pages without
+ * FOLL_WRITE, and the device then writes into pages the caller may only
+ * read, such as the page cache of a file mapped read-only.
+ *
+ * One page, aligned for DMA: the request's integrity segment is the user's
+ * page, unpinned by blk_rq_unmap_user. Otherwise one bounce buffer (the
+ * disk takes one integrity segment), as bio_integrity_copy_user makes it:
+ * a write's metadata copied in now; a read's copied out to the pinned pages
+ * by blk_rq_unmap_user, which then unpins them. The request's bio must not
+ * come from a bio_set with an integrity pool (no REQ_ALLOC_CACHE), so the
+ * payload has exactly the vectors asked for, which the unmapping walks.
+ */
+static int nvme_rs_rq_map_user_meta(struct request *rq, void __user *ubuf,
+				    unsigned int len)
+{
+	bool write = op_is_write(req_op(rq));
+	struct bio *bio = rq->bio;
+	struct bio_integrity_payload *bip;
+	struct page **pages = NULL;
+	struct iov_iter iter;
+	unsigned int npages, i;
+	size_t offset, left;
+	ssize_t got;
+	void *buf;
+	int ret;
+
+	if (bio_integrity(bio) || bio->bi_pool)
+		return -EINVAL;
+	if (len >> SECTOR_SHIFT > queue_max_hw_sectors(rq->q))
+		return -E2BIG;
+	iov_iter_ubuf(&iter, write ? ITER_SOURCE : ITER_DEST, ubuf, len);
+	npages = iov_iter_npages(&iter, BIO_MAX_VECS + 1);
+	if (npages > BIO_MAX_VECS)
+		return -E2BIG;
+	got = iov_iter_extract_pages(&iter, &pages, len, npages, 0, &offset);
+	if (got <= 0) {
+		/* The page array is allocated even where nothing was pinned. */
+		kvfree(pages);
+		return got ? got : -EFAULT;
+	}
+	npages = DIV_ROUND_UP(offset + got, PAGE_SIZE);
+	if (got != len) {
+		ret = -EFAULT;
+		goto unpin;
+	}
+
+	if (npages == 1 && !(offset & queue_dma_alignment(rq->q))) {
+		bip = bio_integrity_alloc(bio, GFP_KERNEL, 1);
+		if (IS_ERR(bip)) {
+			ret = PTR_ERR(bip);
+			goto unpin;
+		}
+		if (bio_integrity_add_page(bio, pages[0], len, offset) != len) {
+			ret = -ENOMEM;
+			goto unpin;
+		}
+		goto mapped;
+	}
+
+	buf = kmalloc(len, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto unpin;
+	}
+	if (write) {
+		/* Copied in from the pinned pages, which are then let go. */
+		for (i = 0, left = len; i < npages; i++) {
+			size_t off = i ? 0 : offset;
+			size_t n = min_t(size_t, left, PAGE_SIZE - off);
+
+			memcpy_from_page(buf + (len - left), pages[i], off, n);
+			left -= n;
+		}
+		bip = bio_integrity_alloc(bio, GFP_KERNEL, 1);
+	} else {
+		memset(buf, 0, len);
+		bip = bio_integrity_alloc(bio, GFP_KERNEL, npages + 1);
+	}
+	if (IS_ERR(bip)) {
+		kfree(buf);
+		ret = PTR_ERR(bip);
+		goto unpin;
+	}
+	if (!write) {
+		/* The pages the unmapping copies a read's metadata out to. */
+		for (i = 0, left = len; i < npages; i++) {
+			size_t off = i ? 0 : offset;
+			size_t n = min_t(size_t, left, PAGE_SIZE - off);
+
+			bvec_set_page(&bip->bip_vec[1 + i], pages[i], n, off);
+			left -= n;
+		}
+	}
+	if (bio_integrity_add_page(bio, virt_to_page(buf), len,
+				   offset_in_page(buf)) != len) {
+		kfree(buf);
+		ret = -ENOMEM;
+		goto unpin;
+	}
+	bip->bip_flags |= BIP_COPY_USER;
+	if (write)
+		unpin_user_pages(pages, npages);
+
+mapped:
+	kvfree(pages);
+	/* One segment: the user's page or the bounce buffer. */
+	rq->nr_integrity_segments = 1;
+	rq->cmd_flags |= REQ_INTEGRITY;
+	return 0;
+
+unpin:
+	/* A payload attached goes with the bio (blk_rq_unmap_user). */
+	if (bio_integrity(bio)) {
+		/* bio_integrity_free for a bio of no bio_set (checked above). */
+		kfree(bio_integrity(bio));
+		bio->bi_integrity = NULL;
+		bio->bi_opf &= ~REQ_INTEGRITY;
+	}
+	unpin_user_pages(pages, npages);
+	kvfree(pages);
+	return ret;
+}
+#endif
+
 /*
  * C nvme_map_user_request: the data, then (with meta_len) the metadata
  * buffer as the request's integrity payload, which the disk must have a
@@ -292,7 +437,7 @@ int nvme_rs_rq_map_user(struct request *rq, u64 ubuf, unsigned int len,
 
 #ifdef CONFIG_BLK_DEV_INTEGRITY
 	bio_set_dev(rq->bio, disk->part0);
-	ret = blk_rq_integrity_map_user(rq, nvme_rs_user_ptr(meta), meta_len);
+	ret = nvme_rs_rq_map_user_meta(rq, nvme_rs_user_ptr(meta), meta_len);
 	if (ret)
 		blk_rq_unmap_user(rq->bio);
 #endif

@@ -66,6 +66,8 @@ struct gendisk *nvme_rs_alloc_disk(struct blk_mq_tag_set *set,
 				   struct queue_limits *lim, void *queuedata);
 void nvme_rs_disk_set_name(struct gendisk *disk, const char *name);
 struct queue_limits nvme_rs_disk_limits_start_update(struct gendisk *disk);
+u64 nvme_rs_disk_capacity(struct gendisk *disk);
+int nvme_rs_revalidate_disk_zones(struct gendisk *disk);
 int nvme_rs_disk_limits_commit_update(struct gendisk *disk,
 				      struct queue_limits *lim);
 void nvme_rs_disk_freeze(struct gendisk *disk);

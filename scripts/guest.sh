@@ -204,13 +204,15 @@ fmt_ext_ms=16
 fmt_zoned_nsid=6
 fmt_zoned_size=$((32 << 20))
 fmt_zone_size=$((4 << 20))
+fmt_zone_max_open=4
+fmt_zone_max_active=6
 fmt_pi3_nsid=7
 fmt_pi64_nsid=8
 fmt_opts=(
 	[fmt_meta_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0"
 	[fmt_pi_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0,pi=1"
 	[fmt_ext_nsid]="logical_block_size=512,physical_block_size=512,ms=$fmt_ext_ms,mset=1"
-	[fmt_zoned_nsid]="logical_block_size=4096,physical_block_size=4096,zoned=true,zoned.zone_size=$fmt_zone_size"
+	[fmt_zoned_nsid]="logical_block_size=4096,physical_block_size=4096,zoned=true,zoned.zone_size=$fmt_zone_size,zoned.max_open=$fmt_zone_max_open,zoned.max_active=$fmt_zone_max_active"
 	[fmt_pi3_nsid]="logical_block_size=512,physical_block_size=512,ms=16,mset=0,pi=3,pil=0"
 	[fmt_pi64_nsid]="logical_block_size=512,physical_block_size=512,ms=16,mset=0,pi=1,pil=1,pif=2"
 )
@@ -265,6 +267,7 @@ add_bin nvme
 add_bin mke2fs
 add_bin e2fsck
 add_bin blkdiscard
+add_bin blkzone
 ln -sfn mke2fs "$root$(dirname "$(command -v mke2fs)")/mkfs.ext4"
 if [ -f /etc/mke2fs.conf ]; then cp /etc/mke2fs.conf "$root/etc/"; fi
 
@@ -356,6 +359,8 @@ done
 		echo "FMT_ZONED_NSID=$fmt_zoned_nsid"
 		echo "FMT_ZONES=$((fmt_zoned_size / fmt_zone_size))"
 		echo "FMT_ZONE_BLOCKS=$((fmt_zone_size / 4096))"
+		echo "FMT_ZONE_MAX_OPEN=$fmt_zone_max_open"
+		echo "FMT_ZONE_MAX_ACTIVE=$fmt_zone_max_active"
 		echo "FMT_PI3_NSID=$fmt_pi3_nsid"
 		echo "FMT_PI64_NSID=$fmt_pi64_nsid"
 		echo "FMT_MS16_BLOCKS=$((fmt_size / (512 + 16)))"

@@ -28,6 +28,9 @@ struct DiskHook {
     /// so a late ioctl on a still-open block device gets `ENXIO`.
     #[pin]
     ioctl: Mutex<Option<Arc<dyn DiskIoctl>>>,
+    /// The zone reports of a zoned disk, likewise.
+    #[pin]
+    zones: Mutex<Option<Arc<dyn super::zoned::DiskZones>>>,
     /// The disk's sysfs attributes and what they show, if it has any.
     attributes: Option<Table>,
 }
@@ -78,6 +81,50 @@ unsafe extern "C" fn disk_ioctl(
 
 /// # Safety
 ///
+/// Called by the block layer for a disk made by `Disk::add` (added or
+/// not), to report its zones to `cb` with `data`.
+#[cfg(CONFIG_BLK_DEV_ZONED)]
+unsafe extern "C" fn disk_report_zones(
+    disk: *mut bindings::gendisk,
+    sector: u64,
+    nr_zones: kernel::ffi::c_uint,
+    cb: bindings::report_zones_cb,
+    data: *mut kernel::ffi::c_void,
+) -> kernel::ffi::c_int {
+    // SAFETY: the disk is alive during the call, and so are its hook and
+    // queue.
+    let (hook, capacity, lim) = unsafe {
+        (
+            &*(*disk).private_data.cast::<DiskHook>(),
+            bindings::nvme_rs_disk_capacity(disk),
+            &(*(*disk).queue).limits,
+        )
+    };
+    let handler = hook.zones.lock().clone();
+    let Some(handler) = handler else {
+        return ENXIO.to_errno();
+    };
+    let max_report_bytes = ((lim.max_hw_sectors as usize) << 9)
+        .min(usize::from(lim.max_segments) << kernel::page::PAGE_SHIFT);
+    // SAFETY: `cb` and `data` are the block layer's, valid for this call,
+    // which the sink does not outlive.
+    let mut sink = unsafe {
+        super::zoned::ZoneSink::new(
+            cb,
+            data,
+            capacity,
+            u64::from(lim.chunk_sectors),
+            max_report_bytes,
+        )
+    };
+    match handler.report_zones(sector, nr_zones, &mut sink) {
+        Ok(zones) => zones as kernel::ffi::c_int,
+        Err(err) => err.to_errno(),
+    }
+}
+
+/// # Safety
+///
 /// Called by the block layer once, when the last reference to a disk made
 /// by `Disk::add` is gone.
 unsafe extern "C" fn free_disk(disk: *mut bindings::gendisk) {
@@ -107,6 +154,8 @@ static BLOCK_OPS: BlockOps = BlockOps(bindings::block_device_operations {
     #[cfg(CONFIG_COMPAT)]
     compat_ioctl: Some(bindings::blkdev_compat_ptr_ioctl),
     free_disk: Some(free_disk),
+    #[cfg(CONFIG_BLK_DEV_ZONED)]
+    report_zones: Some(disk_report_zones),
     ..unsafe_zeroed_block_ops()
 });
 
@@ -162,6 +211,9 @@ pub struct Limits {
     /// The integrity profile, where the device has metadata the block
     /// layer carries (only where [`super::integrity::SUPPORTED`]).
     pub integrity: Option<super::integrity::Profile>,
+    /// The zones of a host-managed zoned disk (only where
+    /// [`super::zoned::SUPPORTED`]).
+    pub zoned: Option<super::zoned::ZoneLimits>,
 }
 
 /// What the device writes atomically, in bytes (the block layer's
@@ -232,6 +284,7 @@ impl Limits {
         lim.discard_granularity = self.discard_granularity;
         lim.max_write_zeroes_sectors = self.max_write_zeroes_sectors;
         super::integrity::Profile::apply(self.integrity.as_ref(), lim);
+        super::zoned::ZoneLimits::apply(self.zoned.as_ref(), lim);
     }
 }
 
@@ -257,9 +310,8 @@ unsafe impl<T: Operations> Sync for Disk<T> {}
 impl<T: Operations> Disk<T> {
     /// Allocates a disk named `name` on `set` with `limits`, presenting
     /// `medium`, with `data` as its queue data, and adds it under `parent`
-    /// with the sysfs `attributes`. A disk that is not `visible` (C's
-    /// `GENHD_FL_HIDDEN`) gets no block device node, partitions or uevents,
-    /// only its sysfs directory and its request queue, for passthrough.
+    /// with the sysfs `attributes`: [`NewDisk::alloc`], then
+    /// [`NewDisk::add`].
     #[allow(clippy::too_many_arguments)]
     pub fn add<A: Send + Sync + 'static>(
         set: Arc<TagSet<T>>,
@@ -271,11 +323,47 @@ impl<T: Operations> Disk<T> {
         parent: &device::Device,
         attributes: Option<DiskAttributes<A>>,
     ) -> Result<Self> {
+        NewDisk::alloc(set, data, name, limits, medium, visible, attributes)?.add(parent)
+    }
+}
+
+/// A disk allocated but not yet added: its request queue works (for the
+/// zone reports a zoned disk is added with), but it is not in `/dev` or
+/// sysfs. Dropping it frees it.
+///
+/// # Invariants
+///
+/// `disk` was allocated on `set` with `foreign` (`T::QueueData`) as its
+/// queue data and `hook` (leaked from a pinned box) as its
+/// `private_data`, and was not added; this owns the three.
+pub struct NewDisk<T: Operations> {
+    disk: NonNull<bindings::gendisk>,
+    foreign: *mut kernel::ffi::c_void,
+    hook: *mut DiskHook,
+    set: Arc<TagSet<T>>,
+}
+
+impl<T: Operations> NewDisk<T> {
+    /// Allocates a disk named `name` on `set` with `limits`, presenting
+    /// `medium`, with `data` as its queue data and the sysfs `attributes`
+    /// it is to be added with. A disk that is not `visible` (C's
+    /// `GENHD_FL_HIDDEN`) gets no block device node, partitions or uevents,
+    /// only its sysfs directory and its request queue, for passthrough.
+    pub fn alloc<A: Send + Sync + 'static>(
+        set: Arc<TagSet<T>>,
+        data: T::QueueData,
+        name: &CString,
+        limits: &Limits,
+        medium: Medium,
+        visible: bool,
+        attributes: Option<DiskAttributes<A>>,
+    ) -> Result<Self> {
         let mut lim = limits.to_raw();
         let attributes = attributes.map(Table::new).transpose()?;
         let hook = KBox::pin_init(
             pin_init!(DiskHook {
                 ioctl <- new_mutex!(None),
+                zones <- new_mutex!(None),
                 attributes,
             }),
             GFP_KERNEL,
@@ -293,12 +381,12 @@ impl<T: Operations> Disk<T> {
                 return Err(err);
             }
         };
-        // SAFETY: the hook stays pinned where it is until `free_disk`.
+        // SAFETY: the hook stays pinned where it is until `free_disk`, or
+        // until `NewDisk`'s drop for a disk never added.
         let hook = KBox::into_raw(unsafe { Pin::into_inner_unchecked(hook) });
         // SAFETY: `disk` is a freshly allocated gendisk, not yet added, so
         // its fields (flags among them) are ours to set; `name` is a C
         // string (copied, and truncated to the field's size by the helper).
-        // From here on the disk owns the hook: `free_disk` frees it.
         unsafe {
             (*disk).private_data = hook.cast();
             bindings::nvme_rs_disk_set_name(disk, name.as_char_ptr());
@@ -309,37 +397,89 @@ impl<T: Operations> Disk<T> {
             bindings::set_capacity(disk, medium.capacity_sectors);
             bindings::set_disk_ro(disk, medium.read_only);
         }
-        // SAFETY: the hook is alive and stays where it is (above); the
-        // table is not moved out of it.
-        let groups = unsafe { (*hook).attributes.as_mut() }
+        // INVARIANT: allocated on `set` with `foreign` and `hook`, not added.
+        Ok(NewDisk {
+            // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
+            disk: unsafe { NonNull::new_unchecked(disk) },
+            foreign: foreign as _,
+            hook,
+            set,
+        })
+    }
+
+    /// A counted reference to the disk's request queue, for passthrough
+    /// and zone reports, usable before the disk is added.
+    pub fn queue_ref(&self) -> super::passthrough::QueueRef<T> {
+        // SAFETY: the disk is allocated (its whole-disk block device with
+        // it) and on a tag set of operations `T` (type invariant).
+        unsafe { super::passthrough::QueueRef::new(self.disk) }
+    }
+
+    /// Routes the zone reports of the (zoned) disk to `handler` until the
+    /// disk is dropped.
+    pub fn set_zones(&self, handler: Arc<dyn super::zoned::DiskZones>) {
+        // SAFETY: the hook lives as long as the disk (type invariant).
+        *unsafe { &*self.hook }.zones.lock() = Some(handler);
+    }
+
+    /// Adds the disk under `parent`: it shows in `/dev` and sysfs. A zoned
+    /// disk's zones are read first (`blk_revalidate_disk_zones`, through
+    /// the handler given to [`Self::set_zones`]), as C reads them before
+    /// `device_add_disk`; that failing fails the add.
+    pub fn add(self, parent: &device::Device) -> Result<Disk<T>> {
+        let disk = self.disk.as_ptr();
+        // SAFETY: the disk is allocated and not added (type invariant); its
+        // queue's limits are read while nothing changes them.
+        let zoned =
+            unsafe { (*(*disk).queue).limits.features } & bindings::NVME_RS_BLK_FEAT_ZONED != 0;
+        if zoned {
+            // SAFETY: the disk is allocated, zoned and has its capacity;
+            // its queue takes requests before the disk is added.
+            to_result(unsafe { bindings::nvme_rs_revalidate_disk_zones(disk) })?;
+        }
+        // SAFETY: the hook is alive and stays where it is (type invariant);
+        // the table is not moved out of it.
+        let groups = unsafe { (*self.hook).attributes.as_mut() }
             .map_or(core::ptr::null(), |table| table.groups());
         // SAFETY: `parent` is a live device; the disk is set up; `groups`
         // is null or lives in the hook until `free_disk`, after the disk's
         // device (which keeps the pointer) is deleted.
-        let added = to_result(unsafe {
-            bindings::device_add_disk(parent.as_raw(), disk, groups.cast_mut())
-        });
-        if let Err(err) = added {
-            // SAFETY: the disk was never added; dropping the last reference
-            // frees it, after which nothing uses `foreign`. A disk never
-            // added gets no `free_disk` call, so its hook is freed here.
-            unsafe {
-                bindings::put_disk(disk);
-                drop(T::QueueData::from_foreign(foreign));
-                drop(Pin::new_unchecked(KBox::from_raw(hook)));
-            }
-            return Err(err);
-        }
+        to_result(unsafe { bindings::device_add_disk(parent.as_raw(), disk, groups.cast_mut()) })?;
+        // From here on the disk owns the hook (`free_disk` frees it) and
+        // `Disk` the queue data.
+        let this = core::mem::ManuallyDrop::new(self);
         // INVARIANT: allocated on `set`, added, queue data set.
+        // SAFETY: `set` is read out of a value that is never dropped.
         Ok(Disk {
-            // SAFETY: `from_err_ptr` returned a valid, non-null pointer.
-            disk: unsafe { NonNull::new_unchecked(disk) },
-            _set: set,
+            disk: this.disk,
+            _set: unsafe { core::ptr::read(&this.set) },
         })
     }
 }
 
+impl<T: Operations> Drop for NewDisk<T> {
+    fn drop(&mut self) {
+        // SAFETY: the disk was never added (type invariant); dropping the
+        // last reference frees it, after which nothing uses `foreign`. A
+        // disk never added gets no `free_disk` call, so its hook is freed
+        // here.
+        unsafe {
+            bindings::put_disk(self.disk.as_ptr());
+            drop(T::QueueData::from_foreign(self.foreign as _));
+            drop(Pin::new_unchecked(KBox::from_raw(self.hook)));
+        }
+    }
+}
+
 impl<T: Operations> Disk<T> {
+    /// Reads a zoned disk's zones again, after its capacity or zone limits
+    /// changed ([`Frozen::update`]); C calls it after the update too.
+    pub fn revalidate_zones(&self) -> Result {
+        // SAFETY: the disk is live (type invariant) and not frozen here
+        // (a `Frozen` borrows the disk, so none exists).
+        to_result(unsafe { bindings::nvme_rs_revalidate_disk_zones(self.disk.as_ptr()) })
+    }
+
     fn hook(&self) -> &DiskHook {
         // SAFETY: the disk's `private_data`, set in `add`; freed only with
         // the gendisk, which `self` holds a reference to.
@@ -428,7 +568,9 @@ impl<T: Operations> Drop for Disk<T> {
             let foreign = (*(*disk).queue).queuedata;
             bindings::del_gendisk(disk);
             // Open block devices outlive the disk: their ioctls now fail.
+            // Both handlers hold a reference to the disk: dropped here.
             drop(self.hook().ioctl.lock().take());
+            drop(self.hook().zones.lock().take());
             bindings::put_disk(disk);
             drop(T::QueueData::from_foreign(foreign));
         }

@@ -109,9 +109,9 @@ impl MetadataMap {
 
     /// Maps the owned request's metadata buffer for DMA in the direction of
     /// its data (unmapping any previous mapping first) and returns its bus
-    /// address (C `nvme_map_metadata`). Fails with `EINVAL` if the request
-    /// carries none and `ENOMEM` if the mapping fails.
-    pub fn map<T: Operations>(&mut self, request: OwnedRequest<'_, T>) -> Result<u64> {
+    /// address and length (C `nvme_map_metadata`). Fails with `EINVAL` if
+    /// the request carries none and `ENOMEM` if the mapping fails.
+    pub fn map<T: Operations>(&mut self, request: OwnedRequest<'_, T>) -> Result<DmaSegment> {
         self.unmap();
         let mut page = core::ptr::null_mut();
         let (mut offset, mut len) = (0u32, 0u32);
@@ -152,9 +152,10 @@ impl MetadataMap {
         if super::sg::mapping_failed(dev, addr) {
             return Err(ENOMEM);
         }
+        let segment = DmaSegment { addr, len };
         // INVARIANT: mapped just now.
-        self.mapped = Some((DmaSegment { addr, len }, dir));
-        Ok(addr)
+        self.mapped = Some((segment, dir));
+        Ok(segment)
     }
 
     /// Unmaps the metadata buffer, if mapped.

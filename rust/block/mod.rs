@@ -34,3 +34,4 @@ pub mod request;
 pub mod sg;
 pub mod status;
 pub mod tag_set;
+pub mod zoned;

@@ -190,7 +190,9 @@ impl<T: UserCommands> UserRequest<T> {
     /// registered buffer, as the request's data; and `metadata`, (user
     /// address, length), as its integrity buffer (pinned, or bounced where
     /// it is not one contiguous segment), which the disk's integrity
-    /// profile must exist for (`EINVAL` otherwise, as C).
+    /// profile must exist for (`EINVAL` otherwise, as C). A request with
+    /// metadata must not have been allocated with the bio cache
+    /// (`EINVAL`).
     pub fn map_user(
         &mut self,
         addr: u64,
@@ -218,6 +220,29 @@ impl<T: UserCommands> UserRequest<T> {
         // SAFETY: as above; the mapping's first bio, kept to unmap it.
         self.bio = unsafe { (*self.rq.as_ptr()).bio };
         Ok(())
+    }
+
+    /// Executes the request, which reads from the device, with `buf` as
+    /// its data, and waits for it; returns the outcome
+    /// ([`UserCommands::outcome`]). For the driver's own commands on the
+    /// queue (a zone report): the block layer maps `buf`, or bounces it.
+    pub fn execute_into(self, buf: &mut [u8]) -> Result<(i32, u64)> {
+        let len = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
+        let rq = self.rq.as_ptr();
+        // SAFETY: owned, not started and not mapped (no user mapping is
+        // made with a kernel one); `buf` is valid for `len` bytes until the
+        // request is done, which `execute` waits for, and the mapping's
+        // bios end with the request.
+        error::to_result(unsafe {
+            bindings::blk_rq_map_kern(
+                (*rq).q,
+                rq,
+                buf.as_mut_ptr().cast(),
+                len,
+                bindings::NVME_RS_GFP_KERNEL,
+            )
+        })?;
+        Ok(self.execute())
     }
 
     /// Executes the request and waits for it; returns the outcome

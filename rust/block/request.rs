@@ -24,6 +24,18 @@ pub enum Op {
     Discard,
     /// Write zeroes.
     WriteZeroes,
+    /// Write at a zone's write pointer; the completion says where.
+    ZoneAppend,
+    /// Open a zone explicitly.
+    ZoneOpen,
+    /// Close a zone.
+    ZoneClose,
+    /// Make a zone full.
+    ZoneFinish,
+    /// Reset a zone's write pointer.
+    ZoneReset,
+    /// Reset every zone's write pointer.
+    ZoneResetAll,
     /// Driver-private operation that reads from the device.
     DriverIn,
     /// Driver-private operation that writes to the device.
@@ -146,6 +158,12 @@ impl<T: Operations> Request<T> {
             bindings::NVME_RS_REQ_OP_FLUSH => Op::Flush,
             bindings::NVME_RS_REQ_OP_DISCARD => Op::Discard,
             bindings::NVME_RS_REQ_OP_WRITE_ZEROES => Op::WriteZeroes,
+            bindings::NVME_RS_REQ_OP_ZONE_APPEND => Op::ZoneAppend,
+            bindings::NVME_RS_REQ_OP_ZONE_OPEN => Op::ZoneOpen,
+            bindings::NVME_RS_REQ_OP_ZONE_CLOSE => Op::ZoneClose,
+            bindings::NVME_RS_REQ_OP_ZONE_FINISH => Op::ZoneFinish,
+            bindings::NVME_RS_REQ_OP_ZONE_RESET => Op::ZoneReset,
+            bindings::NVME_RS_REQ_OP_ZONE_RESET_ALL => Op::ZoneResetAll,
             bindings::NVME_RS_REQ_OP_DRV_IN => Op::DriverIn,
             bindings::NVME_RS_REQ_OP_DRV_OUT => Op::DriverOut,
             other => Op::Other(other),
@@ -403,6 +421,14 @@ impl<T: Operations> core::ops::Deref for OwnedRequest<'_, T> {
 }
 
 impl<'a, T: Operations> OwnedRequest<'a, T> {
+    /// Says where a zone append went: its first sector, before the
+    /// request ends (C sets `req->__sector` in `nvme_end_req_zoned`).
+    pub fn set_appended_sector(&self, sector: u64) {
+        // SAFETY: the request is owned, so nothing else reads or writes
+        // its position until it is ended.
+        unsafe { (*self.0.as_raw()).__sector = sector };
+    }
+
     /// The ranges of a discard request: one per bio, as (first sector,
     /// bytes).
     pub fn discard_ranges(&self) -> DiscardRanges<'a> {

@@ -11,9 +11,13 @@
  * Prints one "ok - WHAT" or "FAIL - WHAT: got X, want Y" line per check and
  * exits non-zero if any failed.
  *
- * Where the drivers differ: a metadata buffer shorter than the metadata the
- * command moves. C 6.12 maps it and the controller writes past its end;
- * nvme_rs refuses it with EINVAL (`--driver c` skips that check).
+ * Where the drivers differ (`--driver c` skips these checks):
+ * - a metadata buffer shorter than the metadata the command moves: C 6.12
+ *   maps it and the controller writes past its end; nvme_rs refuses it
+ *   with EINVAL;
+ * - a read's metadata buffer in read-only memory: C 6.12 pins it as a
+ *   source (blk_rq_integrity_map_user's direction) and the controller
+ *   writes into it; nvme_rs pins it for writing, which fails with EFAULT.
  *
  * Writes blocks 2048 to 2055 of both namespaces (1 MiB in), and leaves
  * blocks 2112 to 2119 of the PI namespace with a wrong guard, for
@@ -216,7 +220,26 @@ static void meta_checks(struct io_uring *ring, const char *ng, uint32_t nsid, ui
 	snprintf(what, sizeof(what), "%s: SUBMIT_IO with an unaligned metadata pointer", ng);
 	check(what, sysret(ioctl(fd, NVME_IOCTL_SUBMIT_IO, &io)), -EINVAL);
 
+	/* A read's metadata crossing a page: bounced, then copied out. */
+	{
+		uint8_t *cross = page + 5 * 4096 - 16;
+
+		memset(cross, 0, BLOCKS * MS);
+		c = rw(NVM_READ, nsid, SLBA, rdata, cross, BLOCKS * MS, 0);
+		snprintf(what, sizeof(what), "%s: io_uring read, metadata across a page", ng);
+		check(what, uring_io(ring, fd, &c), 0);
+		snprintf(what, sizeof(what), "%s: its metadata", ng);
+		check(what, !memcmp(cross, meta, BLOCKS * MS), 1);
+	}
+
 	if (!is_c) {
+		/* The device must not write where the caller may only read. */
+		uint8_t *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		c = rw(NVM_READ, nsid, SLBA, rdata, ro, BLOCKS * MS, 0);
+		snprintf(what, sizeof(what), "%s: a read's metadata into read-only memory: EFAULT", ng);
+		check(what, sysret(ioctl(fd, NVME_IOCTL_IO64_CMD, &c)), -EFAULT);
+		munmap(ro, 4096);
 		c = rw(NVM_READ, nsid, SLBA, rdata, rmeta, BLOCKS * MS - 1, 0);
 		snprintf(what, sizeof(what), "%s: a metadata buffer a byte short refused", ng);
 		check(what, sysret(ioctl(fd, NVME_IOCTL_IO64_CMD, &c)), -EINVAL);
@@ -225,6 +248,9 @@ static void meta_checks(struct io_uring *ring, const char *ng, uint32_t nsid, ui
 	} else {
 		printf("# skip - %s: short metadata buffer: C maps it, the controller "
 		       "writes past it\n",
+		       ng);
+		printf("# skip - %s: read-only metadata buffer: C 6.12 pins a read's "
+		       "buffer as a source and the controller writes into it\n",
 		       ng);
 	}
 	close(fd);
@@ -290,7 +316,7 @@ int main(int argc, char **argv)
 	}
 	is_c = !strcmp(argv[2], "c");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	page = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = mmap(NULL, 6 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED || io_uring_queue_init(4, &ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32) < 0) {
 		printf("FAIL - setup: mmap or io_uring_queue_init\n");
 		return 2;

@@ -6,7 +6,7 @@
 
 use super::admin::{AdminError, AdminQueue};
 use super::instance::{Instance, Name};
-use crate::kernel_ext::block::integrity;
+use crate::kernel_ext::block::{integrity, zoned};
 use crate::kernel_ext::device::Device;
 use crate::kernel_ext::module_param::ParamBool;
 use crate::spec::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
@@ -15,9 +15,13 @@ use crate::spec::identify::{
     active_namespaces, nvm_elbaf_pic, IdentifyController, IdentifyControllerNvm, IdentifyNamespace,
     NamespaceIds, NS_LIST_ENTRIES,
 };
-use crate::spec::integrity::{elbaf_guard, Guard, Metadata};
+use crate::spec::integrity::{elbaf_guard, pi_at_start, Guard, Metadata};
 use crate::spec::quirks::{core_quirks, identify_cns_ok, Quirks};
 use crate::spec::regs::{CommandSets, Version};
+use crate::spec::zns::{
+    identify_controller_zns, identify_namespace_zns, zasl, zone_info, ZoneInfo, ZoneRefusal,
+    CSI_ZNS,
+};
 use crate::{dev_dbg, dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
 
@@ -38,6 +42,18 @@ pub struct Namespace {
     /// has Extended LBA Formats and the format has metadata (C reads them
     /// in `nvme_update_ns_info_block`).
     pub elbaf_pic: Option<(u32, u8)>,
+    /// Its zones, where it is a zoned namespace the driver makes a zoned
+    /// disk of (the kernel has zoned block devices and C would take it).
+    pub zones: Option<Zones>,
+}
+
+/// A zoned namespace's zones and its controller's Zone Append limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zones {
+    /// Zone size and open and active limits.
+    pub info: ZoneInfo,
+    /// The ZNS Identify Controller's Zone Append Size Limit.
+    pub zasl: u8,
 }
 
 impl Namespace {
@@ -54,13 +70,24 @@ impl Namespace {
             Some((elbaf, pic)) => elbaf_guard(elbaf, pic),
             None => Some(Guard::Crc16),
         };
-        Format::of(&self.id).with_guard(guard)
+        let mut format = Format::of(&self.id).with_guard(guard);
+        // C's `disable_pi_offsets`: PI not at the start counts as none.
+        if DISABLE_PI_OFFSETS.get() && !pi_at_start(self.id.dps) {
+            format.pi = None;
+        }
+        format
     }
 
     /// What block I/O its disk may carry, with pages of `1 << page_shift`
     /// bytes.
     pub fn block_access(&self, page_shift: u32) -> BlockAccess {
         let format = self.format();
+        // A zoned namespace with zones to show is a disk as an NVM one is,
+        // and zoned besides (C `nvme_update_ns_info_block`).
+        let command_set = match self.command_set() {
+            CommandSet::Zoned if self.zones.is_some() => CommandSet::Nvm,
+            other => other,
+        };
         // C's `nvme_configure_metadata` and `nvme_init_integrity` where
         // the kernel has integrity profiles.
         let integrity = if integrity::SUPPORTED {
@@ -74,7 +101,7 @@ impl Namespace {
         } else {
             None
         };
-        format.block_access(self.command_set(), page_shift, integrity)
+        format.block_access(command_set, page_shift, integrity)
     }
 }
 
@@ -256,12 +283,24 @@ pub fn identify_namespaces(
                 } else {
                     None
                 };
+                let zones = if zoned::SUPPORTED && ids.csi == Some(CSI_ZNS) {
+                    match zone_geometry(admin, dev, name, nsid, ns.format_index, buf) {
+                        Ok(zones) => zones,
+                        Err(err) => {
+                            dev_err!(dev, "{}n{}: ZNS Identify: {:?}\n", name, nsid, err);
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
                 namespaces.push(
                     Namespace {
                         nsid,
                         id: ns,
                         ids,
                         elbaf_pic,
+                        zones,
                     },
                     GFP_KERNEL,
                 )?
@@ -273,6 +312,66 @@ pub fn identify_namespaces(
         }
     }
     Ok(namespaces)
+}
+
+/// Zoned namespace `nsid`'s zones (formatted with LBA format
+/// `format_index`) and its controller's Zone Append limit, from the ZNS
+/// Identify Controller and Namespace (C `nvme_query_zone_info`). `None`,
+/// logged as C logs it, where C refuses the zones: the namespace then has
+/// only its generic node. Also `None` where the controller refuses either
+/// Identify: C 6.12.118 then gives the namespace a disk without zones,
+/// which takes no write a zoned namespace accepts.
+fn zone_geometry(
+    admin: &dyn AdminQueue,
+    dev: &Device,
+    name: Name,
+    nsid: u32,
+    format_index: u8,
+    buf: &mut KVec<u8>,
+) -> Result<Option<Zones>, AdminError> {
+    let read = |cmd, buf: &mut KVec<u8>| match admin.execute_read(cmd, buf) {
+        Ok(_) => Ok(true),
+        Err(AdminError::Status(_)) => Ok(false),
+        Err(err) => Err(err),
+    };
+    if !read(identify_controller_zns(), buf)? {
+        return Ok(None);
+    }
+    let Ok(id_ctrl) = <&[u8; IDENTIFY_DATA_SIZE]>::try_from(&buf[..]) else {
+        return Ok(None);
+    };
+    let zasl = zasl(id_ctrl);
+    if !read(identify_namespace_zns(nsid), buf)? {
+        return Ok(None);
+    }
+    let Ok(id_ns) = <&[u8; IDENTIFY_DATA_SIZE]>::try_from(&buf[..]) else {
+        return Ok(None);
+    };
+    match zone_info(id_ns, usize::from(format_index)) {
+        Ok(info) => Ok(Some(Zones { info, zasl })),
+        Err(ZoneRefusal::ZoneOperations(zoc)) => {
+            dev_warn!(
+                dev,
+                "{}n{}: zone operations:{:x} not supported for namespace:{}\n",
+                name,
+                nsid,
+                zoc,
+                nsid
+            );
+            Ok(None)
+        }
+        Err(ZoneRefusal::ZoneSize(size)) => {
+            dev_warn!(
+                dev,
+                "{}n{}: invalid zone size: {} for namespace: {}\n",
+                name,
+                nsid,
+                size,
+                nsid
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// Namespace `nsid`'s Extended LBA Format `format_index` and PIC, from
@@ -359,6 +458,17 @@ pub fn log_namespace(dev: &Device, name: Name, ns: &Namespace) {
             ""
         }
     );
+    if let Some(z) = ns.zones {
+        dev_info!(
+            dev,
+            "{}n{}: zoned, zones of {} blocks, at most {} open and {} active (0: no limit)\n",
+            name,
+            ns.nsid,
+            z.info.zone_blocks,
+            z.info.max_open,
+            z.info.max_active
+        );
+    }
     match ns.block_access(kernel::page::PAGE_SHIFT as u32) {
         BlockAccess::Data => {}
         BlockAccess::ControllerPi(pi) => dev_info!(

@@ -23,3 +23,4 @@ pub mod ns_attributes;
 pub mod passthru;
 pub mod state;
 pub mod transport;
+pub mod zoned;

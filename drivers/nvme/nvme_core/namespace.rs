@@ -11,6 +11,7 @@ use crate::kernel_ext::block::integrity::{Checksum, Profile};
 use crate::kernel_ext::block::request::{Op, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::Operations;
+use crate::kernel_ext::block::zoned::ZoneLimits;
 use crate::spec::command::Command;
 use crate::spec::format::{ref_tag, ref_tag48, BlockAccess, Blocked};
 use crate::spec::identify::{IdentifyController, IdentifyNamespace, WriteFields};
@@ -18,6 +19,7 @@ use crate::spec::integrity;
 use crate::spec::io::{sectors_to_blocks, IoError, MAX_DSM_RANGES};
 use crate::spec::ns_limits::{deallocate_zeroes, write_protected, write_units};
 use crate::spec::status::BlockStatus;
+use crate::spec::zns::{max_zone_append_sectors, zone_mgmt_send, ZoneAction, APPEND_PIREMAP};
 use core::ops::Deref;
 use kernel::sync::Arc;
 
@@ -43,6 +45,11 @@ pub struct Namespace {
     pub deallocate_zeroes: bool,
     /// The namespace is write protected.
     pub read_only: bool,
+    /// The zones of a zoned namespace's zoned disk.
+    pub zones: Option<super::identify::Zones>,
+    /// The PI has the 64-bit guard, so a 48-bit reference tag, its upper
+    /// bits in CDW3 (C `NVME_NVM_NS_64B_GUARD`).
+    pub wide_ref_tag: bool,
 }
 
 /// What a namespace's disk queue carries: the namespace as the disk now
@@ -108,11 +115,17 @@ fn range_sectors(blocks: u32, lba_shift: u8) -> Option<u32> {
 impl Namespace {
     /// The disk's view of an identified namespace.
     pub fn of(ns: &super::identify::Namespace) -> Self {
-        Self::new(
+        let mut geometry = Self::new(
             ns.nsid,
             &ns.id,
             ns.block_access(kernel::page::PAGE_SHIFT as u32),
-        )
+        );
+        // Only a disk that carries block I/O is zoned.
+        if geometry.access.has_capacity() {
+            geometry.zones = ns.zones;
+        }
+        geometry.wide_ref_tag = ns.format().wide_guard;
+        geometry
     }
 
     /// The namespace from its Identify Namespace data, with the block I/O
@@ -126,6 +139,8 @@ impl Namespace {
             write: id.write,
             deallocate_zeroes: deallocate_zeroes(id.dlfeat),
             read_only: write_protected(id.attributes),
+            zones: None,
+            wide_ref_tag: false,
         }
     }
 
@@ -192,6 +207,14 @@ impl Namespace {
             fua: ctrl.volatile_write_cache,
             poll: profile.poll,
             integrity: self.access.profile().and_then(integrity_profile),
+            zoned: self.zones.and_then(|z| {
+                Some(ZoneLimits {
+                    zone_sectors: u32::try_from(z.info.zone_blocks << (self.lba_shift - 9)).ok()?,
+                    max_open: z.info.max_open,
+                    max_active: z.info.max_active,
+                    max_append_sectors: max_zone_append_sectors(z.zasl, max_sectors),
+                })
+            }),
         }
     }
 
@@ -239,6 +262,15 @@ impl Namespace {
                     Payload::DsmRanges,
                 )
             }
+            Op::ZoneAppend if self.zones.is_some() => encode(
+                Command::zone_append(self.nsid, slba, blocks, rq.is_fua()),
+                Payload::Data,
+            )?,
+            Op::ZoneOpen | Op::ZoneClose | Op::ZoneFinish | Op::ZoneReset | Op::ZoneResetAll
+                if self.zones.is_some() =>
+            {
+                return encode(Ok(self.zone_management(op, slba)), Payload::None)
+            }
             _ => return Err(BlkStatus::NOT_SUPPORTED),
         };
         // Set in place, after the command is written: a namespace without
@@ -247,6 +279,19 @@ impl Namespace {
             self.protect(rq, cmd, slba, op)?;
         }
         Ok(payload)
+    }
+
+    /// The Zone Management Send of zone operation `op` on the zone at
+    /// `slba` (C `nvme_setup_zone_mgmt_send`).
+    fn zone_management(&self, op: Op, slba: u64) -> Command {
+        let (action, all) = match op {
+            Op::ZoneOpen => (ZoneAction::Open, false),
+            Op::ZoneClose => (ZoneAction::Close, false),
+            Op::ZoneFinish => (ZoneAction::Finish, false),
+            Op::ZoneResetAll => (ZoneAction::Reset, true),
+            _ => (ZoneAction::Reset, false),
+        };
+        zone_mgmt_send(self.nsid, if all { 0 } else { slba }, action, all)
     }
 
     /// Sets the protection fields of the Read, Write or Write Zeroes `cmd`
@@ -268,9 +313,14 @@ impl Namespace {
                 .ok_or(BlkStatus::NOT_SUPPORTED)?
         };
         cmd.set_cdw::<12>(cmd.dword(12) | control);
+        if with_ref_tag && op == Op::ZoneAppend {
+            // The controller writes the reference tags of where the
+            // blocks land (C `NVME_RW_APPEND_PIREMAP`).
+            cmd.set_cdw::<12>(cmd.dword(12) | APPEND_PIREMAP);
+        }
         if with_ref_tag {
             // C `nvme_set_ref_tag`.
-            if self.access.wide_ref_tag() {
+            if self.wide_ref_tag {
                 let (low, high) = ref_tag48(slba);
                 cmd.set_cdw::<14>(low);
                 cmd.set_cdw3(high);

@@ -15,7 +15,7 @@ use super::namespace::{DiskProfile, Namespace as Geometry, NsQueue};
 use super::ns_attributes::{NsIdentity, NS_ATTRIBUTES};
 use super::passthru::{NsCommands, NsShared};
 use super::transport::IoOps;
-use crate::kernel_ext::block::disk::Disk;
+use crate::kernel_ext::block::disk::{Disk, NewDisk};
 use crate::kernel_ext::block::disk_attr::DiskAttributes;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
@@ -105,7 +105,7 @@ impl<O: IoOps> NamespaceSet<O> {
             NsIdentity::new(ctx.shared.clone(), ns, errors.clone()),
             GFP_KERNEL,
         )?;
-        let disk = Disk::add(
+        let new_disk = NewDisk::alloc(
             ctx.tags.clone(),
             Arc::new(
                 NsQueue {
@@ -118,16 +118,25 @@ impl<O: IoOps> NamespaceSet<O> {
             &geometry.limits(&ctx.id, &ctx.profile),
             geometry.medium(),
             geometry.access.visible(),
-            ctx.parent.as_dev(),
             Some(DiskAttributes {
                 list: &NS_ATTRIBUTES,
                 data: identity.clone(),
             }),
         )?;
         let shared = Arc::new(
-            NsShared::new(ctx.shared.clone(), ns.nsid, ns.format(), disk.queue_ref()),
+            NsShared::new(
+                ctx.shared.clone(),
+                ns.nsid,
+                ns.format(),
+                new_disk.queue_ref(),
+            ),
             GFP_KERNEL,
         )?;
+        // A zoned disk's zones are read before it is added, as C reads them.
+        if geometry.zones.is_some() {
+            new_disk.set_zones(shared.clone());
+        }
+        let disk = new_disk.add(ctx.parent.as_dev())?;
         disk.set_ioctl(shared.clone());
         let minor = GenericMinor::alloc()?;
         let generic = Node::<NamespaceNode>::add(
@@ -187,6 +196,10 @@ impl<O: IoOps> NamespaceSet<O> {
         member.shared.set_format(ns.format());
         drop(frozen);
         member.geometry = geometry;
+        // C reads a zoned disk's zones again after the update.
+        if geometry.zones.is_some() {
+            member.disk.revalidate_zones()?;
+        }
         dev_info!(dev, "{}n{}: format or size changed\n", name, ns.nsid);
         log_namespace(dev, name, ns);
         Ok(())

@@ -14,6 +14,7 @@ use crate::dev_warn;
 use crate::kernel_ext::block::disk::DiskIoctl;
 use crate::kernel_ext::block::integrity;
 use crate::kernel_ext::block::passthrough::{QueueRef, UserRequest};
+use crate::kernel_ext::block::zoned::{DiskZones, ZoneSink};
 use crate::kernel_ext::capability::capable_sys_admin;
 use crate::kernel_ext::device::Device;
 use crate::kernel_ext::dma::CoherentAllocation;
@@ -403,9 +404,12 @@ impl<O: IoOps> NsShared<O> {
         fixed_from: Option<&UringCmd>,
     ) -> Result<UserRequest<O>> {
         let (nowait, polled) = uring.map_or((false, false), |f| (f.nonblocking(), f.iopoll()));
+        // Metadata buffers need a bio of no bio_set (`UserRequest::map_user`),
+        // so not one from the bio cache.
+        let bio_cache = uring.is_some() && data.metadata.is_none();
         let mut rq = self
             .queue
-            .alloc(cmd.is_write(), nowait, polled, uring.is_some())?;
+            .alloc(cmd.is_write(), nowait, polled, bio_cache)?;
         O::set_user_command(rq.private_mut(), cmd);
         rq.set_timeout_ms(timeout_ms);
         // C maps a buffer only when both are non-zero.
@@ -478,6 +482,20 @@ impl<O: IoOps> NsShared<O> {
         };
         let rq = self.user_request(nvme_cmd, data, user.timeout_ms, Some(flags), Some(&cmd))?;
         Ok(rq.execute_uring(cmd))
+    }
+}
+
+impl<O: IoOps> DiskZones for NsShared<O> {
+    fn report_zones(&self, sector: u64, nr_zones: u32, sink: &mut ZoneSink) -> Result<u32> {
+        super::zoned::report_zones(
+            &self.queue,
+            &self.ctrl.dev,
+            self.nsid,
+            self.format().lba_shift,
+            sector,
+            nr_zones,
+            sink,
+        )
     }
 }
 

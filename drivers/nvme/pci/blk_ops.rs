@@ -12,7 +12,7 @@ use super::request::{NvmeOps, RqPrivate, RqShared};
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::integrity::MetadataMap;
 use crate::kernel_ext::block::passthrough::UserCommands;
-use crate::kernel_ext::block::request::{Owned, Request};
+use crate::kernel_ext::block::request::{Op, Owned, OwnedRequest, Request};
 use crate::kernel_ext::block::sg::RequestSg;
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::{
@@ -25,6 +25,7 @@ use crate::spec::command::Command;
 use crate::spec::completion::Status;
 use crate::spec::error_log::{logged, passthru_quiet, sector_to_lba};
 use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
+use crate::spec::zns::OPC_ZONE_APPEND;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
@@ -68,6 +69,17 @@ fn complete_failed(rq: &Request<NvmeOps>, private: &mut RqPrivate, status: Statu
             log_error(rq, private, status);
             Disposition::End(blk_status(block_status(status)))
         }
+    }
+}
+
+/// Tells the block layer where a zone append's data went: the LBA its
+/// completion gives (C `nvme_end_req_zoned`). A user's Zone Append keeps
+/// its request as it is.
+#[cold]
+fn appended(rq: OwnedRequest<'_, NvmeOps>) {
+    if rq.op() == Op::ZoneAppend {
+        let lba = rq.shared().result.load(Ordering::Relaxed);
+        rq.set_appended_sector(lba << (rq.queue_data().lba_shift - 9));
     }
 }
 
@@ -195,6 +207,9 @@ impl Operations for NvmeOps {
         let status = request.shared().status();
         if status.is_success() {
             private.retries = 0;
+            if private.opcode == OPC_ZONE_APPEND {
+                appended(request);
+            }
             return Disposition::End(BlkStatus::OK);
         }
         complete_failed(&request, private, status)

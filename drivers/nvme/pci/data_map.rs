@@ -230,8 +230,20 @@ impl IoQueues {
         cmd: &mut Command,
     ) -> Result<(), BlkStatus> {
         // C fails the request (BLK_STS_IOERR) where the mapping fails.
-        let addr = private.metadata.map(rq).map_err(|_| BlkStatus::IO_ERROR)?;
-        cmd.set_metadata_pointer(addr);
+        let segment = private.metadata.map(rq).map_err(|_| BlkStatus::IO_ERROR)?;
+        // The controller moves the metadata of every block through the
+        // pointer: the buffer must hold it all. The block layer's does (one
+        // segment, sized by the profile), and a user's was checked against
+        // the command; this keeps the device inside it whatever happens
+        // above. (Released by `unprepare` on failure.)
+        let ns = rq.queue_data();
+        if let (false, Some(profile)) = (rq.is_passthrough(), ns.access.profile()) {
+            let need = u64::from(rq.bytes() >> ns.lba_shift) * u64::from(profile.tuple_size);
+            if u64::from(segment.len) < need {
+                return Err(BlkStatus::IO_ERROR);
+            }
+        }
+        cmd.set_metadata_pointer(segment.addr);
         Ok(())
     }
 

@@ -34,7 +34,7 @@
 
 use super::identify::IdentifyNamespace;
 pub use super::integrity::PiType;
-use super::integrity::{block_metadata, BlockMetadata, Checksum, Guard, Metadata, Profile};
+use super::integrity::{block_metadata, BlockMetadata, Guard, Metadata, Profile};
 
 /// The 8-byte protection information tuple with a 16-bit guard (C `struct
 /// t10_pi_tuple`), the only PI format without Extended LBA Formats.
@@ -306,21 +306,6 @@ impl BlockAccess {
         )
     }
 
-    /// The reference tag is 48 bits wide, its upper part in CDW3: PI with
-    /// the 64-bit guard.
-    pub const fn wide_ref_tag(&self) -> bool {
-        matches!(
-            self,
-            BlockAccess::Integrity {
-                profile: Profile {
-                    checksum: Checksum::Crc64,
-                    ..
-                },
-                ..
-            }
-        )
-    }
-
     /// The integrity profile the disk registers, if any.
     pub const fn profile(&self) -> Option<Profile> {
         match self {
@@ -400,6 +385,7 @@ pub const fn ref_tag48(slba: u64) -> (u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::integrity::Checksum;
     use super::*;
 
     const PAGE_SHIFT: u32 = 12;
@@ -596,11 +582,17 @@ mod tests {
             BlockAccess::Blocked(Blocked::Metadata)
         );
         assert_eq!(BlockAccess::Data.profile(), None);
-        assert!(!t1.wide_ref_tag() && !BlockAccess::ControllerPi(Type1).wide_ref_tag());
-        // The 64-bit guard (ELBAF guard 2): a 16-byte tuple, 48-bit tags.
+        // The 64-bit guard (ELBAF guard 2): a 16-byte tuple.
         let md = Metadata::of(16, false, 1 | 8, Some((2 << 7, 0)), false);
         let wide = format(9, 16, false, Some(Type1)).block_access(CommandSet::Nvm, PAGE_SHIFT, md);
-        assert!(wide.wide_ref_tag());
+        assert!(matches!(
+            wide.profile(),
+            Some(Profile {
+                checksum: Checksum::Crc64,
+                tuple_size: 16,
+                ..
+            })
+        ));
         assert_eq!(
             wide.rw_protection(true),
             Some((PRCHK_GUARD | PRCHK_REF, true))

@@ -104,6 +104,12 @@ pub struct Metadata {
     pub extended: bool,
 }
 
+/// Whether DPS puts the protection information at the start of the
+/// metadata (else at its end).
+pub const fn pi_at_start(dps: u8) -> bool {
+    dps & DPS_PI_FIRST != 0
+}
+
 impl Metadata {
     /// The metadata of a format with `size` bytes of metadata per block,
     /// interleaved or not (`extended`), whose DPS is `dps`; with

@@ -23,6 +23,8 @@ pub enum IoOpcode {
     WriteZeroes = 0x08,
     /// Dataset Management (deallocate, that is discard or trim).
     DatasetManagement = 0x09,
+    /// Zone Append (Zoned Namespace command set).
+    ZoneAppend = 0x7d,
 }
 
 /// Most blocks one Read, Write or Write Zeroes command can address: the
@@ -110,6 +112,19 @@ impl Command {
             IoOpcode::Write,
             nsid,
             slba,
+            blocks,
+            if fua { FUA } else { 0 },
+        )
+    }
+
+    /// Zone Append of `blocks` logical blocks to the zone starting at
+    /// `zslba`: written at its write pointer, which the completion's
+    /// result gives (C `nvme_setup_rw` with `nvme_cmd_zone_append`).
+    pub fn zone_append(nsid: u32, zslba: u64, blocks: u32, fua: bool) -> Result<Command, IoError> {
+        lba_command(
+            IoOpcode::ZoneAppend,
+            nsid,
+            zslba,
             blocks,
             if fua { FUA } else { 0 },
         )

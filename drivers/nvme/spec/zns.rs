@@ -6,9 +6,8 @@
 //! `blkdev_report_zones`, and the Zone Management Send and Zone Append
 //! commands the block layer's zone operations become.
 //!
-//! Only the wire formats and the decisions are here; nothing in the driver
-//! makes a zoned disk yet (issue 20: a zoned namespace gets no disk, as
-//! from C 6.12 without `CONFIG_BLK_DEV_ZONED`, `spec::format`).
+//! Only the wire formats and the decisions are here; `nvme_core` makes the
+//! zoned disk (`nvme_core::zoned`).
 
 use super::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use super::identify::{le16, le32, le64};
@@ -40,11 +39,16 @@ pub fn identify_namespace_zns(nsid: u32) -> Command {
     identify_zns(IdentifyCns::CommandSetNamespace, nsid)
 }
 
+/// The Zone Append Size Limit (ZASL) of the ZNS Identify Controller.
+pub fn zasl(id_ctrl_zns: &[u8; IDENTIFY_DATA_SIZE]) -> u8 {
+    id_ctrl_zns[0]
+}
+
 /// The largest Zone Append in 512-byte sectors, from the ZNS Identify
 /// Controller's ZASL (a power of two in 4 KiB units; 0: the controller's
 /// transfer limit), as C's `nvme_set_max_append`.
-pub fn max_zone_append_sectors(id_ctrl_zns: &[u8; IDENTIFY_DATA_SIZE], max_hw_sectors: u32) -> u32 {
-    match id_ctrl_zns[0] {
+pub fn max_zone_append_sectors(zasl: u8, max_hw_sectors: u32) -> u32 {
+    match zasl {
         0 => max_hw_sectors,
         // 1 << (zasl + 3) in C's unsigned int: a ZASL of 29 or more is
         // already beyond any transfer, so it saturates.
@@ -108,6 +112,10 @@ pub fn zone_info(
         max_active: le32(id_ns_zns, 4).wrapping_add(1),
     })
 }
+
+/// CDW12 bit 25 of a Zone Append with PI: the reference tags are remapped
+/// to the LBAs written (C `NVME_RW_APPEND_PIREMAP`).
+pub const APPEND_PIREMAP: u32 = 1 << 25;
 
 /// Zone Send Actions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,14 +270,12 @@ mod tests {
     #[test]
     fn zone_append_limit_as_c() {
         let mut id = [0u8; IDENTIFY_DATA_SIZE];
-        assert_eq!(max_zone_append_sectors(&id, 1024), 1024);
+        assert_eq!(max_zone_append_sectors(zasl(&id), 1024), 1024);
         // QEMU's default zasl=0; zasl=5: 128 KiB, 256 sectors.
         id[0] = 5;
-        assert_eq!(max_zone_append_sectors(&id, 1024), 256);
-        id[0] = 1;
-        assert_eq!(max_zone_append_sectors(&id, 1024), 16);
-        id[0] = 40;
-        assert_eq!(max_zone_append_sectors(&id, 1024), u32::MAX);
+        assert_eq!(max_zone_append_sectors(zasl(&id), 1024), 256);
+        assert_eq!(max_zone_append_sectors(1, 1024), 16);
+        assert_eq!(max_zone_append_sectors(40, 1024), u32::MAX);
     }
 
     fn id_ns(zoc: u16, mar: u32, mor: u32, lbaf: usize, zsze: u64) -> [u8; IDENTIFY_DATA_SIZE] {

@@ -1,7 +1,10 @@
 #!/bin/sh
 # shellcheck disable=SC2317,SC3043 # functions run through check; busybox sh has local
+# needs: plain formats
 # Runs last: nothing the earlier groups did may have leaked. The init cleared
 # kmemleak's list before the first group, so boot-time reports do not count.
+# In the formats boot it checks what 66-formats did: integrity buffers,
+# metadata bounce buffers, zone reports.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
