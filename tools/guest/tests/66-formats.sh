@@ -93,6 +93,27 @@ integrity() {
 	cat "/sys/block/$1/integrity/$2"
 }
 
+# le32 N: N as 4 little-endian bytes.
+le32() {
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $((($1 >> 8) & 255)) \
+		$((($1 >> 16) & 255)) $((($1 >> 24) & 255)))"
+}
+
+# mbr_partition DISK START SECTORS: writes an MBR whose one partition (type
+# 83h) starts at sector START and has SECTORS, and has the kernel read it.
+mbr_partition() {
+	{
+		head -c 446 /dev/zero
+		printf '\000\000\000\000\203\000\000\000'
+		le32 "$2"
+		le32 "$3"
+		head -c 48 /dev/zero
+		printf '\125\252'
+	} >/tmp/fmt-mbr
+	dd if=/tmp/fmt-mbr of="/dev/$1" bs=512 count=1 oflag=direct conv=notrunc status=none &&
+		blockdev --rereadpt "/dev/$1" && wait_for "test -b /dev/${1}p1" 10
+}
+
 # fio_verify DISK NAME: random writes of mixed sizes through the disk,
 # read back and verified.
 fio_verify() {
@@ -151,6 +172,14 @@ check "$pi: their PI has the LBA as reference tag" \
 	--data=/tmp/fmt-read --prinfo=0xd --ref-tag=2050
 check "$pi: and the block layer verifies it on reads" \
 	dd if="/dev/$pi" of=/dev/null bs=4k skip=256 count=16 iflag=direct status=none
+# A partition at LBA 8192: the block layer generates reference tags from
+# the partition's start and remaps them to the disk's LBAs, which the
+# command's reference tag (the LBA) must then match.
+check "$pi: an MBR with one partition at LBA 8192" mbr_partition "$pi" 8192 8192
+check "$pi: fio verify through the partition" fio_verify "${pi}p1" pi-part
+check "$pi: the partition's PI has the disk's LBA as reference tag" \
+	nvme read "$pi_ng" --start-block=8292 --block-count=0 --data-size=512 \
+	--data=/tmp/fmt-read --prinfo=0xd --ref-tag=8292
 if is_rs; then
 	check "$pi: passthrough read without PRACT refused" \
 		refused read "$pi_ng" --start-block=100 --block-count=0 --data-size=512 --data=/tmp/fmt-read
