@@ -15,6 +15,8 @@ pub enum Return {
     None,
     /// The interrupt was handled.
     Handled,
+    /// The handler's thread is to run ([`Handler::handle_thread`]).
+    WakeThread,
 }
 
 /// Code run in hard interrupt context when an interrupt fires.
@@ -23,8 +25,21 @@ pub enum Return {
 /// it does run it concurrently with the rest of the driver, hence `Sync`.
 /// The handler must not sleep.
 pub trait Handler: Send + Sync {
+    /// The handler has a thread: [`Self::handle_irq`] may return
+    /// [`Return::WakeThread`], and [`Self::handle_thread`] then runs in
+    /// the IRQ's kernel thread (C `request_threaded_irq` with a
+    /// `thread_fn`).
+    const THREADED: bool = false;
+
     /// Handles one interrupt.
     fn handle_irq(&self) -> Return;
+
+    /// The thread's part, in process context; only where
+    /// [`Self::THREADED`]. The IRQ core runs one at a time per
+    /// registration.
+    fn handle_thread(&self) -> Return {
+        Return::None
+    }
 }
 
 /// A handler registered for an IRQ; freed when dropped.
@@ -61,7 +76,11 @@ impl<T: Handler + 'static> Registration<T> {
             bindings::request_threaded_irq(
                 irq,
                 Some(Self::handle),
-                None,
+                if T::THREADED {
+                    Some(Self::thread)
+                } else {
+                    None
+                },
                 bindings::IRQF_SHARED as _,
                 name.as_char_ptr(),
                 cookie as *mut kernel::ffi::c_void,
@@ -98,10 +117,31 @@ impl<T: Handler + 'static> Registration<T> {
         // SAFETY: `cookie` is the `Arc<T>` given at registration, which stays
         // alive until `free_irq` has returned, and so beyond this handler.
         let handler = unsafe { Arc::<T>::borrow(cookie) };
-        match handler.handle_irq() {
-            Return::None => bindings::irqreturn_IRQ_NONE,
-            Return::Handled => bindings::irqreturn_IRQ_HANDLED,
-        }
+        irq_return(handler.handle_irq())
+    }
+
+    /// The C-facing thread function, where [`Handler::THREADED`].
+    ///
+    /// # Safety
+    ///
+    /// Only the IRQ core calls it, with the `cookie` given at registration.
+    unsafe extern "C" fn thread(
+        _irq: kernel::ffi::c_int,
+        cookie: *mut kernel::ffi::c_void,
+    ) -> bindings::irqreturn_t {
+        // SAFETY: as in `handle`: `free_irq` also waits for the thread.
+        let handler = unsafe { Arc::<T>::borrow(cookie) };
+        irq_return(handler.handle_thread())
+    }
+}
+
+/// The C value of `ret`.
+#[inline(always)]
+fn irq_return(ret: Return) -> bindings::irqreturn_t {
+    match ret {
+        Return::None => bindings::irqreturn_IRQ_NONE,
+        Return::Handled => bindings::irqreturn_IRQ_HANDLED,
+        Return::WakeThread => bindings::irqreturn_IRQ_WAKE_THREAD,
     }
 }
 

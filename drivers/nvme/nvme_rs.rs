@@ -62,6 +62,9 @@ module_param!(static nvme_core::apst::FORCE_APST: bool, "force_apst",
 module_param!(static nvme_core::identify::DISABLE_PI_OFFSETS: readonly bool, "disable_pi_offsets",
     "disable protection information if it has an offset");
 
+module_param!(static pci::queue_set::USE_THREADED_INTERRUPTS: readonly bool, "use_threaded_interrupts",
+    "reap I/O completions in the interrupts' kernel threads; default off");
+
 module_param!(pub MAX_HOST_MEM_SIZE_MB: u32 = 128, "max_host_mem_size_mb",
     "Maximum Host Memory Buffer (HMB) size per controller (in MiB)");
 

@@ -9,7 +9,7 @@ use super::admin_queue;
 use super::config::Config;
 use super::host_memory::HostMemory;
 use super::last_power_state::PowerStateToRestore;
-use super::queue_set::{IoQueues, OnDevice, QueueIrq, QueueSetConfig, MAX_SEGMENTS};
+use super::queue_set::{IoQueues, OnDevice, QueueIrqs, QueueSetConfig, MAX_SEGMENTS};
 use super::recovery_watch::RecoveryWatch;
 use super::registers::{Enabled, Registers, PAGE_SIZE};
 use super::removal::Removal;
@@ -65,7 +65,7 @@ const MAX_TRANSFER: u32 = 8 << 20;
 /// set, and the queues on the controller.
 struct Io {
     namespaces: CloseOnDrop,
-    _irqs: KVec<irq::Registration<QueueIrq>>,
+    _irqs: QueueIrqs,
     tags: Arc<TagSet<NvmeOps>>,
     _on_device: OnDevice,
     queues: Arc<IoQueues>,

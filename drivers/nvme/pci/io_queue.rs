@@ -227,6 +227,11 @@ impl IoQueue {
         self.sq_doorbell.write(u32::from(tail));
     }
 
+    /// Whether a completion waits to be reaped (C `nvme_cqe_pending`).
+    pub fn has_pending(&self) -> bool {
+        self.cq.has_pending()
+    }
+
     /// Takes every new completion, hands each to its request, and tells the
     /// controller with one doorbell write. `find` looks a tag up among the
     /// queue's in-flight requests; requests that can be are added to

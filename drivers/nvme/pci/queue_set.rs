@@ -12,6 +12,7 @@ use super::shadow_doorbell::ShadowDoorbells;
 use crate::kernel_ext::block::batch;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::dma_pool::DmaPool;
+use crate::kernel_ext::module_param::ParamBool;
 use crate::kernel_ext::{irq, pci};
 use crate::nvme_core::admin::AdminQueue;
 use crate::nvme_core::ctrl::Ctrl;
@@ -265,14 +266,17 @@ impl IoQueues {
         Ok(())
     }
 
-    /// Registers the interrupt handlers of the interrupt-driven queues.
+    /// Registers the interrupt handlers of the interrupt-driven queues,
+    /// threaded where `use_threaded_interrupts` says.
     pub fn request_irqs(
         &self,
         tags: &Arc<TagSet<NvmeOps>>,
         vectors: &pci::IrqVectors,
         name: &Instance,
-    ) -> Result<KVec<irq::Registration<QueueIrq>>> {
-        let mut registrations = KVec::new();
+    ) -> Result<QueueIrqs> {
+        let threaded = USE_THREADED_INTERRUPTS.get();
+        let mut direct = KVec::new();
+        let mut in_thread = KVec::new();
         for (hctx, queue) in self.queues.iter().enumerate() {
             let Some(vector) = vector_for_queue(queue.qid(), &self.plan, self.vectors) else {
                 continue;
@@ -287,13 +291,59 @@ impl IoQueues {
             )?;
             let irq_name = CString::try_from_fmt(kernel::fmt!("{}q{}", name, queue.qid()))?;
             let irq = vectors.irq(u32::from(vector))?;
-            registrations.push(
-                irq::Registration::request(irq, irq_name, handler)?,
-                GFP_KERNEL,
-            )?;
+            if threaded {
+                let handler = Arc::new(ThreadedQueueIrq(handler), GFP_KERNEL)?;
+                in_thread.push(
+                    irq::Registration::request(irq, irq_name, handler)?,
+                    GFP_KERNEL,
+                )?;
+            } else {
+                direct.push(
+                    irq::Registration::request(irq, irq_name, handler)?,
+                    GFP_KERNEL,
+                )?;
+            }
             queue.set_irq(irq);
         }
-        Ok(registrations)
+        Ok(if threaded {
+            QueueIrqs::Threaded(in_thread)
+        } else {
+            QueueIrqs::Direct(direct)
+        })
+    }
+}
+
+/// Module parameter `use_threaded_interrupts` (C's, 0444): the I/O
+/// queues' completions are reaped in their IRQs' kernel threads, the hard
+/// interrupt handler only looking whether there is one (C
+/// `nvme_irq_check`).
+pub static USE_THREADED_INTERRUPTS: ParamBool = ParamBool::new(false);
+
+/// The registered interrupt handlers of the I/O queues; dropping them
+/// frees the interrupts.
+pub enum QueueIrqs {
+    /// Reaping in the hard interrupt handler.
+    Direct(KVec<irq::Registration<QueueIrq>>),
+    /// Reaping in the IRQ threads (`use_threaded_interrupts`).
+    Threaded(KVec<irq::Registration<ThreadedQueueIrq>>),
+}
+
+/// A queue's interrupt handler reaping in the IRQ's thread.
+pub struct ThreadedQueueIrq(Arc<QueueIrq>);
+
+impl irq::Handler for ThreadedQueueIrq {
+    const THREADED: bool = true;
+
+    fn handle_irq(&self) -> irq::Return {
+        if self.0.queue.has_pending() {
+            irq::Return::WakeThread
+        } else {
+            irq::Return::None
+        }
+    }
+
+    fn handle_thread(&self) -> irq::Return {
+        irq::Handler::handle_irq(&*self.0)
     }
 }
 
