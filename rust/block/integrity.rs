@@ -128,14 +128,7 @@ impl MetadataMap {
         if !found || len == 0 {
             return Err(EINVAL);
         }
-        // C `rq_dma_dir`: a writing operation has the low bit set.
-        // SAFETY: the request is valid; its flags do not change while owned.
-        let write = unsafe { (*request.as_raw()).cmd_flags } & 1 != 0;
-        let dir = if write {
-            bindings::dma_data_direction_DMA_TO_DEVICE
-        } else {
-            bindings::dma_data_direction_DMA_FROM_DEVICE
-        } as kernel::ffi::c_int;
+        let dir = super::sg::dma_direction(request);
         let dev = self.dev.as_raw();
         // SAFETY: the page range is the request's metadata buffer, stable
         // while it is owned (and until it ends); the device is valid.

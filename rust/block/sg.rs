@@ -83,15 +83,7 @@ impl RequestSg {
     /// if the DMA mapping fails.
     pub fn map<T: Operations>(&mut self, request: OwnedRequest<'_, T>) -> Result {
         self.unmap();
-        // C `rq_dma_dir`: data goes to the device for a writing operation,
-        // one with the low bit set (`op_is_write`).
-        // SAFETY: the request is valid; its flags do not change while owned.
-        let write = unsafe { (*request.as_raw()).cmd_flags } & 1 != 0;
-        let dir = if write {
-            bindings::dma_data_direction_DMA_TO_DEVICE
-        } else {
-            bindings::dma_data_direction_DMA_FROM_DEVICE
-        } as kernel::ffi::c_int;
+        let dir = dma_direction(request);
         let dev = self.dev.as_raw();
         if let Some(bvec) = single_bvec(request) {
             // SAFETY: the page and the range within it are the request's
@@ -212,6 +204,19 @@ impl RequestSg {
             }
         }
     }
+}
+
+/// The DMA direction of an owned request's data (and metadata), C's
+/// `rq_dma_dir`: to the device for a writing operation, one with the low
+/// bit set (`op_is_write`).
+pub(super) fn dma_direction<T: Operations>(request: OwnedRequest<'_, T>) -> kernel::ffi::c_int {
+    // SAFETY: the request is valid; its flags do not change while owned.
+    let write = unsafe { (*request.as_raw()).cmd_flags } & 1 != 0;
+    (if write {
+        bindings::dma_data_direction_DMA_TO_DEVICE
+    } else {
+        bindings::dma_data_direction_DMA_FROM_DEVICE
+    }) as kernel::ffi::c_int
 }
 
 /// The data of a request that is one multi-page bio_vec.
