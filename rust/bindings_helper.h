@@ -33,6 +33,7 @@ const unsigned int NVME_RS_PCI_IRQ_MSI = PCI_IRQ_MSI;
 const unsigned int NVME_RS_PCI_IRQ_INTX = PCI_IRQ_INTX;
 const unsigned int NVME_RS_PCI_IRQ_AFFINITY = PCI_IRQ_AFFINITY;
 const unsigned long NVME_RS_IORESOURCE_MEM = IORESOURCE_MEM;
+const unsigned int NVME_RS_PCI_STD_NUM_BARS = PCI_STD_NUM_BARS;
 const unsigned int NVME_RS_PCI_ANY_ID = PCI_ANY_ID;
 const pci_channel_state_t NVME_RS_PCI_CHANNEL_IO_NORMAL = pci_channel_io_normal;
 const pci_channel_state_t NVME_RS_PCI_CHANNEL_IO_FROZEN = pci_channel_io_frozen;

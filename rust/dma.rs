@@ -5,7 +5,7 @@
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 
-use super::{bindings, device};
+use super::{bindings, device, pci};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::types::ARef;
@@ -19,15 +19,28 @@ pub type DmaAddr = u64;
 /// never hands out references into it: every access is a volatile copy in or
 /// out, bounds-checked against the length.
 ///
+/// The memory is host memory from `dma_alloc_coherent`, or memory on a PCI
+/// device offered to the peer-to-peer allocator (a Controller Memory
+/// Buffer), which is as coherent: the CPU maps it uncached, and accesses to
+/// it are the device's own bus cycles.
+///
 /// # Invariants
 ///
-/// `cpu` and `dma` describe a live `dma_alloc_coherent` allocation of `len`
-/// bytes for `dev`, freed only in `Drop`. `cpu` is page aligned.
+/// `cpu` and `dma` describe a live allocation of `len` bytes made as
+/// `owner` says, freed only in `Drop`. `cpu` is page aligned.
 pub struct CoherentAllocation {
-    dev: ARef<device::Device>,
+    owner: Owner,
     cpu: *mut u8,
     dma: DmaAddr,
     len: usize,
+}
+
+/// Where a [`CoherentAllocation`] came from, and so how it is freed.
+enum Owner {
+    /// `dma_alloc_coherent` for this device.
+    Host(ARef<device::Device>),
+    /// `pci_alloc_p2pmem` from this device's peer-to-peer memory.
+    PeerToPeer(ARef<pci::Device>),
 }
 
 impl CoherentAllocation {
@@ -54,11 +67,50 @@ impl CoherentAllocation {
         // INVARIANT: the allocation just succeeded; `dma_alloc_coherent`
         // returns page-aligned memory, zeroed.
         Ok(CoherentAllocation {
-            dev: dev.into(),
+            owner: Owner::Host(dev.into()),
             cpu: cpu.cast(),
             dma,
             len,
         })
+    }
+
+    /// Allocates `len` bytes of `pdev`'s own memory that it offered to the
+    /// peer-to-peer allocator ([`pci::Device::add_p2p_resource`]), for
+    /// `pdev` itself to use (C `pci_alloc_p2pmem`, then
+    /// `pci_p2pmem_virt_to_bus`). `None` where there is none, not enough
+    /// left, or no bus address for it; the caller then uses host memory.
+    /// The contents are whatever the device memory held.
+    pub fn alloc_peer_to_peer(pdev: &pci::Device, len: usize) -> Option<Self> {
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: the device is valid while `pdev` is borrowed; the call
+        // allocates from its own pool, or returns NULL.
+        let cpu = unsafe { bindings::nvme_rs_pci_alloc_p2pmem(pdev.as_raw(), len) };
+        if cpu.is_null() {
+            return None;
+        }
+        // SAFETY: `cpu` is an allocation of `pdev`'s peer-to-peer memory,
+        // live until freed below or in `Drop`.
+        let dma = unsafe { bindings::nvme_rs_pci_p2pmem_virt_to_bus(pdev.as_raw(), cpu) };
+        if dma == 0 {
+            // SAFETY: the allocation just made, of `len` bytes, freed once.
+            unsafe { bindings::nvme_rs_pci_free_p2pmem(pdev.as_raw(), cpu, len) };
+            return None;
+        }
+        // INVARIANT: the allocation just succeeded; the allocator hands out
+        // whole pages (its granule is PAGE_SIZE), so `cpu` is page aligned.
+        Some(CoherentAllocation {
+            owner: Owner::PeerToPeer(pdev.into()),
+            cpu: cpu.cast(),
+            dma,
+            len,
+        })
+    }
+
+    /// Whether the memory is a PCI device's peer-to-peer memory.
+    pub fn is_peer_to_peer(&self) -> bool {
+        matches!(self.owner, Owner::PeerToPeer(_))
     }
 
     /// The address the device uses for the start of the allocation.
@@ -148,16 +200,23 @@ impl CoherentAllocation {
 
 impl Drop for CoherentAllocation {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant, this is a live allocation of `len`
-        // bytes for `dev`; it is freed exactly once, here.
-        unsafe {
-            bindings::nvme_rs_dma_free_coherent(
-                self.dev.as_raw(),
-                self.len,
-                self.cpu.cast(),
-                self.dma,
-            )
-        };
+        match &self.owner {
+            // SAFETY: by the type invariant, this is a live allocation of
+            // `len` bytes for `dev`; it is freed exactly once, here.
+            Owner::Host(dev) => unsafe {
+                bindings::nvme_rs_dma_free_coherent(
+                    dev.as_raw(),
+                    self.len,
+                    self.cpu.cast(),
+                    self.dma,
+                )
+            },
+            // SAFETY: by the type invariant, this is a live allocation of
+            // `len` bytes of `pdev`'s peer-to-peer memory; freed once, here.
+            Owner::PeerToPeer(pdev) => unsafe {
+                bindings::nvme_rs_pci_free_p2pmem(pdev.as_raw(), self.cpu.cast(), self.len)
+            },
+        }
     }
 }
 

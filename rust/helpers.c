@@ -26,9 +26,12 @@
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/io-64-nonatomic-hi-lo.h>
 #include <linux/jiffies.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/memremap.h>
 #include <linux/pm_qos.h>
 #include <linux/ratelimit.h>
 #include <linux/scatterlist.h>
@@ -58,6 +61,11 @@ u64 nvme_rs_lo_hi_readq(const void __iomem *addr)
 void nvme_rs_lo_hi_writeq(u64 value, void __iomem *addr)
 {
 	lo_hi_writeq(value, addr);
+}
+
+void nvme_rs_hi_lo_writeq(u64 value, void __iomem *addr)
+{
+	hi_lo_writeq(value, addr);
 }
 
 void nvme_rs_dma_rmb(void)
@@ -129,6 +137,51 @@ void nvme_rs_hwmon_unregister(struct device *hwmon)
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar)
 {
 	return pci_resource_len(pdev, bar);
+}
+
+resource_size_t nvme_rs_pci_resource_start(struct pci_dev *pdev, int bar)
+{
+	return pci_resource_start(pdev, bar);
+}
+
+u64 nvme_rs_pci_bus_address(struct pci_dev *pdev, int bar)
+{
+	return pci_bus_address(pdev, bar);
+}
+
+unsigned long nvme_rs_memremap_compat_align(void)
+{
+	return memremap_compat_align();
+}
+
+/*
+ * The peer-to-peer allocator's calls, which are stubs (failing, or
+ * allocating nothing) in a kernel without CONFIG_PCI_P2PDMA.
+ */
+int nvme_rs_pci_p2pdma_add_resource(struct pci_dev *pdev, int bar, size_t size,
+				    u64 offset)
+{
+	return pci_p2pdma_add_resource(pdev, bar, size, offset);
+}
+
+void nvme_rs_pci_p2pmem_publish(struct pci_dev *pdev, bool publish)
+{
+	pci_p2pmem_publish(pdev, publish);
+}
+
+void *nvme_rs_pci_alloc_p2pmem(struct pci_dev *pdev, size_t size)
+{
+	return pci_alloc_p2pmem(pdev, size);
+}
+
+void nvme_rs_pci_free_p2pmem(struct pci_dev *pdev, void *addr, size_t size)
+{
+	pci_free_p2pmem(pdev, addr, size);
+}
+
+u64 nvme_rs_pci_p2pmem_virt_to_bus(struct pci_dev *pdev, void *addr)
+{
+	return pci_p2pmem_virt_to_bus(pdev, addr);
 }
 
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name)

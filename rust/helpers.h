@@ -20,6 +20,7 @@ u32 nvme_rs_readl(const void __iomem *addr);
 void nvme_rs_writel(u32 value, void __iomem *addr);
 u64 nvme_rs_lo_hi_readq(const void __iomem *addr);
 void nvme_rs_lo_hi_writeq(u64 value, void __iomem *addr);
+void nvme_rs_hi_lo_writeq(u64 value, void __iomem *addr);
 void nvme_rs_dma_rmb(void);
 void nvme_rs_wmb(void);
 void nvme_rs_mb(void);
@@ -37,6 +38,15 @@ struct device *nvme_rs_hwmon_register(struct device *dev, const char *name,
 				      const struct hwmon_chip_info *chip);
 void nvme_rs_hwmon_unregister(struct device *hwmon);
 resource_size_t nvme_rs_pci_resource_len(struct pci_dev *pdev, int bar);
+resource_size_t nvme_rs_pci_resource_start(struct pci_dev *pdev, int bar);
+u64 nvme_rs_pci_bus_address(struct pci_dev *pdev, int bar);
+unsigned long nvme_rs_memremap_compat_align(void);
+int nvme_rs_pci_p2pdma_add_resource(struct pci_dev *pdev, int bar, size_t size,
+				    u64 offset);
+void nvme_rs_pci_p2pmem_publish(struct pci_dev *pdev, bool publish);
+void *nvme_rs_pci_alloc_p2pmem(struct pci_dev *pdev, size_t size);
+void nvme_rs_pci_free_p2pmem(struct pci_dev *pdev, void *addr, size_t size);
+u64 nvme_rs_pci_p2pmem_virt_to_bus(struct pci_dev *pdev, void *addr);
 int nvme_rs_pci_request_mem_regions(struct pci_dev *pdev, const char *name);
 void nvme_rs_pci_release_mem_regions(struct pci_dev *pdev);
 

@@ -82,6 +82,16 @@ impl IoMem {
         unsafe { bindings::nvme_rs_lo_hi_writeq(value, addr) };
         Ok(())
     }
+
+    /// Writes the 64-bit register at `offset` as two 32-bit writes, high
+    /// half first: for a register whose low half acts on the whole value
+    /// when written (`CMBMSC`).
+    pub fn write64_hi_lo(&self, value: u64, offset: usize) -> Result {
+        let addr = self.checked(offset, 8)?;
+        // SAFETY: as in `read64_lo_hi`.
+        unsafe { bindings::nvme_rs_hi_lo_writeq(value, addr) };
+        Ok(())
+    }
 }
 
 // SAFETY: MMIO accessors may be used from any thread; the hardware registers

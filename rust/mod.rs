@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! nvme-rs's safe abstractions over kernel C APIs that Linux 6.12's `kernel`
-//! crate does not provide: PCI drivers and devices, MMIO, coherent DMA, IRQ
-//! vectors and handlers, system sleep, completions and sleeping, waiting for work
-//! items, and values set once for interrupt handlers.
+//! crate does not provide: PCI drivers and devices, MMIO, coherent DMA,
+//! peer-to-peer memory, IRQ vectors and handlers, system sleep, completions
+//! and sleeping, waiting for work items, and values set once for interrupt
+//! handlers.
 //!
 //! Every `unsafe` block of the project lives under this directory, each with
 //! a `// SAFETY:` comment; the driver in `drivers/nvme/` uses only the safe
@@ -27,6 +28,7 @@ pub mod hwmon;
 pub mod io_mem;
 pub mod irq;
 pub mod module_param;
+pub mod p2pdma;
 pub mod pci;
 pub mod pm_qos;
 pub mod set_once;

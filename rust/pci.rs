@@ -124,6 +124,34 @@ impl Device {
         unsafe { (*self.as_raw()).device }
     }
 
+    /// The CPU physical address BAR `bar` starts at; 0 for an unassigned
+    /// BAR or an index past the standard BARs.
+    pub fn resource_start(&self, bar: u8) -> u64 {
+        // SAFETY: the device is valid and `bar` one of its standard
+        // resources, which the PCI core sets before probe.
+        std_bar(bar).map_or(0, |bar| unsafe {
+            bindings::nvme_rs_pci_resource_start(self.as_raw(), bar)
+        })
+    }
+
+    /// The length of BAR `bar` in bytes; 0 as [`Self::resource_start`].
+    pub fn resource_len(&self, bar: u8) -> u64 {
+        // SAFETY: as in `resource_start`.
+        std_bar(bar).map_or(0, |bar| unsafe {
+            bindings::nvme_rs_pci_resource_len(self.as_raw(), bar)
+        })
+    }
+
+    /// The address BAR `bar` starts at on the bus, as the device itself and
+    /// its peers see it (C `pci_bus_address`); 0 as
+    /// [`Self::resource_start`].
+    pub fn bus_address(&self, bar: u8) -> u64 {
+        // SAFETY: as in `resource_start`.
+        std_bar(bar).map_or(0, |bar| unsafe {
+            bindings::nvme_rs_pci_bus_address(self.as_raw(), bar)
+        })
+    }
+
     /// Forgets the configuration space [`Self::save_state`] saved. While a
     /// saved state is kept, the PCI core leaves the device's power state
     /// to its driver during system sleep; without one, it puts the device
@@ -196,6 +224,11 @@ impl Drop for Enabled {
         // SAFETY: balances the successful `pci_enable_device_mem` (invariant).
         unsafe { bindings::pci_disable_device(self.dev.as_raw()) };
     }
+}
+
+/// `bar` as C's BAR index, if it is one of the six standard BARs.
+pub(crate) fn std_bar(bar: u8) -> Option<kernel::ffi::c_int> {
+    (u32::from(bar) < bindings::NVME_RS_PCI_STD_NUM_BARS).then_some(kernel::ffi::c_int::from(bar))
 }
 
 /// A memory BAR, reserved for the driver and mapped.

@@ -63,7 +63,8 @@
 #                  formats: namespaces 3 to 6 besides the two, with the
 #                  formats a block device cannot simply carry: separate
 #                  metadata, protection information, interleaved metadata
-#                  and a zoned namespace (FMT_* in /etc/nvme-rs-expect).
+#                  and a zoned namespace (FMT_* in /etc/nvme-rs-expect);
+#                  the controller has a Controller Memory Buffer.
 #                  power: the plain namespaces, with S3 allowed (q35's
 #                  ICH9-LPC.disable_s3=0; the guest's RTC alarm wakes it)
 #                  and QEMU tracing the controller's shutdown
@@ -208,6 +209,10 @@ fmt_zone_max_open=4
 fmt_zone_max_active=6
 fmt_pi3_nsid=7
 fmt_pi64_nsid=8
+# Formats boot only: a Controller Memory Buffer, which the drivers put the
+# I/O submission queues in (64-cmb). 16 MiB: the kernel maps device memory
+# in 2 MiB sections, and QEMU's BAR is as large as the CMB.
+fmt_cmb_mb=16
 fmt_opts=(
 	[fmt_meta_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0"
 	[fmt_pi_nsid]="logical_block_size=512,physical_block_size=512,ms=8,mset=0,pi=1"
@@ -301,6 +306,21 @@ fi
 if [ "$mode" = test ]; then
 	add_tool "$repo/tools/passthru/nvme-metadata-test.c" nvme-metadata-test -luring
 fi
+# Zone Append through the block layer (66-formats): a test module, built
+# against the guest's kernel in build/tools/zone-append.
+if [ "$mode" = test ] && [ "$setup" = formats ]; then
+	za=$repo/build/tools/zone-append
+	za_src=$repo/tools/zone-append/zone_append_test.c
+	if [ ! -f "$za/zone_append_test.ko" ] || [ "$za_src" -nt "$za/zone_append_test.ko" ] ||
+		[ "$kdir/vmlinux" -nt "$za/zone_append_test.ko" ]; then
+		rm -rf "$za"
+		mkdir -p "$za"
+		cp "$za_src" "$repo/tools/zone-append/Kbuild" "$za/"
+		make -s -C "$kdir" M="$za" LLVM=1 modules >"$za/build.log" 2>&1 ||
+			die "cannot build the zone append test module: $(tail -n 20 "$za/build.log")"
+	fi
+	cp "$za/zone_append_test.ko" "$root/lib/nvme-rs/"
+fi
 # Admin commands side by side (96-admin-concurrency), with liburing.
 add_tool "$repo/tools/passthru/admin-concurrency.c" admin-concurrency -luring
 # The PCIe error injector (89-pcie-failure, 93-pcie-errors).
@@ -364,6 +384,7 @@ done
 		echo "FMT_PI3_NSID=$fmt_pi3_nsid"
 		echo "FMT_PI64_NSID=$fmt_pi64_nsid"
 		echo "FMT_MS16_BLOCKS=$((fmt_size / (512 + 16)))"
+		echo "FMT_CMB_BYTES=$((fmt_cmb_mb << 20))"
 	fi
 	if [ "$mode" = bench ]; then
 		echo "NS${null_nsid}_BLOCKS=$((null_size / null_lba))"
@@ -416,6 +437,9 @@ if [ "$setup" = faults ]; then
 	subsys=(-device "nvme-subsys,id=subsys0,nqn=$subsys_nqn")
 	nvme_subsys=,subsys=subsys0
 fi
+# The formats boot's controller has a CMB (fmt_cmb_mb).
+nvme_cmb=
+if [ "$setup" = formats ]; then nvme_cmb=,cmb_size_mb=$fmt_cmb_mb; fi
 
 # The power boot resets the link below the Root Port (PCIe error
 # recovery). At its default 16 GT/s the kernel then waits for the port's
@@ -461,7 +485,7 @@ qemu=(
 	-append "${qemu_plugin:+nokaslr }console=ttyS0 rdinit=/init panic=-1 loglevel=7 printk.devkmsg=on log_buf_len=4M nvme_rs_mode=$mode nvme_rs_driver=$driver nvme_rs_tests=$tests nvme_rs_setup=$setup$cmdline_extra"
 	-device "pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1$root_port_opts"
 	"${subsys[@]}"
-	-device "nvme,id=nvme0,serial=$serial,bus=rp0$nvme_subsys${nvme_opts:+,$nvme_opts}"
+	-device "nvme,id=nvme0,serial=$serial,bus=rp0$nvme_subsys$nvme_cmb${nvme_opts:+,$nvme_opts}"
 )
 if [ -n "$qemu_plugin" ]; then
 	qemu+=(-plugin "$qemu_plugin")

@@ -62,6 +62,9 @@ module_param!(static nvme_core::apst::FORCE_APST: bool, "force_apst",
 module_param!(static nvme_core::identify::DISABLE_PI_OFFSETS: readonly bool, "disable_pi_offsets",
     "disable protection information if it has an offset");
 
+module_param!(static pci::cmb::USE_CMB_SQES: readonly bool, "use_cmb_sqes",
+    "use controller's memory buffer for I/O SQes");
+
 module_param!(static pci::queue_set::USE_THREADED_INTERRUPTS: readonly bool, "use_threaded_interrupts",
     "reap I/O completions in the interrupts' kernel threads; default off");
 

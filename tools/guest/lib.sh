@@ -204,6 +204,17 @@ nvme_bdf() {
 	done
 }
 
+# ng_of NSID: the generic node of that namespace. The C driver names disks
+# in the order its scan finishes, so NSID N need not be ng0nN; the disk
+# shares its generic node's name (ng0nX and nvme0nX).
+ng_of() {
+	local d
+	for d in /dev/ng0n[0-9]*; do
+		nvme get-ns-id "$d" 2>/dev/null | grep -q "namespace-id:$1\$" && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
 # Number of namespace lines in the log text on stdin.
 count_ns_lines() {
 	grep -cE "$RE_NS"

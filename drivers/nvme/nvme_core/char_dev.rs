@@ -222,6 +222,25 @@ fn has_hmb(c: &Arc<Ctrl>) -> bool {
     HostMemoryCaps::of(&c.id).wanted()
 }
 
+/// C's `cmb_show`.
+fn show_cmb(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "cmbloc : x{:08x}", c.cmb.location)?;
+    writeln!(out, "cmbsz  : x{:08x}", c.cmb.size)
+}
+
+fn show_cmbloc(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "{}", c.cmb.location)
+}
+
+fn show_cmbsz(c: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
+    writeln!(out, "{}", c.cmb.size)
+}
+
+/// C shows the `cmb` files only for a controller with a CMB.
+fn has_cmb(c: &Arc<Ctrl>) -> bool {
+    c.cmb.present()
+}
+
 fn show_subsystype(_: &Arc<Ctrl>, out: &mut SysfsBuf<'_>) -> core::fmt::Result {
     writeln!(out, "nvm")
 }
@@ -237,8 +256,8 @@ pub static SUBSYSTEM_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 5] = [
 
 /// The controller node's attributes, as C's `nvme_dev_attrs` that nvme-cli
 /// reads (`nvme list`) and `passthru_err_log_enabled` (admin commands),
-/// and `hmb` from C's PCIe ones.
-pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 12] = [
+/// and `hmb`, `cmb`, `cmbloc` and `cmbsz` from C's PCIe ones.
+pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 15] = [
     Attribute::new(kernel::c_str!("model"), show_model),
     Attribute::new(kernel::c_str!("serial"), show_serial),
     Attribute::new(kernel::c_str!("firmware_rev"), show_firmware),
@@ -250,6 +269,9 @@ pub static CONTROLLER_ATTRIBUTES: [Attribute<Arc<Ctrl>>; 12] = [
     Attribute::write_only(kernel::c_str!("reset_controller"), store_reset_controller),
     Attribute::write_only(kernel::c_str!("rescan_controller"), store_rescan_controller),
     Attribute::read_write(kernel::c_str!("hmb"), show_hmb, store_hmb).visible_if(has_hmb),
+    Attribute::new(kernel::c_str!("cmb"), show_cmb).visible_if(has_cmb),
+    Attribute::new(kernel::c_str!("cmbloc"), show_cmbloc).visible_if(has_cmb),
+    Attribute::new(kernel::c_str!("cmbsz"), show_cmbsz).visible_if(has_cmb),
     Attribute::read_write(
         kernel::c_str!("passthru_err_log_enabled"),
         |c, out| show_passthru_log(&c.errors, out),

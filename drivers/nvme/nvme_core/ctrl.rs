@@ -17,6 +17,7 @@ use super::state::CtrlState;
 use super::transport::{Disable, Transport};
 use crate::kernel_ext::device::Device;
 use crate::spec::apst::{initial_latency_tolerance, ps_max_latency_us, ApstParams};
+use crate::spec::cmb::CmbRegisters;
 use crate::spec::command::{abort_succeeded, Command, IdentifyCns, IDENTIFY_DATA_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{Effects, Handling};
@@ -96,6 +97,9 @@ pub struct CtrlSetup {
     /// The controller's fault injection and passthrough logging, shared
     /// with its admin queue.
     pub errors: Arc<ErrorLog>,
+    /// Its Controller Memory Buffer registers as bring-up read them, for
+    /// sysfs `cmb` (PCIe; zero where there is none).
+    pub cmb: CmbRegisters,
 }
 
 /// A controller: the admin queue for as long as it is bound, its state,
@@ -165,6 +169,9 @@ pub struct Ctrl {
     /// `passthru_err_log_enabled` (C `ctrl->fault_inject`,
     /// `ctrl->passthru_err_log_enabled`).
     pub errors: Arc<ErrorLog>,
+    /// Its Controller Memory Buffer registers, for sysfs `cmb`, `cmbloc`
+    /// and `cmbsz`.
+    pub cmb: CmbRegisters,
 }
 
 /// The admin lock held: user admin commands and resets wait.
@@ -204,6 +211,7 @@ impl Ctrl {
                 resets: AtomicU32::new(0),
                 host_memory_enabled: AtomicBool::new(false),
                 errors: setup.errors,
+                cmb: setup.cmb,
             }? Error),
             GFP_KERNEL,
         )

@@ -6,6 +6,7 @@
 //! `nvme_remove`).
 
 use super::admin_queue;
+use super::cmb::Cmb;
 use super::config::Config;
 use super::host_memory::HostMemory;
 use super::last_power_state::PowerStateToRestore;
@@ -33,7 +34,8 @@ use crate::nvme_core::instance::Instance;
 use crate::nvme_core::namespace::{DiskProfile, ONCS_WRITE_ZEROES};
 use crate::nvme_core::namespaces::{DiskContext, NamespaceSet};
 use crate::spec::apst::initial_latency_tolerance;
-use crate::spec::command::{usable_queue_pairs, Command};
+use crate::spec::cmb::cmb_queue_depth;
+use crate::spec::command::{usable_queue_pairs, Command, SQE_SIZE};
 use crate::spec::ctrl_state::State;
 use crate::spec::effects::{
     Effects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE, LPA_EFFECTS_LOG,
@@ -269,6 +271,8 @@ impl Controller {
         let cap = regs.cap();
         let stride = cap.doorbell_stride();
         let version = Version(bar.read32(offset::VS)?);
+        // As C's nvme_pci_enable, before the admin queue.
+        let cmb = Cmb::map(pdev, &bar, cap, &instance);
 
         // Bring-up runs on a single vector; the full set, spread over the
         // CPUs, comes once the controller says how many queues it grants.
@@ -321,6 +325,7 @@ impl Controller {
                 subsystem_reset: subsystem_reset_allowed(cap, version),
                 admin_timeout_ms: config.admin_timeout_ms,
                 errors,
+                cmb: cmb.registers,
             },
             admin.clone(),
         )?;
@@ -378,6 +383,7 @@ impl Controller {
             max_transfer,
             config,
             cap,
+            cmb,
             shared: &shared,
             node: &node,
         };
@@ -484,6 +490,8 @@ struct IoContext<'a> {
     config: Config,
     /// The controller's capabilities.
     cap: Cap,
+    /// Its Controller Memory Buffer.
+    cmb: Cmb,
     shared: &'a Arc<Ctrl>,
     /// The controller node, parent of the disks and generic nodes.
     node: &'a Arc<Node<ControllerNode>>,
@@ -506,10 +514,18 @@ impl IoContext<'_> {
         if self.bar.size() < bar_size_for_queues(1 + plan.total() as u16, stride) {
             return Err(ENODEV);
         }
+        let depth = io_queue_depth(config.io_queue_depth, self.cap.max_queue_entries());
+        // As C: with the submission rings in the CMB, the queues are as
+        // deep as an equal share of it allows; too shallow, and they stay
+        // in host memory at their full depth.
+        let cmb_depth = self.cmb.room_for_submission_queues().and_then(|room| {
+            cmb_queue_depth(room, plan.total(), depth, SQE_SIZE as u32, PAGE_SIZE)
+        });
         let queue_config = QueueSetConfig {
             plan,
             vectors: self.vectors.count(),
-            depth: io_queue_depth(config.io_queue_depth, self.cap.max_queue_entries()),
+            depth: cmb_depth.unwrap_or(depth),
+            sqs_in_cmb: cmb_depth.is_some(),
             stride,
             sgls: self.info.id.sgls,
             sgl_threshold: config.sgl_threshold,
@@ -595,6 +611,15 @@ impl IoContext<'_> {
             config.depth,
             namespaces.0.count()
         );
+        if config.sqs_in_cmb {
+            dev_info!(
+                pdev.as_dev(),
+                "{}: {} of {} submission queues in the CMB\n",
+                name,
+                queues.sqs_in_cmb(),
+                plan.total()
+            );
+        }
         Ok(Io {
             namespaces,
             _irqs: irqs,

@@ -66,7 +66,10 @@ pub struct IoQueue {
 const NO_IRQ: u32 = u32::MAX;
 
 impl IoQueue {
-    /// Allocates the rings of queue `qid` with `depth` entries each.
+    /// Allocates the rings of queue `qid` with `depth` entries each; the
+    /// submission ring in the Controller Memory Buffer if `sq_in_cmb` and
+    /// it has room, as C's `nvme_alloc_sq_cmds`, in host memory otherwise.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         pdev: &pci::Device,
         bar: Arc<pci::Bar>,
@@ -75,10 +78,14 @@ impl IoQueue {
         stride: usize,
         polled: bool,
         shadow: Option<Arc<ShadowDoorbells>>,
+        sq_in_cmb: bool,
     ) -> Result<Arc<Self>> {
         // Everything is computed first: inside the initialiser, fields
         // already set shadow the variables of the same name.
-        let sq_ring = SubmissionRing::alloc(pdev.as_dev(), depth)?;
+        let sq_ring = match sq_in_cmb.then(|| SubmissionRing::alloc_in_cmb(pdev, depth)) {
+            Some(Some(ring)) => ring,
+            _ => SubmissionRing::alloc(pdev.as_dev(), depth)?,
+        };
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
         let sq_doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(qid, stride))?;
         let cq = CompletionRing::new(pdev, bar, qid, depth, stride, shadow.clone())?;
@@ -115,6 +122,11 @@ impl IoQueue {
     /// Entries per ring.
     pub fn depth(&self) -> u16 {
         self.depth
+    }
+
+    /// Whether the submission ring is in the Controller Memory Buffer.
+    pub fn sq_in_cmb(&self) -> bool {
+        self.sq.lock().ring.in_cmb()
     }
 
     /// Whether the queue is polled (no interrupt).

@@ -7,6 +7,7 @@ pub mod admin_ops;
 pub mod admin_queue;
 pub mod admin_ring;
 pub mod blk_ops;
+pub mod cmb;
 pub mod completion_ring;
 pub mod config;
 pub mod controller;

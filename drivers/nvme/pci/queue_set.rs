@@ -75,6 +75,10 @@ pub struct QueueSetConfig {
     /// Use shadow doorbells (the controller supports them, and the
     /// `shadow_doorbells` parameter allows them).
     pub shadow_doorbells: bool,
+    /// Place the submission rings in the Controller Memory Buffer where
+    /// there is room (it can hold them, they fit at `depth`, and
+    /// `use_cmb_sqes` allows it).
+    pub sqs_in_cmb: bool,
 }
 
 impl IoQueues {
@@ -104,6 +108,7 @@ impl IoQueues {
                     config.stride,
                     polled,
                     shadow.clone(),
+                    config.sqs_in_cmb,
                 )?,
                 GFP_KERNEL,
             )?;
@@ -140,6 +145,11 @@ impl IoQueues {
     /// All queue pairs, in queue ID order.
     pub fn queues(&self) -> &[Arc<IoQueue>] {
         &self.queues
+    }
+
+    /// How many submission rings are in the Controller Memory Buffer.
+    pub fn sqs_in_cmb(&self) -> usize {
+        self.queues.iter().filter(|queue| queue.sq_in_cmb()).count()
     }
 
     /// How many queues of each kind.

@@ -7,6 +7,7 @@
 
 use crate::kernel_ext::device::Device;
 use crate::kernel_ext::dma::CoherentAllocation;
+use crate::kernel_ext::pci;
 use crate::spec::command::SQE_SIZE;
 use crate::spec::completion::CQE_SIZE;
 use kernel::prelude::*;
@@ -35,6 +36,24 @@ impl<const ENTRY: usize> Ring<ENTRY> {
             memory: CoherentAllocation::alloc(dev, usize::from(depth) * ENTRY)?,
             depth,
         })
+    }
+
+    /// A ring of `depth` entries in the controller's own memory, its
+    /// Controller Memory Buffer once offered to the peer-to-peer allocator
+    /// (C `nvme_alloc_sq_cmds`); `None` where there is no room. Its entries
+    /// start as whatever the buffer held: a submission ring's are written
+    /// before the controller is told of them.
+    pub fn alloc_in_cmb(pdev: &pci::Device, depth: u16) -> Option<Self> {
+        // INVARIANT: allocated at exactly that size.
+        Some(Ring {
+            memory: CoherentAllocation::alloc_peer_to_peer(pdev, usize::from(depth) * ENTRY)?,
+            depth,
+        })
+    }
+
+    /// Whether the ring is in the controller's memory.
+    pub fn in_cmb(&self) -> bool {
+        self.memory.is_peer_to_peer()
     }
 
     /// Entries in the ring.

@@ -11,6 +11,7 @@
 pub mod apst;
 pub mod async_event;
 pub mod cid;
+pub mod cmb;
 pub mod command;
 pub mod completion;
 pub mod ctrl_state;

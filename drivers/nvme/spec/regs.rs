@@ -27,6 +27,12 @@ pub mod offset {
     pub const ASQ: usize = 0x28;
     /// Admin Completion Queue base address, 64 bits.
     pub const ACQ: usize = 0x30;
+    /// Controller Memory Buffer Location.
+    pub const CMBLOC: usize = 0x38;
+    /// Controller Memory Buffer Size.
+    pub const CMBSZ: usize = 0x3c;
+    /// Controller Memory Buffer Memory Space Control, 64 bits.
+    pub const CMBMSC: usize = 0x50;
     /// First doorbell register.
     pub const DOORBELLS: usize = 0x1000;
 }
@@ -84,6 +90,13 @@ impl Cap {
     /// Whether the controller supports the NVM Subsystem Reset (NSSRS).
     pub const fn subsystem_reset(self) -> bool {
         bits(self.0, 36, 1) != 0
+    }
+
+    /// Whether `CMBLOC` and `CMBSZ` read as zero until `CMBMSC.CRE` is set,
+    /// and the CMB is addressed only once `CMBMSC` gives its base (CMBS,
+    /// the NVMe 1.4 scheme).
+    pub const fn cmb_memory_space_control(self) -> bool {
+        bits(self.0, 57, 1) != 0
     }
 
     /// Smallest memory page size, as a power of two (`12 + MPSMIN`).

@@ -23,7 +23,9 @@
 #  - a zoned namespace: a host-managed zoned disk with the controller's
 #    open and active limits (QEMU zoned.max_open and max_active), zone
 #    reports, open, close, finish and reset, fio's zoned mode, and Zone
-#    Append through the generic node.
+#    Append through the generic node and through the block layer (the
+#    test module tools/zone-append: REQ_OP_ZONE_APPEND bios return the
+#    sectors they were written at, and a full zone refuses one).
 # Passthrough takes metadata buffers where the disk has a profile, as C.
 # Beyond C, nvme_rs refuses passthrough that would have the controller
 # move separate metadata through a metadata pointer of 0, or past the end
@@ -38,15 +40,6 @@
 
 require "formats boot" test "${SETUP:-}" = formats
 require "driver loaded with default parameters" load_driver
-
-# ng_of NSID: the generic node of that namespace.
-ng_of() {
-	local d
-	for d in /dev/ng0n[0-9]*; do
-		nvme get-ns-id "$d" 2>/dev/null | grep -q "namespace-id:$1\$" && { echo "$d"; return 0; }
-	done
-	return 1
-}
 
 require "generic nodes of namespaces $FMT_META_NSID to $FMT_PI64_NSID" \
 	wait_for "ng_of $FMT_META_NSID && ng_of $FMT_PI_NSID && ng_of $FMT_EXT_NSID && ng_of $FMT_ZONED_NSID && ng_of $FMT_PI3_NSID && ng_of $FMT_PI64_NSID" 60
@@ -312,6 +305,17 @@ check "nvme zns zone-append: appended after the first block" \
 	"$(printf '%x' $((append_zone + 1)))"
 check "$zoned: and the data is there" sh -c \
 	"dd if=/dev/$zoned bs=4k skip=$((append_zone + 1)) count=2 iflag=direct status=none | cmp - /tmp/fmt-append"
+blkzone reset "/dev/$zoned"
+
+# Zone Append through the block layer (REQ_OP_ZONE_APPEND), which no file
+# system here issues: the test module appends to zone 7 and reads back,
+# printing its checks to the log.
+dmesg_mark
+insmod /lib/nvme-rs/zone_append_test.ko dev="/dev/$zoned" zone=7
+za_status=$?
+count_lines_from "$(dmesg_since_mark | sed -n 's/.*zone-append-test: \(ok - \|FAIL - \)/\1/p')" \
+	"$za_status" zone_append_test.ko
+rmmod zone_append_test 2>/dev/null
 blkzone reset "/dev/$zoned"
 
 # The ordinary namespaces beside them are untouched.
