@@ -126,7 +126,7 @@ if make -s module > build/test-build.log 2>&1; then
 			--kernel-dir build/kernel-test/ --module "$repo/nvme_rs.ko"
 	done
 	run_stage guest-c-reference last env GUEST_DRIVER=c \
-		GUEST_TESTS="63-large-transfers 67-ns-identity 68-apst 69-limits 71-hwmon 73-threaded-interrupts 84-uring-cmd-fio 85-passthru 85-passthru-compat 86-nvme-cli 87-ctrl-state 96-admin-concurrency" \
+		GUEST_TESTS="63-large-transfers 67-ns-identity 68-apst 68-host-behavior 69-limits 71-hwmon 73-threaded-interrupts 84-uring-cmd-fio 85-passthru 85-passthru-compat 86-nvme-cli 87-ctrl-state 96-admin-concurrency" \
 		scripts/guest.sh --mode test --name test-c-reference --kernel-dir build/kernel-test/
 	run_stage guest-faults last env GUEST_SETUP=faults \
 		scripts/guest.sh --mode test --name test-faults \

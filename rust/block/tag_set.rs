@@ -42,6 +42,9 @@ pub enum Disposition {
     End(Status),
     /// Send it again later (the command failed in a retryable way).
     Requeue,
+    /// Send it again, but not before this many milliseconds have passed
+    /// (the device asked for a delay before the retry).
+    RequeueAfter(u32),
 }
 
 /// What the timeout callback did with a request (`enum blk_eh_timer_return`).
@@ -590,6 +593,16 @@ impl<T: Operations> OperationsVTable<T> {
             },
             // SAFETY: as above; the block layer sends it again later.
             Disposition::Requeue => unsafe { bindings::blk_mq_requeue_request(rq.as_raw(), true) },
+            // SAFETY: as above; the request's queue outlives its requests,
+            // and kicking its requeue list later is what C's
+            // `nvme_retry_req` does.
+            Disposition::RequeueAfter(ms) => unsafe {
+                bindings::blk_mq_requeue_request(rq.as_raw(), false);
+                bindings::blk_mq_delay_kick_requeue_list(
+                    (*rq.as_raw()).q,
+                    ms as kernel::ffi::c_ulong,
+                );
+            },
         }
     }
 

@@ -11,6 +11,7 @@
 use super::admin::AdminQueue;
 use super::apst::configure_apst;
 use super::error_log::ErrorLog;
+use super::host_behavior::configure_host_behavior;
 use super::identify::{identify_namespaces, Namespace, NamespaceScan};
 use super::instance::Name;
 use super::state::CtrlState;
@@ -652,7 +653,7 @@ impl Ctrl {
     /// Configures Autonomous Power State Transitions as the module
     /// parameters, the quirks and the latency tolerance say, at probe and
     /// after every reset.
-    pub fn configure_apst(&self, admin: &dyn AdminQueue) -> Result {
+    fn configure_apst(&self, admin: &dyn AdminQueue) -> Result {
         let params = ApstParams {
             max_latency_us: self.ps_max_latency_us.load(Ordering::Relaxed),
             ..self.apst
@@ -690,11 +691,18 @@ impl Ctrl {
     }
 
     /// What a transport's reset does once the controller is enabled again
-    /// on `admin` (C `nvme_init_ctrl_finish`): identifies it again and
-    /// configures APST again.
+    /// on `admin` (C `nvme_init_ctrl_finish`): identifies it again, and
+    /// configures APST and the host behavior again.
     pub fn reinit(&self, admin: &dyn AdminQueue) -> Result {
         self.reidentify(admin)?;
-        self.configure_apst(admin)
+        self.configure(admin)
+    }
+
+    /// What every bring-up sends once the controller is identified, in C's
+    /// order (`nvme_init_ctrl_finish`): APST, then Host Behavior Support.
+    pub fn configure(&self, admin: &dyn AdminQueue) -> Result {
+        self.configure_apst(admin)?;
+        configure_host_behavior(admin, &self.id)
     }
 
     /// Reads Identify Controller again, as C's `nvme_init_identify` does

@@ -14,6 +14,7 @@ pub mod char_dev;
 pub mod ctrl;
 pub mod error_log;
 pub mod firmware;
+pub mod host_behavior;
 pub mod hwmon;
 pub mod identify;
 pub mod instance;

@@ -24,7 +24,9 @@ use crate::spec::cid;
 use crate::spec::command::Command;
 use crate::spec::completion::Status;
 use crate::spec::error_log::{logged, passthru_quiet, sector_to_lba};
-use crate::spec::status::{block_status, disposition, Disposition as NvmeDisposition};
+use crate::spec::status::{
+    block_status, disposition, retry_delay_ms, Disposition as NvmeDisposition,
+};
 use crate::spec::zns::OPC_ZONE_APPEND;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -51,8 +53,9 @@ fn log_error(rq: &Request<NvmeOps>, private: &RqPrivate, status: Status) {
 }
 
 /// How a request whose command failed with `status` ends: retried if the
-/// status allows and the request may be, else ended with the block layer's
-/// status for it (C `nvme_decide_disposition`). Out of line, so the
+/// status allows and the request may be, after the delay its CRD field
+/// asks for (C `nvme_retry_req`), else ended with the block layer's status
+/// for it (C `nvme_decide_disposition`). Out of line, so the
 /// completion of a successful command stays short.
 #[cold]
 #[inline(never)]
@@ -62,7 +65,10 @@ fn complete_failed(rq: &Request<NvmeOps>, private: &mut RqPrivate, status: Statu
     match disposition(status, private.retries, failfast, PARAMETERS.max_retries()) {
         NvmeDisposition::Retry => {
             private.retries += 1;
-            Disposition::Requeue
+            match retry_delay_ms(status, &rq.tag_set_data().ctrl.id.crdt) {
+                0 => Disposition::Requeue,
+                ms => Disposition::RequeueAfter(ms),
+            }
         }
         NvmeDisposition::Complete => {
             private.retries = 0;

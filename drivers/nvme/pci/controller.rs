@@ -329,7 +329,7 @@ impl Controller {
             },
             admin.clone(),
         )?;
-        shared.configure_apst(&*admin)?;
+        shared.configure(&*admin)?;
         // After identify and before the I/O queues, as C's probe; freed
         // only after the controller is shut down.
         let host_memory =

@@ -231,6 +231,8 @@ pub enum FeatureId {
     AutonomousPowerStateTransition = 0x0c,
     /// Host Memory Buffer (`spec::host_memory`).
     HostMemoryBuffer = 0x0d,
+    /// Host Behavior Support (`spec::host_behavior`).
+    HostBehaviorSupport = 0x16,
 }
 
 /// Create I/O Completion/Submission Queue CDW11 bit 0: the queue memory is

@@ -88,6 +88,12 @@ impl Status {
     pub const fn do_not_retry(self) -> bool {
         self.0 & (1 << 14) != 0
     }
+
+    /// Command Retry Delay (CRD): which of Identify Controller's CRDT1-3
+    /// the host should wait before a retry; 0 for none.
+    pub const fn retry_delay_index(self) -> u8 {
+        ((self.0 >> 11) & 3) as u8
+    }
 }
 
 /// A completion queue entry, decoded from its little-endian wire format.

@@ -133,6 +133,10 @@ pub struct IdentifyController {
     /// RTD3 Entry Latency in microseconds: how long a normal shutdown may
     /// take (RTD3E), 0 if not reported.
     pub rtd3_entry_us: u32,
+    /// Command Retry Delay Times 1 to 3 in 100 ms units (CRDT1-3, bytes
+    /// 139:134): what a completion's CRD field asks the host to wait before
+    /// a retry, once Advanced Command Retry is enabled.
+    pub crdt: [u16; 3],
     /// Optional Admin Command Support (OACS).
     pub oacs: u16,
     /// Abort Command Limit, zero-based (ACL).
@@ -264,6 +268,7 @@ impl IdentifyController {
             controller_id: le16(b, 78),
             version: le32(b, 80),
             rtd3_entry_us: le32(b, 88),
+            crdt: [le16(b, 134), le16(b, 136), le16(b, 138)],
             oacs: le16(b, 256),
             abort_limit: b[258],
             lpa: b[261],
@@ -629,6 +634,17 @@ mod tests {
         assert_eq!(id.max_transfer_bytes(12), Some(512 * 1024));
         // QEMU 7.2 has no Host Memory Buffer.
         assert_eq!((id.hmpre, id.hmmin, id.hmminds, id.hmmaxd), (0, 0, 0, 0));
+        // Nor retry delays.
+        assert_eq!(id.crdt, [0; 3]);
+    }
+
+    #[test]
+    fn retry_delay_times() {
+        let mut b = qemu_id_ctrl();
+        put(&mut b, 134, &5u16.to_le_bytes());
+        put(&mut b, 136, &20u16.to_le_bytes());
+        put(&mut b, 138, &0x1234u16.to_le_bytes());
+        assert_eq!(IdentifyController::parse(&b).unwrap().crdt, [5, 20, 0x1234]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod effects;
 pub mod error_log;
 pub mod firmware;
 pub mod format;
+pub mod host_behavior;
 pub mod host_memory;
 pub mod identify;
 pub mod integrity;

@@ -179,6 +179,18 @@ pub fn disposition(status: Status, retries: u8, failfast: bool, max_retries: u8)
     }
 }
 
+/// How long to wait before retrying a command that failed with `status`,
+/// in milliseconds, given Identify Controller's CRDT1-3 (C
+/// `nvme_retry_req`): the delay time its CRD field names, 0 where it names
+/// none. A controller sets CRD only once Advanced Command Retry is enabled
+/// (`spec::host_behavior`).
+pub fn retry_delay_ms(status: Status, crdt: &[u16; 3]) -> u32 {
+    match status.retry_delay_index() {
+        0 => 0,
+        crd => u32::from(crdt[usize::from(crd - 1)]) * 100,
+    }
+}
+
 /// The value an admin or passthrough (ioctl, io_uring) caller gets back when
 /// the device completes its command with `status`: the positive NVMe status
 /// as C's `nvme_req(req)->status` holds it (the completion's status field
@@ -320,6 +332,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn retry_delay_from_crd() {
+        let crdt = [1, 25, 600];
+        // An Internal Error (retryable) with CRD 0 to 3.
+        assert_eq!(retry_delay_ms(st(0x06, false, false, 0), &crdt), 0);
+        assert_eq!(retry_delay_ms(st(0x06, false, false, 1), &crdt), 100);
+        assert_eq!(retry_delay_ms(st(0x06, false, false, 2), &crdt), 2_500);
+        assert_eq!(retry_delay_ms(st(0x06, false, false, 3), &crdt), 60_000);
+        // Where the controller reports no times, no delay.
+        assert_eq!(retry_delay_ms(st(0x06, false, false, 2), &[0; 3]), 0);
     }
 
     #[test]
