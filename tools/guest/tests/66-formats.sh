@@ -21,8 +21,8 @@
 #  - interleaved metadata: capacity 0, and the generic node moves each
 #    block with its metadata;
 #  - a zoned namespace: a host-managed zoned disk with the controller's
-#    open and active limits (QEMU zoned.max_open and max_active), zone
-#    reports, open, close, finish and reset, fio's zoned mode, and Zone
+#    open and active limits (QEMU zoned.max_open and max_active, each
+#    refusing one zone more), zone reports, open, close, finish and reset, fio's zoned mode, and Zone
 #    Append through the generic node and through the block layer (the
 #    test module tools/zone-append: REQ_OP_ZONE_APPEND bios return the
 #    sectors they were written at, and a full zone refuses one).
@@ -282,6 +282,19 @@ check "blkzone open zones 0-$((FMT_ZONE_MAX_OPEN - 1))" zones_cmd open 0 "$FMT_Z
 check "$zoned: zone 0 explicitly open" equals "$(zone_cond 0)" "3(oe)"
 check "$zoned: opening zone $FMT_ZONE_MAX_OPEN beyond the limit fails" \
 	sh -c "! blkzone open -o $((FMT_ZONE_MAX_OPEN * zone_sectors)) -c 1 /dev/$zoned 2>/dev/null"
+# The active limit: closed zones stay active; with FMT_ZONE_MAX_ACTIVE
+# zones active the controller refuses to open one more, and a write that
+# would open one fails.
+check "blkzone close zones 0-$((FMT_ZONE_MAX_OPEN - 1))" zones_cmd close 0 "$FMT_ZONE_MAX_OPEN"
+check "blkzone open zones $FMT_ZONE_MAX_OPEN-$((FMT_ZONE_MAX_ACTIVE - 1))" \
+	zones_cmd open "$FMT_ZONE_MAX_OPEN" $((FMT_ZONE_MAX_ACTIVE - FMT_ZONE_MAX_OPEN))
+check "$zoned: $FMT_ZONE_MAX_ACTIVE zones active (closed or open)" equals \
+	"$(blkzone report "/dev/$zoned" | grep -cE 'zcond: *(3\(oe\)|4\(cl\))')" "$FMT_ZONE_MAX_ACTIVE"
+check "$zoned: opening zone $FMT_ZONE_MAX_ACTIVE beyond the active limit fails" \
+	sh -c "! blkzone open -o $((FMT_ZONE_MAX_ACTIVE * zone_sectors)) -c 1 /dev/$zoned 2>/dev/null"
+check "$zoned: so does a write to it" sh -c \
+	"! dd if=/dev/zero of=/dev/$zoned bs=4k count=1 seek=$((FMT_ZONE_MAX_ACTIVE * FMT_ZONE_BLOCKS)) oflag=direct status=none 2>/dev/null"
+check "$zoned: zone $FMT_ZONE_MAX_ACTIVE still empty" equals "$(zone_cond "$FMT_ZONE_MAX_ACTIVE")" "1(em)"
 check "blkzone reset of every zone" blkzone reset "/dev/$zoned"
 check "$zoned: every zone empty after it" \
 	equals "$(blkzone report "/dev/$zoned" | grep -c 'zcond: *1(em)')" "$FMT_ZONES"
