@@ -273,6 +273,8 @@ add_bin mke2fs
 add_bin e2fsck
 add_bin blkdiscard
 add_bin blkzone
+# util-linux's, which changes user (busybox's only changes capabilities).
+add_bin setpriv
 ln -sfn mke2fs "$root$(dirname "$(command -v mke2fs)")/mkfs.ext4"
 if [ -f /etc/mke2fs.conf ]; then cp /etc/mke2fs.conf "$root/etc/"; fi
 

@@ -10,12 +10,14 @@ use crate::kernel_ext::block::{integrity, zoned};
 use crate::kernel_ext::device::Device;
 use crate::kernel_ext::module_param::ParamBool;
 use crate::spec::command::{Command, IdentifyCns, IDENTIFY_DATA_SIZE};
+use crate::spec::effects::{Effects, LOG_ID as EFFECTS_LOG_ID, LOG_SIZE as EFFECTS_LOG_SIZE};
 use crate::spec::format::{BlockAccess, Blocked, CommandSet, Format};
 use crate::spec::identify::{
     active_namespaces, nvm_elbaf_pic, IdentifyController, IdentifyControllerNvm, IdentifyNamespace,
     NamespaceIds, NS_LIST_ENTRIES,
 };
 use crate::spec::integrity::{elbaf_guard, pi_at_start, Guard, Metadata};
+use crate::spec::io::IoOpcode;
 use crate::spec::quirks::{core_quirks, identify_cns_ok, Quirks};
 use crate::spec::regs::{CommandSets, Version};
 use crate::spec::zns::{
@@ -24,6 +26,7 @@ use crate::spec::zns::{
 };
 use crate::{dev_dbg, dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// Module parameter `disable_pi_offsets` (C's `nvme_core` parameter of
 /// that name, 0444): protection information that is not the first bytes
@@ -45,6 +48,9 @@ pub struct Namespace {
     /// Its zones, where it is a zoned namespace the driver makes a zoned
     /// disk of (the kernel has zoned block devices and C would take it).
     pub zones: Option<Zones>,
+    /// The effects of its I/O commands where its command set is not NVM:
+    /// that set's log (C `head->effects`); `None` for the controller's.
+    pub io_effects: Option<Arc<Effects>>,
 }
 
 /// A zoned namespace's zones and its controller's Zone Append limit.
@@ -54,6 +60,9 @@ pub struct Zones {
     pub info: ZoneInfo,
     /// The ZNS Identify Controller's Zone Append Size Limit.
     pub zasl: u8,
+    /// The ZNS effects log lists Zone Append: without it C makes the disk
+    /// read-only, as every write to a zoned disk may come as one.
+    pub append_supported: bool,
 }
 
 impl Namespace {
@@ -247,6 +256,8 @@ pub fn identify_namespaces(
     dev_info!(dev, "{}: {} active namespaces\n", name, nsids.len());
 
     let mut namespaces = KVec::with_capacity(nsids.len(), GFP_KERNEL)?;
+    // Each command set's effects log is read once per scan.
+    let mut set_effects: Option<(u8, Arc<Effects>)> = None;
     for &nsid in nsids.iter() {
         // A namespace this driver cannot use must not keep the rest away.
         let Some(mut ids) = namespace_ids(admin, dev, name, nsid, scan, buf)? else {
@@ -283,9 +294,45 @@ pub fn identify_namespaces(
                 } else {
                     None
                 };
+                // As C's nvme_init_ns_head: a namespace whose command set's
+                // log cannot be read is left out.
+                let io_effects = match ids.csi.filter(|&csi| csi != 0) {
+                    Some(csi) => match command_set_effects(admin, csi, &mut set_effects, buf) {
+                        Ok(effects) => Some(effects),
+                        Err(err) => {
+                            dev_err!(
+                                dev,
+                                "{}n{}: effects log of command set {}: {:?}\n",
+                                name,
+                                nsid,
+                                csi,
+                                err
+                            );
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
                 let zones = if zoned::SUPPORTED && ids.csi == Some(CSI_ZNS) {
+                    let append_supported = io_effects
+                        .as_ref()
+                        .is_some_and(|fx| fx.io_supported(IoOpcode::ZoneAppend as u8));
                     match zone_geometry(admin, dev, name, nsid, ns.format_index, buf) {
-                        Ok(zones) => zones,
+                        Ok(Some(zones)) => {
+                            if !append_supported {
+                                dev_warn!(
+                                    dev,
+                                    "{}: Zone Append not supported for zoned namespace:{}. Forcing to read-only mode\n",
+                                    name,
+                                    nsid
+                                );
+                            }
+                            Some(Zones {
+                                append_supported,
+                                ..zones
+                            })
+                        }
+                        Ok(None) => None,
                         Err(err) => {
                             dev_err!(dev, "{}n{}: ZNS Identify: {:?}\n", name, nsid, err);
                             continue;
@@ -301,6 +348,7 @@ pub fn identify_namespaces(
                         ids,
                         elbaf_pic,
                         zones,
+                        io_effects,
                     },
                     GFP_KERNEL,
                 )?
@@ -312,6 +360,28 @@ pub fn identify_namespaces(
         }
     }
     Ok(namespaces)
+}
+
+/// The effects log of command set `csi` (C `nvme_get_effects_log`),
+/// read into `buf` once and kept in `cached` for the rest of the scan.
+fn command_set_effects(
+    admin: &dyn AdminQueue,
+    csi: u8,
+    cached: &mut Option<(u8, Arc<Effects>)>,
+    buf: &mut KVec<u8>,
+) -> Result<Arc<Effects>> {
+    if let Some((_, effects)) = cached.as_ref().filter(|(set, _)| *set == csi) {
+        return Ok(effects.clone());
+    }
+    // The scan's Identify buffer holds the log exactly.
+    const { assert!(EFFECTS_LOG_SIZE == IDENTIFY_DATA_SIZE) };
+    admin.execute_read(
+        Command::get_log_page(EFFECTS_LOG_ID, EFFECTS_LOG_SIZE as u32).for_command_set(csi),
+        buf,
+    )?;
+    let effects = Arc::new(Effects::of_command_set(buf).ok_or(EINVAL)?, GFP_KERNEL)?;
+    *cached = Some((csi, effects.clone()));
+    Ok(effects)
 }
 
 /// Zoned namespace `nsid`'s zones (formatted with LBA format
@@ -348,7 +418,12 @@ fn zone_geometry(
         return Ok(None);
     };
     match zone_info(id_ns, usize::from(format_index)) {
-        Ok(info) => Ok(Some(Zones { info, zasl })),
+        Ok(info) => Ok(Some(Zones {
+            info,
+            zasl,
+            // Filled in by the caller, from the effects log.
+            append_supported: true,
+        })),
         Err(ZoneRefusal::ZoneOperations(zoc)) => {
             dev_warn!(
                 dev,

@@ -120,9 +120,11 @@ impl Namespace {
             &ns.id,
             ns.block_access(kernel::page::PAGE_SHIFT as u32),
         );
-        // Only a disk that carries block I/O is zoned.
+        // Only a disk that carries block I/O is zoned. C makes it read-only
+        // where the controller has no Zone Append for it.
         if geometry.access.has_capacity() {
             geometry.zones = ns.zones;
+            geometry.read_only |= ns.zones.is_some_and(|zones| !zones.append_supported);
         }
         geometry.wide_ref_tag = ns.format().wide_guard;
         geometry

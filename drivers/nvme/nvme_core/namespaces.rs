@@ -129,6 +129,7 @@ impl<O: IoOps> NamespaceSet<O> {
                 ns.nsid,
                 ns.format(),
                 new_disk.queue_ref(),
+                ns.io_effects.clone(),
             ),
             GFP_KERNEL,
         )?;

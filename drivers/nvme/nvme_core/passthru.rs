@@ -22,7 +22,7 @@ use crate::kernel_ext::uring::{IssueFlags, Queued, UringCmd};
 use crate::kernel_ext::user_iter::{Direction, UserIter};
 use crate::spec::command::Command;
 use crate::spec::completion::Completion;
-use crate::spec::effects::Handling;
+use crate::spec::effects::{Effects, Handling};
 use crate::spec::format::Format;
 use crate::spec::passthru::{Invalid, Ioctl, PassthruCmd};
 use crate::spec::permission::{Decision, Passthrough};
@@ -58,6 +58,9 @@ pub struct NsShared<O: IoOps> {
     format: AtomicU32,
     /// The disk's request queue; fails new requests once the disk is gone.
     queue: QueueRef<O>,
+    /// Its command set's effects where that is not NVM (C
+    /// `head->effects`); the controller's otherwise.
+    set_effects: Option<Arc<Effects>>,
 }
 
 fn invalid(_: Invalid) -> Error {
@@ -313,13 +316,31 @@ impl AfterUserCommand for UringAdminDone {
 }
 
 impl<O: IoOps> NsShared<O> {
-    /// The shared state of namespace `nsid` whose disk's queue is `queue`.
-    pub fn new(ctrl: Arc<Ctrl>, nsid: u32, format: Format, queue: QueueRef<O>) -> Self {
+    /// The shared state of namespace `nsid` whose disk's queue is `queue`,
+    /// and whose I/O commands have `set_effects` where its command set has
+    /// its own log.
+    pub fn new(
+        ctrl: Arc<Ctrl>,
+        nsid: u32,
+        format: Format,
+        queue: QueueRef<O>,
+        set_effects: Option<Arc<Effects>>,
+    ) -> Self {
         NsShared {
             ctrl,
             nsid,
             format: AtomicU32::new(format.to_bits()),
             queue,
+            set_effects,
+        }
+    }
+
+    /// The effects of I/O `opcode` on this namespace (C
+    /// `nvme_command_effects` with a namespace).
+    fn io_effects(&self, opcode: u8) -> u32 {
+        match &self.set_effects {
+            Some(effects) => effects.io(opcode),
+            None => self.ctrl.effects.io(opcode),
         }
     }
 
@@ -377,7 +398,7 @@ impl<O: IoOps> NsShared<O> {
             on_partition: partition,
             opcode: cmd.opcode(),
             cdw10_low: cmd.dword(10) as u8,
-            effects: self.ctrl.effects.io(cmd.opcode()),
+            effects: self.io_effects(cmd.opcode()),
             open_for_write,
             fabrics: false,
         })
@@ -387,7 +408,7 @@ impl<O: IoOps> NsShared<O> {
     fn run_io(&self, cmd: Command, data: UserData, timeout_ms: u32) -> Result<(i32, u64)> {
         let rq = self.user_request(cmd, data, timeout_ms, None, None)?;
         self.ctrl
-            .with_effects(self.ctrl.effects.io(cmd.opcode()), || Ok(rq.execute()))
+            .with_effects(self.io_effects(cmd.opcode()), || Ok(rq.execute()))
     }
 
     /// A request carrying `cmd` with `data` mapped (C's

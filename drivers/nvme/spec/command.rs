@@ -157,6 +157,12 @@ impl Command {
             .with_cdw::<11>(dwords >> 16)
     }
 
+    /// Get Log Page of command set `csi`'s log (CDW14 bits 31:24, the UUID
+    /// index 0), for a log kept per command set.
+    pub const fn for_command_set(self, csi: u8) -> Self {
+        self.with_cdw::<14>((csi as u32) << 24)
+    }
+
     /// Sets command dwords 2 and 3 (reserved in most commands; passthrough
     /// carries the user's values).
     pub const fn with_cdw2_3(mut self, cdw2: u32, cdw3: u32) -> Self {
@@ -442,6 +448,13 @@ pub(crate) fn wire_dword(cmd: &Command, n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_page_of_a_command_set() {
+        let cmd = Command::get_log_page(0x05, 4096).for_command_set(2);
+        assert_eq!(cmd.dword(10), 0x05 | 1023 << 16);
+        assert_eq!(cmd.dword(14), 0x0200_0000);
+    }
 
     #[test]
     fn identify_controller_layout() {

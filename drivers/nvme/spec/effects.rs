@@ -5,8 +5,10 @@
 //! `nvme_command_effects`): what each admin and I/O opcode may change,
 //! which the passthrough permission check and the handling around a
 //! passthrough command (`nvme_passthru_start`, `nvme_passthru_end`) use.
+//! A namespace of another command set (Zoned Namespaces) has its I/O
+//! commands' effects from that set's log instead (C `head->effects`).
 
-use super::permission::effects::{CCC, CSER_MASK, CSE_MASK, LBCC, NCC, NIC};
+use super::permission::effects::{CCC, CSER_MASK, CSE_MASK, CSUPP, LBCC, NCC, NIC};
 
 /// Log identifier of the Commands Supported and Effects log.
 pub const LOG_ID: u8 = 0x05;
@@ -70,6 +72,21 @@ impl Effects {
         fx
     }
 
+    /// Another command set's log, as C keeps it for that set's namespaces
+    /// (`nvme_get_effects_log`): the controller's entries alone, without
+    /// C's known NVM effects; `None` for a short log.
+    pub fn of_command_set(log: &[u8]) -> Option<Self> {
+        (log.len() >= LOG_SIZE).then(|| Effects {
+            admin: entries(log, 0),
+            io: entries(log, IOCS_OFFSET),
+        })
+    }
+
+    /// Whether the controller supports I/O `opcode` (CSUPP).
+    pub fn io_supported(&self, opcode: u8) -> bool {
+        self.io[usize::from(opcode)] & CSUPP != 0
+    }
+
     /// The effects of I/O `opcode`, without execution restrictions: C
     /// drops them, since freezing the I/O queues for an I/O command would
     /// deadlock.
@@ -122,7 +139,6 @@ impl Handling {
 
 #[cfg(test)]
 mod tests {
-    use super::super::permission::effects::CSUPP;
     use super::*;
 
     fn log_with(entries: &[(usize, u32)]) -> [u8; LOG_SIZE] {
@@ -233,5 +249,18 @@ mod tests {
         let big = Command::get_log_page(0x02, 0x40004);
         assert_eq!(wire_dword(&big, 10) >> 16, 0);
         assert_eq!(wire_dword(&big, 11), 1);
+    }
+
+    #[test]
+    fn command_set_log_is_the_controllers_alone() {
+        // A ZNS log: Zone Append (7Dh) supported and changing blocks; no
+        // entry for Write (C adds LBCC only to the NVM log).
+        let log = log_with(&[(IOCS_OFFSET + 4 * 0x7d, CSUPP | LBCC)]);
+        let zns = Effects::of_command_set(&log).unwrap();
+        assert!(zns.io_supported(0x7d));
+        assert_eq!(zns.io(0x7d), CSUPP | LBCC);
+        assert_eq!(zns.io(0x01), 0);
+        assert!(!zns.io_supported(0x79));
+        assert_eq!(Effects::of_command_set(&log[..100]), None);
     }
 }

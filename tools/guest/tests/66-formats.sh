@@ -25,7 +25,9 @@
 #    refusing one zone more), zone reports, open, close, finish and reset, fio's zoned mode, and Zone
 #    Append through the generic node and through the block layer (the
 #    test module tools/zone-append: REQ_OP_ZONE_APPEND bios return the
-#    sectors they were written at, and a full zone refuses one).
+#    sectors they were written at, and a full zone refuses one); an
+#    unprivileged user's zone commands are judged by the ZNS command set's
+#    effects log, as C's.
 # Passthrough takes metadata buffers where the disk has a profile, as C.
 # Beyond C, nvme_rs refuses passthrough that would have the controller
 # move separate metadata through a metadata pointer of 0, or past the end
@@ -319,6 +321,35 @@ check "nvme zns zone-append: appended after the first block" \
 check "$zoned: and the data is there" sh -c \
 	"dd if=/dev/$zoned bs=4k skip=$((append_zone + 1)) count=2 iflag=direct status=none | cmp - /tmp/fmt-append"
 blkzone reset "/dev/$zoned"
+
+# An unprivileged user's zone commands on the generic node follow the ZNS
+# command set's effects log, not the NVM one (C head->effects): reading
+# zones is allowed (the ZNS log marks Zone Management Receive supported); a
+# Zone Append from a node opened read-only (as nvme-cli opens it) is not.
+# (util-linux's setpriv by its path: busybox sh prefers its own applet.)
+unprivileged() {
+	/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+# refused_unprivileged COMMAND...: fails with EACCES as user 65534.
+refused_unprivileged() {
+	local out
+	if out=$(unprivileged "$@" 2>&1); then
+		echo "succeeded: $out"
+		return 1
+	fi
+	printf '%s\n' "$out" | grep -q 'Permission denied' && return 0
+	echo "failed otherwise: $out"
+	return 1
+}
+chmod 0666 "$zoned_ng"
+# Zone Management Receive (report zones) as io-passthru, one page of it.
+check "unprivileged: Zone Management Receive on $zoned_ng" unprivileged nvme io-passthru \
+	"$zoned_ng" --opcode=0x7a --namespace-id="$FMT_ZONED_NSID" --data-len=4096 --read \
+	--cdw12=1023 --raw-binary
+check "unprivileged: Zone Append through a read-only open is refused" refused_unprivileged \
+	nvme zns zone-append "$zoned_ng" --zslba=0 --data-size=4096 --data=/tmp/fmt-append
+check "$zoned: and nothing was appended" equals "$(zone_cond 0)" "1(em)"
+chmod 0600 "$zoned_ng"
 
 # Zone Append through the block layer (REQ_OP_ZONE_APPEND), which no file
 # system here issues: the test module appends to zone 7 and reads back,
