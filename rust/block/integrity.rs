@@ -155,16 +155,9 @@ impl MetadataMap {
     #[inline]
     pub fn unmap(&mut self) {
         if let Some((segment, dir)) = self.mapped.take() {
-            // SAFETY: mapped with these arguments (invariant).
-            unsafe {
-                bindings::dma_unmap_page_attrs(
-                    self.dev.as_raw(),
-                    segment.addr,
-                    segment.len as _,
-                    dir as _,
-                    0,
-                )
-            };
+            // SAFETY: mapped with these arguments (invariant), and unmapped
+            // once: the mapping was taken.
+            unsafe { super::sg::unmap_page(self.dev.as_raw(), segment, dir) };
         }
     }
 }

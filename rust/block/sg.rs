@@ -178,16 +178,8 @@ impl RequestSg {
             None => {}
             Some(Mapping::Single { segment, dir }) => {
                 // SAFETY: the segment was mapped with these arguments
-                // (invariant).
-                unsafe {
-                    bindings::dma_unmap_page_attrs(
-                        self.dev.as_raw(),
-                        segment.addr,
-                        segment.len as _,
-                        dir as _,
-                        0,
-                    )
-                };
+                // (invariant), and is unmapped once: the mapping was taken.
+                unsafe { unmap_page(self.dev.as_raw(), segment, dir) };
             }
             Some(Mapping::Table { nents, dir, .. }) => {
                 // SAFETY: the entries were mapped with these arguments
@@ -265,6 +257,24 @@ fn single_bvec<T: Operations>(request: OwnedRequest<'_, T>) -> Option<SingleBvec
 
 /// Whether `addr`, from a DMA mapping call for `dev`, says it failed (C
 /// `dma_mapping_error`).
+/// Unmaps one segment mapped by `dma_map_page_attrs` (C
+/// `dma_unmap_page`).
+///
+/// # Safety
+///
+/// `segment` was mapped for `dev` in direction `dir` by
+/// `dma_map_page_attrs` and is not unmapped yet; it is not used for DMA
+/// after this.
+#[inline]
+pub(super) unsafe fn unmap_page(
+    dev: *mut bindings::device,
+    segment: DmaSegment,
+    dir: kernel::ffi::c_int,
+) {
+    // SAFETY: the caller's requirements are the call's.
+    unsafe { bindings::dma_unmap_page_attrs(dev, segment.addr, segment.len as _, dir as _, 0) };
+}
+
 pub(super) fn mapping_failed(dev: *mut bindings::device, addr: bindings::dma_addr_t) -> bool {
     #[cfg(CONFIG_DMA_API_DEBUG)]
     // SAFETY: `dev` is valid; the call only records that the driver
