@@ -18,10 +18,23 @@
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
+# find_disks: sets ns1 and ns2 to the disks of namespaces 1 and 2. Called
+# after every load, outside check (which runs in a subshell): C's parallel
+# scan names disks in the order it finishes them.
+find_disks() {
+	wait_for "ng_of 1 && ng_of 2" 60
+	ns1=nvme$(ng_of 1 | sed 's,^/dev/ng,,')
+	ns2=nvme$(ng_of 2 | sed 's,^/dev/ng,,')
+}
+
+# have_disks: both disks found are block devices.
+have_disks() {
+	test -b "/dev/$ns1" && test -b "/dev/$ns2"
+}
+
 require "driver loaded with default parameters" load_driver
-require "generic nodes of namespaces 1 and 2" wait_for "ng_of 1 && ng_of 2" 60
-ns1=nvme$(ng_of 1 | sed 's,^/dev/ng,,')
-ns2=nvme$(ng_of 2 | sed 's,^/dev/ng,,')
+find_disks
+require "disks of namespaces 1 and 2" have_disks
 
 bdf=$(nvme_bdf)
 ctrl=/sys/class/nvme/nvme0
@@ -41,12 +54,13 @@ cmb_bytes() {
 }
 
 # ring_bytes: what the I/O queues' submission rings take, each rounded up
-# to a page: a ring per hardware queue of nr_requests + 1 64-byte entries.
+# to a page: a ring per hardware queue of one 64-byte entry more than the
+# queue has tags (a full ring keeps one entry empty).
 ring_bytes() {
 	local queues depth
 	set -- /sys/block/"$ns1"/mq/[0-9]*
 	queues=$#
-	depth=$(($(cat /sys/block/"$ns1"/queue/nr_requests) + 1))
+	depth=$(($(cat "$1/nr_tags") + 1))
 	echo $((queues * ((depth * 64 + 4095) / 4096 * 4096)))
 }
 
@@ -74,10 +88,14 @@ check "fio verify after the reset" fio_verify cmb-reset
 check "the rings are still the CMB's after the reset" equals "$(taken)" "$(ring_bytes)"
 
 require "driver reloaded with use_cmb_sqes=0" load_driver use_cmb_sqes=0
+find_disks
+require "use_cmb_sqes=0: disks of namespaces 1 and 2" have_disks
 check "use_cmb_sqes=0: nothing taken from the CMB" equals "$(taken)" 0
 check "use_cmb_sqes=0: sysfs cmb still shows the CMB" cmb_file_matches
 check "fio verify with the submission queues in host memory" fio_verify host
-check "driver reloaded with default parameters" load_driver
+require "driver reloaded with default parameters" load_driver
+find_disks
+check "disks of namespaces 1 and 2 again" have_disks
 check "the rings are in the CMB again" equals "$(taken)" "$(ring_bytes)"
 
 group_end
