@@ -26,9 +26,11 @@ pub fn compat_align() -> u64 {
 
 impl pci::Device {
     /// Offers `size` bytes of BAR `bar`, from `offset` on, to the
-    /// peer-to-peer allocator (C `pci_p2pdma_add_resource`). The region
-    /// stays registered until the driver is unbound, so every allocation
-    /// from it must be freed before remove returns.
+    /// peer-to-peer allocator (C `pci_p2pdma_add_resource`). The region is
+    /// device-managed: it goes when the bound driver is unbound (or its
+    /// probe fails), and unmapping it waits until every allocation from it
+    /// is freed, so an allocation kept past remove would hang the unbind.
+    /// Call it only from the bound driver's probe.
     pub fn add_p2p_resource(&self, bar: u8, size: u64, offset: u64) -> Result {
         // A size of 0 means the rest of the BAR to C; a caller always
         // knows what it offers.
@@ -37,9 +39,11 @@ impl pci::Device {
             return Err(EINVAL);
         }
         let size = usize::try_from(size).map_err(|_| EINVAL)?;
-        // SAFETY: the device is valid while `self` is borrowed and bound to
-        // the caller's driver (the region is device-managed); `bar` is a
+        // SAFETY: the device is valid while `self` is borrowed; `bar` is a
         // standard BAR index, and C checks `size` and `offset` against it.
+        // Registered for a device with no driver bound, the region would
+        // only last until the next unbind; the C call takes care of its
+        // own lifetime either way.
         to_result(unsafe {
             bindings::nvme_rs_pci_p2pdma_add_resource(self.as_raw(), bar, size, offset)
         })

@@ -314,6 +314,7 @@ if [ "$mode" = test ] && [ "$setup" = formats ]; then
 	za=$repo/build/tools/zone-append
 	za_src=$repo/tools/zone-append/zone_append_test.c
 	if [ ! -f "$za/zone_append_test.ko" ] || [ "$za_src" -nt "$za/zone_append_test.ko" ] ||
+		[ "$repo/tools/zone-append/Kbuild" -nt "$za/zone_append_test.ko" ] ||
 		[ "$kdir/vmlinux" -nt "$za/zone_append_test.ko" ]; then
 		rm -rf "$za"
 		mkdir -p "$za"

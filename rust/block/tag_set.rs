@@ -592,17 +592,26 @@ impl<T: Operations> OperationsVTable<T> {
                 bindings::blk_mq_end_request(rq.as_raw(), status.raw())
             },
             // SAFETY: as above; the block layer sends it again later.
-            Disposition::Requeue => unsafe { bindings::blk_mq_requeue_request(rq.as_raw(), true) },
-            // SAFETY: as above; the request's queue outlives its requests,
-            // and kicking its requeue list later is what C's
-            // `nvme_retry_req` does.
-            Disposition::RequeueAfter(ms) => unsafe {
-                bindings::blk_mq_requeue_request(rq.as_raw(), false);
-                bindings::blk_mq_delay_kick_requeue_list(
-                    (*rq.as_raw()).q,
-                    ms as kernel::ffi::c_ulong,
-                );
+            Disposition::Requeue | Disposition::RequeueAfter(0) => unsafe {
+                bindings::blk_mq_requeue_request(rq.as_raw(), true)
             },
+            Disposition::RequeueAfter(ms) => {
+                // SAFETY: the request is valid and still the caller's, so
+                // its queue is too. The kick is scheduled first: once the
+                // request is given back below, it may be sent, ended and
+                // its tag reused before this goes on. The work runs `ms`
+                // later and finds it on the list, as C's `nvme_retry_req`
+                // intends.
+                unsafe {
+                    bindings::blk_mq_delay_kick_requeue_list(
+                        (*rq.as_raw()).q,
+                        ms as kernel::ffi::c_ulong,
+                    )
+                };
+                // SAFETY: as for `Requeue`; not kicked now, so it waits on
+                // the queue's requeue list for the kick above.
+                unsafe { bindings::blk_mq_requeue_request(rq.as_raw(), false) };
+            }
         }
     }
 

@@ -317,22 +317,24 @@ pub fn identify_namespaces(
                     let append_supported = io_effects
                         .as_ref()
                         .is_some_and(|fx| fx.io_supported(IoOpcode::ZoneAppend as u8));
-                    match zone_geometry(admin, dev, name, nsid, ns.format_index, buf) {
-                        Ok(Some(zones)) => {
-                            if !append_supported {
-                                dev_warn!(
-                                    dev,
-                                    "{}: Zone Append not supported for zoned namespace:{}. Forcing to read-only mode\n",
-                                    name,
-                                    nsid
-                                );
-                            }
-                            Some(Zones {
-                                append_supported,
-                                ..zones
-                            })
-                        }
-                        Ok(None) => None,
+                    if !append_supported {
+                        dev_warn!(
+                            dev,
+                            "{}: Zone Append not supported for zoned namespace:{}. Forcing to read-only mode\n",
+                            name,
+                            nsid
+                        );
+                    }
+                    match zone_geometry(
+                        admin,
+                        dev,
+                        name,
+                        nsid,
+                        ns.format_index,
+                        append_supported,
+                        buf,
+                    ) {
+                        Ok(zones) => zones,
                         Err(err) => {
                             dev_err!(dev, "{}n{}: ZNS Identify: {:?}\n", name, nsid, err);
                             continue;
@@ -386,7 +388,8 @@ fn command_set_effects(
 
 /// Zoned namespace `nsid`'s zones (formatted with LBA format
 /// `format_index`) and its controller's Zone Append limit, from the ZNS
-/// Identify Controller and Namespace (C `nvme_query_zone_info`). `None`,
+/// Identify Controller and Namespace (C `nvme_query_zone_info`), with
+/// whether its command set's effects log lists Zone Append. `None`,
 /// logged as C logs it, where C refuses the zones: the namespace then has
 /// only its generic node. Also `None` where the controller refuses either
 /// Identify: C 6.12.118 then gives the namespace a disk without zones,
@@ -397,6 +400,7 @@ fn zone_geometry(
     name: Name,
     nsid: u32,
     format_index: u8,
+    append_supported: bool,
     buf: &mut KVec<u8>,
 ) -> Result<Option<Zones>, AdminError> {
     let read = |cmd, buf: &mut KVec<u8>| match admin.execute_read(cmd, buf) {
@@ -421,8 +425,7 @@ fn zone_geometry(
         Ok(info) => Ok(Some(Zones {
             info,
             zasl,
-            // Filled in by the caller, from the effects log.
-            append_supported: true,
+            append_supported,
         })),
         Err(ZoneRefusal::ZoneOperations(zoc)) => {
             dev_warn!(

@@ -66,26 +66,20 @@ pub struct IoQueue {
 const NO_IRQ: u32 = u32::MAX;
 
 impl IoQueue {
-    /// Allocates the rings of queue `qid` with `depth` entries each; the
-    /// submission ring in the Controller Memory Buffer if `sq_in_cmb` and
-    /// it has room, as C's `nvme_alloc_sq_cmds`, in host memory otherwise.
-    #[allow(clippy::too_many_arguments)]
+    /// Queue `qid` on submission ring `sq_ring`, with a completion ring as
+    /// deep.
     pub fn new(
         pdev: &pci::Device,
         bar: Arc<pci::Bar>,
         qid: u16,
-        depth: u16,
+        sq_ring: SubmissionRing,
         stride: usize,
         polled: bool,
         shadow: Option<Arc<ShadowDoorbells>>,
-        sq_in_cmb: bool,
     ) -> Result<Arc<Self>> {
         // Everything is computed first: inside the initialiser, fields
         // already set shadow the variables of the same name.
-        let sq_ring = match sq_in_cmb.then(|| SubmissionRing::alloc_in_cmb(pdev, depth)) {
-            Some(Some(ring)) => ring,
-            _ => SubmissionRing::alloc(pdev.as_dev(), depth)?,
-        };
+        let depth = sq_ring.depth();
         let sq_cursor = SqCursor::new(depth).ok_or(EINVAL)?;
         let sq_doorbell = pci::BarRegister32::new(bar.clone(), sq_tail_doorbell(qid, stride))?;
         let cq = CompletionRing::new(pdev, bar, qid, depth, stride, shadow.clone())?;

@@ -8,6 +8,7 @@ use super::admin_queue;
 use super::io_queue::IoQueue;
 use super::registers::{QueueMemory, Registers};
 use super::request::NvmeOps;
+use super::ring::SubmissionRing;
 use super::shadow_doorbell::ShadowDoorbells;
 use crate::kernel_ext::block::batch;
 use crate::kernel_ext::block::tag_set::TagSet;
@@ -104,11 +105,10 @@ impl IoQueues {
                     pdev,
                     bar.clone(),
                     qid,
-                    config.depth,
+                    SubmissionRing::alloc_placed(pdev, config.depth, config.sqs_in_cmb)?,
                     config.stride,
                     polled,
                     shadow.clone(),
-                    config.sqs_in_cmb,
                 )?,
                 GFP_KERNEL,
             )?;

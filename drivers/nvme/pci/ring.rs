@@ -38,24 +38,6 @@ impl<const ENTRY: usize> Ring<ENTRY> {
         })
     }
 
-    /// A ring of `depth` entries in the controller's own memory, its
-    /// Controller Memory Buffer once offered to the peer-to-peer allocator
-    /// (C `nvme_alloc_sq_cmds`); `None` where there is no room. Its entries
-    /// start as whatever the buffer held: a submission ring's are written
-    /// before the controller is told of them.
-    pub fn alloc_in_cmb(pdev: &pci::Device, depth: u16) -> Option<Self> {
-        // INVARIANT: allocated at exactly that size.
-        Some(Ring {
-            memory: CoherentAllocation::alloc_peer_to_peer(pdev, usize::from(depth) * ENTRY)?,
-            depth,
-        })
-    }
-
-    /// Whether the ring is in the controller's memory.
-    pub fn in_cmb(&self) -> bool {
-        self.memory.is_peer_to_peer()
-    }
-
     /// Entries in the ring.
     pub fn depth(&self) -> u16 {
         self.depth
@@ -92,5 +74,36 @@ impl<const ENTRY: usize> Ring<ENTRY> {
     #[inline]
     pub fn read_u16(&self, index: u16, offset: usize) -> Result<u16> {
         self.memory.read_u16(usize::from(index) * ENTRY + offset)
+    }
+}
+
+impl SubmissionRing {
+    /// A submission ring of `depth` entries in the controller's own
+    /// memory, its Controller Memory Buffer once offered to the
+    /// peer-to-peer allocator (C `nvme_alloc_sq_cmds`; completion rings
+    /// stay in host memory, as C's); `None` where there is no room. Its
+    /// entries start as whatever the buffer held: each is written before
+    /// the controller is told of it.
+    fn alloc_in_cmb(pdev: &pci::Device, depth: u16) -> Option<Self> {
+        // INVARIANT: allocated at exactly that size.
+        Some(Ring {
+            memory: CoherentAllocation::alloc_peer_to_peer(pdev, usize::from(depth) * SQE_SIZE)?,
+            depth,
+        })
+    }
+
+    /// A submission ring of `depth` entries: in the Controller Memory
+    /// Buffer if `in_cmb` and it has room, in host memory otherwise (C
+    /// `nvme_alloc_sq_cmds`).
+    pub fn alloc_placed(pdev: &pci::Device, depth: u16, in_cmb: bool) -> Result<Self> {
+        match in_cmb.then(|| Self::alloc_in_cmb(pdev, depth)) {
+            Some(Some(ring)) => Ok(ring),
+            _ => Self::alloc(pdev.as_dev(), depth),
+        }
+    }
+
+    /// Whether the ring is in the controller's memory.
+    pub fn in_cmb(&self) -> bool {
+        self.memory.is_peer_to_peer()
     }
 }

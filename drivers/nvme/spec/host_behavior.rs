@@ -63,7 +63,7 @@ mod tests {
 
     fn controller(crdt1: u16, ctratt: u32) -> IdentifyController {
         let mut b = [0u8; IDENTIFY_DATA_SIZE];
-        b[134..136].copy_from_slice(&crdt1.to_le_bytes());
+        b[128..130].copy_from_slice(&crdt1.to_le_bytes());
         b[96..100].copy_from_slice(&ctratt.to_le_bytes());
         IdentifyController::parse(&b).unwrap()
     }

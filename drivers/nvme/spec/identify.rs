@@ -134,7 +134,7 @@ pub struct IdentifyController {
     /// take (RTD3E), 0 if not reported.
     pub rtd3_entry_us: u32,
     /// Command Retry Delay Times 1 to 3 in 100 ms units (CRDT1-3, bytes
-    /// 139:134): what a completion's CRD field asks the host to wait before
+    /// 133:128): what a completion's CRD field asks the host to wait before
     /// a retry, once Advanced Command Retry is enabled.
     pub crdt: [u16; 3],
     /// Optional Admin Command Support (OACS).
@@ -268,7 +268,7 @@ impl IdentifyController {
             controller_id: le16(b, 78),
             version: le32(b, 80),
             rtd3_entry_us: le32(b, 88),
-            crdt: [le16(b, 134), le16(b, 136), le16(b, 138)],
+            crdt: [le16(b, 128), le16(b, 130), le16(b, 132)],
             oacs: le16(b, 256),
             abort_limit: b[258],
             lpa: b[261],
@@ -641,9 +641,14 @@ mod tests {
     #[test]
     fn retry_delay_times() {
         let mut b = qemu_id_ctrl();
-        put(&mut b, 134, &5u16.to_le_bytes());
-        put(&mut b, 136, &20u16.to_le_bytes());
-        put(&mut b, 138, &0x1234u16.to_le_bytes());
+        // C's struct nvme_id_ctrl: ctratt (96), rsvd100[11], cntrltype
+        // (111), fguid[16] (112), then crdt1, crdt2, crdt3 from byte 128;
+        // FGUID and the reserved bytes after CRDT3 are not delay times.
+        b[112..128].fill(0xff);
+        put(&mut b, 128, &5u16.to_le_bytes());
+        put(&mut b, 130, &20u16.to_le_bytes());
+        put(&mut b, 132, &0x1234u16.to_le_bytes());
+        b[134..256].fill(0xff);
         assert_eq!(IdentifyController::parse(&b).unwrap().crdt, [5, 20, 0x1234]);
     }
 

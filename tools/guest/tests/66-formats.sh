@@ -22,12 +22,12 @@
 #    block with its metadata;
 #  - a zoned namespace: a host-managed zoned disk with the controller's
 #    open and active limits (QEMU zoned.max_open and max_active, each
-#    refusing one zone more), zone reports, open, close, finish and reset, fio's zoned mode, and Zone
-#    Append through the generic node and through the block layer (the
-#    test module tools/zone-append: REQ_OP_ZONE_APPEND bios return the
-#    sectors they were written at, and a full zone refuses one); an
-#    unprivileged user's zone commands are judged by the ZNS command set's
-#    effects log, as C's.
+#    refusing one zone more), zone reports, open, close, finish and
+#    reset, fio's zoned mode, and Zone Append through the generic node
+#    and through the block layer (the test module tools/zone-append:
+#    REQ_OP_ZONE_APPEND bios return the sectors they were written at, and
+#    a full zone refuses one); an unprivileged user's zone commands are
+#    judged by the ZNS command set's effects log, as C's.
 # Passthrough takes metadata buffers where the disk has a profile, as C.
 # Beyond C, nvme_rs refuses passthrough that would have the controller
 # move separate metadata through a metadata pointer of 0, or past the end

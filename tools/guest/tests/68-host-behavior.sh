@@ -5,8 +5,10 @@
 # nvme_configure_host_options: QEMU's controller has Extended LBA Formats
 # (CTRATT.ELBAS), so LBA Format Extension Enable is set; it reports no
 # Command Retry Delay Times, so Advanced Command Retry stays off. Read back
-# with Get Features (QEMU keeps what the host last set, 0 before), after
-# the driver's load and after a controller reset.
+# with Get Features (QEMU keeps what the host last set, 0 before) after the
+# driver's load. Sending it again after a reset cannot be seen here: QEMU
+# keeps the feature across a controller reset, and both drivers refuse it
+# from passthrough, so it cannot be cleared in between.
 # shellcheck source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -22,8 +24,5 @@ check "Identify Controller: ELBAS in CTRATT" \
 check "Identify Controller: no Command Retry Delay Time 1" \
 	equals "$(nvme id-ctrl /dev/nvme0 | sed -n 's/^crdt1 *: *//p')" 0
 check "after load: LBAFEE on, ACRE off" equals "$(host_behavior)" "0 0 1"
-check "controller reset" sysfs_write 1 /sys/class/nvme/nvme0/reset_controller
-check "live again" wait_for "grep -qx live /sys/class/nvme/nvme0/state" 30
-check "after the reset: LBAFEE on, ACRE off" equals "$(host_behavior)" "0 0 1"
 
 group_end
