@@ -4,7 +4,10 @@
 #   1. static checks (unsafe code rules, layering and import cycles,
 #      rustfmt)
 #   2. host unit tests of the pure logic (cargo test)
-#   3. build the test kernel and the module
+#   3. build the test kernel and the module; the module's stack use
+#      (scripts/check-stack.py: no frame over 2 KiB, no chain of its own
+#      frames over 5 KiB, which the test kernel's KASAN-doubled stacks
+#      would otherwise hide)
 #   4. in-guest tests under QEMU (scripts/guest.sh --mode test)
 #   5. a second, shorter guest run with 4 CPUs sharing 2 I/O queues
 #      (max_ioqpairs=2): load, I/O smoke, shared-queue fio verify, leaks
@@ -95,6 +98,7 @@ run_stage host all cargo test --manifest-path "$repo/Cargo.toml"
 echo "=== build"
 if make -s module > build/test-build.log 2>&1; then
 	echo "built kernel and module"
+	run_stage stack last python3 scripts/check-stack.py "$repo/nvme_rs.ko"
 	# Every group in one boot takes about 25 minutes under TCG here; the
 	# limit leaves room for a slower machine. A hang does not wait for it:
 	# the guest's stall watchdog stops a guest silent for 5 minutes.

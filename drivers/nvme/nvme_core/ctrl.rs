@@ -69,11 +69,12 @@ pub const MAX_ADMIN_BOUNCE: u32 = 4 << 20;
 
 /// What a transport tells the core about a controller it brought up, for
 /// [`Ctrl::new`].
-pub struct CtrlSetup {
+pub struct CtrlSetup<'a> {
     /// The `N` of `nvmeN`.
     pub instance: u32,
-    /// Identify Controller as bring-up read it.
-    pub id: IdentifyController,
+    /// Identify Controller as bring-up read it (borrowed: copied once,
+    /// into the controller).
+    pub id: &'a IdentifyController,
     /// How its namespaces are identified.
     pub scan: NamespaceScan,
     /// The device the controller is, for logging and bounce buffers.
@@ -83,7 +84,7 @@ pub struct CtrlSetup {
     /// The controller's address on its transport, for sysfs `address`.
     pub address: CString,
     /// Effects of each opcode, from the controller's log or the defaults.
-    pub effects: Effects,
+    pub effects: KBox<Effects>,
     /// Largest admin passthrough transfer in bytes: the transport's
     /// transfer limit, but at most [`MAX_ADMIN_BOUNCE`].
     pub max_admin_bytes: u32,
@@ -184,12 +185,11 @@ pub(super) type AdminGuard<'a> = kernel::sync::lock::Guard<
 
 impl Ctrl {
     /// The controller `setup` describes, whose admin queue is `admin`.
-    pub fn new(setup: CtrlSetup, admin: Arc<dyn AdminQueue>) -> Result<Arc<Self>> {
-        let effects = KBox::new(setup.effects, GFP_KERNEL)?;
+    pub fn new(setup: CtrlSetup<'_>, admin: Arc<dyn AdminQueue>) -> Result<Arc<Self>> {
         Arc::pin_init(
             try_pin_init!(Ctrl {
                 instance: setup.instance,
-                id: setup.id,
+                id: *setup.id,
                 scan: setup.scan,
                 state: CtrlState::new(),
                 firmware <- new_mutex!(setup.id.firmware),
@@ -203,7 +203,7 @@ impl Ctrl {
                 apst_enabled: AtomicBool::new(false),
                 subsystem_reset: setup.subsystem_reset,
                 admin_timeout_ms: setup.admin_timeout_ms,
-                effects,
+                effects: setup.effects,
                 capabilities_changed: AtomicBool::new(false),
                 max_admin_bytes: setup.max_admin_bytes.min(MAX_ADMIN_BOUNCE),
                 namespaces <- new_mutex!(None),

@@ -26,7 +26,7 @@ use crate::spec::zns::{
 };
 use crate::{dev_dbg, dev_err, dev_info, dev_warn};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, UniqueArc};
 
 /// Module parameter `disable_pi_offsets` (C's `nvme_core` parameter of
 /// that name, 0444): protection information that is not the first bytes
@@ -184,15 +184,27 @@ pub fn identify(
     name: &Instance,
     version: Version,
     scan: NamespaceScan,
-) -> Result<ControllerInfo> {
+) -> Result<KBox<ControllerInfo>> {
     let mut buf = KVec::from_elem(0u8, IDENTIFY_DATA_SIZE, GFP_KERNEL)?;
 
     admin.execute_read(Command::identify(IdentifyCns::Controller, 0), &mut buf)?;
-    let id = IdentifyController::parse(&buf).map_err(|_| EINVAL)?;
-    let scan = scan.with_quirks(
+    // Boxed as soon as parsed, and filled in place: the structure is
+    // large, and probe goes on to call deep below this frame.
+    let mut info = KBox::new(
+        ControllerInfo {
+            id: IdentifyController::parse(&buf).map_err(|_| EINVAL)?,
+            nvm: IdentifyControllerNvm::default(),
+            namespaces: KVec::new(),
+            scan,
+        },
+        GFP_KERNEL,
+    )?;
+    let id = &info.id;
+    info.scan = scan.with_quirks(
         scan.quirks() | core_quirks(id.vendor_id, id.model.as_bytes(), id.firmware.as_bytes()),
     );
-    let nvm = nvm_limits(admin, scan, &mut buf)?;
+    info.nvm = nvm_limits(admin, info.scan, &mut buf)?;
+    let id = &info.id;
     dev_info!(
         dev,
         "{}: model \"{}\", serial \"{}\", firmware \"{}\", NVMe {}.{}.{}\n",
@@ -205,16 +217,11 @@ pub fn identify(
         version.tertiary()
     );
 
-    let namespaces = identify_namespaces(admin, dev, name.name(), &id, scan, &mut buf)?;
-    for ns in namespaces.iter() {
+    info.namespaces = identify_namespaces(admin, dev, name.name(), &info.id, info.scan, &mut buf)?;
+    for ns in info.namespaces.iter() {
         log_namespace(dev, name.name(), ns);
     }
-    Ok(ControllerInfo {
-        id,
-        nvm,
-        namespaces,
-        scan,
-    })
+    Ok(info)
 }
 
 /// The NVM command set specific Identify Controller (C
@@ -381,7 +388,12 @@ fn command_set_effects(
         Command::get_log_page(EFFECTS_LOG_ID, EFFECTS_LOG_SIZE as u32).for_command_set(csi),
         buf,
     )?;
-    let effects = Arc::new(Effects::of_command_set(buf).ok_or(EINVAL)?, GFP_KERNEL)?;
+    // Filled where it is kept: too large to build on the stack and move.
+    let mut effects = UniqueArc::new(Effects::EMPTY, GFP_KERNEL)?;
+    if !effects.read_command_set_log(buf) {
+        return Err(EINVAL);
+    }
+    let effects: Arc<Effects> = effects.into();
     *cached = Some((csi, effects.clone()));
     Ok(effects)
 }

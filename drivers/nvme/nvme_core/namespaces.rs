@@ -20,7 +20,6 @@ use crate::kernel_ext::block::disk_attr::DiskAttributes;
 use crate::kernel_ext::block::tag_set::TagSet;
 use crate::kernel_ext::chrdev::Node;
 use crate::kernel_ext::device::Device;
-use crate::spec::identify::IdentifyController;
 use crate::{dev_err, dev_info};
 use kernel::new_mutex;
 use kernel::prelude::*;
@@ -34,11 +33,10 @@ pub struct DiskContext<O: IoOps> {
     pub tags: Arc<TagSet<O>>,
     /// The controller node, parent of the disks and generic nodes.
     pub parent: Arc<Node<ControllerNode>>,
-    /// Identify Controller, for the disks' limits.
-    pub id: IdentifyController,
     /// Controller properties every disk shares.
     pub profile: DiskProfile,
-    /// The controller, for the nodes' ioctls.
+    /// The controller, for the nodes' ioctls and its Identify Controller,
+    /// for the disks' limits.
     pub shared: Arc<Ctrl>,
 }
 
@@ -115,7 +113,7 @@ impl<O: IoOps> NamespaceSet<O> {
                 GFP_KERNEL,
             )?,
             &disk_name,
-            &geometry.limits(&ctx.id, &ctx.profile),
+            &geometry.limits(&ctx.shared.id, &ctx.profile),
             geometry.medium(),
             geometry.access.visible(),
             Some(DiskAttributes {
@@ -191,7 +189,7 @@ impl<O: IoOps> NamespaceSet<O> {
         let frozen = member.disk.freeze();
         frozen.update(
             data,
-            &geometry.limits(&ctx.id, &ctx.profile),
+            &geometry.limits(&ctx.shared.id, &ctx.profile),
             geometry.medium(),
         )?;
         member.shared.set_format(ns.format());

@@ -130,7 +130,6 @@ pub struct Controller {
     /// The power state to restore on resume, after a suspend that kept
     /// the controller enabled.
     pub(super) power_state_to_restore: PowerStateToRestore,
-    _info: ControllerInfo,
     _instance: Instance,
 }
 
@@ -169,17 +168,21 @@ impl Drop for RevokeOnDrop {
 }
 
 /// The command effects passthrough uses: from the Commands Supported and
-/// Effects log if the controller has one (C `nvme_init_effects`).
-fn command_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<Effects> {
+/// Effects log if the controller has one (C `nvme_init_effects`). Filled
+/// on the heap, where they stay: they are too large for probe's stack.
+fn command_effects(admin: &admin_queue::Queue, info: &ControllerInfo) -> Result<KBox<Effects>> {
+    let mut effects = KBox::new(Effects::EMPTY, GFP_KERNEL)?;
     if info.id.lpa & LPA_EFFECTS_LOG == 0 {
-        return Ok(Effects::new(None));
+        effects.read_log(None);
+        return Ok(effects);
     }
     let mut log = KVec::from_elem(0u8, EFFECTS_LOG_SIZE, GFP_KERNEL)?;
     admin.execute_read(
         Command::get_log_page(EFFECTS_LOG_ID, EFFECTS_LOG_SIZE as u32),
         &mut log,
     )?;
-    Ok(Effects::new(Some(&log)))
+    effects.read_log(Some(&log));
+    Ok(effects)
 }
 
 /// Maps BAR0 and reads `CAP`, checking the BAR holds the admin queue's
@@ -314,7 +317,7 @@ impl Controller {
         let shared = Ctrl::new(
             CtrlSetup {
                 instance: instance.number(),
-                id: info.id,
+                id: &info.id,
                 scan: info.scan,
                 dev: pdev.as_dev().into(),
                 transport_name: "pcie",
@@ -407,7 +410,6 @@ impl Controller {
                 pci,
                 pdev: pdev.into(),
                 power_state_to_restore: PowerStateToRestore::new(),
-                _info: info,
                 _instance: instance,
             },
             GFP_KERNEL,
@@ -593,7 +595,6 @@ impl IoContext<'_> {
                 DiskContext {
                     tags: tags.clone(),
                     parent: self.node.clone(),
-                    id: info.id,
                     profile,
                     shared: self.shared.clone(),
                 },

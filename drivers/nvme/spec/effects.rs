@@ -41,45 +41,52 @@ pub struct Effects {
     io: [u32; 256],
 }
 
-fn entries(log: &[u8], offset: usize) -> [u32; 256] {
-    core::array::from_fn(|op| {
-        let at = offset + 4 * op;
-        u32::from_le_bytes([log[at], log[at + 1], log[at + 2], log[at + 3]])
-    })
+/// Reads the 256 little-endian entries at `offset` of `log` into `into`.
+fn read_entries(into: &mut [u32; 256], log: &[u8], offset: usize) {
+    for (entry, bytes) in into.iter_mut().zip(log[offset..].chunks_exact(4)) {
+        *entry = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    }
 }
 
 impl Effects {
-    /// From the log's bytes, or all zero when the controller has no log;
-    /// then with C's known NVM effects added.
-    pub fn new(log: Option<&[u8]>) -> Self {
-        let mut fx = match log.filter(|l| l.len() >= LOG_SIZE) {
-            Some(log) => Effects {
-                admin: entries(log, 0),
-                io: entries(log, IOCS_OFFSET),
-            },
-            None => Effects {
-                admin: [0; 256],
-                io: [0; 256],
-            },
-        };
+    /// No opcode supported, nothing known: what [`Self::read_log`] and
+    /// [`Self::read_command_set_log`] fill. The kernel keeps effects on
+    /// the heap and fills them there: at 2 KiB they are too large to be
+    /// built on a kernel stack and moved.
+    pub const EMPTY: Effects = Effects {
+        admin: [0; 256],
+        io: [0; 256],
+    };
+
+    /// The NVM command set's effects from the log's bytes, or none when
+    /// the controller has no log; then with C's known NVM effects added.
+    pub fn read_log(&mut self, log: Option<&[u8]>) {
+        match log.filter(|l| l.len() >= LOG_SIZE) {
+            Some(log) => {
+                read_entries(&mut self.admin, log, 0);
+                read_entries(&mut self.io, log, IOCS_OFFSET);
+            }
+            None => *self = Self::EMPTY,
+        }
         for op in KNOWN_LBCC {
-            fx.io[usize::from(op)] |= LBCC;
+            self.io[usize::from(op)] |= LBCC;
         }
         for (op, known) in KNOWN_ADMIN {
-            fx.admin[usize::from(op)] |= known;
+            self.admin[usize::from(op)] |= known;
         }
-        fx.admin[usize::from(SECURITY_RECEIVE)] &= !CSE_MASK;
-        fx
+        self.admin[usize::from(SECURITY_RECEIVE)] &= !CSE_MASK;
     }
 
     /// Another command set's log, as C keeps it for that set's namespaces
     /// (`nvme_get_effects_log`): the controller's entries alone, without
-    /// C's known NVM effects; `None` for a short log.
-    pub fn of_command_set(log: &[u8]) -> Option<Self> {
-        (log.len() >= LOG_SIZE).then(|| Effects {
-            admin: entries(log, 0),
-            io: entries(log, IOCS_OFFSET),
-        })
+    /// C's known NVM effects. False, and nothing read, for a short log.
+    pub fn read_command_set_log(&mut self, log: &[u8]) -> bool {
+        if log.len() < LOG_SIZE {
+            return false;
+        }
+        read_entries(&mut self.admin, log, 0);
+        read_entries(&mut self.io, log, IOCS_OFFSET);
+        true
     }
 
     /// Whether the controller supports I/O `opcode` (CSUPP).
@@ -141,6 +148,17 @@ impl Handling {
 mod tests {
     use super::*;
 
+    fn nvm(log: Option<&[u8]>) -> Effects {
+        let mut fx = Effects::EMPTY;
+        fx.read_log(log);
+        fx
+    }
+
+    fn command_set(log: &[u8]) -> Option<Effects> {
+        let mut fx = Effects::EMPTY;
+        fx.read_command_set_log(log).then_some(fx)
+    }
+
     fn log_with(entries: &[(usize, u32)]) -> [u8; LOG_SIZE] {
         let mut log = [0u8; LOG_SIZE];
         for &(at, value) in entries {
@@ -165,7 +183,7 @@ mod tests {
             (IOCS_OFFSET + 4 * 255, 7),
             (4 * 255, 9),
         ]);
-        let fx = Effects::new(Some(&log));
+        let fx = nvm(Some(&log));
         assert_eq!(fx.io(0x02), CSUPP);
         assert_eq!(fx.io(0xff), 7);
         assert_eq!(fx.io(0x00), 0);
@@ -177,7 +195,7 @@ mod tests {
     #[test]
     fn io_commands_never_freeze() {
         let log = log_with(&[(IOCS_OFFSET + 4 * 0x02, CSUPP | CSE_MASK)]);
-        let fx = Effects::new(Some(&log));
+        let fx = nvm(Some(&log));
         assert_eq!(fx.io(0x02), CSUPP);
         assert!(!Handling::of(fx.io(0x02)).freeze);
     }
@@ -186,16 +204,16 @@ mod tests {
     fn relaxations_lift_admin_restrictions() {
         for cser in [1u32 << 14, 1 << 15, CSER_MASK] {
             let log = log_with(&[(4 * 0x10, CSUPP | 1 << 16 | cser)]);
-            assert_eq!(Effects::new(Some(&log)).admin(0x10), CSUPP | cser);
+            assert_eq!(nvm(Some(&log)).admin(0x10), CSUPP | cser);
         }
         let log = log_with(&[(4 * 0x10, CSUPP | 1 << 17)]);
-        assert_eq!(Effects::new(Some(&log)).admin(0x10), CSUPP | 1 << 17);
+        assert_eq!(nvm(Some(&log)).admin(0x10), CSUPP | 1 << 17);
     }
 
     #[test]
     fn known_effects_are_added() {
         for log in [None, Some(&[0u8; LOG_SIZE][..])] {
-            let fx = Effects::new(log);
+            let fx = nvm(log);
             assert_eq!(fx.io(0x01), LBCC);
             assert_eq!(fx.io(0x04), LBCC);
             assert_eq!(fx.io(0x08), LBCC);
@@ -206,11 +224,11 @@ mod tests {
             assert_eq!((0..=255u8).filter(|&op| fx.admin(op) != 0).count(), 2);
         }
         // A short buffer counts as no log.
-        assert_eq!(Effects::new(Some(&[0xff; 100])), Effects::new(None));
+        assert_eq!(nvm(Some(&[0xff; 100])), nvm(None));
         // What the log says is kept, and added to; Security Receive loses
         // its restrictions.
         let log = log_with(&[(4 * 0x80, CSUPP | CCC), (4 * 0x82, CSUPP | CSE_MASK)]);
-        let fx = Effects::new(Some(&log));
+        let fx = nvm(Some(&log));
         assert_eq!(fx.admin(0x80), CSUPP | CCC | LBCC | NCC | CSE_MASK);
         assert_eq!(fx.admin(0x82), CSUPP);
     }
@@ -225,7 +243,7 @@ mod tests {
         assert!(Handling::of(NIC).rescan);
         assert!(Handling::of(NCC).rescan);
         assert!(Handling::of(CCC).capabilities_changed);
-        let format = Effects::new(None).admin(0x80);
+        let format = nvm(None).admin(0x80);
         assert_eq!(
             Handling::of(format),
             Handling {
@@ -256,11 +274,11 @@ mod tests {
         // A ZNS log: Zone Append (7Dh) supported and changing blocks; no
         // entry for Write (C adds LBCC only to the NVM log).
         let log = log_with(&[(IOCS_OFFSET + 4 * 0x7d, CSUPP | LBCC)]);
-        let zns = Effects::of_command_set(&log).unwrap();
+        let zns = command_set(&log).unwrap();
         assert!(zns.io_supported(0x7d));
         assert_eq!(zns.io(0x7d), CSUPP | LBCC);
         assert_eq!(zns.io(0x01), 0);
         assert!(!zns.io_supported(0x79));
-        assert_eq!(Effects::of_command_set(&log[..100]), None);
+        assert_eq!(command_set(&log[..100]), None);
     }
 }

@@ -256,7 +256,10 @@ impl IdentifyController {
         self.ctratt & CTRATT_ELBAS != 0
     }
 
-    /// Parses the Identify Controller data structure.
+    /// Parses the Identify Controller data structure. Out of line: its
+    /// temporaries would otherwise add to the frame of a kernel caller
+    /// that goes on to call deeper.
+    #[inline(never)]
     pub fn parse(b: &[u8]) -> Result<Self, ParseError> {
         let b = checked(b)?;
         Ok(IdentifyController {
