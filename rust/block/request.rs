@@ -190,7 +190,8 @@ impl<T: Operations> Request<T> {
     /// profile (C `blk_integrity_rq`).
     #[inline]
     pub fn has_metadata_buffer(&self) -> bool {
-        self.has_flag(bindings::NVME_RS_REQ_INTEGRITY)
+        // As C's `blk_integrity_rq`: never, without the kernel's support.
+        super::integrity::SUPPORTED && self.has_flag(bindings::NVME_RS_REQ_INTEGRITY)
     }
 
     /// The submitter wants device errors reported, not retried.

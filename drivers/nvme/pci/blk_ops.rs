@@ -18,6 +18,7 @@ use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::{
     Disposition, HwQueue, Operations, QueueMaps, QueueType, TimeoutAction,
 };
+use crate::kernel_ext::block::zoned;
 use crate::nvme_core::namespace::{blk_status, NsQueue, Payload};
 use crate::nvme_core::transport::IoOps;
 use crate::spec::cid;
@@ -39,8 +40,9 @@ fn log_error(rq: &Request<NvmeOps>, private: &RqPrivate, status: Status) {
     let ns = rq.queue_data();
     if rq.is_passthrough() {
         if logged(status, private.quiet) {
+            let cdw10_15 = core::array::from_fn(|i| private.user_command.dword(10 + i));
             ns.errors
-                .log_passthru(false, private.opcode, private.user_cdw10_15, status);
+                .log_passthru(false, private.opcode, cdw10_15, status);
         }
     } else if logged(status, false) {
         ns.errors.log_request(
@@ -134,9 +136,8 @@ impl Operations for NvmeOps {
             list: None,
             chained: Default::default(),
             retries: 0,
-            user_command: None,
+            user_command: Command::default(),
             opcode: 0,
-            user_cdw10_15: [0; 6],
             quiet: false,
         };
         Ok((private, RqShared::default()))
@@ -148,8 +149,7 @@ impl Operations for NvmeOps {
         let set = request.tag_set_data();
         let user_command = request.is_passthrough();
         let payload = if user_command {
-            *cmd = private.user_command.take().ok_or(BlkStatus::IO_ERROR)?;
-            private.user_cdw10_15 = core::array::from_fn(|i| cmd.dword(10 + i));
+            *cmd = private.user_command;
             private.quiet = passthru_quiet(ns.errors.passthru_log_enabled());
             if request.bytes() != 0 {
                 Payload::Data
@@ -213,7 +213,9 @@ impl Operations for NvmeOps {
         let status = request.shared().status();
         if status.is_success() {
             private.retries = 0;
-            if private.opcode == OPC_ZONE_APPEND {
+            // Compiled out without zoned block devices, as C's
+            // `nvme_end_req_zoned`.
+            if zoned::SUPPORTED && private.opcode == OPC_ZONE_APPEND {
                 appended(request);
             }
             return Disposition::End(BlkStatus::OK);

@@ -52,7 +52,11 @@ impl RqShared {
     /// flight. The namespace's fault injection may replace the status; with
     /// the `fail_io_timeout` fault injection on, the completion may be
     /// dropped on purpose so the request times out (C
-    /// `nvme_try_complete_req`, `nvme_handle_cqe`).
+    /// `nvme_try_complete_req`, `nvme_handle_cqe`). Built into the reaping
+    /// loop, as C's `nvme_handle_cqe` is into `nvme_poll_cq`: once the fault
+    /// injection made it larger, the compiler left it out of line, at a
+    /// call and a frame per completion.
+    #[inline(always)]
     pub fn finish(
         &self,
         rq: &Request<NvmeOps>,
@@ -133,12 +137,14 @@ pub struct RqPrivate {
     /// `list`.
     pub(super) chained: [Option<PoolBlock>; MAX_LIST_PAGES - 1],
     pub(super) retries: u8,
-    /// The command of a passthrough request, set by its submitter.
-    pub(super) user_command: Option<Command>,
+    /// The command of a passthrough request, set by its submitter, and
+    /// read by its log line if it fails. Kept, not taken, when it is sent:
+    /// a request the block layer sends again after a resource shortage
+    /// sends the same command, as C's in `iod->cmd`. Unused by block
+    /// requests.
+    pub(super) user_command: Command,
     /// The opcode of the command sent, for the log if it fails.
     pub(super) opcode: u8,
-    /// A passthrough command's dwords 10 to 15, for the log if it fails.
-    pub(super) user_cdw10_15: [u32; 6],
     /// A passthrough command's failure is not logged (C `RQF_QUIET`): the
     /// namespace's `passthru_err_log_enabled` was off when it was sent.
     pub(super) quiet: bool,
@@ -148,7 +154,7 @@ impl RqPrivate {
     /// Makes the request carry `cmd` (identifier and data pointer are set
     /// when it is sent).
     pub fn set_user_command(&mut self, cmd: Command) {
-        self.user_command = Some(cmd);
+        self.user_command = cmd;
     }
 }
 
