@@ -14,6 +14,8 @@ import pathlib
 import re
 import sys
 
+from tally import Tally
+
 repo = pathlib.Path(__file__).resolve().parent.parent
 root = repo / "drivers" / "nvme"
 
@@ -129,17 +131,8 @@ def imports(module, path):
 
 
 graph = {m: imports(m, p) for m, p in modules.items()}
-passed = failed = 0
-
-
-def result(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - {what}")
-    else:
-        failed += 1
-        print(f"FAIL - {what}")
+tally = Tally()
+result = tally.check
 
 
 def layer(module):
@@ -177,5 +170,4 @@ def reaches(src, dst):
 cyclic = sorted((a, b) for a, ts in internal.items() for b in ts if reaches(b, a))
 result(not cyclic, "no import cycle" + "".join(f"\n    on a cycle: {a} -> {b}" for a, b in cyclic))
 
-print(f"layers: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(tally.summary("layers"))

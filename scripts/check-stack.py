@@ -32,6 +32,8 @@ import re
 import subprocess
 import sys
 
+from tally import Tally
+
 FRAME_LIMIT = 2048
 CHAIN_LIMIT = 5120
 
@@ -120,18 +122,8 @@ def main():
     module = sys.argv[1] if len(sys.argv) > 1 else "nvme_rs.ko"
     frames, calls = frames_and_calls(module)
     memo, _ = deepest(frames, calls)
-    passed = failed = 0
-
-    def check(ok, what, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-            print(f"ok - {what}")
-        else:
-            failed += 1
-            print(f"FAIL - {what}")
-            if detail:
-                print(detail)
+    tally = Tally()
+    check = tally.check
 
     big = sorted(((b, f) for f, b in frames.items() if b > FRAME_LIMIT), reverse=True)
     check(not big, f"every frame is at most {FRAME_LIMIT} bytes",
@@ -141,10 +133,9 @@ def main():
     check(top[0] <= CHAIN_LIMIT,
           f"the deepest chain of the driver's frames is at most {CHAIN_LIMIT} bytes "
           f"({top[0]})", chain)
-    if "-v" in sys.argv or failed:
+    if "-v" in sys.argv or tally.failed:
         print(f"# deepest chain, {top[0]} bytes:\n{chain}")
-    print(f"stack: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.summary("stack")
 
 
 if __name__ == "__main__":
