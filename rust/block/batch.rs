@@ -104,6 +104,7 @@ impl<'a, T: Operations> CompletionBatch<'a, T> {
 
 /// Runs `f` with an empty batch, then ends the requests `f` added to it (C
 /// `DEFINE_IO_COMP_BATCH` and `iob.complete(&iob)`, as in `nvme_irq`).
+#[inline(always)]
 pub fn gather<T: Operations, R>(f: impl FnOnce(&mut CompletionBatch<'_, T>) -> R) -> R {
     let mut iob = bindings::io_comp_batch::default();
     // SAFETY: `iob` lives on this stack frame until after `f` returns, and

@@ -365,9 +365,9 @@ pub struct QueueIrq {
 }
 
 impl irq::Handler for QueueIrq {
-    // Inline: built into the registration's C-facing handler, as C's
-    // `nvme_irq` is the handler itself.
-    #[inline]
+    // Built into the registration's C-facing handler, as C's `nvme_irq` is
+    // the handler itself.
+    #[inline(always)]
     fn handle_irq(&self) -> irq::Return {
         // Allocated with the tag set, so only a broken tag set has none; its
         // completions are then taken and dropped as unknown.
