@@ -33,7 +33,8 @@ DRIVER_NAMES = {"c": "C", "rs": "nvme-rs"}
 # Orders cells as the guest lists them (backend, workload, path), whatever
 # order the runs came in.
 BACKENDS = ("file", "null")
-WORKLOADS = ("rr4k-qd1", "rr4k-qd32", "rr4k-qd128x2", "rw4k-qd32", "rr512-qd32", "sr128k-qd8")
+WORKLOADS = ("rr4k-qd1", "rr4k-qd32", "rr4k-qd128x2", "rw4k-qd32", "rr512-qd32", "sr128k-qd8",
+             "rr4k-qd4", "rr4k-qd16", "rr4k-qd64", "rr4k-qd256")
 PATHS = ("blk", "blk-poll", "ng", "ng-poll")
 
 WORKLOAD_TEXT = {
@@ -43,6 +44,10 @@ WORKLOAD_TEXT = {
     "rw4k-qd32": "4k randwrite QD32",
     "rr512-qd32": "512 randread QD32",
     "sr128k-qd8": "128k seqread QD8",
+    "rr4k-qd4": "4k randread QD4",
+    "rr4k-qd16": "4k randread QD16",
+    "rr4k-qd64": "4k randread QD64",
+    "rr4k-qd256": "4k randread QD256",
 }
 PATH_TEXT = {
     "blk": "nvme0nN io_uring",

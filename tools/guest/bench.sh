@@ -13,7 +13,9 @@
 #             dropped), which keeps the host's storage out of the numbers
 #   WORKLOAD  rr4k-qd1, rr4k-qd32, rr4k-qd128x2 (two jobs), rw4k-qd32,
 #             rr512-qd32, sr128k-qd8 (rr random read, rw random write, sr
-#             sequential read; block size; queue depth)
+#             sequential read; block size; queue depth); and for how the
+#             cost per I/O grows with the queue depth, rr4k-qd4, -qd16,
+#             -qd64 and -qd256
 #   PATH      blk: /dev/nvme0nN with io_uring; ng: /dev/ng0nN with
 #             io_uring_cmd; -poll: the same with hipri=1 (poll queues)
 #
@@ -38,7 +40,8 @@
 # The lines are short JSON objects that scripts/bench.sh collects; kernel
 # messages can interleave with them only between lines.
 
-WORKLOADS="rr4k-qd1 rr4k-qd32 rr4k-qd128x2 rw4k-qd32 rr512-qd32 sr128k-qd8"
+WORKLOADS="rr4k-qd1 rr4k-qd32 rr4k-qd128x2 rw4k-qd32 rr512-qd32 sr128k-qd8
+rr4k-qd4 rr4k-qd16 rr4k-qd64 rr4k-qd256"
 PATHS="blk blk-poll ng ng-poll"
 BACKENDS="file null"
 
@@ -47,6 +50,8 @@ workload_args() {
 	case $1 in
 	rr4k-qd1) echo "--rw=randread --bs=4k --iodepth=1" ;;
 	rr4k-qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
+	rr4k-qd4 | rr4k-qd16 | rr4k-qd64 | rr4k-qd256)
+		echo "--rw=randread --bs=4k --iodepth=${1#rr4k-qd}" ;;
 	rr4k-qd128x2) echo "--rw=randread --bs=4k --iodepth=128 --numjobs=2" ;;
 	rw4k-qd32) echo "--rw=randwrite --bs=4k --iodepth=32" ;;
 	rr512-qd32) echo "--rw=randread --bs=512 --iodepth=32" ;;
