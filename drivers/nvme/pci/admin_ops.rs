@@ -163,7 +163,9 @@ impl Operations for AdminOps {
         if request.bytes() != 0 {
             return Err(BlkStatus::IO_ERROR);
         }
-        *cmd = private.command.take().ok_or(BlkStatus::IO_ERROR)?;
+        // Kept, not taken: a request the block layer sends again (the
+        // ring was full) sends the same command, as C's.
+        *cmd = private.command.ok_or(BlkStatus::IO_ERROR)?;
         let shared = request.shared();
         shared.status.store(0, Ordering::Relaxed);
         shared.result.store(0, Ordering::Relaxed);
