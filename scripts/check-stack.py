@@ -17,10 +17,13 @@ every build rather than trusted.
 
 From `objdump -dr` of the module: each function's frame (the pushes, the
 `sub $N,%rsp` and the return address) and its direct calls to other
-functions of the module. The deepest chain from every function is the sum
-of the frames along its deepest path of direct calls; calls through
-pointers (the block layer's and the kernel's callbacks) start new chains.
-Recursion is not followed (a cycle is reported).
+functions of the module (and tail jumps, counted as calls), the targets of
+relocations against a section resolved through the symbol table. The
+deepest chain from every function is the sum of the frames along its
+deepest path of direct calls; calls through pointers (the block layer's
+and the kernel's callbacks) start new chains, and the kernel's frames
+around the driver's are not counted. Recursion is not followed (the
+functions on a cycle are listed).
 
 Checks, one per line (`ok -` or `FAIL -`), then `stack: N passed, N failed`:
   - every frame is at most FRAME_LIMIT bytes (the kernel's own
@@ -38,51 +41,84 @@ FRAME_LIMIT = 2048
 CHAIN_LIMIT = 5120
 
 FUNC = re.compile(r"^[0-9a-f]+ <(.+)>:$")
+INSN = re.compile(r"^\s+[0-9a-f]+:\s")
 SUB_RSP = re.compile(r"\ssub\s+\$0x([0-9a-f]+),%rsp")
 PUSH = re.compile(r"\spush\s+%r")
-INSN = re.compile(r"^\s+[0-9a-f]+:\s")
-# Instructions looked at for the frame's allocation.
-PROLOGUE = 12
-CALL_RELOC = re.compile(r"R_X86_64_PLT32\s+([^\s+-]+)")
-# A call the assembler resolved within a section, without a relocation.
-CALL_LOCAL = re.compile(r"\scall\s+[0-9a-f]+ <([^>+]+)>")
+CALL = re.compile(r"\scall\s")
+# A call or jump's relocation: to a function, or to a section plus an
+# offset (a function the assembler named by its section).
+RELOC = re.compile(r"R_X86_64_PLT32\s+([^\s+-]+)([+-]0x[0-9a-f]+)?")
+# A call or tail jump the assembler resolved within a section. Where a
+# relocation follows, the address shown is a placeholder and the relocation
+# names the target.
+BRANCH_LOCAL = re.compile(r"\s(?:call|jmp)\s+[0-9a-f]+ <([^>+]+)>")
+# objdump -t: address, flags with F (function), section, size, name.
+SYMBOL = re.compile(r"^([0-9a-f]+)\s.*\sF\s(\S+)\s+[0-9a-f]+\s+(\S+)$")
+
+
+def functions_by_place(module):
+    """The function at each (section, address) of the module."""
+    text = subprocess.run(["objdump", "-t", module], check=True,
+                          capture_output=True, text=True).stdout
+    places = {}
+    for line in text.splitlines():
+        m = SYMBOL.match(line)
+        if m:
+            places[(m.group(2), int(m.group(1), 16))] = m.group(3)
+    return places
 
 
 def frames_and_calls(module):
-    """Frame bytes and the set of called symbols of each function."""
+    """Frame bytes and the set of called symbols of each function.
+
+    The frame is what the function makes before its first call: the
+    pushes (saved registers, the frame pointer) and one `sub $N,%rsp`.
+    A shrink-wrapped function may test and return before making it, so
+    it is looked for up to the first call, not in a fixed prologue."""
+    places = functions_by_place(module)
     text = subprocess.run(
         ["objdump", "-dr", "--no-show-raw-insn", module],
         check=True, capture_output=True, text=True).stdout
     frames, calls = {}, {}
-    fn = None
+    fn = pending = None
+    framing = False
     for line in text.splitlines():
+        m = RELOC.search(line)
+        if m and fn:
+            pending = None
+            target, addend = m.group(1), m.group(2)
+            if target.startswith(".") and addend:
+                # PLT32 addends are the offset less the 4 bytes of the field.
+                target = places.get((target, int(addend, 16) + 4), target)
+            if not target.startswith("__fentry__"):
+                calls[fn].add(target)
+            continue
+        if pending:
+            calls[fn].add(pending)
+            pending = None
         m = FUNC.match(line)
         if m:
             fn = m.group(1)
             frames[fn], calls[fn] = 8, set()
-            insns = 0
+            framing = True
             continue
-        if fn is None:
+        if fn is None or not INSN.match(line):
             continue
-        m = CALL_RELOC.search(line)
+        m = BRANCH_LOCAL.search(line)
+        if m and m.group(1) != fn:
+            pending = m.group(1)
+        if not framing:
+            continue
+        if PUSH.search(line):
+            frames[fn] += 8
+        m = SUB_RSP.search(line)
         if m:
-            calls[fn].add(m.group(1))
-            continue
-        if not INSN.match(line):
-            continue
-        m = CALL_LOCAL.search(line)
-        if m:
-            calls[fn].add(m.group(1))
-        insns += 1
-        # The frame is made in the prologue: pushes of the saved registers
-        # (and of the frame pointer) and one allocation.
-        if insns <= PROLOGUE:
-            if PUSH.search(line):
-                frames[fn] += 8
-            m = SUB_RSP.search(line)
-            if m:
-                frames[fn] += int(m.group(1), 16)
-                insns = PROLOGUE
+            frames[fn] += int(m.group(1), 16)
+            framing = False
+        elif CALL.search(line) and "__fentry__" not in line:
+            framing = False
+    if pending:
+        calls[fn].add(pending)
     return frames, calls
 
 
@@ -121,7 +157,7 @@ def short(symbol):
 def main():
     module = sys.argv[1] if len(sys.argv) > 1 else "nvme_rs.ko"
     frames, calls = frames_and_calls(module)
-    memo, _ = deepest(frames, calls)
+    memo, cycles = deepest(frames, calls)
     tally = Tally()
     check = tally.check
 
@@ -135,6 +171,9 @@ def main():
           f"({top[0]})", chain)
     if "-v" in sys.argv or tally.failed:
         print(f"# deepest chain, {top[0]} bytes:\n{chain}")
+    for fn in sorted(set(cycles)):
+        # Recursion is not followed: its depth is the data's, not the code's.
+        print(f"# on a call cycle, not followed: {short(fn)}")
     return tally.summary("stack")
 
 
