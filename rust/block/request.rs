@@ -400,6 +400,45 @@ impl<'a, T: Operations> Owned<'a, T> {
     }
 }
 
+/// A prepared, started request on its way to the hardware, as
+/// [`Operations::submit`] gets it: the last moment its owner can read its
+/// private data, where [`Operations::prepare`] left the command (C
+/// `iod->cmd`), to copy the command into the hardware's queue.
+///
+/// Once the hardware can see the command, its completion may take the
+/// request over on another CPU. So the data is lent once, by
+/// [`Prepared::hand_over`], for the copy, and the request is given up when
+/// that returns: the driver makes the command visible (writes the doorbell)
+/// only after.
+///
+/// # Invariants
+///
+/// As [`Owned`]'s: the only owner of the request while it exists.
+pub struct Prepared<'a, T: Operations>(Owned<'a, T>);
+
+impl<'a, T: Operations> Prepared<'a, T> {
+    /// # Safety
+    ///
+    /// As [`Owned::new`]; the request has been prepared and started.
+    pub(crate) unsafe fn new(rq: &'a Request<T>) -> Self {
+        // SAFETY: the caller's guarantee is `Owned::new`'s.
+        Prepared(unsafe { Owned::new(rq) })
+    }
+
+    /// Lends the request's private data to `copy`, which copies the
+    /// command out of it (into the hardware's queue, under the queue's
+    /// lock), and gives the request up. `copy` must not make the command
+    /// visible to the hardware: the borrow ends when it returns, and
+    /// nothing of it can outlive the call (`R` cannot borrow from the
+    /// data).
+    // Always inline: it is the copy of every command into its ring.
+    #[inline(always)]
+    pub fn hand_over<R>(mut self, copy: impl FnOnce(&T::Private) -> R) -> R {
+        let (_, private) = self.0.parts();
+        copy(private)
+    }
+}
+
 /// A request the current context owns, borrowed from an [`Owned`]: the
 /// request's data (its bios) is stable while this exists, so it can be
 /// walked and mapped.

@@ -6,7 +6,7 @@
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
 use super::batch::{self, CompletionBatch};
-use super::request::{in_flight_with_tag, Owned, Pdu, Request};
+use super::request::{in_flight_with_tag, Owned, Pdu, Prepared, Request};
 use super::status::Status;
 use crate::kernel_ext::{bindings, pci};
 use core::{cell::UnsafeCell, marker::PhantomData, mem::size_of, ptr, ptr::NonNull};
@@ -86,11 +86,6 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// Per-request data every context may read, such as a completion status
     /// written by the interrupt handler.
     type Shared: Send + Sync;
-    /// What [`Operations::prepare`] hands to [`Operations::submit`]. It
-    /// lives on the submitting CPU's stack: `prepare` fills in a default one
-    /// where it lies and `submit` reads it there, so a command is built once
-    /// and copied once, into the hardware's queue.
-    type Command: Default;
 
     /// Makes the data of hardware queue `index`, when a disk's hardware
     /// context for it is set up.
@@ -105,21 +100,27 @@ pub trait Operations: Sized + Send + Sync + 'static {
         set: <Self::TagSetData as ForeignOwnable>::Borrowed<'_>,
     ) -> Result<(Self::Private, Self::Shared)>;
 
-    /// Builds the hardware command for a request in `cmd` (maps its data
-    /// for DMA, say). The request is started (its timeout timer armed) only
-    /// once this succeeds, as C's `nvme_prep_rq` does.
-    fn prepare(rq: Owned<'_, Self>, cmd: &mut Self::Command) -> Result<(), Status>;
+    /// Builds the hardware command for a request in its private data (and
+    /// maps its data for DMA, say), where [`Operations::submit`] copies it
+    /// from: a command is built once, in the request, and copied once, into
+    /// the hardware's queue (C `iod->cmd`). The request is started (its
+    /// timeout timer armed) only once this succeeds, as C's `nvme_prep_rq`
+    /// does.
+    fn prepare(rq: Owned<'_, Self>) -> Result<(), Status>;
 
     /// Undoes [`Operations::prepare`], or what of it was done before it
     /// failed, for a command that was not submitted.
     fn unprepare(rq: Owned<'_, Self>);
 
-    /// Hands a prepared command to the hardware queue whose data is `hw`.
-    /// `last` says no further request follows right away, so doorbells can
-    /// be batched.
+    /// Hands the prepared request `rq` to the hardware queue whose data is
+    /// `hw`: copies its command into the queue with [`Prepared::hand_over`],
+    /// then makes it visible to the hardware (C `nvme_sq_copy_cmd` and
+    /// `nvme_write_sq_db`). `last` says no further request follows right
+    /// away, so doorbells can be batched. An error means the command did
+    /// not reach the hardware.
     fn submit(
         hw: <Self::HwQueueData as ForeignOwnable>::Borrowed<'_>,
-        cmd: &Self::Command,
+        rq: Prepared<'_, Self>,
         last: bool,
     ) -> Result<(), Status>;
 
@@ -477,10 +478,9 @@ impl<T: Operations> OperationsVTable<T> {
     /// `rq` must be a request of a tag set with operations `T`, handed to
     /// the driver by the block layer and not started.
     unsafe fn issue(rq: &Request<T>, hq: &HwQueue<T>, last: bool) -> Result<(), Unsent> {
-        let mut cmd = T::Command::default();
         // SAFETY: the block layer handed the request to the driver, and the
         // hardware has not seen it: this context is its only owner.
-        if let Err(status) = T::prepare(unsafe { Owned::new(rq) }, &mut cmd) {
+        if let Err(status) = T::prepare(unsafe { Owned::new(rq) }) {
             // SAFETY: nothing reached the hardware; still the only owner.
             T::unprepare(unsafe { Owned::new(rq) });
             return Err(Unsent::Idle(status));
@@ -489,7 +489,10 @@ impl<T: Operations> OperationsVTable<T> {
         // request in flight.
         // SAFETY: the request is valid and not started (caller's guarantee).
         unsafe { bindings::blk_mq_start_request(rq.as_raw()) };
-        T::submit(hq.data(), &cmd, last).map_err(|status| {
+        // SAFETY: still the only owner: prepared and started, and not yet
+        // seen by the hardware.
+        let prepared = unsafe { Prepared::new(rq) };
+        T::submit(hq.data(), prepared, last).map_err(|status| {
             // SAFETY: the command never reached the hardware, so this
             // context still owns the request.
             T::unprepare(unsafe { Owned::new(rq) });

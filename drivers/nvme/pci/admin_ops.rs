@@ -7,7 +7,7 @@
 
 use super::admin_ring::AdminRing;
 use crate::kernel_ext::block::passthrough::UserCommands;
-use crate::kernel_ext::block::request::{Owned, Request};
+use crate::kernel_ext::block::request::{Owned, Prepared, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::{Disposition, Operations, TimeoutAction};
 use crate::nvme_core::admin::AfterUserCommand;
@@ -26,7 +26,8 @@ pub struct AdminPrivate {
     /// The command to send, set by the submitter; its data pointer is set
     /// (or it moves none).
     pub(super) command: Option<Command>,
-    /// The command as sent, for the log if it fails.
+    /// The command as sent: copied into the ring from here, and read by
+    /// the log if it fails.
     sent: Command,
     /// What follows a user's asynchronous command once it has ended.
     pub(super) after: Option<Arc<dyn AfterUserCommand>>,
@@ -141,7 +142,6 @@ impl Operations for AdminOps {
     type HwQueueData = Arc<AdminRing>;
     type Private = AdminPrivate;
     type Shared = AdminShared;
-    type Command = Command;
 
     fn init_hw_queue(ring: ArcBorrow<'_, AdminRing>, _index: u32) -> Result<Arc<AdminRing>> {
         Ok(ring.into())
@@ -156,7 +156,7 @@ impl Operations for AdminOps {
         Ok((private, AdminShared::default()))
     }
 
-    fn prepare(mut rq: Owned<'_, Self>, cmd: &mut Command) -> Result<(), BlkStatus> {
+    fn prepare(mut rq: Owned<'_, Self>) -> Result<(), BlkStatus> {
         let (request, private) = rq.parts();
         // The data is the request's page or a buffer the submitter
         // described in the command; none is mapped from a bio.
@@ -165,7 +165,7 @@ impl Operations for AdminOps {
         }
         // Kept, not taken: a request the block layer sends again (the
         // ring was full) sends the same command, as C's.
-        *cmd = private.command.ok_or(BlkStatus::IO_ERROR)?;
+        let mut cmd = private.command.ok_or(BlkStatus::IO_ERROR)?;
         let shared = request.shared();
         shared.status.store(0, Ordering::Relaxed);
         shared.result.store(0, Ordering::Relaxed);
@@ -177,15 +177,22 @@ impl Operations for AdminOps {
         shared.generation.store(generation, Ordering::Release);
         // Tags are below the admin depth, far below `cid::MAX_TAGS`.
         cmd.set_cid(cid::encode(request.tag() as u16, generation));
-        private.sent = *cmd;
+        private.sent = cmd;
         Ok(())
     }
 
     fn unprepare(_rq: Owned<'_, Self>) {}
 
-    fn submit(ring: ArcBorrow<'_, AdminRing>, cmd: &Command, _last: bool) -> Result<(), BlkStatus> {
+    fn submit(
+        ring: ArcBorrow<'_, AdminRing>,
+        rq: Prepared<'_, Self>,
+        _last: bool,
+    ) -> Result<(), BlkStatus> {
+        // A copy, so that the request is given up before `push` rings the
+        // doorbell; admin commands are too few for its cost to matter.
+        let cmd = rq.hand_over(|private| private.sent);
         // Each command rings the doorbell: admin commands come one by one.
-        ring.push(cmd).map_err(|err| {
+        ring.push(&cmd).map_err(|err| {
             if err == EBUSY {
                 BlkStatus::DEV_RESOURCE
             } else {

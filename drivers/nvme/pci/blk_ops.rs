@@ -8,11 +8,11 @@
 use super::config::PARAMETERS;
 use super::io_queue::IoQueue;
 use super::queue_set::IoQueues;
-use super::request::{NvmeOps, RqPrivate, RqShared};
+use super::request::{DataMapping, NvmeOps, RqPrivate, RqShared};
 use crate::kernel_ext::block::batch::CompletionBatch;
 use crate::kernel_ext::block::integrity::MetadataMap;
 use crate::kernel_ext::block::passthrough::UserCommands;
-use crate::kernel_ext::block::request::{Op, Owned, OwnedRequest, Request};
+use crate::kernel_ext::block::request::{Op, Owned, OwnedRequest, Prepared, Request};
 use crate::kernel_ext::block::sg::RequestSg;
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::block::tag_set::{
@@ -40,13 +40,13 @@ fn log_error(rq: &Request<NvmeOps>, private: &RqPrivate, status: Status) {
     let ns = rq.queue_data();
     if rq.is_passthrough() {
         if logged(status, private.quiet) {
-            let cdw10_15 = core::array::from_fn(|i| private.user_command.dword(10 + i));
+            let cdw10_15 = core::array::from_fn(|i| private.command.dword(10 + i));
             ns.errors
-                .log_passthru(false, private.opcode, cdw10_15, status);
+                .log_passthru(false, private.command.opcode(), cdw10_15, status);
         }
     } else if logged(status, false) {
         ns.errors.log_request(
-            private.opcode,
+            private.command.opcode(),
             sector_to_lba(rq.sector(), ns.lba_shift),
             rq.bytes() >> ns.lba_shift,
             status,
@@ -123,7 +123,6 @@ impl Operations for NvmeOps {
     type HwQueueData = Arc<IoQueue>;
     type Private = RqPrivate;
     type Shared = RqShared;
-    type Command = Command;
 
     fn init_hw_queue(set: ArcBorrow<'_, IoQueues>, index: u32) -> Result<Arc<IoQueue>> {
         set.queue(index).cloned().ok_or(EINVAL)
@@ -131,26 +130,31 @@ impl Operations for NvmeOps {
 
     fn new_request(set: ArcBorrow<'_, IoQueues>) -> Result<(RqPrivate, RqShared)> {
         let private = RqPrivate {
-            sg: RequestSg::new(set.pdev().as_dev(), set.max_segments)?,
-            metadata: MetadataMap::new(set.pdev().as_dev()),
-            list: None,
-            chained: Default::default(),
+            command: Command::default(),
+            data: DataMapping::new(
+                RequestSg::new(set.pdev().as_dev(), set.max_segments)?,
+                MetadataMap::new(set.pdev().as_dev()),
+            ),
             retries: 0,
-            user_command: Command::default(),
-            opcode: 0,
             quiet: false,
         };
         Ok((private, RqShared::default()))
     }
 
-    fn prepare(mut rq: Owned<'_, Self>, cmd: &mut Command) -> Result<(), BlkStatus> {
+    fn prepare(mut rq: Owned<'_, Self>) -> Result<(), BlkStatus> {
         let (request, private) = rq.parts();
         let ns = request.queue_data();
         let set = request.tag_set_data();
         let user_command = request.is_passthrough();
+        let RqPrivate {
+            command: cmd,
+            data,
+            quiet,
+            ..
+        } = private;
         let payload = if user_command {
-            *cmd = private.user_command;
-            private.quiet = passthru_quiet(ns.errors.passthru_log_enabled());
+            // The submitter's command is in place already.
+            *quiet = passthru_quiet(ns.errors.passthru_log_enabled());
             if request.bytes() != 0 {
                 Payload::Data
             } else {
@@ -159,21 +163,20 @@ impl Operations for NvmeOps {
         } else {
             ns.command(&request, cmd)?
         };
-        private.opcode = cmd.opcode();
         // One call of `map_data` for both kinds of request, so the compiler
         // can build it into this function (it does): one frame fewer on the
         // path every read and write takes.
         match payload {
             Payload::None => {}
             Payload::Data => {
-                set.map_data(request, private, cmd, user_command)?;
+                set.map_data(request, data, cmd, user_command)?;
                 // C `nvme_map_metadata`: only where the disk has an
                 // integrity profile does the block layer attach a buffer.
                 if request.has_metadata_buffer() {
-                    set.map_metadata(request, private, cmd)?;
+                    set.map_metadata(request, data, cmd)?;
                 }
             }
-            Payload::DsmRanges => set.map_dsm(request, private, cmd, ns.lba_shift)?,
+            Payload::DsmRanges => set.map_dsm(request, data, cmd, ns.lba_shift)?,
         }
         // A new generation per use of the tag, so a late completion of an
         // earlier use is recognised and dropped.
@@ -195,8 +198,12 @@ impl Operations for NvmeOps {
     // Inline: the copy into the ring is short, and this runs for every
     // command; a call frame of its own costs as much.
     #[inline]
-    fn submit(queue: ArcBorrow<'_, IoQueue>, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
-        queue.submit(cmd, last)
+    fn submit(
+        queue: ArcBorrow<'_, IoQueue>,
+        rq: Prepared<'_, Self>,
+        last: bool,
+    ) -> Result<(), BlkStatus> {
+        queue.submit(rq, last)
     }
 
     fn commit(queue: ArcBorrow<'_, IoQueue>) {
@@ -215,7 +222,7 @@ impl Operations for NvmeOps {
             private.retries = 0;
             // Compiled out without zoned block devices, as C's
             // `nvme_end_req_zoned`.
-            if zoned::SUPPORTED && private.opcode == OPC_ZONE_APPEND {
+            if zoned::SUPPORTED && private.command.opcode() == OPC_ZONE_APPEND {
                 appended(request);
             }
             return Disposition::End(BlkStatus::OK);

@@ -7,7 +7,7 @@
 
 use super::queue_set::{IoQueues, LIST_BLOCK_SIZE};
 use super::registers::PAGE_SIZE;
-use super::request::{NvmeOps, RqPrivate, MAX_LIST_PAGES};
+use super::request::{DataMapping, NvmeOps, MAX_LIST_PAGES};
 use crate::kernel_ext::block::request::OwnedRequest;
 use crate::kernel_ext::block::sg::DmaSegment;
 use crate::kernel_ext::block::status::Status as BlkStatus;
@@ -47,12 +47,12 @@ impl IoQueues {
     pub(super) fn map_data(
         &self,
         rq: OwnedRequest<'_, NvmeOps>,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
         user_command: bool,
     ) -> Result<(), BlkStatus> {
-        private.sg.map(rq).map_err(resource_or_error)?;
-        if let Some(seg) = private.sg.only_segment() {
+        data.sg.map(rq).map_err(resource_or_error)?;
+        if let Some(seg) = data.sg.only_segment() {
             // Most requests: one segment within two pages takes PRP1 and
             // PRP2 and nothing else, whatever the request (C's
             // `nvme_setup_prp_simple`).
@@ -61,7 +61,7 @@ impl IoQueues {
                 return Ok(());
             }
         }
-        self.map_segments(private, cmd, u64::from(rq.bytes()), user_command)
+        self.map_segments(data, cmd, u64::from(rq.bytes()), user_command)
     }
 
     /// [`Self::map_data`] for the `total` bytes its fast path does not
@@ -70,13 +70,13 @@ impl IoQueues {
     #[inline(never)]
     fn map_segments(
         &self,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
         total: u64,
         user_command: bool,
     ) -> Result<(), BlkStatus> {
-        let single = private.sg.only_segment().map(segment);
-        let segments = private.sg.mapped_segments();
+        let single = data.sg.only_segment().map(segment);
+        let segments = data.sg.mapped_segments();
         let sgl = single
             .and_then(|s| {
                 single_segment_prefers_sgl(
@@ -99,31 +99,31 @@ impl IoQueues {
                 )
             });
         if sgl {
-            self.map_sgl(private, cmd, segments)
+            self.map_sgl(data, cmd, segments)
         } else {
-            self.map_prps(private, cmd, total)
+            self.map_prps(data, cmd, total)
         }
     }
 
     fn map_prps(
         &self,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
         total: u64,
     ) -> Result<(), BlkStatus> {
-        let first = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
+        let first = data.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
         // A list is needed only for more than two pages; most requests fit
         // in PRP1 and PRP2 and need no allocation.
         let entries = prp_list_entries(offset_in_page(first.addr, PAGE_SIZE), total, PAGE_SIZE);
         if entries > LIST_ENTRIES {
-            return self.map_chained_prps(private, cmd, entries);
+            return self.map_chained_prps(data, cmd, entries);
         }
         let mut list = if entries > 1 {
             Some(self.pool.alloc_atomic().map_err(resource_or_error)?)
         } else {
             None
         };
-        let segments = private.sg.segments().map(segment);
+        let segments = data.sg.segments().map(segment);
         // Two walks, with a list and without, so the one writing entries
         // does not ask for every page whether there is a list.
         let walk = match list.as_mut() {
@@ -138,7 +138,7 @@ impl IoQueues {
         let capacity = list.as_ref().map_or(0, |l| l.size() / 8);
         let prps = walk.prps(capacity).map_err(|_| BlkStatus::IO_ERROR)?;
         let prp2 = prps.prp2_value(list.as_ref().map_or(0, |l| l.dma_handle()));
-        private.list = list;
+        data.list = list;
         cmd.set_prps(prps.prp1, prp2);
         Ok(())
     }
@@ -150,7 +150,7 @@ impl IoQueues {
     #[inline(never)]
     fn map_chained_prps(
         &self,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
         entries: usize,
     ) -> Result<(), BlkStatus> {
@@ -163,7 +163,7 @@ impl IoQueues {
             *page = Some(self.pool.alloc_atomic().map_err(resource_or_error)?);
         }
         let mut written = Ok(());
-        let walk = walk_prps(private.sg.segments().map(segment), PAGE_SIZE, |i, addr| {
+        let walk = walk_prps(data.sg.segments().map(segment), PAGE_SIZE, |i, addr| {
             let (page, slot) = chain.position(i);
             if let Some(list) = pages[page].as_mut() {
                 written = written.and(list.write_u64_at(slot, addr));
@@ -185,14 +185,14 @@ impl IoQueues {
         let [first, rest @ ..] = pages;
         let first = first.ok_or(BlkStatus::IO_ERROR)?;
         cmd.set_prps(walk.prp1, first.dma_handle());
-        private.list = Some(first);
-        private.chained = rest;
+        data.list = Some(first);
+        data.chained = rest;
         Ok(())
     }
 
     fn map_sgl(
         &self,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
         segments: usize,
     ) -> Result<(), BlkStatus> {
@@ -202,19 +202,19 @@ impl IoQueues {
             kind: SglType::DataBlock,
         };
         if segments == 1 {
-            let s = private.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
+            let s = data.sg.segments().next().ok_or(BlkStatus::IO_ERROR)?;
             cmd.set_sgl(descriptor(s.addr, s.len));
             return Ok(());
         }
         let mut list = self.pool.alloc_atomic().map_err(resource_or_error)?;
-        for (i, s) in private.sg.segments().enumerate() {
+        for (i, s) in data.sg.segments().enumerate() {
             let [low, high] = descriptor(s.addr, s.len).to_words();
             list.write_u64_at(2 * i, low)
                 .and_then(|()| list.write_u64_at(2 * i + 1, high))
                 .map_err(|_| BlkStatus::IO_ERROR)?;
         }
         let segment = last_segment(list.dma_handle(), segments);
-        private.list = Some(list);
+        data.list = Some(list);
         cmd.set_sgl(segment);
         Ok(())
     }
@@ -226,11 +226,11 @@ impl IoQueues {
     pub(super) fn map_metadata(
         &self,
         rq: OwnedRequest<'_, NvmeOps>,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
     ) -> Result<(), BlkStatus> {
         // C fails the request (BLK_STS_IOERR) where the mapping fails.
-        let segment = private.metadata.map(rq).map_err(|_| BlkStatus::IO_ERROR)?;
+        let segment = data.metadata.map(rq).map_err(|_| BlkStatus::IO_ERROR)?;
         // The controller moves the metadata of every block through the
         // pointer: the buffer must hold it all. The block layer's does (one
         // segment, sized by the profile), and a user's was checked against
@@ -252,7 +252,7 @@ impl IoQueues {
     pub(super) fn map_dsm(
         &self,
         rq: OwnedRequest<'_, NvmeOps>,
-        private: &mut RqPrivate,
+        data: &mut DataMapping,
         cmd: &mut Command,
         lba_shift: u8,
     ) -> Result<(), BlkStatus> {
@@ -275,7 +275,7 @@ impl IoQueues {
             return Err(BlkStatus::IO_ERROR);
         }
         let addr = list.dma_handle();
-        private.list = Some(list);
+        data.list = Some(list);
         cmd.set_prps(addr, 0);
         Ok(())
     }

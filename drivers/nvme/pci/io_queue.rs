@@ -10,11 +10,10 @@ use super::request::NvmeOps;
 use super::ring::SubmissionRing;
 use super::shadow_doorbell::{ShadowDoorbells, ShadowSlot};
 use crate::kernel_ext::block::batch::CompletionBatch;
-use crate::kernel_ext::block::request::Request;
+use crate::kernel_ext::block::request::{Prepared, Request};
 use crate::kernel_ext::block::status::Status as BlkStatus;
 use crate::kernel_ext::{irq, pci};
 use crate::spec::cid;
-use crate::spec::command::Command;
 use crate::spec::queue::SqCursor;
 use crate::spec::regs::sq_tail_doorbell;
 use crate::spec::shadow_doorbell::sq_slot;
@@ -183,12 +182,13 @@ impl IoQueue {
         self.cq.dma_handle()
     }
 
-    /// Copies `cmd` into the ring. Rings the doorbell when `last` (no more
-    /// commands follow right away) or when holding back would let the
-    /// controller see a full queue (C `nvme_write_sq_db`). Inline: it runs
-    /// for every command, and a call frame costs as much as the copy.
+    /// Copies the command of `rq` into the ring (C `nvme_sq_copy_cmd`).
+    /// Rings the doorbell when `last` (no more commands follow right away)
+    /// or when holding back would let the controller see a full queue (C
+    /// `nvme_write_sq_db`). Inline: it runs for every command, and a call
+    /// frame costs as much as the copy.
     #[inline]
-    pub fn submit(&self, cmd: &Command, last: bool) -> Result<(), BlkStatus> {
+    pub fn submit(&self, rq: Prepared<'_, NvmeOps>, last: bool) -> Result<(), BlkStatus> {
         if self.is_dead() {
             return Err(BlkStatus::IO_ERROR);
         }
@@ -202,8 +202,9 @@ impl IoQueue {
         // Worked out from a copy, not from the guarded cursor: the ring's
         // volatile stores below would make the compiler read that again.
         let next = cursor.next();
-        sq.ring
-            .write(cursor.tail(), &cmd.to_bytes())
+        // The request is given up once its command is in the ring, before
+        // the doorbell below lets the controller complete it.
+        rq.hand_over(|private| sq.ring.write(cursor.tail(), &private.command.to_bytes()))
             .map_err(|_| BlkStatus::IO_ERROR)?;
         sq.cursor = next;
         if last || next.next().tail() == sq.rung {

@@ -127,24 +127,16 @@ pub const MAX_LIST_PAGES: usize = 5;
 
 /// Per-request state of the request's owner.
 pub struct RqPrivate {
-    pub(super) sg: RequestSg,
-    /// The metadata buffer of a request on a disk with an integrity
-    /// profile, mapped while in flight (C `iod->meta_dma`).
-    pub(super) metadata: MetadataMap,
-    /// A PRP list, SGL segment or DSM range list in flight with the command.
-    pub(super) list: Option<PoolBlock>,
-    /// The PRP list's further pages, where it is chained; only set with
-    /// `list`.
-    pub(super) chained: [Option<PoolBlock>; MAX_LIST_PAGES - 1],
+    /// The command, built here by `prepare` and copied from here into the
+    /// ring by `submit` (C `iod->cmd`). A passthrough request's is its
+    /// submitter's, which `prepare` completes with identifier and data
+    /// pointer; kept, not taken, when it is sent: a request the block layer
+    /// sends again after a resource shortage sends the same command, as
+    /// C's. Read by the log line of a command that fails.
+    pub(super) command: Command,
+    /// What the command's data pointers point at.
+    pub(super) data: DataMapping,
     pub(super) retries: u8,
-    /// The command of a passthrough request, set by its submitter, and
-    /// read by its log line if it fails. Kept, not taken, when it is sent:
-    /// a request the block layer sends again after a resource shortage
-    /// sends the same command, as C's in `iod->cmd`. Unused by block
-    /// requests.
-    pub(super) user_command: Command,
-    /// The opcode of the command sent, for the log if it fails.
-    pub(super) opcode: u8,
     /// A passthrough command's failure is not logged (C `RQF_QUIET`): the
     /// namespace's `passthru_err_log_enabled` was off when it was sent.
     pub(super) quiet: bool,
@@ -154,16 +146,46 @@ impl RqPrivate {
     /// Makes the request carry `cmd` (identifier and data pointer are set
     /// when it is sent).
     pub fn set_user_command(&mut self, cmd: Command) {
-        self.user_command = cmd;
+        self.command = cmd;
     }
-}
 
-impl RqPrivate {
     /// Gives back what the command used: the data and metadata mappings
     /// and the list. Built into the completion loop: most commands have no
     /// list or metadata, and only look whether they do.
     #[inline(always)]
     pub(super) fn release(&mut self) {
+        self.data.release();
+    }
+}
+
+/// A command's mapped data, metadata and the list pages pointing at them,
+/// kept apart from the command so that `data_map` can fill in both.
+pub struct DataMapping {
+    pub(super) sg: RequestSg,
+    /// The metadata buffer of a request on a disk with an integrity
+    /// profile, mapped while in flight (C `iod->meta_dma`).
+    pub(super) metadata: MetadataMap,
+    /// A PRP list, SGL segment or DSM range list in flight with the command.
+    pub(super) list: Option<PoolBlock>,
+    /// The PRP list's further pages, where it is chained; only set with
+    /// `list`.
+    pub(super) chained: [Option<PoolBlock>; MAX_LIST_PAGES - 1],
+}
+
+impl DataMapping {
+    /// Nothing mapped yet, with room for `sg`'s segments.
+    pub(super) fn new(sg: RequestSg, metadata: MetadataMap) -> Self {
+        DataMapping {
+            sg,
+            metadata,
+            list: None,
+            chained: Default::default(),
+        }
+    }
+
+    /// Unmaps and frees all of it.
+    #[inline(always)]
+    fn release(&mut self) {
         self.sg.unmap();
         self.metadata.unmap();
         if self.list.is_some() {
