@@ -6,7 +6,7 @@
 #
 # Builds (or reuses) the benchmark kernel (scripts/kernel/bench.config: no
 # debug options) and nvme_rs.ko against it, boots the guest in bench mode
-# (scripts/guest.sh --mode bench, 2 vCPUs under TCG) where
+# (scripts/guest.sh --mode bench, 2 vCPUs under TCG unless BENCH_SMP says) where
 # tools/guest/bench.sh binds the controller to each driver in turn, round
 # after round, and runs every cell with fio. A second boot, with the
 # insn-count QEMU plugin (tools/bench/insn-count.c), runs every cell once
@@ -23,6 +23,9 @@
 #                  `sh tools/guest/bench.sh --list` lists them
 #   BENCH_INSNS    I/Os per fio job in the instruction-counting boot (4000);
 #                  0 skips that boot
+#   BENCH_SMP      guest vCPUs, and so I/O queues (2). More vCPUs than the
+#                  host has cores slow the runs but not the counts; the
+#                  rr4k-qd32-percpu workload runs one fio job per vCPU
 #   GUEST_NVME_OPTS  extra properties for the emulated controller, after
 #                  ioeventfd=on (see scripts/guest.sh)
 #
@@ -51,10 +54,12 @@ runtime=${BENCH_RUNTIME:-5}
 ramp=${BENCH_RAMP:-1}
 filter=${BENCH_FILTER:-}
 insns=${BENCH_INSNS:-4000}
+smp=${BENCH_SMP:-2}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number"
 [[ $runtime =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNTIME must be a positive number of seconds"
 [[ $ramp =~ ^[0-9]+$ ]] || die "BENCH_RAMP must be a number of seconds"
 [[ $insns =~ ^[0-9]+$ ]] || die "BENCH_INSNS must be a number of I/Os"
+[[ $smp =~ ^[1-9][0-9]*$ ]] || die "BENCH_SMP must be a positive number of vCPUs"
 # The guest reads the filter as one KEY=VALUE line.
 [[ $filter != *$'\n'* ]] || die "BENCH_FILTER must be one line"
 
@@ -132,7 +137,7 @@ boot() {
 	local name=$1 timeout=$2 quiet=$3
 	shift 3
 	env "$@" GUEST_NVME_OPTS="$nvme_opts" GUEST_TIMEOUT="$timeout" \
-		"$repo/scripts/guest.sh" --mode bench --name "$name" --smp 2 \
+		"$repo/scripts/guest.sh" --mode bench --name "$name" --smp "$smp" \
 		--kernel-dir "$kdir/" --module "$module" </dev/null |
 		grep --line-buffered -v -E "^(\[ *[0-9]+\.[0-9]+\]|$quiet)"
 	return "${PIPESTATUS[0]}"

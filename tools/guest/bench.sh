@@ -15,7 +15,8 @@
 #             rr512-qd32, sr128k-qd8 (rr random read, rw random write, sr
 #             sequential read; block size; queue depth); and for how the
 #             cost per I/O grows with the queue depth, rr4k-qd4, -qd16,
-#             -qd64 and -qd256
+#             -qd64 and -qd256; with CPUs and queues, rr4k-qd32-percpu (one
+#             QD32 job on each vCPU)
 #   PATH      blk: /dev/nvme0nN with io_uring; ng: /dev/ng0nN with
 #             io_uring_cmd; -poll: the same with hipri=1 (poll queues)
 #
@@ -41,7 +42,7 @@
 # messages can interleave with them only between lines.
 
 WORKLOADS="rr4k-qd1 rr4k-qd32 rr4k-qd128x2 rw4k-qd32 rr512-qd32 sr128k-qd8
-rr4k-qd4 rr4k-qd16 rr4k-qd64 rr4k-qd256"
+rr4k-qd4 rr4k-qd16 rr4k-qd64 rr4k-qd256 rr4k-qd32-percpu"
 PATHS="blk blk-poll ng ng-poll"
 BACKENDS="file null"
 
@@ -53,6 +54,10 @@ workload_args() {
 	rr4k-qd4 | rr4k-qd16 | rr4k-qd64 | rr4k-qd256)
 		echo "--rw=randread --bs=4k --iodepth=${1#rr4k-qd}" ;;
 	rr4k-qd128x2) echo "--rw=randread --bs=4k --iodepth=128 --numjobs=2" ;;
+	# One job per vCPU, each on its own CPU and so its own queue: the cell
+	# for cost against CPU and queue count (BENCH_SMP on the host).
+	rr4k-qd32-percpu)
+		echo "--rw=randread --bs=4k --iodepth=32 --numjobs=$(nproc) --cpus_allowed_policy=split --cpus_allowed=0-$(($(nproc) - 1))" ;;
 	rw4k-qd32) echo "--rw=randwrite --bs=4k --iodepth=32" ;;
 	rr512-qd32) echo "--rw=randread --bs=512 --iodepth=32" ;;
 	sr128k-qd8) echo "--rw=read --bs=128k --iodepth=8" ;;

@@ -195,9 +195,11 @@ impl Operations for NvmeOps {
         rq.parts().1.release();
     }
 
-    // Inline: the copy into the ring is short, and this runs for every
-    // command; a call frame of its own costs as much.
-    #[inline]
+    // Always inline, with `IoQueue::submit`: the copy into the ring is
+    // short, and this runs for every command; a call frame of its own
+    // costs as much. Plain `inline` lost it once `issue` was built into
+    // both its callers.
+    #[inline(always)]
     fn submit(
         queue: ArcBorrow<'_, IoQueue>,
         rq: Prepared<'_, Self>,

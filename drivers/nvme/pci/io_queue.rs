@@ -185,9 +185,9 @@ impl IoQueue {
     /// Copies the command of `rq` into the ring (C `nvme_sq_copy_cmd`).
     /// Rings the doorbell when `last` (no more commands follow right away)
     /// or when holding back would let the controller see a full queue (C
-    /// `nvme_write_sq_db`). Inline: it runs for every command, and a call
-    /// frame costs as much as the copy.
-    #[inline]
+    /// `nvme_write_sq_db`). Always inline: it runs for every command, and
+    /// a call frame costs as much as the copy.
+    #[inline(always)]
     pub fn submit(&self, rq: Prepared<'_, NvmeOps>, last: bool) -> Result<(), BlkStatus> {
         if self.is_dead() {
             return Err(BlkStatus::IO_ERROR);
