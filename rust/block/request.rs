@@ -427,10 +427,11 @@ impl<'a, T: Operations> Prepared<'a, T> {
 
     /// Lends the request's private data to `copy`, which copies the
     /// command out of it (into the hardware's queue, under the queue's
-    /// lock), and gives the request up. `copy` must not make the command
-    /// visible to the hardware: the borrow ends when it returns, and
-    /// nothing of it can outlive the call (`R` cannot borrow from the
-    /// data).
+    /// lock), and gives the request up. Nothing of the borrow outlives the
+    /// call (`R` cannot borrow from the data). `copy` must not make the
+    /// command visible to the hardware (write the doorbell): that is the
+    /// rule every [`Owned`] rests on, that the driver hands a command to
+    /// the hardware only once it no longer holds its request.
     // Always inline: it is the copy of every command into its ring.
     #[inline(always)]
     pub fn hand_over<R>(mut self, copy: impl FnOnce(&T::Private) -> R) -> R {

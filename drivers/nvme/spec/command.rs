@@ -139,8 +139,12 @@ impl Command {
     }
 
     /// Sets both PRP entries in place, for the I/O path, which builds the
-    /// command where it lies rather than passing 64 bytes around.
+    /// command where it lies rather than passing 64 bytes around, and says
+    /// the data pointer is PRPs (PSDT 00b): a command kept in its request
+    /// and mapped again when it is sent again may have been given SGLs
+    /// the first time, and the controller must not read these as an SGL.
     pub fn set_prps(&mut self, prp1: u64, prp2: u64) {
+        self.dw[0] &= !PSDT_MASK;
         self.dw[6] = prp1 as u32;
         self.dw[7] = (prp1 >> 32) as u32;
         self.dw[8] = prp2 as u32;
@@ -447,6 +451,7 @@ pub(crate) fn wire_dword(cmd: &Command, n: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::sgl::SglType;
     use super::*;
 
     #[test]
@@ -480,6 +485,21 @@ mod tests {
         cmd.set_prps(0x1_2345_6008, 0xfedc_b000);
         assert_eq!(cmd, base.with_prp1(0x1_2345_6008).with_prp2(0xfedc_b000));
         cmd.set_prps(0x4000, 0);
+        assert_eq!(cmd, base.with_prp1(0x4000));
+    }
+
+    #[test]
+    fn set_prps_after_set_sgl_says_prps() {
+        let base = Command::new(0x02).with_nsid(1);
+        let mut cmd = base;
+        cmd.set_sgl(SglDescriptor {
+            addr: 0x1000,
+            len: 0x200,
+            kind: SglType::DataBlock,
+        });
+        assert_eq!(cmd.flags() >> 6, 1, "PSDT: SGL");
+        cmd.set_prps(0x4000, 0);
+        assert_eq!(cmd.flags() >> 6, 0, "PSDT: PRPs");
         assert_eq!(cmd, base.with_prp1(0x4000));
     }
 
