@@ -113,20 +113,34 @@ impl UringCmd {
     /// A copy of the command bytes of the SQE. Only meaningful for a ring
     /// with 128-byte SQEs ([`IssueFlags::big_entries`]); with 64-byte SQEs
     /// the last 64 bytes are not the command's.
+    ///
+    /// On a command's first issue the SQE is in the ring the user shares
+    /// and may be rewriting (io_uring copies it only for a command it
+    /// defers), so every byte is read exactly once, with volatile reads
+    /// the compiler can neither repeat nor replace by reads of the ring:
+    /// what is checked in the copy is what is sent (C's `READ_ONCE` of
+    /// each field).
+    // Always inline: on every io_uring command's path, where the copy is
+    // read at once.
+    #[inline(always)]
     pub fn sqe_cmd(&self) -> [u8; SQE_CMD_SIZE] {
         let mut out = [0u8; SQE_CMD_SIZE];
-        // SAFETY: the SQE is valid while the command is (and io_uring keeps
-        // a stable copy of it); `cmd` marks where its command bytes start
-        // (`io_uring_sqe_cmd`). A 64-byte SQE is followed by the next one in
-        // the ring, so 80 bytes are always readable. Copying once keeps
-        // later checks from seeing different values.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                core::ptr::addr_of!((*(*self.as_raw()).sqe).__bindgen_anon_6.cmd).cast::<u8>(),
-                out.as_mut_ptr(),
-                SQE_CMD_SIZE,
-            )
-        };
+        // `cmd` marks where the SQE's command bytes start
+        // (`io_uring_sqe_cmd`), at byte 48 of the entry.
+        let src = {
+            // SAFETY: the SQE is valid while the command is (type
+            // invariant); only its address is taken.
+            unsafe { core::ptr::addr_of!((*(*self.as_raw()).sqe).__bindgen_anon_6.cmd) }
+        }
+        .cast::<u64>();
+        for (i, chunk) in out.chunks_exact_mut(8).enumerate() {
+            // SAFETY: a 64-byte SQE is followed by the next one in the
+            // ring, so 80 bytes from `cmd` are always readable; SQEs sit
+            // at multiples of 64 bytes in the ring or in io_uring's
+            // 8-byte-aligned copy, so `cmd` (byte 48) is 8-byte aligned.
+            let word = unsafe { src.add(i).read_volatile() };
+            chunk.copy_from_slice(&word.to_ne_bytes());
+        }
         out
     }
 
